@@ -1,0 +1,885 @@
+import {
+  CycleError,
+  DuplicateNameError,
+  type GraphError,
+  InvariantError,
+  NodeComputeError,
+  NodeDisposedError,
+  NodeHasDependentsError,
+  NotInputError,
+  ObserverError,
+  ReentrancyError,
+  SnapshotMismatchError,
+  StabilizeError,
+} from './errors.ts';
+import {
+  type AnyFn,
+  type Equality,
+  F_DISPOSED,
+  F_ERRORED,
+  F_NOTIFY,
+  F_PENDING,
+  F_QUEUED,
+  FRESH,
+  GNode,
+  KIND_FOLD,
+  KIND_INCR_FOLD,
+  KIND_LEAF,
+  KIND_MAP,
+  KIND_MAP2,
+  KIND_MAPN,
+  KIND_NAMES,
+  NodeExt,
+} from './node.ts';
+
+declare const incrBrand: unique symbol;
+declare const leafBrand: unique symbol;
+declare const foldBrand: unique symbol;
+
+/** A node of the graph: read its `value` (the value as of the last stabilization). */
+export interface Incr<T> {
+  readonly id: number;
+  readonly value: T;
+  readonly height: number;
+  readonly name: string | null;
+  readonly [incrBrand]?: T;
+}
+/** A settable input. */
+export interface Leaf<T> extends Incr<T> {
+  readonly [leafBrand]: true;
+}
+/** An incremental fold whose inputs can be added and removed while the graph is live. */
+export interface IncrFold<T, A> extends Incr<A> {
+  readonly [foldBrand]: T;
+}
+
+export interface NodeOptions<T> {
+  /** Equality used for cutoff: an equal recomputed value stops propagation. Default `Object.is`. */
+  equal?: (a: T, b: T) => boolean;
+  /** Shown in errors and DOT output; for leaves, the key used by snapshots. */
+  name?: string;
+}
+
+export interface GraphOptions {
+  /** Check invariants after every stabilization (heights, queue, every value against a recompute). */
+  debug?: boolean;
+  /**
+   * Monotonic clock in nanoseconds, injected for determinism. When given, each
+   * stabilization's duration is measured with it (`stats().lastStabilizeNs`).
+   */
+  clock?: () => number;
+}
+
+export interface GraphStats {
+  stabilizations: number;
+  recomputes: number;
+  cutoffs: number;
+  nodeCount: number;
+  dirtyCount: number;
+  /** Nodes whose last recompute threw and that hold their previous value. */
+  staleCount: number;
+  /** Recomputes done by the last stabilization. */
+  lastRecomputes: number;
+  /** Duration of the last stabilization (0 without a clock). */
+  lastStabilizeNs: number;
+}
+
+/** Leaf values keyed by leaf name, in name order: the state that derived nodes are rebuilt from. */
+export interface GraphSnapshot {
+  readonly format: 1;
+  readonly leaves: ReadonlyArray<readonly [name: string, value: unknown]>;
+}
+
+export interface Observer {
+  /** Stop receiving changes. Idempotent. */
+  dispose(): void;
+}
+
+const STATE_IDLE = 0;
+const STATE_STABILIZING = 1;
+const STATE_NOTIFYING = 2;
+
+type Node = GNode;
+
+/**
+ * An incremental computation graph (self-adjusting computation).
+ *
+ * - Inputs are leaves; `set` records a new value, `stabilize` propagates every
+ *   pending change in height order, recomputing each dirty node at most once.
+ * - A recomputed value equal to the previous one (node equality, default
+ *   `Object.is`) stops propagation (a cutoff).
+ * - `incrFold` folds any number of inputs in O(1) per changed input.
+ * - Nodes can be created and disposed between stabilizations; new nodes are
+ *   computed at once from their inputs' current values.
+ * - Errors: a throwing user function fails only its node, which keeps its
+ *   previous value (stale) until an input changes again; propagation continues
+ *   for everything else; `stabilize` then throws a `StabilizeError` listing the
+ *   failures. The graph stays consistent: every non-stale node equals its
+ *   function applied to its inputs' current values.
+ * - Deterministic: the engine reads no clock and no randomness of its own.
+ */
+export class Graph {
+  private readonly debug: boolean;
+  private readonly clock: (() => number) | null;
+  private nodes: Array<Node | null> = [];
+  private freeIds: number[] = [];
+  private liveCount = 0;
+  private readonly byName = new Map<string, Node>();
+
+  private buckets: Array<Node | null> = [];
+  private minDirty = Number.POSITIVE_INFINITY;
+  private maxDirty = -1;
+  private dirtyCount = 0;
+
+  private state = STATE_IDLE;
+  private notifyList: Node[] = [];
+  private notifyCount = 0;
+  private errors: GraphError[] = [];
+
+  private nStabilizations = 0;
+  private nRecomputes = 0;
+  private nCutoffs = 0;
+  private nStale = 0;
+  private lastRecomputes = 0;
+  private lastNs = 0;
+
+  constructor(options: GraphOptions = {}) {
+    this.debug = options.debug ?? false;
+    this.clock = options.clock ?? null;
+  }
+
+  // ---------------------------------------------------------------- building
+
+  leaf<T>(initial: T, options?: NodeOptions<T>): Leaf<T> {
+    this.assertNotStabilizing('leaf()');
+    const name = options?.name ?? null;
+    if (name !== null && this.byName.has(name)) throw new DuplicateNameError(name);
+    const n = this.register(KIND_LEAF, 0, initial, options, null);
+    if (name !== null) this.byName.set(name, n);
+    return n as unknown as Leaf<T>;
+  }
+
+  map<A, T>(a: Incr<A>, f: (a: A) => T, options?: NodeOptions<T>): Incr<T> {
+    this.assertNotStabilizing('map()');
+    const pa = this.live(a, 'map()');
+    const value = this.computeNew(options, () => f(pa.value as A));
+    const n = this.register(KIND_MAP, pa.height + 1, value, options, f as AnyFn);
+    n.p0 = pa;
+    link(pa, n, 0);
+    return n as unknown as Incr<T>;
+  }
+
+  map2<A, B, T>(a: Incr<A>, b: Incr<B>, f: (a: A, b: B) => T, options?: NodeOptions<T>): Incr<T> {
+    this.assertNotStabilizing('map2()');
+    const pa = this.live(a, 'map2()');
+    const pb = this.live(b, 'map2()');
+    const value = this.computeNew(options, () => f(pa.value as A, pb.value as B));
+    const n = this.register(KIND_MAP2, Math.max(pa.height, pb.height) + 1, value, options, f as AnyFn);
+    n.p0 = pa;
+    n.p1 = pb;
+    link(pa, n, 0);
+    link(pb, n, 1);
+    return n as unknown as Incr<T>;
+  }
+
+  /** `f` receives a reused array of the inputs' values: read it, do not keep it. */
+  mapN<A, T>(inputs: ReadonlyArray<Incr<A>>, f: (values: readonly A[]) => T, options?: NodeOptions<T>): Incr<T> {
+    this.assertNotStabilizing('mapN()');
+    const ps = inputs.map((x) => this.live(x, 'mapN()'));
+    const scratch = ps.map((p) => p.value);
+    const value = this.computeNew(options, () => f(scratch as A[]));
+    const n = this.register(KIND_MAPN, maxHeight(ps) + 1, value, options, f as AnyFn);
+    n.parents = ps;
+    const ext = this.extOf(n);
+    ext.scratch = scratch;
+    for (let i = 0; i < ps.length; i++) link(ps[i]!, n, i);
+    return n as unknown as Incr<T>;
+  }
+
+  /** A full fold: recomputes over every input whenever any changes (O(inputs)). */
+  fold<T, A>(inputs: ReadonlyArray<Incr<T>>, init: A, f: (acc: A, value: T) => A, options?: NodeOptions<A>): Incr<A> {
+    this.assertNotStabilizing('fold()');
+    const ps = inputs.map((x) => this.live(x, 'fold()'));
+    const value = this.computeNew(options, () => {
+      let acc = init;
+      for (const p of ps) acc = f(acc, p.value as T);
+      return acc;
+    });
+    const n = this.register(KIND_FOLD, maxHeight(ps) + 1, value, options, f as AnyFn);
+    n.parents = ps;
+    this.extOf(n).init = init;
+    for (let i = 0; i < ps.length; i++) link(ps[i]!, n, i);
+    return n as unknown as Incr<A>;
+  }
+
+  /**
+   * An incremental fold: when an input changes, its old contribution is removed
+   * and its new one added: O(1) per changed input whatever the fan-in. `add`
+   * and `remove` must be pure and inverse (`remove(add(a, v), v)` equals `a`).
+   * Inputs can be added (`addInput`) and removed (`removeInput`) while live.
+   */
+  incrFold<T, A>(
+    inputs: ReadonlyArray<Incr<T>>,
+    init: A,
+    add: (acc: A, value: T) => A,
+    remove: (acc: A, value: T) => A,
+    options?: NodeOptions<A>,
+  ): IncrFold<T, A> {
+    this.assertNotStabilizing('incrFold()');
+    const ps = inputs.map((x) => this.live(x, 'incrFold()'));
+    const value = this.computeNew(options, () => {
+      let acc = init;
+      for (const p of ps) acc = add(acc, p.value as T);
+      return acc;
+    });
+    const n = this.register(KIND_INCR_FOLD, maxHeight(ps) + 1, value, options, add as AnyFn);
+    n.parents = ps;
+    const ext = this.extOf(n);
+    ext.init = init;
+    ext.remove = remove as AnyFn;
+    ext.contrib = ps.map((p) => p.value);
+    ext.pending = [];
+    ext.mark = ps.map(() => 0);
+    ext.removed = [];
+    for (let i = 0; i < ps.length; i++) link(ps[i]!, n, i);
+    return n as unknown as IncrFold<T, A>;
+  }
+
+  /** Add an input to an incremental fold; its value is folded in at the next stabilization. */
+  addInput<T, A>(fold: IncrFold<T, A>, input: Incr<T>): void {
+    this.assertNotStabilizing('addInput()');
+    const f = this.live(fold, 'addInput()');
+    const p = this.live(input, 'addInput()');
+    if (f.kind !== KIND_INCR_FOLD) throw new NotInputError(f.id, 'an incrFold');
+    if (p.height >= f.height) this.raiseHeight(f, p);
+    const ext = f.ext!;
+    const slot = f.parents!.length;
+    f.parents!.push(p);
+    ext.contrib!.push(FRESH);
+    ext.mark!.push(0);
+    link(p, f, slot);
+    markSlot(ext, slot);
+    if ((f.flags & F_QUEUED) === 0) this.enqueue(f);
+  }
+
+  /** Remove an input from an incremental fold; its contribution is removed at the next stabilization. */
+  removeInput<T, A>(fold: IncrFold<T, A>, input: Incr<T>): void {
+    this.assertNotStabilizing('removeInput()');
+    const f = this.live(fold, 'removeInput()');
+    const p = this.live(input, 'removeInput()');
+    if (f.kind !== KIND_INCR_FOLD) throw new NotInputError(f.id, 'an incrFold');
+    this.detachIncrInput(f, p);
+  }
+
+  /** Record a new value for a leaf; it takes effect at the next `stabilize()`. */
+  set<T>(leaf: Leaf<T>, value: T): void {
+    const n = leaf as unknown as Node;
+    if (this.state === STATE_STABILIZING) throw new ReentrancyError('set()');
+    if ((n.flags & F_DISPOSED) !== 0) throw new NodeDisposedError(n.id, 'set()');
+    if (n.kind !== KIND_LEAF) throw new NotInputError(n.id, 'a leaf');
+    n.aux = value;
+    n.flags |= F_PENDING;
+    if ((n.flags & F_QUEUED) === 0) this.enqueue(n);
+  }
+
+  /**
+   * Call `fn(oldValue, newValue)` after every stabilization in which the node's
+   * value changed (not for cutoffs). Observers run after propagation, when
+   * every node is up to date; they may `set` leaves (taking effect at the next
+   * stabilization) and create or dispose nodes, but not `stabilize`.
+   */
+  observe<T>(node: Incr<T>, fn: (oldValue: T, newValue: T) => void): Observer {
+    const n = this.live(node, 'observe()');
+    const ext = this.extOf(n);
+    if (ext.observers === null) ext.observers = [];
+    const cb = fn as (o: unknown, v: unknown) => void;
+    ext.observers.push(cb);
+    return {
+      dispose: () => {
+        const list = ext.observers;
+        if (list === null) return;
+        const i = list.indexOf(cb);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) ext.observers = null;
+      },
+    };
+  }
+
+  /**
+   * Remove a node. It must have no dependents other than incremental folds
+   * (from which it is removed as an input). Its name becomes free again.
+   */
+  dispose(node: Incr<unknown>): void {
+    this.assertNotStabilizing('dispose()');
+    const n = node as unknown as Node;
+    if ((n.flags & F_DISPOSED) !== 0) return;
+    const out = n.out;
+    let blocking = 0;
+    for (let i = 0; i < out.length; i += 2) if ((out[i] as Node).kind !== KIND_INCR_FOLD) blocking++;
+    if (blocking > 0) throw new NodeHasDependentsError(n.id, n.label(), blocking);
+    while (n.out.length > 0) this.detachIncrInput(n.out[0] as Node, n);
+    // Detach from inputs.
+    if (n.p0 !== null) unlink(n.p0, n, 0);
+    if (n.p1 !== null) unlink(n.p1, n, 1);
+    if (n.parents !== null) for (let i = 0; i < n.parents.length; i++) unlink(n.parents[i]!, n, i);
+    if (n.name !== null && this.byName.get(n.name) === n) this.byName.delete(n.name);
+    if ((n.flags & F_ERRORED) !== 0) this.nStale--;
+    n.flags = (n.flags & F_QUEUED) | F_DISPOSED;
+    n.value = undefined;
+    n.aux = undefined;
+    n.fn = null;
+    n.p0 = null;
+    n.p1 = null;
+    n.parents = null;
+    n.ext = null;
+    this.nodes[n.id] = null;
+    this.freeIds.push(n.id);
+    this.liveCount--;
+  }
+
+  // ------------------------------------------------------------- stabilizing
+
+  /**
+   * Propagate every pending change. Returns the number of nodes recomputed.
+   * Throws `StabilizeError` (after finishing) if user functions or observers threw.
+   */
+  stabilize(): number {
+    if (this.state !== STATE_IDLE) throw new ReentrancyError('stabilize()');
+    this.nStabilizations++;
+    if (this.dirtyCount === 0) {
+      this.lastRecomputes = 0;
+      return 0;
+    }
+    const t0 = this.clock !== null ? this.clock() : 0;
+    this.state = STATE_STABILIZING;
+    let recomputes = 0;
+    const buckets = this.buckets;
+    for (let h = this.minDirty; h <= this.maxDirty; h++) {
+      let n = buckets[h] ?? null;
+      while (n !== null) {
+        buckets[h] = n.nextDirty;
+        n.nextDirty = null;
+        n.flags &= ~F_QUEUED;
+        this.dirtyCount--;
+        if ((n.flags & F_DISPOSED) !== 0) {
+          n = buckets[h] ?? null;
+          continue;
+        }
+        if (n.height !== h) {
+          // Height was raised after the node was queued: requeue at its height.
+          this.enqueue(n);
+          n = buckets[h] ?? null;
+          continue;
+        }
+        recomputes++;
+        this.recompute(n);
+        n = buckets[h] ?? null;
+      }
+    }
+    this.minDirty = Number.POSITIVE_INFINITY;
+    this.maxDirty = -1;
+    this.nRecomputes += recomputes;
+    this.lastRecomputes = recomputes;
+    if (this.debug) this.checkInvariants();
+    this.state = STATE_NOTIFYING;
+    if (this.notifyCount > 0) this.notify();
+    this.state = STATE_IDLE;
+    if (this.clock !== null) this.lastNs = this.clock() - t0;
+    if (this.errors.length > 0) {
+      const errors = this.errors;
+      this.errors = [];
+      throw new StabilizeError(errors);
+    }
+    return recomputes;
+  }
+
+  private recompute(n: Node): void {
+    const old = n.value;
+    let nv: unknown;
+    let same: boolean;
+    try {
+      switch (n.kind) {
+        case KIND_LEAF:
+          nv = n.aux;
+          n.aux = undefined;
+          n.flags &= ~F_PENDING;
+          break;
+        case KIND_MAP:
+          nv = (n.fn as AnyFn)((n.p0 as Node).value);
+          break;
+        case KIND_MAP2:
+          nv = (n.fn as AnyFn)((n.p0 as Node).value, (n.p1 as Node).value);
+          break;
+        case KIND_MAPN: {
+          const ps = n.parents as Node[];
+          const scratch = (n.ext as NodeExt).scratch as unknown[];
+          for (let i = 0; i < ps.length; i++) scratch[i] = (ps[i] as Node).value;
+          nv = (n.fn as AnyFn)(scratch);
+          break;
+        }
+        case KIND_FOLD: {
+          const ps = n.parents as Node[];
+          const f = n.fn as AnyFn;
+          let acc = (n.ext as NodeExt).init;
+          for (let i = 0; i < ps.length; i++) acc = f(acc, (ps[i] as Node).value);
+          nv = acc;
+          break;
+        }
+        default:
+          nv = foldPending(n);
+      }
+      const eq = n.equal;
+      same = eq === null ? old === nv || (old !== old && nv !== nv) : eq(old, nv);
+    } catch (cause) {
+      this.fail(n, cause);
+      return;
+    }
+    if (n.kind === KIND_INCR_FOLD) commitPending(n);
+    if ((n.flags & F_ERRORED) !== 0) {
+      n.flags &= ~F_ERRORED;
+      this.nStale--;
+    }
+    if (same) {
+      this.nCutoffs++;
+      return;
+    }
+    n.value = nv;
+    const ext = n.ext;
+    if (ext !== null && ext.observers !== null && (n.flags & F_NOTIFY) === 0) {
+      n.flags |= F_NOTIFY;
+      ext.old = old;
+      this.notifyList[this.notifyCount++] = n;
+    }
+    const out = n.out;
+    for (let i = 0; i < out.length; i += 2) {
+      const c = out[i] as Node;
+      if (c.kind === KIND_INCR_FOLD) markSlot(c.ext as NodeExt, out[i + 1] as number);
+      if ((c.flags & F_QUEUED) === 0) this.enqueue(c);
+    }
+  }
+
+  private fail(n: Node, cause: unknown): void {
+    if (n.kind === KIND_LEAF) {
+      // Only a user equality can throw here: the set is rejected, the leaf keeps its value.
+      n.aux = undefined;
+      n.flags &= ~F_PENDING;
+    }
+    if ((n.flags & F_ERRORED) === 0) {
+      n.flags |= F_ERRORED;
+      this.nStale++;
+    }
+    this.errors.push(new NodeComputeError(n.id, n.label(), cause));
+  }
+
+  private notify(): void {
+    const list = this.notifyList;
+    const count = this.notifyCount;
+    this.notifyCount = 0;
+    for (let i = 0; i < count; i++) {
+      const n = list[i] as Node;
+      list[i] = undefined as unknown as Node;
+      n.flags &= ~F_NOTIFY;
+      const ext = n.ext;
+      if (ext === null || (n.flags & F_DISPOSED) !== 0) continue;
+      const old = ext.old;
+      ext.old = undefined;
+      const observers = ext.observers;
+      if (observers === null) continue;
+      const value = n.value;
+      for (let j = 0; j < observers.length; j++) {
+        try {
+          (observers[j] as (o: unknown, v: unknown) => void)(old, value);
+        } catch (cause) {
+          this.errors.push(new ObserverError(n.id, n.label(), cause));
+        }
+      }
+    }
+  }
+
+  private enqueue(n: Node): void {
+    n.flags |= F_QUEUED;
+    const h = n.height;
+    const buckets = this.buckets;
+    while (buckets.length <= h) buckets.push(null);
+    n.nextDirty = buckets[h] ?? null;
+    buckets[h] = n;
+    if (h < this.minDirty) this.minDirty = h;
+    if (h > this.maxDirty) this.maxDirty = h;
+    this.dirtyCount++;
+  }
+
+  // ---------------------------------------------------------- introspection
+
+  stats(): GraphStats {
+    return {
+      stabilizations: this.nStabilizations,
+      recomputes: this.nRecomputes,
+      cutoffs: this.nCutoffs,
+      nodeCount: this.liveCount,
+      dirtyCount: this.dirtyCount,
+      staleCount: this.nStale,
+      lastRecomputes: this.lastRecomputes,
+      lastStabilizeNs: this.lastNs,
+    };
+  }
+
+  /** True when the node's last recompute threw and it holds its previous value. */
+  isStale(node: Incr<unknown>): boolean {
+    return ((node as unknown as Node).flags & F_ERRORED) !== 0;
+  }
+
+  isDisposed(node: Incr<unknown>): boolean {
+    return ((node as unknown as Node).flags & F_DISPOSED) !== 0;
+  }
+
+  /** The leaf with this name, if any. */
+  leafNamed<T = unknown>(name: string): Leaf<T> | undefined {
+    return this.byName.get(name) as unknown as Leaf<T> | undefined;
+  }
+
+  /** Graphviz DOT of the whole graph, in node-id order (deterministic). */
+  toDot(title = 'ripple'): string {
+    const lines = [`digraph ${JSON.stringify(title)} {`, '  rankdir=LR;'];
+    for (const n of this.nodes) {
+      if (n === null) continue;
+      const kind = KIND_NAMES[n.kind] ?? 'node';
+      const label = `${n.name ?? `#${n.id}`}\\n${kind} h=${n.height}`;
+      const shape = n.kind === KIND_LEAF ? 'box' : n.ext?.observers ? 'doubleoctagon' : 'ellipse';
+      lines.push(`  n${n.id} [label=${JSON.stringify(label).replaceAll('\\\\n', '\\n')}, shape=${shape}];`);
+    }
+    for (const n of this.nodes) {
+      if (n === null) continue;
+      const out = n.out;
+      for (let i = 0; i < out.length; i += 2) lines.push(`  n${n.id} -> n${(out[i] as Node).id};`);
+    }
+    lines.push('}');
+    return `${lines.join('\n')}\n`;
+  }
+
+  // ---------------------------------------------------------------- snapshot
+
+  /** Values of every named leaf as of the last stabilization (pending sets excluded), in name order. */
+  snapshot(): GraphSnapshot {
+    const names = [...this.byName.keys()].sort();
+    const leaves = names.map((name) => [name, (this.byName.get(name) as Node).value] as const);
+    return { format: 1, leaves };
+  }
+
+  /**
+   * Set every leaf named in the snapshot to its value (pending until the next
+   * stabilize). With `missing: 'error'` (default) nothing is applied when a
+   * name has no leaf; with `'ignore'` the missing names are returned.
+   */
+  restore(snapshot: GraphSnapshot, options: { missing?: 'error' | 'ignore' } = {}): { restored: number; missing: string[] } {
+    this.assertNotStabilizing('restore()');
+    if (snapshot.format !== 1) {
+      throw new SnapshotMismatchError(`unsupported graph snapshot format ${String(snapshot.format)}`, []);
+    }
+    const missing: string[] = [];
+    for (const [name] of snapshot.leaves) if (!this.byName.has(name)) missing.push(name);
+    if (missing.length > 0 && (options.missing ?? 'error') === 'error') {
+      throw new SnapshotMismatchError(
+        `snapshot names ${missing.length} leaf(s) this graph does not have, e.g. ${JSON.stringify(missing[0])}`,
+        missing,
+      );
+    }
+    let restored = 0;
+    for (const [name, value] of snapshot.leaves) {
+      const n = this.byName.get(name);
+      if (n === undefined) continue;
+      this.set(n as unknown as Leaf<unknown>, value);
+      restored++;
+    }
+    return { restored, missing };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private assertNotStabilizing(op: string): void {
+    if (this.state === STATE_STABILIZING) throw new ReentrancyError(op);
+  }
+
+  private live(x: Incr<unknown>, op: string): Node {
+    const n = x as unknown as Node;
+    if ((n.flags & F_DISPOSED) !== 0) throw new NodeDisposedError(n.id, op);
+    return n;
+  }
+
+  private extOf(n: Node): NodeExt {
+    if (n.ext === null) n.ext = new NodeExt();
+    return n.ext;
+  }
+
+  private computeNew<T>(options: NodeOptions<T> | undefined, compute: () => unknown): unknown {
+    try {
+      return compute();
+    } catch (cause) {
+      const id = this.freeIds.length > 0 ? (this.freeIds[this.freeIds.length - 1] as number) : this.nodes.length;
+      throw new NodeComputeError(id, options?.name ?? 'new node', cause);
+    }
+  }
+
+  private register<T>(
+    kind: number,
+    height: number,
+    value: unknown,
+    options: NodeOptions<T> | undefined,
+    fn: AnyFn | null,
+  ): Node {
+    const id = this.freeIds.length > 0 ? (this.freeIds.pop() as number) : this.nodes.length;
+    const equal = (options?.equal as Equality | undefined) ?? null;
+    const n = new GNode(id, kind, height, value, equal, fn, options?.name ?? null);
+    if (id === this.nodes.length) this.nodes.push(n);
+    else this.nodes[id] = n;
+    this.liveCount++;
+    return n;
+  }
+
+  /** Remove input `p` from incrFold `f` (one edge). */
+  private detachIncrInput(f: Node, p: Node): void {
+    const out = p.out;
+    let at = -1;
+    for (let i = 0; i < out.length; i += 2) {
+      if (out[i] === f) {
+        at = i;
+        break;
+      }
+    }
+    if (at < 0) throw new NotInputError(p.id, `an input of node #${f.id}`);
+    const slot = out[at + 1] as number;
+    removePair(out, at);
+    const ext = f.ext as NodeExt;
+    const parents = f.parents as Node[];
+    const contrib = ext.contrib as unknown[];
+    const mark = ext.mark as number[];
+    const pending = ext.pending as number[];
+    const c = contrib[slot];
+    if (c !== FRESH) (ext.removed as unknown[]).push(c);
+    if (mark[slot] === 1) {
+      const k = pending.indexOf(slot);
+      pending[k] = pending[ext.pendingCount - 1] as number;
+      ext.pendingCount--;
+    }
+    const last = parents.length - 1;
+    if (slot !== last) {
+      const moved = parents[last] as Node;
+      parents[slot] = moved;
+      contrib[slot] = contrib[last];
+      mark[slot] = mark[last] as number;
+      if (mark[last] === 1) pending[pending.indexOf(last)] = slot;
+      const mo = moved.out;
+      for (let i = 0; i < mo.length; i += 2) {
+        if (mo[i] === f && mo[i + 1] === last) {
+          mo[i + 1] = slot;
+          break;
+        }
+      }
+    }
+    parents.pop();
+    contrib.pop();
+    mark.pop();
+    if ((f.flags & F_QUEUED) === 0) this.enqueue(f);
+  }
+
+  /** Make `f` higher than `p` (and its dependents higher than it), refusing cycles. */
+  private raiseHeight(f: Node, p: Node): void {
+    // A cycle needs p to be reachable from f; only nodes lower than p can lie on such a path.
+    const stack: Node[] = [f];
+    const seen = new Set<Node>();
+    while (stack.length > 0) {
+      const x = stack.pop() as Node;
+      if (x === p) throw new CycleError(p.id, f.id);
+      if (seen.has(x)) continue;
+      seen.add(x);
+      const out = x.out;
+      for (let i = 0; i < out.length; i += 2) {
+        const c = out[i] as Node;
+        if (c.height <= p.height) stack.push(c);
+      }
+    }
+    f.height = p.height + 1;
+    const work: Node[] = [f];
+    while (work.length > 0) {
+      const x = work.pop() as Node;
+      const out = x.out;
+      for (let i = 0; i < out.length; i += 2) {
+        const c = out[i] as Node;
+        if (c.height <= x.height) {
+          c.height = x.height + 1;
+          work.push(c);
+        }
+      }
+    }
+  }
+
+  private checkInvariants(): void {
+    if (this.dirtyCount !== 0) throw new InvariantError(`dirty count ${this.dirtyCount} after stabilize`);
+    for (let h = 0; h < this.buckets.length; h++) {
+      if (this.buckets[h] !== null) throw new InvariantError(`queue bucket ${h} not empty after stabilize`);
+    }
+    let live = 0;
+    for (const n of this.nodes) {
+      if (n === null) continue;
+      live++;
+      if ((n.flags & (F_QUEUED | F_PENDING)) !== 0) throw new InvariantError(`${n.label()} still queued/pending`);
+      for (const p of inputsOf(n)) {
+        if ((p.flags & F_DISPOSED) !== 0) throw new InvariantError(`${n.label()} has a disposed input`);
+        if (p.height >= n.height) throw new InvariantError(`${n.label()} height ${n.height} <= input ${p.label()}`);
+        if (!p.out.includes(n)) throw new InvariantError(`${p.label()} does not list dependent ${n.label()}`);
+      }
+      if (n.kind === KIND_LEAF || (n.flags & F_ERRORED) !== 0) continue;
+      const expected = this.recomputeForCheck(n);
+      if (!checkEqual(n.value, expected)) {
+        throw new InvariantError(
+          `${n.label()} holds ${preview(n.value)} but its inputs give ${preview(expected)} (stale value or impure function)`,
+        );
+      }
+    }
+    if (live !== this.liveCount) throw new InvariantError(`node count ${this.liveCount} but ${live} live nodes`);
+  }
+
+  private recomputeForCheck(n: Node): unknown {
+    const f = n.fn as AnyFn;
+    switch (n.kind) {
+      case KIND_MAP:
+        return f((n.p0 as Node).value);
+      case KIND_MAP2:
+        return f((n.p0 as Node).value, (n.p1 as Node).value);
+      case KIND_MAPN:
+        return f((n.parents as Node[]).map((p) => p.value));
+      default: {
+        const ext = n.ext as NodeExt;
+        const ps = n.parents as Node[];
+        if (n.kind === KIND_INCR_FOLD) {
+          if (ext.pendingCount !== 0 || (ext.removed as unknown[]).length !== 0) {
+            throw new InvariantError(`${n.label()} has unapplied input changes`);
+          }
+          for (let i = 0; i < ps.length; i++) {
+            if ((ext.contrib as unknown[])[i] !== (ps[i] as Node).value) {
+              throw new InvariantError(`${n.label()} input ${i} contribution is stale`);
+            }
+          }
+        }
+        let acc = ext.init;
+        for (const p of ps) acc = f(acc, p.value);
+        return acc;
+      }
+    }
+  }
+}
+
+function link(parent: Node, child: Node, slot: number): void {
+  parent.out.push(child, slot);
+}
+
+function unlink(parent: Node, child: Node, slot: number): void {
+  const out = parent.out;
+  for (let i = 0; i < out.length; i += 2) {
+    if (out[i] === child && out[i + 1] === slot) {
+      removePair(out, i);
+      return;
+    }
+  }
+}
+
+function removePair(out: Array<Node | number>, at: number): void {
+  const last = out.length - 2;
+  if (at !== last) {
+    out[at] = out[last] as Node;
+    out[at + 1] = out[last + 1] as number;
+  }
+  out.length = last;
+}
+
+function markSlot(ext: NodeExt, slot: number): void {
+  const mark = ext.mark as number[];
+  if (mark[slot] === 0) {
+    mark[slot] = 1;
+    (ext.pending as number[])[ext.pendingCount++] = slot;
+  }
+}
+
+/** Pure part of an incrFold recompute: may throw (user code), changes nothing. */
+function foldPending(n: Node): unknown {
+  const ext = n.ext as NodeExt;
+  const add = n.fn as AnyFn;
+  const remove = ext.remove as AnyFn;
+  const parents = n.parents as Node[];
+  const contrib = ext.contrib as unknown[];
+  const pending = ext.pending as number[];
+  const removed = ext.removed as unknown[];
+  let acc = n.value;
+  for (let i = 0; i < removed.length; i++) acc = remove(acc, removed[i]);
+  for (let i = 0; i < ext.pendingCount; i++) {
+    const s = pending[i] as number;
+    const c = contrib[s];
+    if (c !== FRESH) acc = remove(acc, c);
+    acc = add(acc, (parents[s] as Node).value);
+  }
+  return acc;
+}
+
+/** Commit part of an incrFold recompute: record what is now folded in. */
+function commitPending(n: Node): void {
+  const ext = n.ext as NodeExt;
+  const parents = n.parents as Node[];
+  const contrib = ext.contrib as unknown[];
+  const pending = ext.pending as number[];
+  const mark = ext.mark as number[];
+  for (let i = 0; i < ext.pendingCount; i++) {
+    const s = pending[i] as number;
+    contrib[s] = (parents[s] as Node).value;
+    mark[s] = 0;
+  }
+  ext.pendingCount = 0;
+  const removed = ext.removed as unknown[];
+  if (removed.length > 0) removed.length = 0;
+}
+
+function inputsOf(n: Node): Node[] {
+  if (n.parents !== null) return n.parents;
+  const r: Node[] = [];
+  if (n.p0 !== null) r.push(n.p0);
+  if (n.p1 !== null) r.push(n.p1);
+  return r;
+}
+
+function maxHeight(ps: readonly Node[]): number {
+  let h = -1;
+  for (const p of ps) if (p.height > h) h = p.height;
+  return h;
+}
+
+/**
+ * Equality for debug checks: structural, with numbers compared to a relative
+ * tolerance of 1e-9 (an incremental sum may differ from a refold in the last bits).
+ */
+export function checkEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a === 'number' && typeof b === 'number') {
+    return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (a instanceof Map && b instanceof Map) {
+    if (a.size !== b.size) return false;
+    for (const [k, v] of a) if (!b.has(k) || !checkEqual(v, b.get(k))) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!checkEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+function preview(v: unknown): string {
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    return String(v);
+  }
+}

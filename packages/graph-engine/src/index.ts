@@ -1,0 +1,38 @@
+/**
+ * @ripple/graph-engine — Ripple's incremental computation graph.
+ *
+ * Build a DAG of leaves (inputs) and derived nodes (`map`, `map2`, `mapN`,
+ * `fold`, `incrFold`), `set` leaves, then `stabilize()`: only nodes that depend
+ * on a changed leaf recompute, in height order, each at most once, and an
+ * unchanged value (cutoff) stops propagation. Observers see (old, new) of each
+ * changed observed node. No I/O, no clock or randomness of its own.
+ *
+ * See `Graph` for the error, disposal and snapshot semantics.
+ */
+export {
+  checkEqual,
+  Graph,
+  type GraphOptions,
+  type GraphSnapshot,
+  type GraphStats,
+  type Incr,
+  type IncrFold,
+  type Leaf,
+  type NodeOptions,
+  type Observer,
+} from './graph.ts';
+export {
+  CycleError,
+  DuplicateNameError,
+  GraphError,
+  type GraphErrorCode,
+  InvariantError,
+  NodeComputeError,
+  NodeDisposedError,
+  NodeHasDependentsError,
+  NotInputError,
+  ObserverError,
+  ReentrancyError,
+  SnapshotMismatchError,
+  StabilizeError,
+} from './errors.ts';
