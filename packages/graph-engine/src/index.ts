@@ -9,18 +9,22 @@
  *
  * See `Graph` for the error, disposal and snapshot semantics.
  */
+
+// ---- stream layer (issue 3): delta algebra
 export {
-  checkEqual,
-  Graph,
-  type GraphOptions,
-  type GraphSnapshot,
-  type GraphStats,
-  type Incr,
-  type IncrFold,
-  type Leaf,
-  type NodeOptions,
-  type Observer,
-} from './graph.ts';
+  apply,
+  compose,
+  type Delta,
+  diff,
+  isRecord,
+  type PatchOp,
+  patchDelta,
+  removeDelta,
+  setDelta,
+  type Value,
+  type ValueRecord,
+  valueEqual,
+} from './delta/delta.ts';
 export {
   CycleError,
   DuplicateNameError,
@@ -36,3 +40,15 @@ export {
   SnapshotMismatchError,
   StabilizeError,
 } from './errors.ts';
+export {
+  checkEqual,
+  Graph,
+  type GraphOptions,
+  type GraphSnapshot,
+  type GraphStats,
+  type Incr,
+  type IncrFold,
+  type Leaf,
+  type NodeOptions,
+  type Observer,
+} from './graph.ts';
