@@ -183,7 +183,11 @@ export class Graph {
   }
 
   /** `f` receives a reused array of the inputs' values: read it, do not keep it. */
-  mapN<A, T>(inputs: ReadonlyArray<Incr<A>>, f: (values: readonly A[]) => T, options?: NodeOptions<T>): Incr<T> {
+  mapN<A, T>(
+    inputs: ReadonlyArray<Incr<A>>,
+    f: (values: readonly A[]) => T,
+    options?: NodeOptions<T>,
+  ): Incr<T> {
     this.assertNotStabilizing('mapN()');
     const ps = inputs.map((x) => this.live(x, 'mapN()'));
     const scratch = ps.map((p) => p.value);
@@ -197,7 +201,12 @@ export class Graph {
   }
 
   /** A full fold: recomputes over every input whenever any changes (O(inputs)). */
-  fold<T, A>(inputs: ReadonlyArray<Incr<T>>, init: A, f: (acc: A, value: T) => A, options?: NodeOptions<A>): Incr<A> {
+  fold<T, A>(
+    inputs: ReadonlyArray<Incr<T>>,
+    init: A,
+    f: (acc: A, value: T) => A,
+    options?: NodeOptions<A>,
+  ): Incr<A> {
     this.assertNotStabilizing('fold()');
     const ps = inputs.map((x) => this.live(x, 'fold()'));
     const value = this.computeNew(options, () => {
@@ -429,7 +438,14 @@ export class Graph {
           nv = foldPending(n);
       }
       const eq = n.equal;
-      same = eq === null ? old === nv || (old !== old && nv !== nv) : eq(old, nv);
+      // Inlined Object.is: NaN equals NaN, +0 differs from -0.
+      same =
+        eq === null
+          ? old === nv
+            ? old !== 0 || 1 / (old as number) === 1 / (nv as number)
+            : // biome-ignore lint/suspicious/noSelfCompare: NaN test without a call on the hot path
+              old !== old && nv !== nv
+          : eq(old, nv);
     } catch (cause) {
       this.fail(n, cause);
       return;
@@ -570,7 +586,10 @@ export class Graph {
    * stabilize). With `missing: 'error'` (default) nothing is applied when a
    * name has no leaf; with `'ignore'` the missing names are returned.
    */
-  restore(snapshot: GraphSnapshot, options: { missing?: 'error' | 'ignore' } = {}): { restored: number; missing: string[] } {
+  restore(
+    snapshot: GraphSnapshot,
+    options: { missing?: 'error' | 'ignore' } = {},
+  ): { restored: number; missing: string[] } {
     this.assertNotStabilizing('restore()');
     if (snapshot.format !== 1) {
       throw new SnapshotMismatchError(`unsupported graph snapshot format ${String(snapshot.format)}`, []);
@@ -614,7 +633,8 @@ export class Graph {
     try {
       return compute();
     } catch (cause) {
-      const id = this.freeIds.length > 0 ? (this.freeIds[this.freeIds.length - 1] as number) : this.nodes.length;
+      const id =
+        this.freeIds.length > 0 ? (this.freeIds[this.freeIds.length - 1] as number) : this.nodes.length;
       throw new NodeComputeError(id, options?.name ?? 'new node', cause);
     }
   }
@@ -721,10 +741,12 @@ export class Graph {
     for (const n of this.nodes) {
       if (n === null) continue;
       live++;
-      if ((n.flags & (F_QUEUED | F_PENDING)) !== 0) throw new InvariantError(`${n.label()} still queued/pending`);
+      if ((n.flags & (F_QUEUED | F_PENDING)) !== 0)
+        throw new InvariantError(`${n.label()} still queued/pending`);
       for (const p of inputsOf(n)) {
         if ((p.flags & F_DISPOSED) !== 0) throw new InvariantError(`${n.label()} has a disposed input`);
-        if (p.height >= n.height) throw new InvariantError(`${n.label()} height ${n.height} <= input ${p.label()}`);
+        if (p.height >= n.height)
+          throw new InvariantError(`${n.label()} height ${n.height} <= input ${p.label()}`);
         if (!p.out.includes(n)) throw new InvariantError(`${p.label()} does not list dependent ${n.label()}`);
       }
       if (n.kind === KIND_LEAF || (n.flags & F_ERRORED) !== 0) continue;
@@ -735,7 +757,8 @@ export class Graph {
         );
       }
     }
-    if (live !== this.liveCount) throw new InvariantError(`node count ${this.liveCount} but ${live} live nodes`);
+    if (live !== this.liveCount)
+      throw new InvariantError(`node count ${this.liveCount} but ${live} live nodes`);
   }
 
   private recomputeForCheck(n: Node): unknown {
