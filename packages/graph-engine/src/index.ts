@@ -10,6 +10,28 @@
  * See `Graph` for the error, disposal and snapshot semantics.
  */
 
+// ---- stream layer (issue 3): aggregators
+export {
+  type Aggregator,
+  CountAcc,
+  count,
+  ExtremumAcc,
+  max,
+  mean,
+  min,
+  NSum,
+  type NumericField,
+  type ResultOf,
+  type StddevResult,
+  SumAcc,
+  stddev,
+  sum,
+  VwapAcc,
+  type VwapResult,
+  vwap,
+  WelfordAcc,
+} from './aggregate/aggregator.ts';
+export { SlidingAggregate } from './aggregate/sliding.ts';
 // ---- stream layer (issue 3): delta algebra
 export {
   apply,
