@@ -1,9 +1,10 @@
 // `pnpm bench <suite> [--json] [...]` runs bench/<suite>.ts. Benchmarks live
 // apart from the tests and print one JSON object as their last line with --json.
-import { existsSync, readdirSync } from 'node:fs';
+
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [suite, ...rest] = process.argv.slice(2);

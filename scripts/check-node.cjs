@@ -10,17 +10,28 @@ if (installer) {
   // During `pnpm install` the system Node runs this; the project's own Node 24
   // (devDependency `node`) is installed by that same install. Only refuse Node < 18.
   if (major < 18) {
-    console.error('ripple: Node ' + process.versions.node + ' is too old to install with pnpm 10. Install Node 18+ (24 LTS recommended).');
+    console.error(
+      'ripple: Node ' +
+        process.versions.node +
+        ' is too old to install with pnpm 10. Install Node 18+ (24 LTS recommended).',
+    );
     process.exit(1);
   }
   process.exit(0);
 }
 if (major < MIN_MAJOR || (major === MIN_MAJOR && minor < MIN_MINOR)) {
   console.error(
-    'ripple: this needs Node >= ' + MIN_MAJOR + '.' + MIN_MINOR + ' (24 LTS recommended), but `node` here is ' +
-      process.versions.node + ' (' + process.execPath + ').\n' +
+    'ripple: this needs Node >= ' +
+      MIN_MAJOR +
+      '.' +
+      MIN_MINOR +
+      ' (24 LTS recommended), but `node` here is ' +
+      process.versions.node +
+      ' (' +
+      process.execPath +
+      ').\n' +
       'Run it through pnpm (`pnpm install` then `pnpm <script>`): pnpm puts the Node 24 binary from the\n' +
-      '`node` devDependency first on PATH. Or install Node 24 LTS yourself.'
+      '`node` devDependency first on PATH. Or install Node 24 LTS yourself.',
   );
   process.exit(1);
 }

@@ -14,6 +14,9 @@ import {
 } from './errors.ts';
 import {
   type AnyFn,
+  addChild,
+  childAt,
+  childCount,
   type Equality,
   F_DISPOSED,
   F_ERRORED,
@@ -22,6 +25,7 @@ import {
   F_QUEUED,
   FRESH,
   GNode,
+  indexOfChild,
   KIND_FOLD,
   KIND_INCR_FOLD,
   KIND_LEAF,
@@ -30,6 +34,9 @@ import {
   KIND_MAPN,
   KIND_NAMES,
   NodeExt,
+  removeChildAt,
+  setSlotAt,
+  slotAt,
 } from './node.ts';
 
 declare const incrBrand: unique symbol;
@@ -58,6 +65,15 @@ export interface NodeOptions<T> {
   equal?: (a: T, b: T) => boolean;
   /** Shown in errors and DOT output; for leaves, the key used by snapshots. */
   name?: string;
+}
+
+export interface IncrFoldOptions<T, A> extends NodeOptions<A> {
+  /**
+   * Optional fused update for a changed input: must equal
+   * `add(remove(acc, oldValue), newValue)`. Saves a call and an intermediate
+   * accumulator on the hot path.
+   */
+  replace?: (acc: A, oldValue: T, newValue: T) => A;
 }
 
 export interface GraphOptions {
@@ -232,7 +248,7 @@ export class Graph {
     init: A,
     add: (acc: A, value: T) => A,
     remove: (acc: A, value: T) => A,
-    options?: NodeOptions<A>,
+    options?: IncrFoldOptions<T, A>,
   ): IncrFold<T, A> {
     this.assertNotStabilizing('incrFold()');
     const ps = inputs.map((x) => this.live(x, 'incrFold()'));
@@ -246,9 +262,9 @@ export class Graph {
     const ext = this.extOf(n);
     ext.init = init;
     ext.remove = remove as AnyFn;
-    ext.contrib = ps.map((p) => p.value);
+    ext.replace = (options?.replace as AnyFn | undefined) ?? null;
+    ext.state = ps.flatMap((p) => [p.value, 0]);
     ext.pending = [];
-    ext.mark = ps.map(() => 0);
     ext.removed = [];
     for (let i = 0; i < ps.length; i++) link(ps[i]!, n, i);
     return n as unknown as IncrFold<T, A>;
@@ -264,10 +280,9 @@ export class Graph {
     const ext = f.ext!;
     const slot = f.parents!.length;
     f.parents!.push(p);
-    ext.contrib!.push(FRESH);
-    ext.mark!.push(0);
+    ext.state!.push(FRESH, 0);
     link(p, f, slot);
-    markSlot(ext, slot);
+    markSlot(ext, slot, p);
     if ((f.flags & F_QUEUED) === 0) this.enqueue(f);
   }
 
@@ -322,11 +337,10 @@ export class Graph {
     this.assertNotStabilizing('dispose()');
     const n = node as unknown as Node;
     if ((n.flags & F_DISPOSED) !== 0) return;
-    const out = n.out;
     let blocking = 0;
-    for (let i = 0; i < out.length; i += 2) if ((out[i] as Node).kind !== KIND_INCR_FOLD) blocking++;
+    for (let i = childCount(n) - 1; i >= 0; i--) if (childAt(n, i).kind !== KIND_INCR_FOLD) blocking++;
     if (blocking > 0) throw new NodeHasDependentsError(n.id, n.label(), blocking);
-    while (n.out.length > 0) this.detachIncrInput(n.out[0] as Node, n);
+    while (n.c0 !== null) this.detachIncrInput(n.c0, n);
     // Detach from inputs.
     if (n.p0 !== null) unlink(n.p0, n, 0);
     if (n.p1 !== null) unlink(n.p1, n, 1);
@@ -466,10 +480,15 @@ export class Graph {
       ext.old = old;
       this.notifyList[this.notifyCount++] = n;
     }
+    const c0 = n.c0;
+    if (c0 === null) return;
+    if (c0.kind === KIND_INCR_FOLD) markSlot(c0.ext as NodeExt, n.c0s, n);
+    if ((c0.flags & F_QUEUED) === 0) this.enqueue(c0);
     const out = n.out;
+    if (out === null) return;
     for (let i = 0; i < out.length; i += 2) {
       const c = out[i] as Node;
-      if (c.kind === KIND_INCR_FOLD) markSlot(c.ext as NodeExt, out[i + 1] as number);
+      if (c.kind === KIND_INCR_FOLD) markSlot(c.ext as NodeExt, out[i + 1] as number, n);
       if ((c.flags & F_QUEUED) === 0) this.enqueue(c);
     }
   }
@@ -565,8 +584,8 @@ export class Graph {
     }
     for (const n of this.nodes) {
       if (n === null) continue;
-      const out = n.out;
-      for (let i = 0; i < out.length; i += 2) lines.push(`  n${n.id} -> n${(out[i] as Node).id};`);
+      const count = childCount(n);
+      for (let i = 0; i < count; i++) lines.push(`  n${n.id} -> n${childAt(n, i).id};`);
     }
     lines.push('}');
     return `${lines.join('\n')}\n`;
@@ -657,47 +676,35 @@ export class Graph {
 
   /** Remove input `p` from incrFold `f` (one edge). */
   private detachIncrInput(f: Node, p: Node): void {
-    const out = p.out;
-    let at = -1;
-    for (let i = 0; i < out.length; i += 2) {
-      if (out[i] === f) {
-        at = i;
-        break;
-      }
-    }
+    const at = indexOfChild(p, f, -1);
     if (at < 0) throw new NotInputError(p.id, `an input of node #${f.id}`);
-    const slot = out[at + 1] as number;
-    removePair(out, at);
+    const slot = slotAt(p, at);
+    removeChildAt(p, at);
     const ext = f.ext as NodeExt;
     const parents = f.parents as Node[];
-    const contrib = ext.contrib as unknown[];
-    const mark = ext.mark as number[];
-    const pending = ext.pending as number[];
-    const c = contrib[slot];
+    const state = ext.state as unknown[];
+    const pending = ext.pending as Array<number | Node>;
+    const c = state[2 * slot];
     if (c !== FRESH) (ext.removed as unknown[]).push(c);
-    if (mark[slot] === 1) {
-      const k = pending.indexOf(slot);
-      pending[k] = pending[ext.pendingCount - 1] as number;
+    if (state[2 * slot + 1] === 1) {
+      // Drop the slot from the pending list (move the last entry into its place).
+      const k = pendingIndex(ext, slot);
+      const lastK = 2 * (ext.pendingCount - 1);
+      pending[k] = pending[lastK] as number;
+      pending[k + 1] = pending[lastK + 1] as Node;
       ext.pendingCount--;
     }
     const last = parents.length - 1;
     if (slot !== last) {
       const moved = parents[last] as Node;
       parents[slot] = moved;
-      contrib[slot] = contrib[last];
-      mark[slot] = mark[last] as number;
-      if (mark[last] === 1) pending[pending.indexOf(last)] = slot;
-      const mo = moved.out;
-      for (let i = 0; i < mo.length; i += 2) {
-        if (mo[i] === f && mo[i + 1] === last) {
-          mo[i + 1] = slot;
-          break;
-        }
-      }
+      state[2 * slot] = state[2 * last];
+      state[2 * slot + 1] = state[2 * last + 1];
+      if (state[2 * last + 1] === 1) pending[pendingIndex(ext, last)] = slot;
+      setSlotAt(moved, indexOfChild(moved, f, last), slot);
     }
     parents.pop();
-    contrib.pop();
-    mark.pop();
+    state.length -= 2;
     if ((f.flags & F_QUEUED) === 0) this.enqueue(f);
   }
 
@@ -711,9 +718,8 @@ export class Graph {
       if (x === p) throw new CycleError(p.id, f.id);
       if (seen.has(x)) continue;
       seen.add(x);
-      const out = x.out;
-      for (let i = 0; i < out.length; i += 2) {
-        const c = out[i] as Node;
+      for (let i = childCount(x) - 1; i >= 0; i--) {
+        const c = childAt(x, i);
         if (c.height <= p.height) stack.push(c);
       }
     }
@@ -721,9 +727,8 @@ export class Graph {
     const work: Node[] = [f];
     while (work.length > 0) {
       const x = work.pop() as Node;
-      const out = x.out;
-      for (let i = 0; i < out.length; i += 2) {
-        const c = out[i] as Node;
+      for (let i = childCount(x) - 1; i >= 0; i--) {
+        const c = childAt(x, i);
         if (c.height <= x.height) {
           c.height = x.height + 1;
           work.push(c);
@@ -747,7 +752,8 @@ export class Graph {
         if ((p.flags & F_DISPOSED) !== 0) throw new InvariantError(`${n.label()} has a disposed input`);
         if (p.height >= n.height)
           throw new InvariantError(`${n.label()} height ${n.height} <= input ${p.label()}`);
-        if (!p.out.includes(n)) throw new InvariantError(`${p.label()} does not list dependent ${n.label()}`);
+        if (indexOfChild(p, n, -1) < 0)
+          throw new InvariantError(`${p.label()} does not list dependent ${n.label()}`);
       }
       if (n.kind === KIND_LEAF || (n.flags & F_ERRORED) !== 0) continue;
       const expected = this.recomputeForCheck(n);
@@ -778,7 +784,7 @@ export class Graph {
             throw new InvariantError(`${n.label()} has unapplied input changes`);
           }
           for (let i = 0; i < ps.length; i++) {
-            if ((ext.contrib as unknown[])[i] !== (ps[i] as Node).value) {
+            if ((ext.state as unknown[])[2 * i] !== (ps[i] as Node).value) {
               throw new InvariantError(`${n.label()} input ${i} contribution is stale`);
             }
           }
@@ -791,35 +797,28 @@ export class Graph {
   }
 }
 
-function link(parent: Node, child: Node, slot: number): void {
-  parent.out.push(child, slot);
-}
+const link = addChild;
 
 function unlink(parent: Node, child: Node, slot: number): void {
-  const out = parent.out;
-  for (let i = 0; i < out.length; i += 2) {
-    if (out[i] === child && out[i + 1] === slot) {
-      removePair(out, i);
-      return;
-    }
+  const i = indexOfChild(parent, child, slot);
+  if (i >= 0) removeChildAt(parent, i);
+}
+
+function markSlot(ext: NodeExt, slot: number, input: Node): void {
+  const state = ext.state as unknown[];
+  if (state[2 * slot + 1] === 0) {
+    state[2 * slot + 1] = 1;
+    const pending = ext.pending as Array<number | Node>;
+    const k = 2 * ext.pendingCount++;
+    pending[k] = slot;
+    pending[k + 1] = input;
   }
 }
 
-function removePair(out: Array<Node | number>, at: number): void {
-  const last = out.length - 2;
-  if (at !== last) {
-    out[at] = out[last] as Node;
-    out[at + 1] = out[last + 1] as number;
-  }
-  out.length = last;
-}
-
-function markSlot(ext: NodeExt, slot: number): void {
-  const mark = ext.mark as number[];
-  if (mark[slot] === 0) {
-    mark[slot] = 1;
-    (ext.pending as number[])[ext.pendingCount++] = slot;
-  }
+function pendingIndex(ext: NodeExt, slot: number): number {
+  const pending = ext.pending as Array<number | Node>;
+  for (let k = 0; k < 2 * ext.pendingCount; k += 2) if (pending[k] === slot) return k;
+  throw new InvariantError(`pending slot ${slot} not found`);
 }
 
 /** Pure part of an incrFold recompute: may throw (user code), changes nothing. */
@@ -827,17 +826,19 @@ function foldPending(n: Node): unknown {
   const ext = n.ext as NodeExt;
   const add = n.fn as AnyFn;
   const remove = ext.remove as AnyFn;
-  const parents = n.parents as Node[];
-  const contrib = ext.contrib as unknown[];
-  const pending = ext.pending as number[];
+  const replace = ext.replace;
+  const state = ext.state as unknown[];
+  const pending = ext.pending as Array<number | Node>;
   const removed = ext.removed as unknown[];
   let acc = n.value;
   for (let i = 0; i < removed.length; i++) acc = remove(acc, removed[i]);
-  for (let i = 0; i < ext.pendingCount; i++) {
-    const s = pending[i] as number;
-    const c = contrib[s];
-    if (c !== FRESH) acc = remove(acc, c);
-    acc = add(acc, (parents[s] as Node).value);
+  const end = 2 * ext.pendingCount;
+  for (let k = 0; k < end; k += 2) {
+    const c = state[2 * (pending[k] as number)];
+    const v = (pending[k + 1] as Node).value;
+    if (c === FRESH) acc = add(acc, v);
+    else if (replace !== null) acc = replace(acc, c, v);
+    else acc = add(remove(acc, c), v);
   }
   return acc;
 }
@@ -845,14 +846,14 @@ function foldPending(n: Node): unknown {
 /** Commit part of an incrFold recompute: record what is now folded in. */
 function commitPending(n: Node): void {
   const ext = n.ext as NodeExt;
-  const parents = n.parents as Node[];
-  const contrib = ext.contrib as unknown[];
-  const pending = ext.pending as number[];
-  const mark = ext.mark as number[];
-  for (let i = 0; i < ext.pendingCount; i++) {
-    const s = pending[i] as number;
-    contrib[s] = (parents[s] as Node).value;
-    mark[s] = 0;
+  const state = ext.state as unknown[];
+  const pending = ext.pending as Array<number | Node>;
+  const end = 2 * ext.pendingCount;
+  for (let k = 0; k < end; k += 2) {
+    const s = 2 * (pending[k] as number);
+    state[s] = (pending[k + 1] as Node).value;
+    state[s + 1] = 0;
+    pending[k + 1] = undefined as unknown as Node; // do not retain the input
   }
   ext.pendingCount = 0;
   const removed = ext.removed as unknown[];

@@ -39,12 +39,17 @@ export class NodeExt {
   init: unknown = undefined;
   /** incrFold: removes one input's contribution. */
   remove: AnyFn | null = null;
-  /** incrFold: the value of each input that is currently folded in (or FRESH). */
-  contrib: unknown[] | null = null;
-  /** incrFold: input slots whose change is not folded in yet (deduplicated by `mark`). */
-  pending: number[] | null = null;
+  /** incrFold: optional fused remove-then-add for a changed input. */
+  replace: AnyFn | null = null;
+  /**
+   * incrFold, per input slot s (interleaved so one cache line serves both):
+   * state[2s] = the value currently folded in (or FRESH), state[2s+1] = 1 when
+   * slot s is in `pending`.
+   */
+  state: unknown[] | null = null;
+  /** incrFold: changed inputs not folded in yet, interleaved [slot, inputNode, ...]. */
+  pending: Array<number | GNode> | null = null;
   pendingCount = 0;
-  mark: number[] | null = null;
   /** incrFold: contributions of removed inputs still to subtract. */
   removed: unknown[] | null = null;
   /** mapN: reused argument array (never retained by user code). */
@@ -66,8 +71,15 @@ export class GNode {
   p1: GNode | null = null;
   /** mapN, fold, incrFold inputs. */
   parents: GNode[] | null = null;
-  /** Dependents, interleaved: [child, slotInChild, child, slotInChild, ...]. */
-  out: Array<GNode | number> = [];
+  /**
+   * Dependents. The first is held inline (`c0`, with its input slot `c0s`):
+   * most nodes have exactly one, and an array would cost ~64 bytes more.
+   * Further ones are interleaved in `out`: [child, slot, child, slot, ...].
+   * Invariant: `out` is non-null only when `c0` is, and never empty.
+   */
+  c0: GNode | null = null;
+  c0s = 0;
+  out: Array<GNode | number> | null = null;
   nextDirty: GNode | null = null;
   name: string | null;
   ext: NodeExt | null = null;
@@ -92,5 +104,69 @@ export class GNode {
 
   label(): string {
     return this.name ?? `${KIND_NAMES[this.kind] ?? 'node'}#${this.id}`;
+  }
+}
+
+// ------------------------------------------------------------------ edges
+// Dependents are indexed 0..childCount-1: index 0 is `c0`, index i >= 1 is out[2(i-1)].
+
+export function childCount(n: GNode): number {
+  return n.c0 === null ? 0 : n.out === null ? 1 : 1 + (n.out.length >> 1);
+}
+
+export function childAt(n: GNode, i: number): GNode {
+  return (i === 0 ? n.c0 : (n.out as Array<GNode | number>)[2 * (i - 1)]) as GNode;
+}
+
+export function slotAt(n: GNode, i: number): number {
+  return i === 0 ? n.c0s : ((n.out as Array<GNode | number>)[2 * i - 1] as number);
+}
+
+function setAt(n: GNode, i: number, child: GNode, slot: number): void {
+  if (i === 0) {
+    n.c0 = child;
+    n.c0s = slot;
+  } else {
+    const out = n.out as Array<GNode | number>;
+    out[2 * (i - 1)] = child;
+    out[2 * i - 1] = slot;
+  }
+}
+
+export function addChild(parent: GNode, child: GNode, slot: number): void {
+  if (parent.c0 === null) {
+    parent.c0 = child;
+    parent.c0s = slot;
+  } else if (parent.out === null) {
+    parent.out = [child, slot];
+  } else {
+    parent.out.push(child, slot);
+  }
+}
+
+/** Index of dependent `child` (at input slot `slot`, or any slot when negative), or -1. */
+export function indexOfChild(parent: GNode, child: GNode, slot: number): number {
+  const count = childCount(parent);
+  for (let i = 0; i < count; i++) {
+    if (childAt(parent, i) === child && (slot < 0 || slotAt(parent, i) === slot)) return i;
+  }
+  return -1;
+}
+
+export function setSlotAt(parent: GNode, i: number, slot: number): void {
+  setAt(parent, i, childAt(parent, i), slot);
+}
+
+/** Remove dependent i by moving the last one into its place. */
+export function removeChildAt(parent: GNode, i: number): void {
+  const last = childCount(parent) - 1;
+  if (i !== last) setAt(parent, i, childAt(parent, last), slotAt(parent, last));
+  if (last === 0) {
+    parent.c0 = null;
+    parent.c0s = 0;
+  } else {
+    const out = parent.out as Array<GNode | number>;
+    out.length -= 2;
+    if (out.length === 0) parent.out = null;
   }
 }

@@ -224,6 +224,22 @@ describe('graph: incrFold', () => {
     expect([add.calls, remove.calls]).toEqual([2, 2]);
   });
 
+  it('uses the fused replace for changed inputs when given', () => {
+    const g = new Graph();
+    const xs = [g.leaf(1), g.leaf(2), g.leaf(3)];
+    const add = counted((s: number, v: number) => s + v);
+    const remove = counted((s: number, v: number) => s - v);
+    const replace = counted((s: number, o: number, v: number) => s - o + v);
+    const total = g.incrFold(xs, 0, add, remove, { replace });
+    const fresh = g.leaf(100);
+    g.addInput(total, fresh);
+    add.calls = 0;
+    g.set(xs[0]!, 10);
+    g.stabilize();
+    expect(total.value).toBe(115);
+    expect([add.calls, remove.calls, replace.calls]).toEqual([1, 0, 1]); // fresh input added, xs[0] replaced
+  });
+
   it('adds and removes inputs while live', () => {
     const g = new Graph({ debug: true });
     const a = g.leaf(1);

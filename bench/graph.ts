@@ -1,0 +1,242 @@
+// B-01: one leaf change + stabilize on a VWAP-shaped graph, at 1K / 10K / 100K symbols,
+// against alien-signals and a naive full recompute in the same run.
+//
+//   pnpm bench graph [--json]
+//
+// Graph per symbol: leaf (last trade) -> map (notional, volume) -> one incrFold over all
+// symbols (total notional, volume) -> map (VWAP), observed. Every update changes one
+// random symbol's trade (deterministic xorshift sequence, same for every contender).
+
+import { Graph, type Incr, type Leaf } from '@ripple/graph-engine';
+import { computed, effect, signal } from 'alien-signals';
+import { heapUsedAfterGc, machine, median, percentile, printResult, xorshift } from './_util.ts';
+
+interface Trade {
+  price: number;
+  size: number;
+}
+interface Contrib {
+  n: number;
+  v: number;
+}
+
+const SIZES = [1_000, 10_000, 100_000] as const;
+const POOL = 4096; // trades cycled from a pool: the driver allocates nothing per update
+
+function tradePool(): Trade[] {
+  const rnd = xorshift(7);
+  return Array.from({ length: POOL }, () => ({ price: 100 + (rnd() % 100) / 10, size: 1 + (rnd() % 500) }));
+}
+
+function indexSequence(n: number, length: number): Uint32Array {
+  const rnd = xorshift(42);
+  const seq = new Uint32Array(length);
+  for (let i = 0; i < length; i++) seq[i] = rnd() % n;
+  return seq;
+}
+
+interface Contender {
+  update(symbol: number, trade: Trade): void;
+  result(): number;
+}
+
+function buildRipple(n: number, trades: Trade[]): Contender & { graph: Graph } {
+  const g = new Graph();
+  const leaves: Leaf<Trade>[] = [];
+  const per: Incr<Contrib>[] = [];
+  for (let i = 0; i < n; i++) {
+    const leaf = g.leaf(trades[i % POOL] as Trade);
+    leaves.push(leaf);
+    per.push(g.map(leaf, (t) => ({ n: t.price * t.size, v: t.size })));
+  }
+  const total = g.incrFold(
+    per,
+    { n: 0, v: 0 },
+    (a, x) => ({ n: a.n + x.n, v: a.v + x.v }),
+    (a, x) => ({ n: a.n - x.n, v: a.v - x.v }),
+    { replace: (a, o, x) => ({ n: a.n - o.n + x.n, v: a.v - o.v + x.v }) },
+  );
+  const vwap = g.map(total, (t) => (t.v === 0 ? 0 : t.n / t.v));
+  let last = 0;
+  g.observe(vwap, (_old, v) => {
+    last = v;
+  });
+  g.stabilize();
+  return {
+    graph: g,
+    update(symbol, trade) {
+      g.set(leaves[symbol] as Leaf<Trade>, trade);
+      g.stabilize();
+    },
+    result: () => last,
+  };
+}
+
+function buildAlien(n: number, trades: Trade[]): Contender {
+  // The idiomatic O(1) aggregate in a signals library: per-symbol effects apply
+  // their delta to a running total held outside the graph, then publish it.
+  const leaves = Array.from({ length: n }, (_, i) => signal(trades[i % POOL] as Trade));
+  let accN = 0;
+  let accV = 0;
+  const total = signal<Contrib>({ n: 0, v: 0 });
+  for (const leaf of leaves) {
+    const c = computed(() => {
+      const t = leaf();
+      return { n: t.price * t.size, v: t.size };
+    });
+    let prev: Contrib = { n: 0, v: 0 };
+    effect(() => {
+      const x = c();
+      accN += x.n - prev.n;
+      accV += x.v - prev.v;
+      prev = x;
+      total({ n: accN, v: accV });
+    });
+  }
+  const vwap = computed(() => {
+    const t = total();
+    return t.v === 0 ? 0 : t.n / t.v;
+  });
+  let last = 0;
+  effect(() => {
+    last = vwap();
+  });
+  return {
+    update(symbol, trade) {
+      (leaves[symbol] as (t: Trade) => void)(trade);
+    },
+    result: () => last,
+  };
+}
+
+function buildNaive(n: number, trades: Trade[]): Contender {
+  const state: Trade[] = Array.from({ length: n }, (_, i) => trades[i % POOL] as Trade);
+  let last = 0;
+  return {
+    update(symbol, trade) {
+      state[symbol] = trade;
+      let tn = 0;
+      let tv = 0;
+      for (let i = 0; i < n; i++) {
+        const t = state[i] as Trade;
+        tn += t.price * t.size;
+        tv += t.size;
+      }
+      last = tv === 0 ? 0 : tn / tv;
+    },
+    result: () => last,
+  };
+}
+
+/** Median and p99 per-update time in ns: batches for the median, single timed updates for the tail. */
+function measure(c: Contender, n: number, trades: Trade[], budgetOps: number): { p50: number; p99: number } {
+  const seq = indexSequence(n, 1 << 16);
+  const mask = seq.length - 1;
+  let k = 0;
+  const warm = Math.min(budgetOps, 200_000);
+  for (let i = 0; i < warm; i++, k++) c.update(seq[k & mask] as number, trades[k % POOL] as Trade);
+  const batch = Math.max(1, Math.min(1000, Math.floor(budgetOps / 200)));
+  const samples: number[] = [];
+  for (let s = 0; s < 200; s++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++, k++) c.update(seq[k & mask] as number, trades[k % POOL] as Trade);
+    samples.push(Number(process.hrtime.bigint() - t0) / batch);
+  }
+  // Tail: time single updates, minus the timer's own cost.
+  const overheads: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t0 = process.hrtime.bigint();
+    overheads.push(Number(process.hrtime.bigint() - t0));
+  }
+  const overhead = median(overheads);
+  const singles: number[] = [];
+  const nSingles = Math.min(20_000, budgetOps);
+  for (let i = 0; i < nSingles; i++, k++) {
+    const idx = seq[k & mask] as number;
+    const tr = trades[k % POOL] as Trade;
+    const t0 = process.hrtime.bigint();
+    c.update(idx, tr);
+    singles.push(Math.max(0, Number(process.hrtime.bigint() - t0) - overhead));
+  }
+  return { p50: median(samples), p99: percentile(singles, 0.99) };
+}
+
+function bytesPerNode(n: number, trades: Trade[]): { bytes: number; nodes: number } {
+  const before = heapUsedAfterGc();
+  const r = buildRipple(n, trades);
+  const after = heapUsedAfterGc();
+  const nodes = r.graph.stats().nodeCount;
+  if (r.result() === -1) console.log('unreachable'); // keep r alive across the measurement
+  return { bytes: (after - before) / nodes, nodes };
+}
+
+function heapGrowth(trades: Trade[]): number {
+  const n = 10_000;
+  const r = buildRipple(n, trades);
+  const seq = indexSequence(n, 1 << 16);
+  let k = 0;
+  for (let i = 0; i < 200_000; i++, k++) r.update(seq[k & 0xffff] as number, trades[k % POOL] as Trade);
+  const h0 = heapUsedAfterGc();
+  for (let i = 0; i < 1_000_000; i++, k++) r.update(seq[k & 0xffff] as number, trades[k % POOL] as Trade);
+  const h1 = heapUsedAfterGc();
+  return ((h1 - h0) / h0) * 100;
+}
+
+function main(): void {
+  const json = process.argv.includes('--json');
+  const trades = tradePool();
+  const out = {
+    suite: 'graph',
+    stabilize_ns_p50: {} as Record<string, number>,
+    stabilize_ns_p99: {} as Record<string, number>,
+    alien_signals_ns_p50: {} as Record<string, number>,
+    full_recompute_ns_p50: {} as Record<string, number>,
+    bytes_per_node: 0,
+    heap_growth_pct_1m: 0,
+    machine: machine(),
+  };
+  // Heap growth first, before other contenders leave garbage behind.
+  out.heap_growth_pct_1m = Math.round(heapGrowth(trades) * 1000) / 1000;
+  for (const n of SIZES) {
+    // Cross-check: all three compute the same VWAP for the same updates.
+    const r = buildRipple(n, trades);
+    const a = buildAlien(n, trades);
+    const nv = buildNaive(n, trades);
+    for (let i = 0; i < 100; i++) {
+      const t = trades[(i * 31) % POOL] as Trade;
+      r.update((i * 7919) % n, t);
+      a.update((i * 7919) % n, t);
+      nv.update((i * 7919) % n, t);
+    }
+    const [x, y, z] = [r.result(), a.result(), nv.result()];
+    if (Math.abs(x - y) > 1e-6 * x || Math.abs(x - z) > 1e-6 * x) {
+      throw new Error(`contenders disagree at ${n}: ripple ${x}, alien ${y}, naive ${z}`);
+    }
+    const rm = measure(r, n, trades, 1_000_000);
+    const am = measure(a, n, trades, 1_000_000);
+    const fm = measure(nv, n, trades, Math.max(2000, Math.floor(2e9 / n / 20)));
+    out.stabilize_ns_p50[n] = round(rm.p50);
+    out.stabilize_ns_p99[n] = round(rm.p99);
+    out.alien_signals_ns_p50[n] = round(am.p50);
+    out.full_recompute_ns_p50[n] = round(fm.p50);
+    if (!json) {
+      console.log(
+        `${String(n).padStart(7)} symbols: ripple p50 ${round(rm.p50)} ns p99 ${round(rm.p99)} ns | ` +
+          `alien-signals p50 ${round(am.p50)} ns | full recompute p50 ${round(fm.p50)} ns`,
+      );
+    }
+  }
+  const b = bytesPerNode(100_000, trades);
+  out.bytes_per_node = round(b.bytes);
+  if (!json) {
+    console.log(`bytes per node: ${out.bytes_per_node} (${b.nodes} nodes, values included)`);
+    console.log(`heap growth over 1M updates after warm-up: ${out.heap_growth_pct_1m} %`);
+  }
+  printResult(out, json);
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+main();
