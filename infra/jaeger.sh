@@ -1,0 +1,44 @@
+# Jaeger v2 (all-in-one with in-memory storage), built from the Go module proxy.
+# Sourced by up.sh; defines jaeger_install and jaeger_start.
+# `go install module/cmd/jaeger@version` is refused because Jaeger's go.mod has
+# replace directives, so the module is downloaded (`go mod download`, which
+# also fills $GOMODCACHE) and built as the main module; the binary is cached in
+# infra/.cache/jaeger-<version>/ and Go's build cache makes a rebuild cheap.
+
+# Jaeger tags each v2 release with a v1 module tag as well: v1.76.0 is Jaeger v2.13.0.
+JAEGER_MODULE_VERSION=v1.76.0
+JAEGER_BIN="$CACHE_DIR/jaeger-$JAEGER_MODULE_VERSION/jaeger"
+JAEGER_LOG="$RUN_DIR/jaeger.log"
+
+jaeger_install() {
+  [[ -x $JAEGER_BIN ]] && return 0
+  command -v go >/dev/null || apt_install golang-go
+  log "jaeger: building github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION (several minutes on 2 cores)"
+  local dir
+  dir=$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -n $dir && -d $dir ]] || fail jaeger /dev/null "go mod download github.com/jaegertracing/jaeger failed"
+  mkdir -p "$(dirname "$JAEGER_BIN")"
+  (cd "$dir" && go build -o "$JAEGER_BIN.tmp" ./cmd/jaeger) >&2 ||
+    fail jaeger /dev/null "go build ./cmd/jaeger failed"
+  mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
+}
+
+jaeger_healthy() { curl -fsS http://127.0.0.1:13133/status && curl -fsS http://127.0.0.1:16686/api/services; }
+
+jaeger_start() {
+  local pidfile="$RUN_DIR/jaeger.pid"
+  if pid_alive "$pidfile"; then
+    log "jaeger: already running (pid $(<"$pidfile"))"
+  else
+    if port_open 4318 || port_open 16686; then
+      fail jaeger "$JAEGER_LOG" "port 4318 or 16686 is taken by a process up.sh did not start"
+    fi
+    start_bg jaeger "$JAEGER_LOG" "$JAEGER_BIN" --config "file:$INFRA_DIR/jaeger/config.yaml"
+  fi
+  wait_until jaeger "$JAEGER_LOG" 60 "$pidfile" jaeger_healthy
+  write_env jaeger \
+    "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" \
+    "export JAEGER_QUERY_URL=http://127.0.0.1:16686"
+  SERVICE_PIDFILES=("$pidfile")
+}
