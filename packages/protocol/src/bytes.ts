@@ -1,0 +1,332 @@
+/**
+ * Little-endian byte primitives shared by every codec: a growable writer and
+ * a bounds-checked reader. Internal to the package (not exported).
+ *
+ * Invariant: every `Reader` method checks the bytes it needs against the end
+ * of its window *before* reading or allocating, and throws a typed
+ * `DecodeError`; a declared count is checked against the bytes left (each
+ * element needs at least one byte) so hostile input cannot cause a large
+ * allocation.
+ */
+import { MalformedPayloadError, TruncatedError, ValueOutOfRangeError } from './errors.ts';
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  // the scratch-array conversions below assume a little-endian host (all Node targets are)
+  throw new Error('@ripple/protocol requires a little-endian host');
+}
+
+const scratch = new ArrayBuffer(8);
+const scratchU8 = new Uint8Array(scratch);
+const scratchF64 = new Float64Array(scratch);
+const scratchI64 = new BigInt64Array(scratch);
+const scratchU64 = new BigUint64Array(scratch);
+
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+export const UINT64_MAX = 2n ** 64n - 1n;
+const TWO32 = 4294967296;
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+// ES2024 String.prototype.isWellFormed (Node >= 20); the base tsconfig's lib is ES2023
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean }).isWellFormed;
+
+/** A growable output buffer. `bytes()` returns a view; `copy()` an owned copy. */
+export class ByteWriter {
+  buf: Uint8Array;
+  pos = 0;
+  constructor(initialCapacity = 256) {
+    this.buf = new Uint8Array(initialCapacity);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  ensure(extra: number): void {
+    const need = this.pos + extra;
+    if (need <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  /** A view of the bytes written so far; invalidated by the next write or reset. */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** An owned copy of the bytes written so far. */
+  copy(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v;
+    b[p + 1] = v >>> 8;
+    this.pos = p + 2;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    putU32(this.buf, this.pos, v);
+    this.pos += 4;
+  }
+
+  /** Reserves 4 bytes, returns their offset for `patchU32`. */
+  reserveU32(): number {
+    this.ensure(4);
+    const at = this.pos;
+    this.pos += 4;
+    return at;
+  }
+
+  patchU32(at: number, v: number): void {
+    putU32(this.buf, at, v);
+  }
+
+  i32(v: number): void {
+    this.u32(v >>> 0);
+  }
+
+  f64(v: number): void {
+    this.ensure(8);
+    scratchF64[0] = v;
+    this.buf.set(scratchU8, this.pos);
+    this.pos += 8;
+  }
+
+  /** A non-negative safe integer as u64 (caller validated the range). */
+  u53(v: number): void {
+    this.ensure(8);
+    putU32(this.buf, this.pos, v >>> 0);
+    putU32(this.buf, this.pos + 4, Math.floor(v / TWO32));
+    this.pos += 8;
+  }
+
+  /** A signed 64-bit bigint (caller validated the range). */
+  i64(v: bigint): void {
+    this.ensure(8);
+    scratchI64[0] = v;
+    this.buf.set(scratchU8, this.pos);
+    this.pos += 8;
+  }
+
+  u64(v: bigint): void {
+    this.ensure(8);
+    scratchU64[0] = v;
+    this.buf.set(scratchU8, this.pos);
+    this.pos += 8;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /**
+   * Writes `s` as UTF-8 preceded by its byte length in `lenBytes` (1, 2 or 4)
+   * bytes. Returns the byte length, or -1 (nothing written) when it exceeds
+   * `maxBytes` or the string has lone surrogates (it would not round-trip).
+   */
+  str(s: string, lenBytes: 1 | 2 | 4, maxBytes: number): number {
+    const n = s.length;
+    this.ensure(lenBytes + n * 3);
+    const b = this.buf;
+    const start = this.pos + lenBytes;
+    let p = start;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      b[p++] = c;
+    }
+    if (i < n) {
+      if (!isWellFormed.call(s)) return -1;
+      p = start + utf8Encoder.encodeInto(s, b.subarray(start)).written;
+    }
+    const len = p - start;
+    if (len > maxBytes) return -1;
+    if (lenBytes === 1) b[this.pos] = len;
+    else if (lenBytes === 2) {
+      b[this.pos] = len;
+      b[this.pos + 1] = len >>> 8;
+    } else putU32(b, this.pos, len);
+    this.pos = p;
+    return len;
+  }
+}
+
+function putU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v;
+  b[p + 1] = v >>> 8;
+  b[p + 2] = v >>> 16;
+  b[p + 3] = v >>> 24;
+}
+
+export function getU32(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+export function getF64(b: Uint8Array, p: number): number {
+  const s = scratchU8;
+  s[0] = b[p]!;
+  s[1] = b[p + 1]!;
+  s[2] = b[p + 2]!;
+  s[3] = b[p + 3]!;
+  s[4] = b[p + 4]!;
+  s[5] = b[p + 5]!;
+  s[6] = b[p + 6]!;
+  s[7] = b[p + 7]!;
+  return scratchF64[0]!;
+}
+
+export function getI64(b: Uint8Array, p: number): bigint {
+  scratchU8.set(b.subarray(p, p + 8));
+  return scratchI64[0]!;
+}
+
+export function getU64(b: Uint8Array, p: number): bigint {
+  scratchU8.set(b.subarray(p, p + 8));
+  return scratchU64[0]!;
+}
+
+/** A u64 that must be a safe integer; -1 when it is not (caller raises). */
+export function getU53(b: Uint8Array, p: number): number {
+  const hi = getU32(b, p + 4);
+  if (hi > 0x1fffff) return -1;
+  return hi * TWO32 + getU32(b, p);
+}
+
+/** Decodes UTF-8 `b[start, end)`, ASCII fast path; throws on invalid UTF-8. */
+export function utf8(b: Uint8Array, start: number, end: number): string {
+  if (end - start <= 24) {
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = b[i]!;
+      if (c >= 0x80) return utf8Slow(b, start, end);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8Slow(b, start, end);
+}
+
+function utf8Slow(b: Uint8Array, start: number, end: number): string {
+  try {
+    return utf8Decoder.decode(b.subarray(start, end));
+  } catch (cause) {
+    throw new MalformedPayloadError('invalid UTF-8 in string', start, { cause });
+  }
+}
+
+/** A bounds-checked cursor over `bytes[pos, end)`. */
+export class Reader {
+  readonly b: Uint8Array;
+  pos: number;
+  readonly end: number;
+  /** what is being decoded, for error messages */
+  readonly what: string;
+  constructor(b: Uint8Array, pos: number, end: number, what: string) {
+    this.b = b;
+    this.pos = pos;
+    this.end = end;
+    this.what = what;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  need(n: number): void {
+    if (this.end - this.pos < n) throw new TruncatedError(this.what, n, this.end - this.pos, this.pos);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.b[this.pos++]!;
+  }
+
+  u16(): number {
+    this.need(2);
+    const p = this.pos;
+    this.pos = p + 2;
+    return this.b[p]! | (this.b[p + 1]! << 8);
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = getU32(this.b, this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  i32(): number {
+    return this.u32() | 0;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = getF64(this.b, this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  i64(): bigint {
+    this.need(8);
+    const v = getI64(this.b, this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  u64(): bigint {
+    this.need(8);
+    const v = getU64(this.b, this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A u64 that must be a safe integer, else ValueOutOfRangeError naming `field`. */
+  u53(field: string): number {
+    this.need(8);
+    const v = getU53(this.b, this.pos);
+    if (v < 0) throw new ValueOutOfRangeError(field, 'above 2^53-1', this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A count of elements that each take at least `minBytes`; checked against what is left. */
+  count(what: string, minBytes: number): number {
+    const at = this.pos;
+    const n = this.u32();
+    if (n * minBytes > this.end - this.pos)
+      throw new TruncatedError(`${this.what} ${what}`, n * minBytes, this.end - this.pos, at);
+    return n;
+  }
+
+  str(lenBytes: 1 | 2 | 4): string {
+    const n = lenBytes === 1 ? this.u8() : lenBytes === 2 ? this.u16() : this.u32();
+    this.need(n);
+    const start = this.pos;
+    this.pos = start + n;
+    return utf8(this.b, start, start + n);
+  }
+
+  /** Throws unless every byte of the window was consumed. */
+  done(): void {
+    if (this.pos !== this.end) {
+      throw new MalformedPayloadError(`${this.end - this.pos} trailing byte(s) after ${this.what}`, this.pos);
+    }
+  }
+}

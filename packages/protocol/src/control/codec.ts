@@ -1,0 +1,358 @@
+/**
+ * Encoding and boundary validation of control-plane messages (see
+ * messages.ts). `decodeControlMessage` throws a `ControlMessageError`;
+ * `tryDecodeControlMessage` returns it, for receivers that log and count the
+ * refusal by `error.code` and go on.
+ */
+import {
+  ControlMessageError,
+  ControlMessageTooLargeError,
+  InvalidControlFieldError,
+  MalformedControlMessageError,
+  StaleEpochError,
+  UnknownControlMessageTypeError,
+  UnsupportedControlVersionError,
+} from '../errors.ts';
+import {
+  type ControlMessage,
+  type ControlMessageType,
+  type HandedOffPartition,
+  type KafkaOffset,
+  SUPPORTED_CONTROL_VERSIONS,
+  WORKER_STATES,
+  type WorkerState,
+} from './messages.ts';
+
+/** NATS' default max_payload. */
+export const DEFAULT_MAX_CONTROL_BYTES = 1024 * 1024;
+const MAX_LIST = 65536;
+const MAX_STRING = 1024;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const DECIMAL = /^-?(0|[1-9][0-9]{0,18})$/;
+
+export interface DecodeControlOptions {
+  /** refuse messages whose `epoch` is below this (fencing); default: no check */
+  readonly currentEpoch?: number;
+  readonly maxBytes?: number;
+}
+
+export type ControlDecodeResult =
+  | { readonly ok: true; readonly message: ControlMessage }
+  | { readonly ok: false; readonly error: ControlMessageError };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON bytes of a message; validates it first (the same checks as decoding). */
+export function encodeControlMessage(message: ControlMessage): Uint8Array {
+  const checked = validateControlMessage(JSON.parse(toJson(message)) as unknown);
+  return encoder.encode(toJson(checked));
+}
+
+function toJson(message: ControlMessage): string {
+  return JSON.stringify(message, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+export function decodeControlMessage(
+  bytes: Uint8Array | string,
+  options?: DecodeControlOptions,
+): ControlMessage {
+  const max = options?.maxBytes ?? DEFAULT_MAX_CONTROL_BYTES;
+  const size = typeof bytes === 'string' ? bytes.length : bytes.byteLength;
+  if (size > max) throw new ControlMessageTooLargeError(size, max);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof bytes === 'string' ? bytes : decoder.decode(bytes));
+  } catch (cause) {
+    throw new MalformedControlMessageError('not UTF-8 JSON', { cause });
+  }
+  const message = validateControlMessage(raw);
+  const current = options?.currentEpoch;
+  if (current !== undefined && 'epoch' in message && message.epoch < current) {
+    throw new StaleEpochError(message.type, message.epoch, current);
+  }
+  return message;
+}
+
+export function tryDecodeControlMessage(
+  bytes: Uint8Array | string,
+  options?: DecodeControlOptions,
+): ControlDecodeResult {
+  try {
+    return { ok: true, message: decodeControlMessage(bytes, options) };
+  } catch (error) {
+    if (error instanceof ControlMessageError) return { ok: false, error };
+    throw error;
+  }
+}
+
+/** The reasons a control message can be refused (metric label values). */
+export const CONTROL_REJECT_CODES = [
+  'CTRL_MALFORMED',
+  'CTRL_UNKNOWN_TYPE',
+  'CTRL_UNSUPPORTED_VERSION',
+  'CTRL_INVALID_FIELD',
+  'CTRL_STALE_EPOCH',
+  'CTRL_TOO_LARGE',
+] as const;
+
+/** Validates a parsed JSON value and returns the typed message (offsets as bigints). */
+export function validateControlMessage(raw: unknown): ControlMessage {
+  if (!isObject(raw)) throw new MalformedControlMessageError('not a JSON object');
+  const type = raw.type;
+  if (typeof type !== 'string') throw new MalformedControlMessageError('missing string field type');
+  if (!Object.hasOwn(SUPPORTED_CONTROL_VERSIONS, type)) throw new UnknownControlMessageTypeError(type);
+  const t = type as ControlMessageType;
+  if (!SUPPORTED_CONTROL_VERSIONS[t].includes(raw.v as number))
+    throw new UnsupportedControlVersionError(t, raw.v);
+  const f = new Fields(t, raw);
+  switch (t) {
+    case 'register':
+      return {
+        type: t,
+        v: 1,
+        workerId: f.id('workerId'),
+        incarnation: f.id('incarnation'),
+        softwareVersion: f.str('softwareVersion'),
+        rpcAddress: f.str('rpcAddress'),
+        sentAtMs: f.time('sentAtMs'),
+      };
+    case 'heartbeat':
+      return {
+        type: t,
+        v: 1,
+        workerId: f.id('workerId'),
+        incarnation: f.id('incarnation'),
+        epoch: f.epoch(),
+        state: f.state('state'),
+        partitions: f.list('partitions', (x, p) => {
+          const g = f.sub(x, p);
+          return { partition: g.partition('partition'), offset: g.int64('offset'), lag: g.count('lag') };
+        }),
+        load: ((g) => ({
+          cpu: g.num('cpu'),
+          eventsPerSec: g.num('eventsPerSec'),
+          keys: g.count('keys'),
+          heapBytes: g.count('heapBytes'),
+        }))(f.sub(raw.load, 'load')),
+        sentAtMs: f.time('sentAtMs'),
+      };
+    case 'assignment': {
+      const numPartitions = f.positive('numPartitions');
+      const seen = new Set<number>();
+      const owners = f.list('owners', (x, p) => {
+        const g = f.sub(x, p);
+        const partition = g.partition('partition');
+        if (partition >= numPartitions)
+          throw new InvalidControlFieldError(t, `${p}.partition`, 'is >= numPartitions');
+        if (seen.has(partition)) throw new InvalidControlFieldError(t, `${p}.partition`, 'is assigned twice');
+        seen.add(partition);
+        return { partition, workerId: g.id('workerId') };
+      });
+      return { type: t, v: 1, epoch: f.epoch(), numPartitions, owners };
+    }
+    case 'revoke':
+      return {
+        ...rebalanceStep(f, t),
+        partitions: f.partitions('partitions'),
+        deadlineMs: f.time('deadlineMs'),
+      };
+    case 'revoke_ack':
+    case 'assign':
+      return { ...rebalanceStep(f, t), partitions: f.list('partitions', (x, p) => handedOff(f, x, p)) };
+    case 'assign_ack':
+      return { ...rebalanceStep(f, t), partitions: f.partitions('partitions') };
+    case 'checkpoint_trigger': {
+      const base = {
+        type: t,
+        v: 1 as const,
+        checkpointId: f.id('checkpointId'),
+        epoch: f.epoch(),
+        deadlineMs: f.time('deadlineMs'),
+      };
+      return raw.partitions === undefined ? base : { ...base, partitions: f.partitions('partitions') };
+    }
+    case 'checkpoint_ack':
+      return {
+        type: t,
+        v: 1,
+        checkpointId: f.id('checkpointId'),
+        epoch: f.epoch(),
+        workerId: f.id('workerId'),
+        partition: f.partition('partition'),
+        snapshotKey: f.str('snapshotKey'),
+        bytes: f.count('bytes'),
+        crc32c: f.u32('crc32c'),
+        offsets: f.offsets('offsets'),
+      };
+    case 'leader_lease': {
+      const acquiredAtMs = f.time('acquiredAtMs');
+      const expiresAtMs = f.time('expiresAtMs');
+      if (expiresAtMs <= acquiredAtMs)
+        throw new InvalidControlFieldError(t, 'expiresAtMs', 'is not after acquiredAtMs');
+      return { type: t, v: 1, holderId: f.id('holderId'), term: f.count('term'), acquiredAtMs, expiresAtMs };
+    }
+    case 'status_request':
+      return { type: t, v: 1, requestId: f.id('requestId') };
+    case 'status_response':
+      return {
+        type: t,
+        v: 1,
+        requestId: f.id('requestId'),
+        leaderId: raw.leaderId === null ? null : f.id('leaderId'),
+        epoch: f.epoch(),
+        numPartitions: f.positive('numPartitions'),
+        workers: f.list('workers', (x, p) => {
+          const g = f.sub(x, p);
+          return {
+            workerId: g.id('workerId'),
+            state: g.state('state'),
+            partitions: g.partitions('partitions'),
+            lastHeartbeatMs: g.time('lastHeartbeatMs'),
+          };
+        }),
+        unassigned: f.partitions('unassigned'),
+      };
+  }
+}
+
+/** The fields every rebalance step carries. */
+function rebalanceStep<T extends ControlMessageType>(f: Fields, type: T) {
+  return {
+    type,
+    v: 1 as const,
+    epoch: f.epoch(),
+    rebalanceId: f.id('rebalanceId'),
+    workerId: f.id('workerId'),
+  };
+}
+
+function handedOff(f: Fields, x: unknown, p: string): HandedOffPartition {
+  const g = f.sub(x, p);
+  return {
+    partition: g.partition('partition'),
+    snapshotKey: g.raw.snapshotKey === null ? null : g.str('snapshotKey'),
+    offsets: g.offsets('offsets'),
+  };
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Field readers that throw InvalidControlFieldError naming the message type and field path. */
+class Fields {
+  readonly type: ControlMessageType;
+  readonly raw: Record<string, unknown>;
+  readonly path: string;
+  constructor(type: ControlMessageType, raw: Record<string, unknown>, path = '') {
+    this.type = type;
+    this.raw = raw;
+    this.path = path;
+  }
+
+  fail(field: string, detail: string): never {
+    throw new InvalidControlFieldError(this.type, this.path === '' ? field : `${this.path}.${field}`, detail);
+  }
+
+  sub(x: unknown, path: string): Fields {
+    if (!isObject(x)) throw new InvalidControlFieldError(this.type, path, 'is not an object');
+    return new Fields(this.type, x, path);
+  }
+
+  str(k: string): string {
+    const v = this.raw[k];
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_STRING) {
+      this.fail(k, `is not a string of 1..${MAX_STRING} chars`);
+    }
+    return v;
+  }
+
+  /** an identifier usable as a NATS subject token: [A-Za-z0-9_-]{1,64} */
+  id(k: string): string {
+    const v = this.raw[k];
+    if (typeof v !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(v))
+      this.fail(k, 'is not an id ([A-Za-z0-9_-]{1,64})');
+    return v;
+  }
+
+  int(k: string, min: number, max: number): number {
+    const v = this.raw[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(k, `is not an integer in [${min}, ${max}]`);
+    }
+    return v;
+  }
+
+  count(k: string): number {
+    return this.int(k, 0, Number.MAX_SAFE_INTEGER);
+  }
+
+  positive(k: string): number {
+    return this.int(k, 1, 0xffffffff);
+  }
+
+  partition(k: string): number {
+    return this.int(k, 0, 0xfffffffe);
+  }
+
+  u32(k: string): number {
+    return this.int(k, 0, 0xffffffff);
+  }
+
+  time(k: string): number {
+    return this.count(k);
+  }
+
+  epoch(): number {
+    return this.count('epoch');
+  }
+
+  num(k: string): number {
+    const v = this.raw[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(k, 'is not a finite number >= 0');
+    return v;
+  }
+
+  int64(k: string): bigint {
+    const v = this.raw[k];
+    if (typeof v !== 'string' || !DECIMAL.test(v)) this.fail(k, 'is not an int64 decimal string');
+    const b = BigInt(v);
+    if (b < INT64_MIN || b > INT64_MAX) this.fail(k, 'is out of the int64 range');
+    return b;
+  }
+
+  state(k: string): WorkerState {
+    const v = this.raw[k];
+    if (!WORKER_STATES.includes(v as WorkerState)) this.fail(k, `is not one of ${WORKER_STATES.join(', ')}`);
+    return v as WorkerState;
+  }
+
+  list<T>(k: string, each: (x: unknown, path: string) => T): T[] {
+    const v = this.raw[k];
+    if (!Array.isArray(v) || v.length > MAX_LIST) this.fail(k, `is not an array of at most ${MAX_LIST}`);
+    const p = this.path === '' ? k : `${this.path}.${k}`;
+    return v.map((x, i) => each(x, `${p}[${i}]`));
+  }
+
+  /** a list of distinct partition numbers */
+  partitions(k: string): number[] {
+    const seen = new Set<number>();
+    return this.list(k, (x, p) => {
+      if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 0xfffffffe) {
+        throw new InvalidControlFieldError(this.type, p, 'is not a partition number');
+      }
+      if (seen.has(x)) throw new InvalidControlFieldError(this.type, p, 'is listed twice');
+      seen.add(x);
+      return x;
+    });
+  }
+
+  offsets(k: string): KafkaOffset[] {
+    return this.list(k, (x, p) => {
+      const g = this.sub(x, p);
+      return { topic: g.str('topic'), partition: g.partition('partition'), offset: g.int64('offset') };
+    });
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Control-plane messages (NATS). JSON on the wire, one object per message
+ * with `type` and `v` (the message version). Int64 Kafka offsets travel as
+ * decimal strings and are bigints in memory. Everything is validated where
+ * it enters (`decodeControlMessage`); a refused message becomes a typed
+ * `ControlMessageError` whose `code` the receiver logs and counts.
+ *
+ * Versioning: adding an optional field keeps `v`; any other change bumps it
+ * and receivers list the versions they accept (`SUPPORTED_CONTROL_VERSIONS`).
+ * Unknown fields are ignored (tolerant reader), unknown types refused.
+ * Fencing: a message carrying an `epoch` below the receiver's current epoch
+ * is refused as `CTRL_STALE_EPOCH`.
+ */
+
+/** Worker lifecycle states (see ARCHITECTURE.md). */
+export const WORKER_STATES = [
+  'starting',
+  'active',
+  'recovering',
+  'draining',
+  'stopping',
+  'stopped',
+  'failed',
+] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+export interface KafkaOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** next offset to consume (int64) */
+  readonly offset: bigint;
+}
+
+export interface Register {
+  readonly type: 'register';
+  readonly v: 1;
+  readonly workerId: string;
+  /** distinguishes restarts of the same worker id (e.g. a random id per process start) */
+  readonly incarnation: string;
+  readonly softwareVersion: string;
+  /** host:port of the worker's RPC endpoint */
+  readonly rpcAddress: string;
+  readonly sentAtMs: number;
+}
+
+export interface OwnedPartition {
+  readonly partition: number;
+  /** next input offset (int64) */
+  readonly offset: bigint;
+  /** records behind the end of the input partition */
+  readonly lag: number;
+}
+
+export interface WorkerLoad {
+  /** process CPU use, 0..number of cores */
+  readonly cpu: number;
+  readonly eventsPerSec: number;
+  readonly keys: number;
+  readonly heapBytes: number;
+}
+
+export interface Heartbeat {
+  readonly type: 'heartbeat';
+  readonly v: 1;
+  readonly workerId: string;
+  readonly incarnation: string;
+  /** the assignment epoch the worker acts on */
+  readonly epoch: number;
+  readonly state: WorkerState;
+  readonly partitions: readonly OwnedPartition[];
+  readonly load: WorkerLoad;
+  readonly sentAtMs: number;
+}
+
+export interface PartitionOwner {
+  readonly partition: number;
+  readonly workerId: string;
+}
+
+/** The full partition -> worker table of one epoch (partitions absent are unassigned). */
+export interface Assignment {
+  readonly type: 'assignment';
+  readonly v: 1;
+  readonly epoch: number;
+  readonly numPartitions: number;
+  readonly owners: readonly PartitionOwner[];
+}
+
+/** Rebalance step 1: the old owner drains, snapshots and acks. */
+export interface Revoke {
+  readonly type: 'revoke';
+  readonly v: 1;
+  readonly epoch: number;
+  readonly rebalanceId: string;
+  readonly workerId: string;
+  readonly partitions: readonly number[];
+  readonly deadlineMs: number;
+}
+
+export interface HandedOffPartition {
+  readonly partition: number;
+  /** object key of the snapshot written on drain; null if the partition had no state */
+  readonly snapshotKey: string | null;
+  readonly offsets: readonly KafkaOffset[];
+}
+
+export interface RevokeAck {
+  readonly type: 'revoke_ack';
+  readonly v: 1;
+  readonly epoch: number;
+  readonly rebalanceId: string;
+  readonly workerId: string;
+  readonly partitions: readonly HandedOffPartition[];
+}
+
+/** Rebalance step 2: the new owner restores from the snapshot and replays from its offsets. */
+export interface Assign {
+  readonly type: 'assign';
+  readonly v: 1;
+  readonly epoch: number;
+  readonly rebalanceId: string;
+  readonly workerId: string;
+  readonly partitions: readonly HandedOffPartition[];
+}
+
+export interface AssignAck {
+  readonly type: 'assign_ack';
+  readonly v: 1;
+  readonly epoch: number;
+  readonly rebalanceId: string;
+  readonly workerId: string;
+  readonly partitions: readonly number[];
+}
+
+export interface CheckpointTrigger {
+  readonly type: 'checkpoint_trigger';
+  readonly v: 1;
+  readonly checkpointId: string;
+  readonly epoch: number;
+  /** partitions to snapshot; absent means every partition the receiver owns */
+  readonly partitions?: readonly number[];
+  readonly deadlineMs: number;
+}
+
+export interface CheckpointAck {
+  readonly type: 'checkpoint_ack';
+  readonly v: 1;
+  readonly checkpointId: string;
+  readonly epoch: number;
+  readonly workerId: string;
+  readonly partition: number;
+  readonly snapshotKey: string;
+  readonly bytes: number;
+  /** CRC-32C of the snapshot object */
+  readonly crc32c: number;
+  readonly offsets: readonly KafkaOffset[];
+}
+
+/** The coordinator replica that holds the leader lease (stored in JetStream KV). */
+export interface LeaderLease {
+  readonly type: 'leader_lease';
+  readonly v: 1;
+  readonly holderId: string;
+  /** increases with every change of holder */
+  readonly term: number;
+  readonly acquiredAtMs: number;
+  readonly expiresAtMs: number;
+}
+
+export interface StatusRequest {
+  readonly type: 'status_request';
+  readonly v: 1;
+  readonly requestId: string;
+}
+
+export interface WorkerStatus {
+  readonly workerId: string;
+  readonly state: WorkerState;
+  readonly partitions: readonly number[];
+  readonly lastHeartbeatMs: number;
+}
+
+export interface StatusResponse {
+  readonly type: 'status_response';
+  readonly v: 1;
+  readonly requestId: string;
+  readonly leaderId: string | null;
+  readonly epoch: number;
+  readonly numPartitions: number;
+  readonly workers: readonly WorkerStatus[];
+  readonly unassigned: readonly number[];
+}
+
+export type ControlMessage =
+  | Register
+  | Heartbeat
+  | Assignment
+  | Revoke
+  | RevokeAck
+  | Assign
+  | AssignAck
+  | CheckpointTrigger
+  | CheckpointAck
+  | LeaderLease
+  | StatusRequest
+  | StatusResponse;
+
+export type ControlMessageType = ControlMessage['type'];
+
+/** Versions this build accepts, per message type. */
+export const SUPPORTED_CONTROL_VERSIONS: { readonly [K in ControlMessageType]: readonly number[] } = {
+  register: [1],
+  heartbeat: [1],
+  assignment: [1],
+  revoke: [1],
+  revoke_ack: [1],
+  assign: [1],
+  assign_ack: [1],
+  checkpoint_trigger: [1],
+  checkpoint_ack: [1],
+  leader_lease: [1],
+  status_request: [1],
+  status_response: [1],
+};
+
+export const CONTROL_MESSAGE_TYPES = Object.keys(SUPPORTED_CONTROL_VERSIONS) as readonly ControlMessageType[];

@@ -1,0 +1,192 @@
+/**
+ * @ripple/protocol — everything that crosses a process boundary, defined
+ * once and validated where it enters. No I/O.
+ *
+ * Data plane (Kafka record values, snapshots):
+ * - `envelope.ts`: the 40-byte-overhead frame (magic "RIPP", version, type,
+ *   flags, sequence, event time, 64-bit schema fingerprint, length, payload,
+ *   CRC-32C). `readFrame`/`decodeFrame` verify everything before the payload
+ *   is looked at.
+ * - codecs: trades (`encodeTrade`, `TradeBatchEncoder`, `decodeTradeBatch`),
+ *   output records with deltas (`DeltaBatchEncoder`, `decodeDeltaBatch`),
+ *   partition snapshots (`encodeSnapshot`, `decodeSnapshot`), schema
+ *   handshakes (`encodeSchemaFrame`). Batch frames are length-prefixed
+ *   records under one CRC: `splitBatch` routes records without decoding them.
+ * - schemas (`defineSchema`, `checkCompatibility`, `resolveValue`,
+ *   `SchemaRegistry`): the compatibility rules are in schema.ts.
+ * - transport: `SequenceCounter` per sender, `ReceiveBuffer` per receiver
+ *   (duplicates dropped, gaps reported, reordering within a bound,
+ *   backpressure 0..1).
+ *
+ * Control plane (NATS): typed, versioned messages (`decodeControlMessage`,
+ * `tryDecodeControlMessage` for log-and-count receivers, stale epochs
+ * fenced), the subject hierarchy (`clusterSubjects`), and W3C trace context
+ * helpers for NATS and Kafka headers.
+ *
+ * Errors: every refusal is a `ProtocolError` subclass with a stable `code`
+ * (errors.ts). Decoders never throw anything else, never allocate from a
+ * declared length, and never return a value the bytes did not faithfully
+ * encode; the fuzz suite holds them to it. Format changes are version bumps:
+ * the golden tests pin the bytes.
+ */
+
+export { BatchEncoder, type BatchFinishOptions, splitBatch } from './batch.ts';
+export {
+  CONTROL_REJECT_CODES,
+  type ControlDecodeResult,
+  DEFAULT_MAX_CONTROL_BYTES,
+  type DecodeControlOptions,
+  decodeControlMessage,
+  encodeControlMessage,
+  tryDecodeControlMessage,
+  validateControlMessage,
+} from './control/codec.ts';
+export {
+  type Assign,
+  type AssignAck,
+  type Assignment,
+  type CheckpointAck,
+  type CheckpointTrigger,
+  CONTROL_MESSAGE_TYPES,
+  type ControlMessage,
+  type ControlMessageType,
+  type HandedOffPartition,
+  type Heartbeat,
+  type KafkaOffset,
+  type LeaderLease,
+  type OwnedPartition,
+  type PartitionOwner,
+  type Register,
+  type Revoke,
+  type RevokeAck,
+  type StatusRequest,
+  type StatusResponse,
+  SUPPORTED_CONTROL_VERSIONS,
+  WORKER_STATES,
+  type WorkerLoad,
+  type WorkerState,
+  type WorkerStatus,
+} from './control/messages.ts';
+export {
+  type ClusterSubjects,
+  clusterSubjects,
+  type ParsedSubject,
+  parseSubject,
+} from './control/subjects.ts';
+export { crc32c, crc32cBackend, crc32cJs } from './crc32c.ts';
+export {
+  type DecodeDeltaOptions,
+  type DecodedDeltaBatch,
+  DeltaBatchEncoder,
+  decodeDeltaBatch,
+  type EventTimeWindow,
+  type OutputRecord,
+} from './delta-codec.ts';
+export {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type DecodeFrameOptions,
+  decodeFrame,
+  encodeFrame,
+  FRAME_OVERHEAD,
+  FRAME_VERSION,
+  type Frame,
+  FrameFlags,
+  type FrameHeader,
+  HEADER_BYTES,
+  MAGIC,
+  MessageType,
+  readFrame,
+  SUPPORTED_VERSIONS,
+} from './envelope.ts';
+export {
+  BadFlagsError,
+  BadLengthError,
+  BadMagicError,
+  type CompatibilityIssue,
+  ControlMessageError,
+  ControlMessageTooLargeError,
+  CrcMismatchError,
+  DecodeError,
+  formatFingerprint,
+  InvalidControlFieldError,
+  InvalidSchemaError,
+  InvalidSequenceError,
+  InvalidSubjectTokenError,
+  InvalidValueError,
+  MalformedControlMessageError,
+  MalformedPayloadError,
+  ProtocolError,
+  type ProtocolErrorCode,
+  SchemaIncompatibleError,
+  SchemaViolationError,
+  StaleEpochError,
+  TruncatedError,
+  UnexpectedMessageError,
+  UnknownControlMessageTypeError,
+  UnknownMessageTypeError,
+  UnknownSchemaError,
+  UnsupportedControlVersionError,
+  UnsupportedVersionError,
+  ValueOutOfRangeError,
+} from './errors.ts';
+export {
+  assertCompatible,
+  type CompatibilityResult,
+  canonicalBytes,
+  checkCompatibility,
+  decodeSchema,
+  defineSchema,
+  type FieldDef,
+  type FieldType,
+  fingerprintOf,
+  type PrimitiveType,
+  resolveValue,
+  type Schema,
+  type SchemaDef,
+  SchemaRegistry,
+  validateValue,
+} from './schema.ts';
+export { decodeSchemaFrame, encodeSchemaFrame } from './schema-frame.ts';
+export {
+  type DecodeSnapshotOptions,
+  decodeSnapshot,
+  encodeSnapshot,
+  type InputOffset,
+  type PartitionSnapshot,
+  type RestoredSnapshot,
+  type SnapshotLeaf,
+} from './snapshot-codec.ts';
+export {
+  extractKafkaHeaders,
+  extractNatsHeaders,
+  extractTraceContext,
+  formatTraceparent,
+  injectKafkaHeaders,
+  injectNatsHeaders,
+  injectTraceContext,
+  type KafkaHeaders,
+  type NatsHeadersLike,
+  parseTraceparent,
+  TRACEPARENT,
+  TRACESTATE,
+  type TraceContext,
+} from './trace-context.ts';
+export {
+  decodeTrade,
+  decodeTradeBatch,
+  decodeTradePayload,
+  type EncodeOptions,
+  encodeTrade,
+  encodeTradePayload,
+  TRADE_SCHEMA,
+  type Trade,
+  TradeBatchEncoder,
+} from './trade-codec.ts';
+export {
+  type OfferResult,
+  ReceiveBuffer,
+  type ReceiveBufferOptions,
+  type ReceiveBufferStats,
+  SequenceCounter,
+} from './transport.ts';
+export { type Delta, MAX_DEPTH, type PatchOp, type Value } from './value-codec.ts';

@@ -1,0 +1,182 @@
+/**
+ * Trades: the input events of the data plane.
+ *
+ * Payload grammar (version 1, little-endian), 26 + |symbol| + |venue| bytes:
+ * ```
+ *  0  f64  price            finite
+ *  8  i64  timestampNs      event time, ns
+ * 16  u64  size             integer in [0, 2^53-1]
+ * 24  u8   n, symbol[n]     UTF-8, 1..255 bytes
+ *     u8   m, venue[m]      UTF-8, 0..255 bytes
+ * ```
+ * A single trade travels in a `Trade` frame, many in a `TradeBatch` frame
+ * (see batch.ts); both carry `TRADE_SCHEMA`'s fingerprint.
+ */
+import { BatchEncoder, forEachRecord } from './batch.ts';
+import { ByteWriter, getF64, getI64, getU53, INT64_MAX, INT64_MIN, utf8 } from './bytes.ts';
+import {
+  type DecodeFrameOptions,
+  decodeFrame,
+  type Frame,
+  finishFrame,
+  MessageType,
+  writeHeader,
+} from './envelope.ts';
+import {
+  InvalidValueError,
+  MalformedPayloadError,
+  TruncatedError,
+  UnexpectedMessageError,
+  UnknownSchemaError,
+  ValueOutOfRangeError,
+} from './errors.ts';
+import { defineSchema, type Schema } from './schema.ts';
+
+export interface Trade {
+  readonly symbol: string;
+  /** float64, finite */
+  readonly price: number;
+  /** integer >= 0 */
+  readonly size: number;
+  /** int64 nanoseconds of event time */
+  readonly timestampNs: bigint;
+  /** e.g. "XNAS" */
+  readonly venue: string;
+}
+
+export const TRADE_SCHEMA: Schema = defineSchema({
+  name: 'ripple.trade',
+  version: 1,
+  fields: [
+    { name: 'symbol', type: 'string' },
+    { name: 'price', type: 'float64' },
+    { name: 'size', type: 'int' },
+    { name: 'timestampNs', type: 'timestamp_ns' },
+    { name: 'venue', type: 'string' },
+  ],
+});
+
+const MIN_TRADE_BYTES = 26;
+
+/** Appends one trade payload. Validates first: on an invalid trade nothing is written. */
+export function writeTrade(w: ByteWriter, t: Trade): void {
+  const { price, size, timestampNs, symbol, venue } = t;
+  if (typeof price !== 'number' || !Number.isFinite(price))
+    throw new InvalidValueError('trade.price', 'not a finite number');
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new InvalidValueError('trade.size', 'not an integer in [0, 2^53-1]');
+  if (typeof timestampNs !== 'bigint' || timestampNs < INT64_MIN || timestampNs > INT64_MAX) {
+    throw new InvalidValueError('trade.timestampNs', 'not an int64 bigint');
+  }
+  if (typeof symbol !== 'string' || symbol.length === 0)
+    throw new InvalidValueError('trade.symbol', 'not a non-empty string');
+  if (typeof venue !== 'string') throw new InvalidValueError('trade.venue', 'not a string');
+  const start = w.pos;
+  w.f64(price);
+  w.i64(timestampNs);
+  w.u53(size);
+  if (w.str(symbol, 1, 255) < 0) {
+    w.pos = start;
+    throw new InvalidValueError('trade.symbol', 'longer than 255 UTF-8 bytes or not well-formed');
+  }
+  if (w.str(venue, 1, 255) < 0) {
+    w.pos = start;
+    throw new InvalidValueError('trade.venue', 'longer than 255 UTF-8 bytes or not well-formed');
+  }
+}
+
+/**
+ * Decodes the trade payload that must fill exactly `b[start, end)`.
+ * `base` is added to offsets in errors (the payload's offset in the input).
+ */
+export function readTrade(b: Uint8Array, start: number, end: number, base = 0): Trade {
+  if (end - start < MIN_TRADE_BYTES)
+    throw new TruncatedError('trade', MIN_TRADE_BYTES, end - start, base + start);
+  const price = getF64(b, start);
+  if (!Number.isFinite(price)) throw new ValueOutOfRangeError('trade.price', 'not finite', base + start);
+  const size = getU53(b, start + 16);
+  if (size < 0) throw new ValueOutOfRangeError('trade.size', 'above 2^53-1', base + start + 16);
+  const sl = b[start + 24]!;
+  if (sl === 0) throw new ValueOutOfRangeError('trade.symbol', 'empty', base + start + 24);
+  const symStart = start + 25;
+  const venueAt = symStart + sl;
+  if (venueAt + 1 > end) throw new TruncatedError('trade symbol', sl + 1, end - symStart, base + symStart);
+  const vl = b[venueAt]!;
+  const venueEnd = venueAt + 1 + vl;
+  if (venueEnd > end) throw new TruncatedError('trade venue', vl, end - venueAt - 1, base + venueAt + 1);
+  if (venueEnd !== end)
+    throw new MalformedPayloadError(`${end - venueEnd} trailing byte(s) after trade`, base + venueEnd);
+  return {
+    symbol: utf8(b, symStart, venueAt),
+    price,
+    size,
+    timestampNs: getI64(b, start + 8),
+    venue: utf8(b, venueAt + 1, venueEnd),
+  };
+}
+
+const payloadWriter = new ByteWriter(256);
+
+/** The bare payload (no envelope), an owned copy. Mostly for tests and benchmarks. */
+export function encodeTradePayload(t: Trade, w: ByteWriter = payloadWriter): Uint8Array {
+  w.reset();
+  writeTrade(w, t);
+  return w.copy();
+}
+
+export function decodeTradePayload(bytes: Uint8Array): Trade {
+  return readTrade(bytes, 0, bytes.length);
+}
+
+export interface EncodeOptions {
+  readonly sequence: number;
+  readonly flags?: number;
+}
+
+const frameWriter = new ByteWriter(256);
+
+/** One trade in a `Trade` frame (event time = the trade's), an owned copy. */
+export function encodeTrade(t: Trade, options: EncodeOptions): Uint8Array {
+  const w = frameWriter;
+  w.reset();
+  const lengthAt = writeHeader(w, {
+    type: MessageType.Trade,
+    flags: options.flags ?? 0,
+    sequence: options.sequence,
+    eventTimeNs: typeof t?.timestampNs === 'bigint' ? t.timestampNs : 0n,
+    fingerprint: TRADE_SCHEMA.fingerprint,
+  });
+  writeTrade(w, t);
+  finishFrame(w, 0, lengthAt);
+  return w.copy();
+}
+
+function checkTradeFrame(f: Frame, type: MessageType): void {
+  if (f.type !== type) throw new UnexpectedMessageError(`expected message type ${type}, got ${f.type}`, 5);
+  if (f.fingerprint !== TRADE_SCHEMA.fingerprint) throw new UnknownSchemaError(f.fingerprint, 24);
+}
+
+/** Decodes a buffer holding exactly one `Trade` frame. */
+export function decodeTrade(bytes: Uint8Array, options?: DecodeFrameOptions): Trade {
+  const f = decodeFrame(bytes, options);
+  checkTradeFrame(f, MessageType.Trade);
+  return readTrade(f.payload, 0, f.payload.length, 36);
+}
+
+/** Builds `TradeBatch` frames; the default frame event time is the max trade timestamp. */
+export class TradeBatchEncoder extends BatchEncoder<Trade> {
+  constructor(initialBytes?: number) {
+    super(MessageType.TradeBatch, TRADE_SCHEMA.fingerprint, writeTrade, (t) => t.timestampNs, initialBytes);
+  }
+}
+
+/** Decodes a buffer holding exactly one `TradeBatch` frame into its trades. */
+export function decodeTradeBatch(bytes: Uint8Array, options?: DecodeFrameOptions): Trade[] {
+  const f = decodeFrame(bytes, options);
+  checkTradeFrame(f, MessageType.TradeBatch);
+  const out: Trade[] = [];
+  forEachRecord(f, MessageType.TradeBatch, (p, s, e) => {
+    out.push(readTrade(p, s, e, 36));
+  });
+  return out;
+}

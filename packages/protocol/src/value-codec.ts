@@ -1,0 +1,273 @@
+/**
+ * Self-describing binary encoding of `Value` (the engine's structural data
+ * type) and of `Delta`. Grammar (little-endian; str = u32 length + UTF-8):
+ *
+ * ```
+ * value  = 0x00 null | 0x01 false | 0x02 true
+ *        | 0x03 i32                      number that is an int32
+ *        | 0x04 f64                      any other number (NaN, ±Infinity, -0 kept)
+ *        | 0x05 str
+ *        | 0x06 u8 sign(0|1) u16 n bytes[n]   bigint magnitude, little-endian,
+ *                                            canonical: no high zero byte, 0 is (0, 0)
+ *        | 0x07 u32 count value*             array
+ *        | 0x08 u32 count (str value)*       object; keys unique
+ * delta  = 0x00 value                        Set
+ *        | 0x01 u32 count op*                Patch
+ *        | 0x02                              Remove
+ * op     = 0x00 str(field) value | 0x01 str(field)
+ *        | 0x02 str(field) str(key) value | 0x03 str(field) str(key)
+ * ```
+ * Nesting is limited to `MAX_DEPTH` levels on both sides (no stack overflow
+ * on hostile input), bigints to `MAX_BIGINT_BYTES`.
+ */
+import type { ByteWriter, Reader } from './bytes.ts';
+import { InvalidValueError, MalformedPayloadError, ValueOutOfRangeError } from './errors.ts';
+
+/** The engine's structural value: what a node holds and a delta carries. */
+export type Value =
+  | null
+  | boolean
+  | number
+  | string
+  | bigint
+  | readonly Value[]
+  | { readonly [k: string]: Value };
+
+export type PatchOp =
+  | { readonly op: 'field_set'; readonly field: string; readonly value: Value }
+  | { readonly op: 'field_remove'; readonly field: string }
+  | { readonly op: 'map_set'; readonly field: string; readonly key: string; readonly value: Value }
+  | { readonly op: 'map_remove'; readonly field: string; readonly key: string };
+
+/** Absolute (idempotent) change to a value: Set, Patch or Remove. */
+export type Delta =
+  | { readonly kind: 'set'; readonly value: Value }
+  | { readonly kind: 'patch'; readonly ops: readonly PatchOp[] }
+  | { readonly kind: 'remove' };
+
+export const MAX_DEPTH = 64;
+export const MAX_BIGINT_BYTES = 1024;
+const MAX_STRING_BYTES = 0xffffffff;
+
+export function writeValue(w: ByteWriter, v: Value, path = 'value', depth = 0): void {
+  switch (typeof v) {
+    case 'boolean':
+      w.u8(v ? 2 : 1);
+      return;
+    case 'number':
+      if ((v | 0) === v && !Object.is(v, -0)) {
+        w.u8(3);
+        w.i32(v);
+      } else {
+        w.u8(4);
+        w.f64(v);
+      }
+      return;
+    case 'string':
+      w.u8(5);
+      writeStr(w, v, path);
+      return;
+    case 'bigint':
+      writeBigint(w, v, path);
+      return;
+    case 'object':
+      if (v === null) {
+        w.u8(0);
+        return;
+      }
+      if (depth >= MAX_DEPTH)
+        throw new InvalidValueError(path, `nested deeper than ${MAX_DEPTH} (or cyclic)`);
+      if (Array.isArray(v)) {
+        const arr = v as readonly Value[];
+        w.u8(7);
+        w.u32(arr.length);
+        for (let i = 0; i < arr.length; i++) {
+          if (!(i in arr)) throw new InvalidValueError(`${path}[${i}]`, 'sparse array hole');
+          writeValue(w, arr[i]!, `${path}[${i}]`, depth + 1);
+        }
+        return;
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
+        throw new InvalidValueError(path, `not a plain object (${Object.prototype.toString.call(v)})`);
+      }
+      {
+        const obj = v as { readonly [k: string]: Value };
+        const keys = Object.keys(obj);
+        w.u8(8);
+        w.u32(keys.length);
+        for (const k of keys) {
+          writeStr(w, k, path);
+          writeValue(w, obj[k]!, `${path}.${k}`, depth + 1);
+        }
+      }
+      return;
+    default:
+      throw new InvalidValueError(path, `${typeof v} is not a Value`);
+  }
+}
+
+function writeStr(w: ByteWriter, s: string, path: string): void {
+  if (w.str(s, 4, MAX_STRING_BYTES) < 0) throw new InvalidValueError(path, 'string with a lone surrogate');
+}
+
+function writeBigint(w: ByteWriter, v: bigint, path: string): void {
+  const neg = v < 0n;
+  let m = neg ? -v : v;
+  const bytes: number[] = [];
+  while (m > 0n) {
+    bytes.push(Number(m & 0xffn));
+    m >>= 8n;
+    if (bytes.length > MAX_BIGINT_BYTES)
+      throw new InvalidValueError(path, `bigint above ${MAX_BIGINT_BYTES} bytes`);
+  }
+  w.u8(6);
+  w.u8(neg ? 1 : 0);
+  w.u16(bytes.length);
+  for (const b of bytes) w.u8(b);
+}
+
+export function readValue(r: Reader, depth = 0): Value {
+  const at = r.pos;
+  const tag = r.u8();
+  switch (tag) {
+    case 0:
+      return null;
+    case 1:
+      return false;
+    case 2:
+      return true;
+    case 3:
+      return r.i32();
+    case 4:
+      return r.f64();
+    case 5:
+      return r.str(4);
+    case 6:
+      return readBigint(r, at);
+    case 7: {
+      if (depth >= MAX_DEPTH) throw new MalformedPayloadError(`value nested deeper than ${MAX_DEPTH}`, at);
+      const n = r.count('array', 1);
+      const out: Value[] = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = readValue(r, depth + 1);
+      return out;
+    }
+    case 8: {
+      if (depth >= MAX_DEPTH) throw new MalformedPayloadError(`value nested deeper than ${MAX_DEPTH}`, at);
+      const n = r.count('object', 5);
+      const out: { [k: string]: Value } = {};
+      for (let i = 0; i < n; i++) {
+        const kAt = r.pos;
+        const k = r.str(4);
+        if (Object.hasOwn(out, k))
+          throw new MalformedPayloadError(`duplicate object key ${JSON.stringify(k)}`, kAt);
+        const v = readValue(r, depth + 1);
+        // defineProperty: a "__proto__" key stays an own property instead of replacing the prototype
+        Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+    default:
+      throw new MalformedPayloadError(`unknown value tag ${tag}`, at);
+  }
+}
+
+function readBigint(r: Reader, at: number): bigint {
+  const sign = r.u8();
+  if (sign > 1) throw new MalformedPayloadError(`bad bigint sign ${sign}`, at + 1);
+  const n = r.u16();
+  if (n > MAX_BIGINT_BYTES)
+    throw new ValueOutOfRangeError('bigint', `${n} bytes > ${MAX_BIGINT_BYTES}`, at + 2);
+  r.need(n);
+  const b = r.b;
+  const p = r.pos;
+  if (n > 0 && b[p + n - 1] === 0)
+    throw new MalformedPayloadError('non-canonical bigint (high zero byte)', at);
+  if (n === 0 && sign === 1) throw new MalformedPayloadError('non-canonical bigint (negative zero)', at);
+  let m = 0n;
+  for (let i = n - 1; i >= 0; i--) m = (m << 8n) | BigInt(b[p + i]!);
+  r.pos = p + n;
+  return sign === 1 ? -m : m;
+}
+
+export function writeDelta(w: ByteWriter, d: Delta, path = 'delta'): void {
+  switch (d?.kind) {
+    case 'set':
+      w.u8(0);
+      writeValue(w, d.value, `${path}.value`);
+      return;
+    case 'patch': {
+      const ops = d.ops;
+      if (!Array.isArray(ops)) throw new InvalidValueError(`${path}.ops`, 'not an array');
+      w.u8(1);
+      w.u32(ops.length);
+      for (let i = 0; i < ops.length; i++) writeOp(w, ops[i]!, `${path}.ops[${i}]`);
+      return;
+    }
+    case 'remove':
+      w.u8(2);
+      return;
+    default:
+      throw new InvalidValueError(path, 'kind is not set, patch or remove');
+  }
+}
+
+function writeOp(w: ByteWriter, op: PatchOp, path: string): void {
+  const fieldOk = typeof op?.field === 'string';
+  switch (fieldOk ? op.op : undefined) {
+    case 'field_set':
+      w.u8(0);
+      writeStr(w, op.field, path);
+      writeValue(w, (op as { value: Value }).value, `${path}.value`);
+      return;
+    case 'field_remove':
+      w.u8(1);
+      writeStr(w, op.field, path);
+      return;
+    case 'map_set':
+    case 'map_remove': {
+      const key = (op as { key: unknown }).key;
+      if (typeof key !== 'string') throw new InvalidValueError(`${path}.key`, 'not a string');
+      w.u8(op.op === 'map_set' ? 2 : 3);
+      writeStr(w, op.field, path);
+      writeStr(w, key, path);
+      if (op.op === 'map_set') writeValue(w, op.value, `${path}.value`);
+      return;
+    }
+    default:
+      throw new InvalidValueError(path, 'not a patch op with a string field');
+  }
+}
+
+export function readDelta(r: Reader): Delta {
+  const at = r.pos;
+  const kind = r.u8();
+  if (kind === 0) return { kind: 'set', value: readValue(r) };
+  if (kind === 2) return { kind: 'remove' };
+  if (kind !== 1) throw new MalformedPayloadError(`unknown delta kind ${kind}`, at);
+  const n = r.count('patch ops', 5);
+  const ops: PatchOp[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const opAt = r.pos;
+    const op = r.u8();
+    const field = r.str(4);
+    switch (op) {
+      case 0:
+        ops[i] = { op: 'field_set', field, value: readValue(r) };
+        break;
+      case 1:
+        ops[i] = { op: 'field_remove', field };
+        break;
+      case 2: {
+        const key = r.str(4);
+        ops[i] = { op: 'map_set', field, key, value: readValue(r) };
+        break;
+      }
+      case 3:
+        ops[i] = { op: 'map_remove', field, key: r.str(4) };
+        break;
+      default:
+        throw new MalformedPayloadError(`unknown patch op ${op}`, opAt);
+    }
+  }
+  return { kind: 'patch', ops };
+}
