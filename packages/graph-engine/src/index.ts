@@ -70,7 +70,26 @@ export {
   type GraphStats,
   type Incr,
   type IncrFold,
+  type IncrFoldOptions,
   type Leaf,
   type NodeOptions,
   type Observer,
 } from './graph.ts';
+
+// ---- stream layer (issue 3): windows
+export {
+  InvalidOptionError,
+  StreamClosedError,
+  StreamError,
+  type StreamErrorCode,
+  WindowSnapshotError,
+} from './window/errors.ts';
+export {
+  KeyState,
+  type WindowCallbacks,
+  type WindowEmit,
+  WindowOperator,
+  type WindowOptions,
+  type WindowSpec,
+  type WindowStats,
+} from './window/window-operator.ts';

@@ -1,0 +1,760 @@
+/**
+ * Event-time windowed aggregation per key: tumbling, sliding (hopping) and
+ * session windows, with per-partition watermarks, allowed lateness, a late-data
+ * side output, idle-partition handling and bounded state.
+ *
+ * Semantics (all times are event-time nanoseconds, bigint):
+ * - Windows are aligned on 0: tumbling `[k*size, (k+1)*size)`; sliding windows
+ *   of `size` every `slide` (size must be a multiple of slide) are built from
+ *   panes of `slide`; a session is a run of events of one key with gaps below
+ *   `gap`, spanning `[first, last + gap)`; an event that bridges two sessions
+ *   merges them (the absorbed session is retracted if it had been emitted).
+ * - Each key belongs to one partition (FNV-1a of the key mod `partitions`).
+ *   Watermark of a partition = max event time seen in it - `outOfOrderness`;
+ *   it never goes back.
+ * - A window is emitted when the watermark reaches its end (`end <= wm`).
+ *   An event for a window already emitted but with `end + lateness > wm`
+ *   updates it and the window is emitted again (a correction) at the next
+ *   watermark advance or `flush()`. An event whose windows all have
+ *   `end + lateness <= wm` goes to `onLate` and is counted; it is never
+ *   silently dropped.
+ * - Idle partitions: after each batch (`advanceIdle`), a partition whose own
+ *   max event time is more than `idleTimeout` behind the max event time of the
+ *   whole operator is idle; its watermark is raised to the operator-wide
+ *   watermark (global max - outOfOrderness), so its windows close. This is
+ *   event-time based (deterministic); an input that goes fully silent is
+ *   closed by `end()`.
+ * - State is bounded: a pane/session is dropped once `end + lateness <= wm`;
+ *   a key with no state left is dropped after `keyRetention` more event time
+ *   (and `onEvict` lets the topology dispose its graph nodes).
+ *
+ * Hot path: an event for the key's current pane costs one Map lookup, two
+ * bigint comparisons, one watermark comparison and the aggregator's `add`; it
+ * allocates nothing. Everything else (new pane, late event, firing) is the
+ * slow path, taken about once per key per window.
+ */
+
+import type { Aggregator } from '../aggregate/aggregator.ts';
+import type { Value, ValueRecord } from '../delta/delta.ts';
+import { InvalidOptionError, StreamClosedError, WindowSnapshotError } from './errors.ts';
+
+export type WindowSpec =
+  | { readonly kind: 'tumbling'; readonly sizeNs: bigint }
+  | { readonly kind: 'sliding'; readonly sizeNs: bigint; readonly slideNs: bigint }
+  | { readonly kind: 'session'; readonly gapNs: bigint };
+
+export interface WindowOptions {
+  readonly window: WindowSpec;
+  /** Watermark = max event time - outOfOrderness. Default 0. */
+  readonly outOfOrdernessNs?: bigint;
+  /** How long after its end a window still accepts (and re-emits for) late events. Default 0. */
+  readonly allowedLatenessNs?: bigint;
+  /** Event time a partition may lag the operator-wide max before it counts as idle. Default 60 s. */
+  readonly idleTimeoutNs?: bigint;
+  /** Event time a key with no state is kept before it is dropped. Default: the window size (or gap). */
+  readonly keyRetentionNs?: bigint;
+  /** Number of partitions (independent watermarks and sequence numbers). Default 1. */
+  readonly partitions?: number;
+}
+
+/** One (re-)emission of a window for a key. `retract` = the window no longer exists (session merged away). */
+export interface WindowEmit<R> {
+  readonly key: string;
+  readonly partition: number;
+  readonly startNs: bigint;
+  readonly endNs: bigint;
+  readonly result: R | null;
+  readonly retract: boolean;
+}
+
+export interface WindowCallbacks<E, R> {
+  /** A window result (first emission or correction) or a retraction. Called synchronously. */
+  onEmit(key: KeyState<unknown>, emit: WindowEmit<R>): void;
+  /** An event later than allowed lateness (side output). */
+  onLate?(event: E, key: string, windowEndNs: bigint, watermarkNs: bigint): void;
+  /** A key's state was dropped. */
+  onEvict?(key: KeyState<unknown>): void;
+}
+
+const NONE = -(2n ** 126n);
+const INF = 2n ** 126n;
+const ZERO = 0n;
+
+/** Floor division for bigint (rounds towards -infinity). */
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return (a % b !== ZERO && a < ZERO) !== b < ZERO ? q - 1n : q;
+}
+
+class Pane<A> {
+  start: bigint;
+  acc: A;
+  constructor(start: bigint, acc: A) {
+    this.start = start;
+    this.acc = acc;
+  }
+}
+
+class Session<A> {
+  start: bigint;
+  last: bigint;
+  acc: A;
+  /** Changed since last emitted. */
+  dirty = true;
+  /** Emitted at least once (must be retracted if merged away). */
+  emitted = false;
+  /** start as last emitted (for retraction when the start moves). */
+  emittedStart: bigint = NONE;
+  emittedEnd: bigint = NONE;
+  constructor(start: bigint, last: bigint, acc: A) {
+    this.start = start;
+    this.last = last;
+    this.acc = acc;
+  }
+}
+
+/** Per-key state. `slot` is free for the owner (the topology keeps its graph nodes there). */
+export class KeyState<A> {
+  readonly key: string;
+  readonly partition: number;
+  slot: unknown = null;
+  // pane windows (tumbling / sliding)
+  curStart: bigint = INF;
+  curEnd: bigint = INF;
+  cur: A | null = null;
+  panes: Array<Pane<A>> = [];
+  /** Range of window ends touched since they were last emitted. */
+  lo: bigint = NONE;
+  hi: bigint = NONE;
+  // session windows
+  sessions: Array<Session<A>> = [];
+  /** Time of this key's live timer entry (stale heap entries are skipped). */
+  timerAt: bigint = NONE;
+  /** Dropped from the operator (its graph nodes are gone too). */
+  evicted = false;
+  /** Set when the key has no state: drop it at this watermark. */
+  gcAt: bigint = NONE;
+  constructor(key: string, partition: number) {
+    this.key = key;
+    this.partition = partition;
+  }
+}
+
+class Partition {
+  readonly id: number;
+  maxTs: bigint = NONE;
+  wm: bigint = NONE;
+  /** maxTs at or above which some timer is due (heap top + outOfOrderness). */
+  dueAt: bigint = INF;
+  heapT: bigint[] = [];
+  heapK: Array<KeyState<unknown>> = [];
+  constructor(id: number) {
+    this.id = id;
+  }
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export interface WindowStats {
+  events: number;
+  late: number;
+  emitted: number;
+  keys: number;
+  panes: number;
+  watermarks: bigint[];
+}
+
+export class WindowOperator<E, A, R extends ValueRecord> {
+  private readonly agg: Aggregator<E, A, R>;
+  private readonly keyOf: (e: E) => string;
+  private readonly timeOf: (e: E) => bigint;
+  private readonly cb: WindowCallbacks<E, R>;
+  private readonly session: boolean;
+  private readonly size: bigint;
+  private readonly slide: bigint;
+  private readonly gap: bigint;
+  private readonly ooo: bigint;
+  private readonly lateness: bigint;
+  private readonly idle: bigint;
+  private readonly retention: bigint;
+  private readonly parts: Partition[];
+  private readonly keys = new Map<string, KeyState<A>>();
+  private globalMax: bigint = NONE;
+  private closed = false;
+  private nEvents = 0;
+  private nLate = 0;
+  private nEmitted = 0;
+  readonly spec: WindowSpec;
+
+  constructor(
+    agg: Aggregator<E, A, R>,
+    keyOf: (e: E) => string,
+    timeOf: (e: E) => bigint,
+    options: WindowOptions,
+    callbacks: WindowCallbacks<E, R>,
+  ) {
+    this.agg = agg;
+    this.keyOf = keyOf;
+    this.timeOf = timeOf;
+    this.cb = callbacks;
+    const w = options.window;
+    this.spec = w;
+    const pos = (name: string, v: bigint) => {
+      if (v <= ZERO) throw new InvalidOptionError(name, `must be > 0 (got ${v})`);
+    };
+    const nonNeg = (name: string, v: bigint) => {
+      if (v < ZERO) throw new InvalidOptionError(name, `must be >= 0 (got ${v})`);
+    };
+    if (w.kind === 'session') {
+      pos('window.gapNs', w.gapNs);
+      this.session = true;
+      this.size = w.gapNs;
+      this.slide = w.gapNs;
+      this.gap = w.gapNs;
+    } else {
+      pos('window.sizeNs', w.sizeNs);
+      const slide = w.kind === 'sliding' ? w.slideNs : w.sizeNs;
+      pos('window.slideNs', slide);
+      if (w.sizeNs % slide !== ZERO) {
+        throw new InvalidOptionError(
+          'window.slideNs',
+          `window size ${w.sizeNs} must be a multiple of the slide ${slide}`,
+        );
+      }
+      this.session = false;
+      this.size = w.sizeNs;
+      this.slide = slide;
+      this.gap = ZERO;
+    }
+    this.ooo = options.outOfOrdernessNs ?? ZERO;
+    this.lateness = options.allowedLatenessNs ?? ZERO;
+    this.idle = options.idleTimeoutNs ?? 60_000_000_000n;
+    this.retention = options.keyRetentionNs ?? this.size;
+    nonNeg('outOfOrdernessNs', this.ooo);
+    nonNeg('allowedLatenessNs', this.lateness);
+    pos('idleTimeoutNs', this.idle);
+    nonNeg('keyRetentionNs', this.retention);
+    const n = options.partitions ?? 1;
+    if (!Number.isInteger(n) || n < 1 || n > 65536)
+      throw new InvalidOptionError('partitions', `must be 1..65536 (got ${n})`);
+    this.parts = [];
+    for (let i = 0; i < n; i++) this.parts.push(new Partition(i));
+  }
+
+  // ------------------------------------------------------------------ input
+
+  /** Process one event. Emissions happen synchronously through the callbacks. */
+  push(e: E): void {
+    if (this.closed) throw new StreamClosedError('push()');
+    this.nEvents++;
+    const key = this.keyOf(e);
+    let k = this.keys.get(key);
+    if (k === undefined) k = this.newKey(key);
+    const ts = this.timeOf(e);
+    const p = this.parts[k.partition] as Partition;
+    if (ts > p.maxTs) {
+      p.maxTs = ts;
+      if (ts >= p.dueAt) {
+        this.advance(p, ts - this.ooo);
+        if (k.evicted) k = this.newKey(key); // the advance dropped this key's old state
+      }
+    }
+    if (ts >= k.curStart && ts < k.curEnd) {
+      this.agg.add(k.cur as A, e);
+      return;
+    }
+    if (this.session) this.pushSession(k, p, e, ts);
+    else this.pushPane(k, p, e, ts);
+  }
+
+  /** Process a batch, then let idle partitions advance. */
+  pushAll(events: readonly E[]): void {
+    for (let i = 0; i < events.length; i++) this.push(events[i] as E);
+    this.advanceIdle();
+  }
+
+  /**
+   * Raise the watermark of partitions that lag the operator-wide max event
+   * time by more than the idle timeout (see the module comment).
+   */
+  advanceIdle(): void {
+    let g = NONE;
+    for (const p of this.parts) if (p.maxTs > g) g = p.maxTs;
+    this.globalMax = g;
+    if (g === NONE) return;
+    for (const p of this.parts) {
+      if (p.maxTs === NONE || g - p.maxTs > this.idle) {
+        const wm = g - this.ooo;
+        if (wm > p.wm) this.advance(p, wm);
+      }
+    }
+  }
+
+  /** End of input: every watermark goes to +infinity; every window is emitted and all state dropped. */
+  end(): void {
+    if (this.closed) return;
+    for (const p of this.parts) this.advance(p, INF - 1n);
+    this.closed = true;
+  }
+
+  // ------------------------------------------------------------ pane windows
+
+  private newKey(key: string): KeyState<A> {
+    const k = new KeyState<A>(key, fnv1a(key) % this.parts.length);
+    this.keys.set(key, k);
+    return k;
+  }
+
+  private pushPane(k: KeyState<A>, p: Partition, e: E, ts: bigint): void {
+    const wm = this.syncWm(p);
+    const size = this.size;
+    const slide = this.slide;
+    const ps = floorDiv(ts, slide) * slide;
+    if (ps + size + this.lateness <= wm) {
+      this.late(e, k, ps + size, wm);
+      return;
+    }
+    const panes = k.panes;
+    let i = panes.length;
+    while (i > 0 && (panes[i - 1] as Pane<A>).start > ps) i--;
+    let pane = panes[i - 1];
+    if (pane === undefined || pane.start !== ps) {
+      pane = new Pane(ps, this.agg.create());
+      panes.splice(i, 0, pane);
+    }
+    this.agg.add(pane.acc, e);
+    // Windows containing this pane end in [ps + slide, ps + size]; those ending at or before the
+    // watermark have been emitted: the event makes them due again (a correction).
+    // Windows whose end + lateness <= wm are final even when a later window shares this pane.
+    let lo = ps + slide;
+    if (lo + this.lateness <= wm) lo = (floorDiv(wm - this.lateness, slide) + 1n) * slide;
+    const hi = ps + size;
+    if (k.lo === NONE || lo < k.lo) k.lo = lo;
+    if (hi > k.hi) k.hi = hi;
+    k.gcAt = NONE;
+    // Fast path for the next events of this pane, as long as no window containing it is closed.
+    if (lo > wm) {
+      k.cur = pane.acc;
+      k.curStart = ps;
+      k.curEnd = ps + slide;
+    } else {
+      k.cur = null;
+      k.curStart = INF;
+      k.curEnd = INF;
+    }
+    this.schedule(p, k, k.lo);
+    if (lo <= wm) this.schedule(p, k, wm); // due now: emitted at the next advance
+  }
+
+  private processPanes(k: KeyState<A>, p: Partition, wm: bigint): void {
+    const agg = this.agg;
+    const size = this.size;
+    const slide = this.slide;
+    if (k.lo !== NONE && k.lo <= wm) {
+      const top = k.hi < wm ? k.hi : wm;
+      for (let end = k.lo; end <= top; end += slide) {
+        const start = end - size;
+        let acc: A | null = null;
+        if (slide === size) {
+          for (const pane of k.panes) if (pane.start === start) acc = pane.acc;
+        } else {
+          for (const pane of k.panes) {
+            if (pane.start >= start && pane.start < end) {
+              if (acc === null) acc = agg.create();
+              agg.merge(acc, pane.acc);
+            }
+          }
+        }
+        if (acc === null || agg.count(acc) === 0) continue;
+        this.emit(k, {
+          key: k.key,
+          partition: p.id,
+          startNs: start,
+          endNs: end,
+          result: agg.result(acc),
+          retract: false,
+        });
+      }
+      if (k.hi > wm) {
+        k.lo = (floorDiv(wm, slide) + 1n) * slide;
+      } else {
+        k.lo = NONE;
+        k.hi = NONE;
+      }
+      // The current pane's windows may now be closed: re-check on its next event.
+      k.cur = null;
+      k.curStart = INF;
+      k.curEnd = INF;
+    }
+    const panes = k.panes;
+    let drop = 0;
+    while (drop < panes.length && (panes[drop] as Pane<A>).start + size + this.lateness <= wm) drop++;
+    if (drop > 0) panes.splice(0, drop);
+  }
+
+  // --------------------------------------------------------- session windows
+
+  private pushSession(k: KeyState<A>, p: Partition, e: E, ts: bigint): void {
+    const wm = this.syncWm(p);
+    const gap = this.gap;
+    const ss = k.sessions;
+    // Sessions overlapping [ts, ts + gap) as intervals [start, last + gap).
+    let first = -1;
+    let lastIdx = -1;
+    for (let i = 0; i < ss.length; i++) {
+      const s = ss[i] as Session<A>;
+      if (ts < s.last + gap && s.start < ts + gap) {
+        if (first < 0) first = i;
+        lastIdx = i;
+      }
+    }
+    if (first < 0) {
+      if (ts + gap + this.lateness <= wm) {
+        this.late(e, k, ts + gap, wm);
+        return;
+      }
+      const s = new Session(ts, ts, this.agg.create());
+      this.agg.add(s.acc, e);
+      let i = ss.length;
+      while (i > 0 && (ss[i - 1] as Session<A>).start > ts) i--;
+      ss.splice(i, 0, s);
+      this.afterSessionChange(k, p, s, wm);
+      return;
+    }
+    const s = ss[first] as Session<A>;
+    for (let i = first + 1; i <= lastIdx; i++) {
+      const o = ss[i] as Session<A>;
+      this.agg.merge(s.acc, o.acc);
+      if (o.last > s.last) s.last = o.last;
+      if (o.emitted) this.retract(k, p, o);
+    }
+    if (lastIdx > first) ss.splice(first + 1, lastIdx - first);
+    if (ts < s.start) s.start = ts;
+    if (ts > s.last) s.last = ts;
+    this.agg.add(s.acc, e);
+    this.afterSessionChange(k, p, s, wm);
+  }
+
+  private afterSessionChange(k: KeyState<A>, p: Partition, s: Session<A>, wm: bigint): void {
+    s.dirty = true;
+    k.gcAt = NONE;
+    const end = s.last + this.gap;
+    // Fast path: events inside the open session that do not extend it.
+    if (end > wm && !s.emitted) {
+      k.cur = s.acc;
+      k.curStart = s.start;
+      k.curEnd = s.last + 1n;
+    } else {
+      k.cur = null;
+      k.curStart = INF;
+      k.curEnd = INF;
+    }
+    this.schedule(p, k, end <= wm ? wm : end);
+  }
+
+  private retract(k: KeyState<A>, p: Partition, s: Session<A>): void {
+    this.emit(k, {
+      key: k.key,
+      partition: p.id,
+      startNs: s.emittedStart,
+      endNs: s.emittedEnd,
+      result: null,
+      retract: true,
+    });
+    s.emitted = false;
+  }
+
+  private processSessions(k: KeyState<A>, p: Partition, wm: bigint): void {
+    const ss = k.sessions;
+    for (const s of ss) {
+      const end = s.last + this.gap;
+      if (!s.dirty || end > wm) continue;
+      if (s.emitted && (s.emittedStart !== s.start || s.emittedEnd !== end)) this.retract(k, p, s);
+      this.emit(k, {
+        key: k.key,
+        partition: p.id,
+        startNs: s.start,
+        endNs: end,
+        result: this.agg.result(s.acc),
+        retract: false,
+      });
+      s.dirty = false;
+      s.emitted = true;
+      s.emittedStart = s.start;
+      s.emittedEnd = end;
+    }
+    let drop = 0;
+    for (const s of ss) if (s.last + this.gap + this.lateness <= wm && !s.dirty) drop++;
+    if (drop > 0) k.sessions = ss.filter((s) => !(s.last + this.gap + this.lateness <= wm && !s.dirty));
+    k.cur = null;
+    k.curStart = INF;
+    k.curEnd = INF;
+  }
+
+  // ------------------------------------------------------- timers, firing
+
+  private late(e: E, k: KeyState<A>, windowEnd: bigint, wm: bigint): void {
+    this.nLate++;
+    // A key created by this very event holds nothing: do not keep it.
+    if (k.timerAt === NONE && k.panes.length === 0 && k.sessions.length === 0) {
+      k.evicted = true;
+      this.keys.delete(k.key);
+    }
+    this.cb.onLate?.(e, k.key, windowEnd, wm);
+  }
+
+  private emit(k: KeyState<A>, out: WindowEmit<R>): void {
+    this.nEmitted++;
+    this.cb.onEmit(k as KeyState<unknown>, out);
+  }
+
+  /**
+   * The hot path only compares max event time against the next due timer; the
+   * watermark itself is brought up to date here, on the slow path (no timer is
+   * due below `maxTs - ooo`, so none is skipped).
+   */
+  private syncWm(p: Partition): bigint {
+    const wm = p.maxTs - this.ooo;
+    if (wm > p.wm) p.wm = wm;
+    return p.wm;
+  }
+
+  /** Make sure `k` has a timer at or before `t`. */
+  private schedule(p: Partition, k: KeyState<A>, t: bigint): void {
+    if (k.timerAt !== NONE && k.timerAt <= t) return;
+    k.timerAt = t;
+    heapPush(p, t, k as KeyState<unknown>);
+    const due = p.heapT[0] as bigint;
+    p.dueAt = due + this.ooo;
+    if (t <= p.wm) this.advance(p, p.wm);
+  }
+
+  /** Raise partition `p`'s watermark to `wm` (if higher) and run every due timer. */
+  private advance(p: Partition, wm: bigint): void {
+    if (wm > p.wm) p.wm = wm;
+    else wm = p.wm;
+    while (p.heapT.length > 0 && (p.heapT[0] as bigint) <= wm) {
+      const t = p.heapT[0] as bigint;
+      const k = p.heapK[0] as KeyState<A>;
+      heapPop(p);
+      if (k.timerAt !== t) continue; // stale entry
+      k.timerAt = NONE;
+      this.processKey(k, p, wm);
+    }
+    p.dueAt = p.heapT.length > 0 ? (p.heapT[0] as bigint) + this.ooo : INF;
+  }
+
+  private processKey(k: KeyState<A>, p: Partition, wm: bigint): void {
+    if (this.session) this.processSessions(k, p, wm);
+    else this.processPanes(k, p, wm);
+    // Next timer: pending emission, next expiry, or dropping the key.
+    let next = INF;
+    if (this.session) {
+      for (const s of k.sessions) {
+        const end = s.last + this.gap;
+        const t = s.dirty ? end : end + this.lateness;
+        if (t < next) next = t;
+      }
+    } else {
+      if (k.lo !== NONE) next = k.lo;
+      const first = k.panes[0];
+      if (first !== undefined && first.start + this.size + this.lateness < next) {
+        next = first.start + this.size + this.lateness;
+      }
+    }
+    if (next === INF) {
+      if (k.gcAt === NONE) {
+        k.gcAt = wm + this.retention;
+        if (k.gcAt < wm + 1n) k.gcAt = wm + 1n;
+        next = k.gcAt;
+      } else if (k.gcAt <= wm) {
+        this.evict(k);
+        return;
+      } else {
+        next = k.gcAt;
+      }
+    }
+    if (wm >= INF - 1n && next !== INF) {
+      // end of stream: nothing will come; drop everything now
+      this.evict(k);
+      return;
+    }
+    k.timerAt = next;
+    heapPush(p, next, k as KeyState<unknown>);
+  }
+
+  private evict(k: KeyState<A>): void {
+    k.evicted = true;
+    this.keys.delete(k.key);
+    this.cb.onEvict?.(k as KeyState<unknown>);
+  }
+
+  // ------------------------------------------------------------ introspection
+
+  stats(): WindowStats {
+    let panes = 0;
+    for (const k of this.keys.values()) panes += k.panes.length + k.sessions.length;
+    return {
+      events: this.nEvents,
+      late: this.nLate,
+      emitted: this.nEmitted,
+      keys: this.keys.size,
+      panes,
+      watermarks: this.parts.map((p) => p.wm),
+    };
+  }
+
+  /** Operator-wide max event time seen (NONE before any event is a large negative number). */
+  get maxEventTime(): bigint {
+    return this.globalMax;
+  }
+
+  // ------------------------------------------------------------ snapshot
+
+  /**
+   * Everything needed to continue exactly where this operator stands: per
+   * partition max event time and watermark; per key its panes or sessions
+   * (accumulators via the aggregator's `save`), pending emission range and
+   * timers. Deterministic (keys in insertion order).
+   */
+  snapshot(): Value {
+    const keys: Value[] = [];
+    for (const k of this.keys.values()) {
+      keys.push([
+        k.key,
+        k.lo,
+        k.hi,
+        k.gcAt,
+        k.panes.map((pn) => [pn.start, this.agg.save(pn.acc)]),
+        k.sessions.map((s) => [
+          s.start,
+          s.last,
+          s.dirty,
+          s.emitted,
+          s.emittedStart,
+          s.emittedEnd,
+          this.agg.save(s.acc),
+        ]),
+      ]);
+    }
+    return {
+      format: 1,
+      spec: specString(this.spec),
+      counters: [this.nEvents, this.nLate, this.nEmitted],
+      parts: this.parts.map((p) => [p.maxTs, p.wm]),
+      keys,
+    };
+  }
+
+  /** Load a snapshot into a fresh operator built with the same options. */
+  restore(snap: Value): void {
+    try {
+      const s = snap as {
+        format: number;
+        spec: string;
+        counters: number[];
+        parts: bigint[][];
+        keys: Value[][];
+      };
+      if (s.format !== 1) throw new WindowSnapshotError(`unsupported format ${String(s.format)}`);
+      if (s.spec !== specString(this.spec))
+        throw new WindowSnapshotError(`taken with window ${s.spec}, not ${specString(this.spec)}`);
+      if (s.parts.length !== this.parts.length)
+        throw new WindowSnapshotError(`taken with ${s.parts.length} partitions`);
+      if (this.keys.size > 0 || this.nEvents > 0)
+        throw new WindowSnapshotError('restore needs a fresh operator');
+      [this.nEvents, this.nLate, this.nEmitted] = s.counters as [number, number, number];
+      s.parts.forEach(([maxTs, wm], i) => {
+        const p = this.parts[i] as Partition;
+        p.maxTs = maxTs as bigint;
+        p.wm = wm as bigint;
+      });
+      for (const row of s.keys) {
+        const [key, lo, hi, gcAt, panes, sessions] = row as [
+          string,
+          bigint,
+          bigint,
+          bigint,
+          Value[][],
+          Value[][],
+        ];
+        const k = this.newKey(key);
+        k.lo = lo;
+        k.hi = hi;
+        k.gcAt = gcAt;
+        for (const [start, acc] of panes)
+          k.panes.push(new Pane(start as bigint, this.agg.load(acc as Value)));
+        for (const [start, last, dirty, emitted, es, ee, acc] of sessions) {
+          const ss = new Session(start as bigint, last as bigint, this.agg.load(acc as Value));
+          ss.dirty = dirty as boolean;
+          ss.emitted = emitted as boolean;
+          ss.emittedStart = es as bigint;
+          ss.emittedEnd = ee as bigint;
+          k.sessions.push(ss);
+        }
+        // Re-arm: process at the current watermark (emits nothing new unless due) and schedule.
+        const p = this.parts[k.partition] as Partition;
+        this.schedule(p, k, p.wm + 1n);
+      }
+      for (const p of this.parts) p.dueAt = p.heapT.length > 0 ? (p.heapT[0] as bigint) + this.ooo : INF;
+    } catch (cause) {
+      if (cause instanceof WindowSnapshotError) throw cause;
+      throw new WindowSnapshotError('malformed', cause);
+    }
+  }
+}
+
+function specString(w: WindowSpec): string {
+  return w.kind === 'session'
+    ? `session(${w.gapNs})`
+    : w.kind === 'sliding'
+      ? `sliding(${w.sizeNs},${w.slideNs})`
+      : `tumbling(${w.sizeNs})`;
+}
+
+// Binary min-heap on (time), parallel arrays, ties in insertion-independent but deterministic order.
+function heapPush(p: Partition, t: bigint, k: KeyState<unknown>): void {
+  const T = p.heapT;
+  const K = p.heapK;
+  let i = T.length;
+  T.push(t);
+  K.push(k);
+  while (i > 0) {
+    const up = (i - 1) >> 1;
+    if ((T[up] as bigint) <= t) break;
+    T[i] = T[up] as bigint;
+    K[i] = K[up] as KeyState<unknown>;
+    i = up;
+  }
+  T[i] = t;
+  K[i] = k;
+}
+
+function heapPop(p: Partition): void {
+  const T = p.heapT;
+  const K = p.heapK;
+  const t = T.pop() as bigint;
+  const k = K.pop() as KeyState<unknown>;
+  const n = T.length;
+  if (n === 0) return;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const c = r < n && (T[r] as bigint) < (T[l] as bigint) ? r : l;
+    if ((T[c] as bigint) >= t) break;
+    T[i] = T[c] as bigint;
+    K[i] = K[c] as KeyState<unknown>;
+    i = c;
+  }
+  T[i] = t;
+  K[i] = k;
+}

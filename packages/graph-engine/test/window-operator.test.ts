@@ -1,0 +1,276 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  InvalidOptionError,
+  sum,
+  type WindowEmit,
+  WindowOperator,
+  type WindowOptions,
+  type WindowSpec,
+} from '../src/index.ts';
+
+type Ev = { k: string; t: bigint; v: number };
+type Out = { sum: number; count: number };
+
+function run(events: readonly Ev[], options: WindowOptions, batch = 7) {
+  const emits: WindowEmit<Out>[] = [];
+  const late: Ev[] = [];
+  const op = new WindowOperator<Ev, unknown, Out>(
+    sum<Ev>('v') as never,
+    (e) => e.k,
+    (e) => e.t,
+    options,
+    { onEmit: (_k, e) => emits.push(e), onLate: (e) => late.push(e) },
+  );
+  for (let i = 0; i < events.length; i += batch) op.pushAll(events.slice(i, i + batch));
+  op.end();
+  return { emits, late, op };
+}
+
+/** Last emission per (key, start): what a consumer holds at the end (retractions delete). */
+function finalView(emits: readonly WindowEmit<Out>[]): Map<string, Out> {
+  const m = new Map<string, Out>();
+  for (const e of emits) {
+    const id = `${e.key}@${e.startNs}-${e.endNs}`;
+    if (e.retract) m.delete(id);
+    else m.set(id, e.result as Out);
+  }
+  return m;
+}
+
+const ev = fc.record({
+  k: fc.constantFrom('a', 'b', 'c'),
+  t: fc.bigInt({ min: 0n, max: 200n }),
+  v: fc.integer({ min: 1, max: 100 }),
+});
+
+/** Naive oracle for pane windows (one partition): replays the watermark to classify late events. */
+function oraclePanes(events: readonly Ev[], size: bigint, slide: bigint, ooo: bigint, lateness: bigint) {
+  let max = -(10n ** 30n);
+  const m = new Map<string, Out>();
+  const late: Ev[] = [];
+  for (const e of events) {
+    if (e.t > max) max = e.t;
+    const wm = max - ooo;
+    const paneStart = (e.t / slide) * slide;
+    if (paneStart + size + lateness <= wm) {
+      late.push(e);
+      continue;
+    }
+    for (let start = paneStart - size + slide; start <= paneStart; start += slide) {
+      const end = start + size;
+      if (end + lateness <= wm) continue; // that window has expired: the event only counts in the later ones
+      const id = `${e.k}@${start}-${end}`;
+      const o = m.get(id) ?? { sum: 0, count: 0 };
+      m.set(id, { sum: o.sum + e.v, count: o.count + 1 });
+    }
+  }
+  return { m, late };
+}
+
+describe('window operator: tumbling and sliding against a naive oracle', () => {
+  const cases: Array<[string, bigint, bigint]> = [
+    ['tumbling', 10n, 10n],
+    ['sliding', 20n, 5n],
+  ];
+  it.each(cases)('%s: final values, late side output, no silent drops', (_name, size, slide) => {
+    fc.assert(
+      fc.property(
+        fc.array(ev, { maxLength: 80 }),
+        fc.bigInt({ min: 0n, max: 15n }),
+        fc.bigInt({ min: 0n, max: 25n }),
+        fc.integer({ min: 1, max: 9 }),
+        (events, ooo, lateness, batch) => {
+          const window: WindowSpec =
+            slide === size
+              ? { kind: 'tumbling', sizeNs: size }
+              : { kind: 'sliding', sizeNs: size, slideNs: slide };
+          const { emits, late, op } = run(
+            events,
+            { window, outOfOrdernessNs: ooo, allowedLatenessNs: lateness },
+            batch,
+          );
+          const want = oraclePanes(events, size, slide, ooo, lateness);
+          expect(late).toEqual(want.late);
+          expect(finalView(emits)).toEqual(want.m);
+          const s = op.stats();
+          expect(s.late).toBe(want.late.length);
+          expect(s.keys).toBe(0); // end() drops all state
+          expect(s.panes).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it('emits a window only once the watermark passes its end, and corrections within lateness', () => {
+    const emits: WindowEmit<Out>[] = [];
+    const op = new WindowOperator<Ev, unknown, Out>(
+      sum<Ev>('v') as never,
+      (e) => e.k,
+      (e) => e.t,
+      { window: { kind: 'tumbling', sizeNs: 10n }, allowedLatenessNs: 10n },
+      { onEmit: (_k, e) => emits.push(e) },
+    );
+    op.push({ k: 'a', t: 1n, v: 1 });
+    op.push({ k: 'a', t: 9n, v: 2 });
+    expect(emits).toEqual([]);
+    op.push({ k: 'a', t: 10n, v: 4 }); // watermark 10 closes [0, 10)
+    expect(emits.map((e) => [e.startNs, e.result])).toEqual([[0n, { sum: 3, count: 2 }]]);
+    op.push({ k: 'a', t: 5n, v: 10 }); // late but within lateness: corrected at once
+    expect(emits.map((e) => [e.startNs, e.result])).toEqual([
+      [0n, { sum: 3, count: 2 }],
+      [0n, { sum: 13, count: 3 }],
+    ]);
+    op.push({ k: 'a', t: 20n, v: 1 }); // closes [10, 20); [0, 10) expires (10 + 10 <= 20)
+    op.push({ k: 'a', t: 3n, v: 100 }); // beyond lateness
+    expect(op.stats().late).toBe(1);
+    expect(emits.at(-1)).toMatchObject({ startNs: 10n, result: { sum: 4, count: 1 } });
+  });
+});
+
+describe('window operator: sessions', () => {
+  function oracleSessions(events: readonly Ev[], gap: bigint): Map<string, Out> {
+    const m = new Map<string, Out>();
+    for (const k of ['a', 'b', 'c']) {
+      const xs = events.filter((e) => e.k === k).sort((x, y) => (x.t < y.t ? -1 : x.t > y.t ? 1 : 0));
+      let start = 0n;
+      let last = 0n;
+      let acc: Out | null = null;
+      const flush = () => {
+        if (acc !== null) m.set(`${k}@${start}-${last + gap}`, acc);
+      };
+      for (const e of xs) {
+        if (acc !== null && e.t < last + gap) {
+          acc = { sum: acc.sum + e.v, count: acc.count + 1 };
+          last = e.t;
+        } else {
+          flush();
+          start = e.t;
+          last = e.t;
+          acc = { sum: e.v, count: 1 };
+        }
+      }
+      flush();
+    }
+    return m;
+  }
+
+  it('sessions merge when an event bridges two (final view equals gap-split of all events)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(ev, { maxLength: 60 }),
+        fc.bigInt({ min: 1n, max: 30n }),
+        fc.bigInt({ min: 0n, max: 30n }),
+        (events, gap, ooo) => {
+          const { emits, late } = run(events, {
+            window: { kind: 'session', gapNs: gap },
+            outOfOrdernessNs: ooo,
+            allowedLatenessNs: 1000n, // nothing is late: the oracle is the plain gap split
+          });
+          expect(late).toEqual([]);
+          expect(finalView(emits)).toEqual(oracleSessions(events, gap));
+        },
+      ),
+    );
+  });
+
+  it('a bridging event retracts the absorbed session', () => {
+    const { emits } = run(
+      [
+        { k: 'a', t: 0n, v: 1 },
+        { k: 'a', t: 15n, v: 2 },
+        { k: 'a', t: 40n, v: 0 }, // wm 40: sessions [0,10) and [15,25) are emitted
+        { k: 'a', t: 7n, v: 5 }, // [7,17) overlaps both: they merge into [0,25)
+      ],
+      { window: { kind: 'session', gapNs: 10n }, allowedLatenessNs: 100n },
+      1,
+    );
+    expect(emits.some((e) => e.retract && e.startNs === 15n)).toBe(true);
+    expect(finalView(emits).get('a@0-25')).toEqual({ sum: 8, count: 3 });
+  });
+});
+
+describe('window operator: watermarks, idleness, bounded state, snapshots', () => {
+  it('an idle partition does not stall forever', () => {
+    const emits: WindowEmit<Out>[] = [];
+    const keyOf = (e: Ev) => e.k;
+    const op = new WindowOperator<Ev, unknown, Out>(
+      sum<Ev>('v') as never,
+      keyOf,
+      (e) => e.t,
+      { window: { kind: 'tumbling', sizeNs: 10n }, partitions: 64, idleTimeoutNs: 50n },
+      { onEmit: (_k, e) => emits.push(e) },
+    );
+    op.pushAll([{ k: 'quiet', t: 1n, v: 1 }]);
+    // Other keys (other partitions) move on; 'quiet' never sends again.
+    for (let t = 2n; t < 200n; t++) op.pushAll([{ k: `busy${t % 5n}`, t, v: 1 }]);
+    expect(emits.some((e) => e.key === 'quiet')).toBe(true);
+  });
+
+  it('state stays bounded over a long stream', () => {
+    const op = new WindowOperator<Ev, unknown, Out>(
+      sum<Ev>('v') as never,
+      (e) => e.k,
+      (e) => e.t,
+      { window: { kind: 'sliding', sizeNs: 100n, slideNs: 20n }, allowedLatenessNs: 50n },
+      { onEmit: () => {} },
+    );
+    let maxPanes = 0;
+    for (let t = 0n; t < 50_000n; t++) {
+      op.push({ k: `k${t % 10n}`, t, v: 1 });
+      if (t % 1000n === 0n) maxPanes = Math.max(maxPanes, op.stats().panes);
+    }
+    // 10 keys x (100 + 50 + 20) / 20 panes at most
+    expect(maxPanes).toBeLessThanOrEqual(10 * 9);
+    expect(op.stats().keys).toBe(10);
+  });
+
+  it('snapshot + replay of the rest gives the same emissions as one run', () => {
+    fc.assert(
+      fc.property(fc.array(ev, { minLength: 1, maxLength: 60 }), fc.nat(), (events, cutRaw) => {
+        const cut = cutRaw % events.length;
+        const options: WindowOptions = {
+          window: { kind: 'sliding', sizeNs: 20n, slideNs: 10n },
+          outOfOrdernessNs: 5n,
+          allowedLatenessNs: 10n,
+        };
+        const whole = run(events, options, 1).emits;
+        const a: WindowEmit<Out>[] = [];
+        const mk = (sink: WindowEmit<Out>[]) =>
+          new WindowOperator<Ev, unknown, Out>(
+            sum<Ev>('v') as never,
+            (e) => e.k,
+            (e) => e.t,
+            options,
+            {
+              onEmit: (_k, e) => sink.push(e),
+            },
+          );
+        const first = mk(a);
+        for (const e of events.slice(0, cut)) first.push(e);
+        const snap = first.snapshot();
+        const second = mk(a);
+        second.restore(snap);
+        for (const e of events.slice(cut)) second.push(e);
+        second.end();
+        expect(finalView(a)).toEqual(finalView(whole));
+      }),
+    );
+  });
+
+  it('rejects bad options with the option named', () => {
+    const mk = (o: WindowOptions) =>
+      new WindowOperator<Ev, unknown, Out>(
+        sum<Ev>('v') as never,
+        (e) => e.k,
+        (e) => e.t,
+        o,
+        { onEmit: () => {} },
+      );
+    expect(() => mk({ window: { kind: 'sliding', sizeNs: 10n, slideNs: 3n } })).toThrow(InvalidOptionError);
+    expect(() => mk({ window: { kind: 'tumbling', sizeNs: 0n } })).toThrow(/window.sizeNs/);
+    expect(() => mk({ window: { kind: 'session', gapNs: 5n }, allowedLatenessNs: -1n })).toThrow(
+      /allowedLatenessNs/,
+    );
+  });
+});
