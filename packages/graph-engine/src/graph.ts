@@ -32,6 +32,7 @@ import {
   KIND_MAP,
   KIND_MAP2,
   KIND_MAPN,
+  KIND_MASK,
   KIND_NAMES,
   NodeExt,
   removeChildAt,
@@ -142,7 +143,9 @@ export class Graph {
   private liveCount = 0;
   private readonly byName = new Map<string, Node>();
 
-  private buckets: Array<Node | null> = [];
+  /** Dirty queue: one array per height (`bucketLen[h]` entries in use). */
+  private buckets: Array<Array<Node | undefined>> = [];
+  private bucketLen: number[] = [];
   private minDirty = Number.POSITIVE_INFINITY;
   private maxDirty = -1;
   private dirtyCount = 0;
@@ -347,7 +350,7 @@ export class Graph {
     if (n.parents !== null) for (let i = 0; i < n.parents.length; i++) unlink(n.parents[i]!, n, i);
     if (n.name !== null && this.byName.get(n.name) === n) this.byName.delete(n.name);
     if ((n.flags & F_ERRORED) !== 0) this.nStale--;
-    n.flags = (n.flags & F_QUEUED) | F_DISPOSED;
+    n.flags = (n.flags & (F_QUEUED | KIND_MASK)) | F_DISPOSED;
     n.value = undefined;
     n.aux = undefined;
     n.fn = null;
@@ -377,27 +380,27 @@ export class Graph {
     this.state = STATE_STABILIZING;
     let recomputes = 0;
     const buckets = this.buckets;
+    const bucketLen = this.bucketLen;
+    // Dependents always sit higher than their inputs, so bucket h never grows while it is drained.
     for (let h = this.minDirty; h <= this.maxDirty; h++) {
-      let n = buckets[h] ?? null;
-      while (n !== null) {
-        buckets[h] = n.nextDirty;
-        n.nextDirty = null;
+      const len = bucketLen[h] as number;
+      if (len === 0) continue;
+      const bucket = buckets[h] as Array<Node | undefined>;
+      for (let i = 0; i < len; i++) {
+        const n = bucket[i] as Node;
+        bucket[i] = undefined;
         n.flags &= ~F_QUEUED;
-        this.dirtyCount--;
-        if ((n.flags & F_DISPOSED) !== 0) {
-          n = buckets[h] ?? null;
-          continue;
-        }
+        if ((n.flags & F_DISPOSED) !== 0) continue;
         if (n.height !== h) {
           // Height was raised after the node was queued: requeue at its height.
           this.enqueue(n);
-          n = buckets[h] ?? null;
           continue;
         }
         recomputes++;
         this.recompute(n);
-        n = buckets[h] ?? null;
       }
+      bucketLen[h] = 0;
+      this.dirtyCount -= len;
     }
     this.minDirty = Number.POSITIVE_INFINITY;
     this.maxDirty = -1;
@@ -534,10 +537,14 @@ export class Graph {
   private enqueue(n: Node): void {
     n.flags |= F_QUEUED;
     const h = n.height;
-    const buckets = this.buckets;
-    while (buckets.length <= h) buckets.push(null);
-    n.nextDirty = buckets[h] ?? null;
-    buckets[h] = n;
+    const bucketLen = this.bucketLen;
+    while (bucketLen.length <= h) {
+      this.buckets.push([]);
+      bucketLen.push(0);
+    }
+    const len = bucketLen[h] as number;
+    (this.buckets[h] as Array<Node | undefined>)[len] = n;
+    bucketLen[h] = len + 1;
     if (h < this.minDirty) this.minDirty = h;
     if (h > this.maxDirty) this.maxDirty = h;
     this.dirtyCount++;
@@ -739,8 +746,8 @@ export class Graph {
 
   private checkInvariants(): void {
     if (this.dirtyCount !== 0) throw new InvariantError(`dirty count ${this.dirtyCount} after stabilize`);
-    for (let h = 0; h < this.buckets.length; h++) {
-      if (this.buckets[h] !== null) throw new InvariantError(`queue bucket ${h} not empty after stabilize`);
+    for (let h = 0; h < this.bucketLen.length; h++) {
+      if (this.bucketLen[h] !== 0) throw new InvariantError(`queue bucket ${h} not empty after stabilize`);
     }
     let live = 0;
     for (const n of this.nodes) {

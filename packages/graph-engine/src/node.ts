@@ -13,16 +13,18 @@ export const KIND_INCR_FOLD = 5;
 
 export const KIND_NAMES = ['leaf', 'map', 'map2', 'mapN', 'fold', 'incrFold'] as const;
 
+// `flags` holds the kind in its low 3 bits and these flags above them (one field, not two).
+export const KIND_MASK = 7;
 /** Queued in the dirty queue. */
-export const F_QUEUED = 1;
+export const F_QUEUED = 8;
 /** Disposed: every operation on it is refused; skipped if still queued. */
-export const F_DISPOSED = 2;
+export const F_DISPOSED = 16;
 /** The last recompute threw: the node holds its previous value (stale) until an input changes. */
-export const F_ERRORED = 4;
+export const F_ERRORED = 32;
 /** A leaf with a value set but not yet stabilized. */
-export const F_PENDING = 8;
+export const F_PENDING = 64;
 /** Already in this stabilization's list of changed observed nodes. */
-export const F_NOTIFY = 16;
+export const F_NOTIFY = 128;
 
 /** Marks an incrFold input whose value has not been folded in yet. */
 export const FRESH: unique symbol = Symbol('ripple.fresh');
@@ -58,19 +60,19 @@ export class NodeExt {
 
 export class GNode {
   id: number;
-  kind: number;
-  flags = 0;
+  /** Kind (low 3 bits) and F_* flags. */
+  flags: number;
   height: number;
   value: unknown;
-  /** leaf: the pending value while F_PENDING is set. */
-  aux: unknown = undefined;
   /** null means Object.is (inlined in the hot loop). */
   equal: Equality | null;
   fn: AnyFn | null;
   p0: GNode | null = null;
-  p1: GNode | null = null;
-  /** mapN, fold, incrFold inputs. */
-  parents: GNode[] | null = null;
+  /**
+   * One field, three uses by kind: map2's second input; the input array of
+   * mapN, fold and incrFold; a leaf's pending value (while F_PENDING is set).
+   */
+  in1: unknown = null;
   /**
    * Dependents. The first is held inline (`c0`, with its input slot `c0s`):
    * most nodes have exactly one, and an array would cost ~64 bytes more.
@@ -80,7 +82,6 @@ export class GNode {
   c0: GNode | null = null;
   c0s = 0;
   out: Array<GNode | number> | null = null;
-  nextDirty: GNode | null = null;
   name: string | null;
   ext: NodeExt | null = null;
 
@@ -94,12 +95,42 @@ export class GNode {
     name: string | null,
   ) {
     this.id = id;
-    this.kind = kind;
+    this.flags = kind;
     this.height = height;
     this.value = value;
     this.equal = equal;
     this.fn = fn;
     this.name = name;
+  }
+
+  get kind(): number {
+    return this.flags & KIND_MASK;
+  }
+
+  get p1(): GNode | null {
+    return (this.flags & KIND_MASK) === KIND_MAP2 ? (this.in1 as GNode | null) : null;
+  }
+
+  set p1(p: GNode | null) {
+    this.in1 = p;
+  }
+
+  /** A leaf's pending value. */
+  get aux(): unknown {
+    return (this.flags & KIND_MASK) === KIND_LEAF ? this.in1 : undefined;
+  }
+
+  set aux(v: unknown) {
+    this.in1 = v;
+  }
+
+  /** Inputs of mapN, fold and incrFold; null for other kinds. */
+  get parents(): GNode[] | null {
+    return (this.flags & KIND_MASK) >= KIND_MAPN ? (this.in1 as GNode[] | null) : null;
+  }
+
+  set parents(ps: GNode[] | null) {
+    this.in1 = ps;
   }
 
   label(): string {

@@ -272,6 +272,28 @@ describe('graph: incrFold', () => {
     expect(total.value).toBe(62);
   });
 
+  it('a queued node whose height is raised is recomputed at its new height, once', () => {
+    const g = new Graph({ debug: true });
+    const a = g.leaf(1);
+    const total = g.incrFold(
+      [a],
+      0,
+      (s, v: number) => s + v,
+      (s, v) => s - v,
+    );
+    const out = g.map(total, (t) => t * 10);
+    g.set(a, 2); // queues a; total is queued at height 1 during propagation
+    const b = g.leaf(5);
+    const deep = g.map(
+      g.map(b, (x) => x + 1),
+      (x) => x + 1,
+    ); // height 2
+    g.addInput(total, deep); // total -> height 3, out -> height 4, while total is queued
+    expect([total.height, out.height]).toEqual([3, 4]);
+    g.stabilize();
+    expect([total.value, out.value]).toEqual([9, 90]);
+  });
+
   it('an input added and changed in the same stabilization is counted once', () => {
     const g = new Graph({ debug: true });
     const total = g.incrFold(
