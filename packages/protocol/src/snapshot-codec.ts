@@ -142,6 +142,9 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeSnapshotOptions
   const partition = r.u32();
   const epoch = r.u53('snapshot.epoch');
   const createdAtNs = r.i64();
+  if (createdAtNs !== f.eventTimeNs) {
+    throw new MalformedPayloadError('frame event time differs from the snapshot createdAtNs', 16);
+  }
   const nodeCount = r.u32();
   const offsetCount = r.count('offsets', 14);
   const offsets: InputOffset[] = [];

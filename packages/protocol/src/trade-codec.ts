@@ -160,7 +160,11 @@ function checkTradeFrame(f: Frame, type: MessageType): void {
 export function decodeTrade(bytes: Uint8Array, options?: DecodeFrameOptions): Trade {
   const f = decodeFrame(bytes, options);
   checkTradeFrame(f, MessageType.Trade);
-  return readTrade(f.payload, 0, f.payload.length, 36);
+  const t = readTrade(f.payload, 0, f.payload.length, 36);
+  if (t.timestampNs !== f.eventTimeNs) {
+    throw new MalformedPayloadError('frame event time differs from the trade timestamp', 16);
+  }
+  return t;
 }
 
 /** Builds `TradeBatch` frames; the default frame event time is the max trade timestamp. */

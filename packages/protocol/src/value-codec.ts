@@ -5,7 +5,8 @@
  * ```
  * value  = 0x00 null | 0x01 false | 0x02 true
  *        | 0x03 i32                      number that is an int32
- *        | 0x04 f64                      any other number (NaN, ±Infinity, -0 kept)
+ *        | 0x04 f64                      any other number (NaN, ±Infinity, -0 kept);
+ *                                            an int32 value here is refused (one encoding per value)
  *        | 0x05 str
  *        | 0x06 u8 sign(0|1) u16 n bytes[n]   bigint magnitude, little-endian,
  *                                            canonical: no high zero byte, 0 is (0, 0)
@@ -138,8 +139,13 @@ export function readValue(r: Reader, depth = 0): Value {
       return true;
     case 3:
       return r.i32();
-    case 4:
-      return r.f64();
+    case 4: {
+      const v = r.f64();
+      // canonical: an int32 value has exactly one encoding (tag 3), so decode∘encode is the identity
+      if ((v | 0) === v && !Object.is(v, -0))
+        throw new MalformedPayloadError('non-canonical number (int32 as f64)', at);
+      return v;
+    }
     case 5:
       return r.str(4);
     case 6:
