@@ -75,7 +75,29 @@ export {
   type NodeOptions,
   type Observer,
 } from './graph.ts';
-
+// ---- stream layer (issue 3): topology DSL, sources and sinks
+export { formatDuration, parseDuration } from './topology/duration.ts';
+export {
+  AggregateStep,
+  type AggregatorKit,
+  CompiledPipeline,
+  type CompileOptions,
+  type FieldOf,
+  from,
+  type OutputDelta,
+  PartitionStep,
+  type PipelineStats,
+  type RunSummary,
+  SourceStep,
+  session,
+  sliding,
+  Topology,
+  tumbling,
+  type WindowRecord,
+  WindowStep,
+  type WindowStepOptions,
+} from './topology/pipeline.ts';
+export { MemorySink, MemorySource, type Sink, type Source } from './topology/source-sink.ts';
 // ---- stream layer (issue 3): windows
 export {
   InvalidOptionError,

@@ -476,7 +476,8 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     for (const s of ss) {
       const end = s.last + this.gap;
       if (!s.dirty || end > wm) continue;
-      if (s.emitted && (s.emittedStart !== s.start || s.emittedEnd !== end)) this.retract(k, p, s);
+      // Identity of a session is its start: a moved start retracts the old one, a moved end is an update.
+      if (s.emitted && s.emittedStart !== s.start) this.retract(k, p, s);
       this.emit(k, {
         key: k.key,
         partition: p.id,

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import {
+  apply,
+  from,
+  MemorySink,
+  MemorySource,
+  type OutputDelta,
+  parseDuration,
+  session,
+  tumbling,
+  type Value,
+} from '../src/index.ts';
+
+type Trade = { symbol: string; price: number; size: number; timestampNs: bigint; venue: string };
+
+function trades(n: number, symbols = 3): Trade[] {
+  const out: Trade[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push({
+      symbol: `S${i % symbols}`,
+      price: 100 + (i % 7) / 10,
+      size: 1 + (i % 5),
+      timestampNs: BigInt(i) * 1_000_000_000n,
+      venue: 'XNAS',
+    });
+  }
+  return out;
+}
+
+function vwapTopology(events: readonly Trade[], batchSize = 16) {
+  const sink = new MemorySink<OutputDelta<Value>>();
+  const topology = from(new MemorySource(events, { batchSize }))
+    .partitionBy('symbol', { partitions: 4 })
+    .window(tumbling(parseDuration('10s')), { time: 'timestampNs', allowedLatenessNs: parseDuration('5s') })
+    .aggregate((a) => a.vwap('price', 'size'))
+    .to(sink as never);
+  return { sink, topology };
+}
+
+describe('topology DSL', () => {
+  it('runs the VWAP pipeline: one final record per (symbol, window), matching a direct computation', async () => {
+    const events = trades(100);
+    const { sink, topology } = vwapTopology(events);
+    const summary = await topology.run({ debug: true });
+    expect(summary.events).toBe(100);
+    expect(summary.late).toBe(0);
+    const view = new Map<string, Value | undefined>();
+    for (const r of sink.records) view.set(r.key, apply(r.delta, view.get(r.key)));
+    // direct computation
+    const want = new Map<string, { pv: number; v: number; n: number }>();
+    for (const t of events) {
+      const start = (t.timestampNs / 10_000_000_000n) * 10_000_000_000n;
+      const id = `${t.symbol}@${start}`;
+      const a = want.get(id) ?? { pv: 0, v: 0, n: 0 };
+      a.pv += t.price * t.size;
+      a.v += t.size;
+      a.n++;
+      want.set(id, a);
+    }
+    expect(view.size).toBe(want.size);
+    for (const [id, a] of want) {
+      const got = view.get(id) as Record<string, Value>;
+      expect(got.vwap as number).toBeCloseTo(a.pv / a.v, 9);
+      expect(got.volume).toBe(a.v);
+      expect(got.count).toBe(a.n);
+      expect(got.symbol).toBe(id.split('@')[0]);
+    }
+    // per-partition sequence numbers are 1..n without gaps
+    const byPart = new Map<number, number[]>();
+    for (const r of sink.records) byPart.set(r.partition, [...(byPart.get(r.partition) ?? []), r.seq]);
+    for (const seqs of byPart.values()) expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(sink.closed).toBe(true);
+  });
+
+  it('late data within lateness gives a corrected delta (a patch) for the same window', async () => {
+    const events = trades(33, 1); // watermark 32 s: [20 s, 30 s) is emitted, still open for corrections until 35 s
+    events.push({ symbol: 'S0', price: 200, size: 10, timestampNs: 28_000_000_000n, venue: 'XNAS' });
+    const { sink, topology } = vwapTopology(events, 64);
+    await topology.run();
+    const forWindow = sink.records.filter((r) => r.key === 'S0@20000000000');
+    expect(forWindow.map((r) => r.delta.kind)).toEqual(['set', 'patch']);
+    expect(forWindow[1]?.value).toMatchObject({ count: 11 });
+  });
+
+  it('is deterministic: same input, identical output', async () => {
+    const a = vwapTopology(trades(500, 7));
+    const b = vwapTopology(trades(500, 7));
+    await a.topology.run();
+    await b.topology.run();
+    const ser = (rs: readonly unknown[]) =>
+      JSON.stringify(rs, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+    expect(ser(a.sink.records)).toBe(ser(b.sink.records));
+  });
+
+  it('keeps two graph nodes per live key and removes them when keys go away', () => {
+    const p = from<Trade>()
+      .partitionBy('symbol')
+      .window(session(parseDuration('2s')), { time: 'timestampNs' })
+      .aggregate((a) => a.count())
+      .compile({ debug: true });
+    p.push(trades(30, 3).slice(0, 10));
+    expect(p.stats().graphNodes).toBeLessThanOrEqual(6);
+    p.end();
+    expect(p.stats().graphNodes).toBe(0);
+    expect(p.stats().window.keys).toBe(0);
+  });
+
+  it('is typed end to end', () => {
+    const step = from<Trade>().partitionBy('symbol');
+    // @ts-expect-error price is not a string field
+    from<Trade>().partitionBy('price');
+    // @ts-expect-error the time field must be a bigint
+    step.window(tumbling(1n), { time: 'price' });
+    const w = step.window(tumbling(1n), { time: 'timestampNs' });
+    // @ts-expect-error venue is not numeric
+    w.aggregate((a) => a.vwap('venue', 'size'));
+    const p = w.aggregate((a) => a.stddev('price')).compile();
+    const out = p.push([]);
+    // the record type carries the key field and the aggregate's fields
+    const check = (r: (typeof out)[number]) => [r.value?.symbol, r.value?.stddev, r.value?.window_start_ns];
+    expect(check).toBeTypeOf('function');
+  });
+});
