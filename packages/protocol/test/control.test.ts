@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONTROL_MESSAGE_TYPES,
+  CONTROL_REJECT_CODES,
+  type ControlMessage,
+  clusterSubjects,
+  decodeControlMessage,
+  encodeControlMessage,
+  InvalidControlFieldError,
+  InvalidSubjectTokenError,
+  parseSubject,
+  StaleEpochError,
+  tryDecodeControlMessage,
+} from '../src/index.ts';
+
+const offsets = [{ topic: 'trades', partition: 3, offset: 9_007_199_254_740_993n }];
+
+export const samples: ControlMessage[] = [
+  {
+    type: 'register',
+    v: 1,
+    workerId: 'worker-0',
+    incarnation: 'a1b2',
+    softwareVersion: '0.1.0',
+    rpcAddress: '127.0.0.1:9101',
+    sentAtMs: 1,
+  },
+  {
+    type: 'heartbeat',
+    v: 1,
+    workerId: 'worker-0',
+    incarnation: 'a1b2',
+    epoch: 4,
+    state: 'active',
+    partitions: [{ partition: 3, offset: 12n, lag: 0 }],
+    load: { cpu: 0.5, eventsPerSec: 1000.5, keys: 2000, heapBytes: 1 << 20 },
+    sentAtMs: 2,
+  },
+  {
+    type: 'assignment',
+    v: 1,
+    epoch: 5,
+    numPartitions: 8,
+    owners: [
+      { partition: 0, workerId: 'worker-0' },
+      { partition: 7, workerId: 'worker-1' },
+    ],
+  },
+  {
+    type: 'revoke',
+    v: 1,
+    epoch: 5,
+    rebalanceId: 'rb-1',
+    workerId: 'worker-0',
+    partitions: [3],
+    deadlineMs: 30000,
+  },
+  {
+    type: 'revoke_ack',
+    v: 1,
+    epoch: 5,
+    rebalanceId: 'rb-1',
+    workerId: 'worker-0',
+    partitions: [{ partition: 3, snapshotKey: 'snap/3/17', offsets }],
+  },
+  {
+    type: 'assign',
+    v: 1,
+    epoch: 5,
+    rebalanceId: 'rb-1',
+    workerId: 'worker-1',
+    partitions: [{ partition: 3, snapshotKey: null, offsets: [] }],
+  },
+  { type: 'assign_ack', v: 1, epoch: 5, rebalanceId: 'rb-1', workerId: 'worker-1', partitions: [3] },
+  { type: 'checkpoint_trigger', v: 1, checkpointId: 'ckpt-17', epoch: 5, deadlineMs: 10 },
+  { type: 'checkpoint_trigger', v: 1, checkpointId: 'ckpt-18', epoch: 5, deadlineMs: 10, partitions: [1, 2] },
+  {
+    type: 'checkpoint_ack',
+    v: 1,
+    checkpointId: 'ckpt-17',
+    epoch: 5,
+    workerId: 'worker-1',
+    partition: 3,
+    snapshotKey: 'snap/3/17',
+    bytes: 800_000,
+    crc32c: 0xe3069283,
+    offsets,
+  },
+  { type: 'leader_lease', v: 1, holderId: 'coord-a', term: 2, acquiredAtMs: 100, expiresAtMs: 10_100 },
+  { type: 'status_request', v: 1, requestId: 'r1' },
+  {
+    type: 'status_response',
+    v: 1,
+    requestId: 'r1',
+    leaderId: null,
+    epoch: 5,
+    numPartitions: 8,
+    workers: [{ workerId: 'worker-0', state: 'draining', partitions: [0, 1], lastHeartbeatMs: 5 }],
+    unassigned: [2],
+  },
+];
+
+function json(m: object): string {
+  return JSON.stringify(m, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+function rejectCode(input: string | Uint8Array, currentEpoch?: number): string {
+  const r = tryDecodeControlMessage(input, currentEpoch === undefined ? undefined : { currentEpoch });
+  return r.ok ? 'accepted' : r.error.code;
+}
+
+describe('control messages', () => {
+  it('every type round-trips (int64 offsets as decimal strings)', () => {
+    expect(new Set(samples.map((m) => m.type))).toEqual(new Set(CONTROL_MESSAGE_TYPES));
+    for (const m of samples) {
+      const bytes = encodeControlMessage(m);
+      expect(decodeControlMessage(bytes)).toEqual(m);
+    }
+    expect(new TextDecoder().decode(encodeControlMessage(samples[4]!))).toContain(
+      '"offset":"9007199254740993"',
+    );
+  });
+
+  it('refuses malformed input with a typed reason', () => {
+    expect(rejectCode('{')).toBe('CTRL_MALFORMED');
+    expect(rejectCode(new Uint8Array([0xff, 0xfe]))).toBe('CTRL_MALFORMED');
+    expect(rejectCode('[]')).toBe('CTRL_MALFORMED');
+    expect(rejectCode('null')).toBe('CTRL_MALFORMED');
+    expect(rejectCode('{"v":1}')).toBe('CTRL_MALFORMED');
+    expect(rejectCode('{"type":"explode","v":1}')).toBe('CTRL_UNKNOWN_TYPE');
+    expect(rejectCode('{"type":"toString","v":1}')).toBe('CTRL_UNKNOWN_TYPE');
+    expect(rejectCode(json({ ...samples[0]!, v: 2 }))).toBe('CTRL_UNSUPPORTED_VERSION');
+    expect(rejectCode(json({ ...samples[0]!, v: undefined }))).toBe('CTRL_UNSUPPORTED_VERSION');
+    expect(rejectCode('x'.repeat(2_000_000))).toBe('CTRL_TOO_LARGE');
+    expect(CONTROL_REJECT_CODES).toContain('CTRL_STALE_EPOCH');
+  });
+
+  it('checks every field: type, range, identity', () => {
+    const bad: [ControlMessage, Record<string, unknown>, string][] = [
+      [samples[0]!, { workerId: 'a.b' }, 'workerId'],
+      [samples[0]!, { workerId: undefined }, 'workerId'],
+      [samples[0]!, { sentAtMs: -1 }, 'sentAtMs'],
+      [samples[1]!, { state: 'sleeping' }, 'state'],
+      [samples[1]!, { epoch: 1.5 }, 'epoch'],
+      [samples[1]!, { partitions: [{ partition: 1, offset: '1e3', lag: 0 }] }, 'partitions[0].offset'],
+      [
+        samples[1]!,
+        { partitions: [{ partition: 1, offset: '9223372036854775808', lag: 0 }] },
+        'partitions[0].offset',
+      ],
+      [samples[1]!, { load: { cpu: Number.NaN } }, 'load.cpu'],
+      [samples[2]!, { owners: [{ partition: 8, workerId: 'w' }] }, 'owners[0].partition'],
+      [
+        samples[2]!,
+        {
+          owners: [
+            { partition: 1, workerId: 'w' },
+            { partition: 1, workerId: 'x' },
+          ],
+        },
+        'owners[1].partition',
+      ],
+      [samples[3]!, { partitions: [1, 1] }, 'partitions[1]'],
+      [
+        samples[4]!,
+        { partitions: [{ partition: 1, snapshotKey: 5, offsets: [] }] },
+        'partitions[0].snapshotKey',
+      ],
+      [samples[9]!, { crc32c: 2 ** 32 }, 'crc32c'],
+      [samples[10]!, { expiresAtMs: 100 }, 'expiresAtMs'],
+      [samples[12]!, { workers: 'all' }, 'workers'],
+    ];
+    for (const [m, patch, field] of bad) {
+      const r = tryDecodeControlMessage(json({ ...m, ...patch }));
+      expect(r.ok, `${m.type} ${field}`).toBe(false);
+      if (!r.ok) {
+        expect(r.error).toBeInstanceOf(InvalidControlFieldError);
+        expect((r.error as InvalidControlFieldError).field).toBe(field);
+        expect(r.error.messageType).toBe(m.type);
+      }
+    }
+    expect(() => encodeControlMessage({ ...samples[3]!, partitions: [-1] } as ControlMessage)).toThrow(
+      InvalidControlFieldError,
+    );
+  });
+
+  it('fences stale epochs', () => {
+    expect(rejectCode(json(samples[3]!), 6)).toBe('CTRL_STALE_EPOCH');
+    expect(rejectCode(json(samples[3]!), 5)).toBe('accepted');
+    expect(rejectCode(json(samples[0]!), 99)).toBe('accepted'); // register carries no epoch
+    expect(() => decodeControlMessage(json(samples[1]!), { currentEpoch: 9 })).toThrow(StaleEpochError);
+  });
+
+  it('ignores unknown fields (tolerant reader)', () => {
+    expect(decodeControlMessage(json({ ...samples[11]!, extra: 1 }))).toEqual(samples[11]);
+  });
+});
+
+describe('NATS subjects', () => {
+  const s = clusterSubjects('prod-eu');
+  it('are defined once under ripple.<cluster>', () => {
+    expect(s.heartbeat('worker-3')).toBe('ripple.prod-eu.worker.worker-3.heartbeat');
+    expect(s.allHeartbeats).toBe('ripple.prod-eu.worker.*.heartbeat');
+    expect(s.revoke('w1')).toBe('ripple.prod-eu.rebalance.w1.revoke');
+    expect(s.rebalanceFor('w1')).toBe('ripple.prod-eu.rebalance.w1.*');
+    expect(s.all).toBe('ripple.prod-eu.>');
+    expect(s.leaseBucket).toBe('ripple_prod-eu_leases');
+    const concrete = [s.register, s.heartbeat('w'), s.assignment, s.revoke('w'), s.assign('w')];
+    concrete.push(s.checkpointTrigger, s.checkpointAck, s.leader, s.status);
+    const kinds = concrete.map((x) => parseSubject(x)?.kind);
+    expect(kinds).toEqual([
+      'register',
+      'heartbeat',
+      'assignment',
+      'revoke',
+      'assign',
+      'checkpoint_trigger',
+      'checkpoint_ack',
+      'leader',
+      'status',
+    ]);
+    expect(parseSubject(s.heartbeat('w'))).toEqual({ kind: 'heartbeat', cluster: 'prod-eu', workerId: 'w' });
+    expect(parseSubject('ripple.prod-eu.worker.*.heartbeat')).toBeUndefined();
+    expect(parseSubject('other.x.leader')).toBeUndefined();
+  });
+
+  it('refuse tokens that would inject wildcards or levels', () => {
+    for (const t of ['', 'a.b', '*', '>', 'a b', 'x'.repeat(65)]) {
+      expect(() => s.heartbeat(t)).toThrow(InvalidSubjectTokenError);
+    }
+    expect(() => clusterSubjects('a.>')).toThrow(InvalidSubjectTokenError);
+  });
+});
