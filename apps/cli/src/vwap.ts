@@ -1,0 +1,147 @@
+/**
+ * `ripple vwap`: the VWAP pipeline in one process, written with the topology
+ * DSL. `runVwap` takes its streams as arguments (tests run it in process).
+ */
+import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { from, type OutputDelta, type Source } from '@ripple/graph-engine';
+import type { VwapOptions } from './args.ts';
+import { OutputError } from './errors.ts';
+import { CsvTradeSource, LineSink } from './io.ts';
+import { syntheticBatches } from './synthetic.ts';
+import { type BadLine, formatTrade, type Trade } from './trade-csv.ts';
+
+export interface CliIo {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable & { isTTY?: boolean };
+  /** Wall clock in ms (progress and summary only; never affects output). */
+  readonly now: () => number;
+}
+
+export interface VwapSummary {
+  readonly events: number;
+  readonly deltas: number;
+  readonly badLines: number;
+  readonly late: number;
+  readonly seconds: number;
+}
+
+const MAX_LATE_REPORTS = 100;
+
+class SyntheticSource implements Source<Trade> {
+  readonly name = 'synthetic';
+  private readonly n: number;
+  private readonly symbols: number;
+  private readonly batchSize: number;
+  constructor(n: number, symbols: number, batchSize: number) {
+    this.n = n;
+    this.symbols = symbols;
+    this.batchSize = batchSize;
+  }
+  async *batches(): AsyncIterable<readonly Trade[]> {
+    yield* syntheticBatches(0, this.n, { symbols: this.symbols, batchSize: this.batchSize });
+  }
+}
+
+async function openWritable(path: string): Promise<Writable> {
+  const s = createWriteStream(path);
+  await new Promise<void>((resolve, reject) => {
+    s.once('open', () => resolve());
+    s.once('error', (e) => reject(new OutputError(path, e)));
+  });
+  return s;
+}
+
+export async function runVwap(o: VwapOptions, io: CliIo): Promise<VwapSummary> {
+  const t0 = io.now();
+  let badLines = 0;
+  const onBad = (b: BadLine) => {
+    badLines++;
+    io.stderr.write(`line ${b.line}: ${b.reason}: ${b.text}\n`);
+  };
+  const input = o.input;
+  const source: Source<Trade> =
+    input.kind === 'synthetic'
+      ? new SyntheticSource(input.events, input.symbols, o.batchSize)
+      : input.kind === 'file'
+        ? new CsvTradeSource(
+            input.path,
+            async () => {
+              const h = await open(input.path, 'r'); // fails early (ENOENT, EACCES, EISDIR on read)
+              return h.createReadStream({ highWaterMark: 1 << 16 });
+            },
+            onBad,
+            o.batchSize,
+          )
+        : new CsvTradeSource('stdin', async () => io.stdin, onBad, o.batchSize);
+  const out = o.out === null ? io.stdout : await openWritable(o.out);
+  const sink = new LineSink(o.out ?? 'stdout', out, o.format, o.out !== null);
+  const lateOut = o.lateOut === null ? null : await openWritable(o.lateOut);
+  let lateReported = 0;
+  const onLate = (t: Trade, _key: string, windowEndNs: bigint, watermarkNs: bigint) => {
+    lateOut?.write(`${formatTrade(t)}\n`);
+    if (lateReported++ < MAX_LATE_REPORTS) {
+      io.stderr.write(
+        `late event (window end ${windowEndNs} + lateness <= watermark ${watermarkNs}): ${formatTrade(t)}\n`,
+      );
+      if (lateReported === MAX_LATE_REPORTS && o.lateOut === null) {
+        io.stderr.write('further late events are counted only (use --late-out PATH to keep them all)\n');
+      }
+    }
+  };
+  const topology = from(source)
+    .partitionBy('symbol', { partitions: o.partitions })
+    .window(o.window, {
+      time: 'timestampNs',
+      outOfOrdernessNs: o.outOfOrderNs,
+      allowedLatenessNs: o.latenessNs,
+      idleTimeoutNs: o.idleTimeoutNs,
+    })
+    .aggregate((a) => a.vwap('price', 'size'))
+    .to(sink as never as LineSink & { write(r: readonly OutputDelta<never>[]): Promise<void> });
+
+  const showProgress = o.progress === 'always' || (o.progress === 'auto' && io.stderr.isTTY === true);
+  let lastShown = t0;
+  let lastEvents = 0;
+  const summary = await topology.run({
+    onLate,
+    onBatch: (p) => {
+      if (!showProgress) return;
+      const now = io.now();
+      if (now - lastShown < 1000) return;
+      const s = p.stats().window;
+      const rate = ((s.events - lastEvents) * 1000) / (now - lastShown);
+      let minWm = s.watermarks[0] ?? 0n;
+      for (const w of s.watermarks) if (w < minWm) minWm = w;
+      const lagNs = s.watermarks.length > 0 ? maxOf(s.watermarks) - minWm : 0n;
+      io.stderr.write(
+        `\rripple vwap: ${s.events} events, ${fmtRate(rate)} events/s, ${p.stats().deltas} deltas, watermark lag ${fmtSeconds(lagNs)} s   `,
+      );
+      lastShown = now;
+      lastEvents = s.events;
+    },
+  });
+  if (lateOut !== null) await new Promise<void>((resolve) => lateOut.end(resolve));
+  const seconds = (io.now() - t0) / 1000;
+  if (showProgress) io.stderr.write('\n');
+  io.stderr.write(
+    `ripple vwap: ${summary.events} events, ${summary.deltas} deltas, ${badLines} bad line(s), ${summary.late} late event(s) in ${seconds.toFixed(3)} s (${fmtRate(summary.events / Math.max(seconds, 1e-9))} events/s)\n`,
+  );
+  return { events: summary.events, deltas: summary.deltas, badLines, late: summary.late, seconds };
+}
+
+function maxOf(xs: readonly bigint[]): bigint {
+  let m = xs[0] ?? 0n;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+
+function fmtRate(r: number): string {
+  return r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}k` : r.toFixed(0);
+}
+
+function fmtSeconds(ns: bigint): string {
+  return (Number(ns / 1_000_000n) / 1000).toFixed(3);
+}
