@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+// The integration suite (`pnpm test:integration`): real services started by
+// infra/up.sh, endpoints from the environment (source infra/.run/env). Kept
+// apart from the unit projects in vitest.config.ts, which exclude
+// *.integration.test.ts.
+export default defineConfig({
+  resolve: { conditions: ['@ripple/source'] },
+  ssr: { resolve: { conditions: ['@ripple/source'] } },
+  test: {
+    name: 'integration',
+    include: [
+      'tests/integration/**/*.integration.test.ts',
+      '{packages,apps}/*/test/**/*.integration.test.ts',
+    ],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Services are shared: one file at a time keeps the 2-core machine and the logs readable.
+    fileParallelism: false,
+  },
+});
