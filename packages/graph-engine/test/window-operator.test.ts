@@ -27,13 +27,15 @@ function run(events: readonly Ev[], options: WindowOptions, batch = 7) {
   return { emits, late, op };
 }
 
-/** Last emission per (key, start): what a consumer holds at the end (retractions delete). */
-function finalView(emits: readonly WindowEmit<Out>[]): Map<string, Out> {
-  const m = new Map<string, Out>();
+type Final = Out & { end: bigint };
+
+/** Last emission per (key, window start): what a consumer holds at the end (retractions delete). */
+function finalView(emits: readonly WindowEmit<Out>[]): Map<string, Final> {
+  const m = new Map<string, Final>();
   for (const e of emits) {
-    const id = `${e.key}@${e.startNs}-${e.endNs}`;
+    const id = `${e.key}@${e.startNs}`;
     if (e.retract) m.delete(id);
-    else m.set(id, e.result as Out);
+    else m.set(id, { ...(e.result as Out), end: e.endNs });
   }
   return m;
 }
@@ -47,7 +49,7 @@ const ev = fc.record({
 /** Naive oracle for pane windows (one partition): replays the watermark to classify late events. */
 function oraclePanes(events: readonly Ev[], size: bigint, slide: bigint, ooo: bigint, lateness: bigint) {
   let max = -(10n ** 30n);
-  const m = new Map<string, Out>();
+  const m = new Map<string, Final>();
   const late: Ev[] = [];
   for (const e of events) {
     if (e.t > max) max = e.t;
@@ -60,9 +62,9 @@ function oraclePanes(events: readonly Ev[], size: bigint, slide: bigint, ooo: bi
     for (let start = paneStart - size + slide; start <= paneStart; start += slide) {
       const end = start + size;
       if (end + lateness <= wm) continue; // that window has expired: the event only counts in the later ones
-      const id = `${e.k}@${start}-${end}`;
-      const o = m.get(id) ?? { sum: 0, count: 0 };
-      m.set(id, { sum: o.sum + e.v, count: o.count + 1 });
+      const id = `${e.k}@${start}`;
+      const o = m.get(id) ?? { sum: 0, count: 0, end };
+      m.set(id, { sum: o.sum + e.v, count: o.count + 1, end });
     }
   }
   return { m, late };
@@ -129,15 +131,15 @@ describe('window operator: tumbling and sliding against a naive oracle', () => {
 });
 
 describe('window operator: sessions', () => {
-  function oracleSessions(events: readonly Ev[], gap: bigint): Map<string, Out> {
-    const m = new Map<string, Out>();
+  function oracleSessions(events: readonly Ev[], gap: bigint): Map<string, Final> {
+    const m = new Map<string, Final>();
     for (const k of ['a', 'b', 'c']) {
       const xs = events.filter((e) => e.k === k).sort((x, y) => (x.t < y.t ? -1 : x.t > y.t ? 1 : 0));
       let start = 0n;
       let last = 0n;
       let acc: Out | null = null;
       const flush = () => {
-        if (acc !== null) m.set(`${k}@${start}-${last + gap}`, acc);
+        if (acc !== null) m.set(`${k}@${start}`, { ...acc, end: last + gap });
       };
       for (const e of xs) {
         if (acc !== null && e.t < last + gap) {
@@ -186,7 +188,7 @@ describe('window operator: sessions', () => {
       1,
     );
     expect(emits.some((e) => e.retract && e.startNs === 15n)).toBe(true);
-    expect(finalView(emits).get('a@0-25')).toEqual({ sum: 8, count: 3 });
+    expect(finalView(emits).get('a@0')).toEqual({ sum: 8, count: 3, end: 25n });
   });
 });
 

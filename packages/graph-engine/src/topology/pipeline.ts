@@ -263,6 +263,8 @@ export class CompiledPipeline<E, O> {
   private out: Array<OutputDelta<O>> = [];
   private batchNo = 1;
   private nDeltas = 0;
+  private lastStart = -1n;
+  private lastStartText = '-1';
 
   constructor(spec: Spec<E>, options: CompileOptions<E>) {
     this.graph = new Graph({ debug: options.debug ?? false });
@@ -387,11 +389,20 @@ export class CompiledPipeline<E, O> {
       const start = now.window_start_ns as bigint;
       const delta: Delta =
         old !== null && old.window_start_ns === start ? diff(old, now) : { kind: 'set', value: now };
-      this.output(partition, `${key}@${start}`, delta, now as unknown as O);
+      this.output(partition, `${key}@${this.startText(start)}`, delta, now as unknown as O);
     });
     const slot: KeySlot = { leaf, node, pending: 0 };
     k.slot = slot;
     return slot;
+  }
+
+  /** Decimal text of a window start; cached, as every key of a window shares it. */
+  private startText(start: bigint): string {
+    if (start !== this.lastStart) {
+      this.lastStart = start;
+      this.lastStartText = String(start);
+    }
+    return this.lastStartText;
   }
 
   private output(partition: number, key: string, delta: Delta, value: O | null): void {

@@ -132,8 +132,8 @@ export class KeyState<A> {
   timerAt: bigint = NONE;
   /** Dropped from the operator (its graph nodes are gone too). */
   evicted = false;
-  /** Set when the key has no state: drop it at this watermark. */
-  gcAt: bigint = NONE;
+  /** Watermark at which the key last ran out of state (NONE while it has state). */
+  idleSince: bigint = NONE;
   constructor(key: string, partition: number) {
     this.key = key;
     this.partition = partition;
@@ -146,8 +146,15 @@ class Partition {
   wm: bigint = NONE;
   /** maxTs at or above which some timer is due (heap top + outOfOrderness). */
   dueAt: bigint = INF;
+  /** Session timers: binary min-heap (parallel arrays). */
   heapT: bigint[] = [];
   heapK: Array<KeyState<unknown>> = [];
+  /**
+   * Pane-window timers: a calendar. Window ends are aligned, so few distinct
+   * times are pending; each holds the keys due then (O(1) insert, no compare).
+   */
+  calTimes: bigint[] = [];
+  cal = new Map<bigint, Array<KeyState<unknown>>>();
   constructor(id: number) {
     this.id = id;
   }
@@ -187,6 +194,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   private readonly parts: Partition[];
   private readonly keys = new Map<string, KeyState<A>>();
   private globalMax: bigint = NONE;
+  private nextSweep: bigint = NONE;
   private closed = false;
   private nEvents = 0;
   private nLate = 0;
@@ -289,6 +297,10 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     for (const p of this.parts) if (p.maxTs > g) g = p.maxTs;
     this.globalMax = g;
     if (g === NONE) return;
+    if (g - this.ooo >= this.nextSweep) {
+      this.sweep();
+      this.nextSweep = g - this.ooo + (this.retention > ZERO ? this.retention : 1n);
+    }
     for (const p of this.parts) {
       if (p.maxTs === NONE || g - p.maxTs > this.idle) {
         const wm = g - this.ooo;
@@ -301,6 +313,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   end(): void {
     if (this.closed) return;
     for (const p of this.parts) this.advance(p, INF - 1n);
+    for (const k of this.keys.values()) this.evict(k);
     this.closed = true;
   }
 
@@ -338,7 +351,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     const hi = ps + size;
     if (k.lo === NONE || lo < k.lo) k.lo = lo;
     if (hi > k.hi) k.hi = hi;
-    k.gcAt = NONE;
+    k.idleSince = NONE;
     // Fast path for the next events of this pane, as long as no window containing it is closed.
     if (lo > wm) {
       k.cur = pane.acc;
@@ -444,7 +457,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
 
   private afterSessionChange(k: KeyState<A>, p: Partition, s: Session<A>, wm: bigint): void {
     s.dirty = true;
-    k.gcAt = NONE;
+    k.idleSince = NONE;
     const end = s.last + this.gap;
     // Fast path: events inside the open session that do not extend it.
     if (end > wm && !s.emitted) {
@@ -531,9 +544,8 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   private schedule(p: Partition, k: KeyState<A>, t: bigint): void {
     if (k.timerAt !== NONE && k.timerAt <= t) return;
     k.timerAt = t;
-    heapPush(p, t, k as KeyState<unknown>);
-    const due = p.heapT[0] as bigint;
-    p.dueAt = due + this.ooo;
+    this.timerPush(p, t, k);
+    if (t + this.ooo < p.dueAt) p.dueAt = t + this.ooo;
     if (t <= p.wm) this.advance(p, p.wm);
   }
 
@@ -541,15 +553,51 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   private advance(p: Partition, wm: bigint): void {
     if (wm > p.wm) p.wm = wm;
     else wm = p.wm;
-    while (p.heapT.length > 0 && (p.heapT[0] as bigint) <= wm) {
-      const t = p.heapT[0] as bigint;
-      const k = p.heapK[0] as KeyState<A>;
-      heapPop(p);
-      if (k.timerAt !== t) continue; // stale entry
-      k.timerAt = NONE;
-      this.processKey(k, p, wm);
+    if (this.session) {
+      while (p.heapT.length > 0 && (p.heapT[0] as bigint) <= wm) {
+        const t = p.heapT[0] as bigint;
+        const k = p.heapK[0] as KeyState<A>;
+        heapPop(p);
+        if (k.timerAt !== t) continue; // stale entry
+        k.timerAt = NONE;
+        this.processKey(k, p, wm);
+      }
+    } else {
+      while (p.calTimes.length > 0 && (p.calTimes[0] as bigint) <= wm) {
+        const t = p.calTimes.shift() as bigint;
+        const due = p.cal.get(t) as Array<KeyState<A>>;
+        p.cal.delete(t);
+        for (let i = 0; i < due.length; i++) {
+          const k = due[i] as KeyState<A>;
+          if (k.timerAt !== t) continue; // stale entry
+          k.timerAt = NONE;
+          this.processKey(k, p, wm);
+        }
+      }
     }
-    p.dueAt = p.heapT.length > 0 ? (p.heapT[0] as bigint) + this.ooo : INF;
+    this.updateDue(p);
+  }
+
+  private updateDue(p: Partition): void {
+    const T = this.session ? p.heapT : p.calTimes;
+    p.dueAt = T.length > 0 ? (T[0] as bigint) + this.ooo : INF;
+  }
+
+  private timerPush(p: Partition, t: bigint, k: KeyState<A>): void {
+    if (this.session) {
+      heapPush(p, t, k as KeyState<unknown>);
+      return;
+    }
+    const list = p.cal.get(t);
+    if (list !== undefined) {
+      list.push(k as KeyState<unknown>);
+      return;
+    }
+    p.cal.set(t, [k as KeyState<unknown>]);
+    const T = p.calTimes;
+    let i = T.length;
+    while (i > 0 && (T[i - 1] as bigint) > t) i--;
+    T.splice(i, 0, t);
   }
 
   private processKey(k: KeyState<A>, p: Partition, wm: bigint): void {
@@ -571,24 +619,20 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       }
     }
     if (next === INF) {
-      if (k.gcAt === NONE) {
-        k.gcAt = wm + this.retention;
-        if (k.gcAt < wm + 1n) k.gcAt = wm + 1n;
-        next = k.gcAt;
-      } else if (k.gcAt <= wm) {
-        this.evict(k);
-        return;
-      } else {
-        next = k.gcAt;
-      }
-    }
-    if (wm >= INF - 1n && next !== INF) {
-      // end of stream: nothing will come; drop everything now
-      this.evict(k);
+      // No state left: the key is dropped by a later sweep unless it comes back.
+      k.idleSince = wm;
       return;
     }
     k.timerAt = next;
-    heapPush(p, next, k as KeyState<unknown>);
+    this.timerPush(p, next, k);
+  }
+
+  /** Drop keys that have had no state for `keyRetention` of their partition's event time. */
+  private sweep(): void {
+    for (const k of this.keys.values()) {
+      if (k.idleSince === NONE || k.timerAt !== NONE) continue;
+      if (k.idleSince + this.retention <= (this.parts[k.partition] as Partition).wm) this.evict(k);
+    }
   }
 
   private evict(k: KeyState<A>): void {
@@ -632,7 +676,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         k.key,
         k.lo,
         k.hi,
-        k.gcAt,
+        k.idleSince,
         k.panes.map((pn) => [pn.start, this.agg.save(pn.acc)]),
         k.sessions.map((s) => [
           s.start,
@@ -678,7 +722,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         p.wm = wm as bigint;
       });
       for (const row of s.keys) {
-        const [key, lo, hi, gcAt, panes, sessions] = row as [
+        const [key, lo, hi, idleSince, panes, sessions] = row as [
           string,
           bigint,
           bigint,
@@ -689,7 +733,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         const k = this.newKey(key);
         k.lo = lo;
         k.hi = hi;
-        k.gcAt = gcAt;
+        k.idleSince = idleSince;
         for (const [start, acc] of panes)
           k.panes.push(new Pane(start as bigint, this.agg.load(acc as Value)));
         for (const [start, last, dirty, emitted, es, ee, acc] of sessions) {
@@ -704,7 +748,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         const p = this.parts[k.partition] as Partition;
         this.schedule(p, k, p.wm + 1n);
       }
-      for (const p of this.parts) p.dueAt = p.heapT.length > 0 ? (p.heapT[0] as bigint) + this.ooo : INF;
+      for (const p of this.parts) this.updateDue(p);
     } catch (cause) {
       if (cause instanceof WindowSnapshotError) throw cause;
       throw new WindowSnapshotError('malformed', cause);
