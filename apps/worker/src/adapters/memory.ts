@@ -1,0 +1,122 @@
+import type {
+  PartitionStart,
+  RecordSink,
+  RecordSource,
+  SinkRecord,
+  SnapshotStore,
+  SourceRecord,
+  StoredSnapshot,
+} from '../ports.ts';
+
+/** An in-memory topic: partitions of appended records. Shared by a MemorySource and a MemorySink. */
+export class MemoryTopic {
+  readonly partitions: Array<
+    Array<{ value: Uint8Array | null; headers: Record<string, string>; key: string | null }>
+  >;
+  readonly name: string;
+  constructor(name: string, partitionCount: number) {
+    this.name = name;
+    this.partitions = Array.from({ length: partitionCount }, () => []);
+  }
+  append(
+    partition: number,
+    value: Uint8Array | null,
+    headers: Record<string, string> = {},
+    key: string | null = null,
+  ) {
+    const p = this.partitions[partition];
+    if (p === undefined) throw new RangeError(`topic ${this.name} has no partition ${partition}`);
+    p.push({ value, headers, key });
+    return BigInt(p.length - 1);
+  }
+}
+
+export class MemorySource implements RecordSource {
+  private readonly next = new Map<number, bigint>();
+  private rr = 0;
+  private readonly topic: MemoryTopic;
+  constructor(topic: MemoryTopic) {
+    this.topic = topic;
+  }
+
+  async assign(starts: readonly PartitionStart[]): Promise<void> {
+    for (const s of starts) {
+      const len = BigInt(this.topic.partitions[s.partition]?.length ?? 0);
+      this.next.set(s.partition, s.position === 'earliest' ? 0n : s.position === 'latest' ? len : s.position);
+    }
+  }
+  async unassign(partitions: readonly number[]): Promise<void> {
+    for (const p of partitions) this.next.delete(p);
+  }
+  async poll(maxRecords: number): Promise<SourceRecord[]> {
+    const out: SourceRecord[] = [];
+    const parts = [...this.next.keys()].sort((a, b) => a - b);
+    // Round-robin over partitions so one busy partition does not starve the others.
+    for (let i = 0; i < parts.length && out.length < maxRecords; i++) {
+      const p = parts[(this.rr + i) % parts.length] as number;
+      const log = this.topic.partitions[p] ?? [];
+      let off = this.next.get(p) as bigint;
+      while (off < BigInt(log.length) && out.length < maxRecords) {
+        const r = log[Number(off)];
+        if (r !== undefined) out.push({ partition: p, offset: off, value: r.value, headers: r.headers });
+        off++;
+      }
+      this.next.set(p, off);
+    }
+    this.rr++;
+    return out;
+  }
+  async endOffset(partition: number): Promise<bigint> {
+    return BigInt(this.topic.partitions[partition]?.length ?? 0);
+  }
+  async close(): Promise<void> {}
+}
+
+export class MemorySink implements RecordSink {
+  /** When set, `send` fails with it (fault injection). */
+  failWith: Error | null = null;
+  private readonly topics: ReadonlyMap<string, MemoryTopic>;
+  constructor(topics: ReadonlyMap<string, MemoryTopic>) {
+    this.topics = topics;
+  }
+  async send(records: readonly SinkRecord[]): Promise<void> {
+    if (this.failWith !== null) throw this.failWith;
+    for (const r of records) {
+      const t = this.topics.get(r.topic);
+      if (t === undefined) throw new Error(`unknown topic ${r.topic}`);
+      t.append(r.partition, r.value, { ...r.headers }, r.key);
+    }
+  }
+  async close(): Promise<void> {}
+}
+
+export class MemorySnapshotStore implements SnapshotStore {
+  readonly name = 'memory';
+  private readonly data = new Map<number, StoredSnapshot[]>();
+  /** When set, every operation fails with it (fault injection). */
+  failWith: Error | null = null;
+  puts = 0;
+
+  async put(partition: number, id: string, bytes: Uint8Array): Promise<void> {
+    if (this.failWith !== null) throw this.failWith;
+    const list = this.data.get(partition) ?? [];
+    list.push({ id, bytes: bytes.slice() });
+    this.data.set(partition, list);
+    this.puts++;
+  }
+  async latest(partition: number): Promise<StoredSnapshot | null> {
+    if (this.failWith !== null) throw this.failWith;
+    const list = this.data.get(partition);
+    return list === undefined || list.length === 0 ? null : (list[list.length - 1] as StoredSnapshot);
+  }
+  async prune(partition: number, keep: number): Promise<void> {
+    const list = this.data.get(partition);
+    if (list !== undefined && list.length > keep) list.splice(0, list.length - keep);
+  }
+  /** Test hook: replace the newest snapshot's bytes (corruption injection). */
+  corruptLatest(partition: number, mutate: (b: Uint8Array) => void): void {
+    const list = this.data.get(partition);
+    const last = list?.[list.length - 1];
+    if (last !== undefined) mutate(last.bytes as Uint8Array);
+  }
+}

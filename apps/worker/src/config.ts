@@ -1,0 +1,234 @@
+/**
+ * Worker configuration: typed options with documented defaults, loaded from
+ * the environment and an optional JSON file (`RIPPLE_CONFIG_FILE`; environment
+ * wins). Every invalid value fails start-up with a `ConfigError` naming the key.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDuration } from '@ripple/graph-engine';
+import { ConfigError } from './errors.ts';
+
+export type SourceKind = 'kafka' | 'memory';
+export type SnapshotStoreKind = 's3' | 'local' | 'memory';
+
+export interface WorkerConfig {
+  /** Stable worker identity (the pod name in Kubernetes). */
+  readonly workerId: string;
+  readonly source: SourceKind;
+  readonly snapshotStore: SnapshotStoreKind;
+  readonly kafkaBrokers: readonly string[];
+  readonly inputTopic: string;
+  readonly outputTopic: string;
+  readonly dlqTopic: string;
+  /** Partitions this worker owns until a coordinator assigns them. */
+  readonly partitions: readonly number[];
+  readonly numPartitions: number;
+  readonly maxKeysPerPartition: number;
+  readonly checkpointIntervalSec: number;
+  readonly heartbeatIntervalSec: number;
+  readonly failureDetectionTimeoutSec: number;
+  /** Assignment epoch written into checkpoints and output; a stale epoch is fenced. */
+  readonly epoch: number;
+  readonly windowNs: bigint;
+  readonly allowedLatenessNs: bigint;
+  readonly outOfOrdernessNs: bigint;
+  /** Where to start a partition that has no checkpoint. */
+  readonly startPosition: 'earliest' | 'latest';
+  readonly maxBatchRecords: number;
+  /** Output records buffered but not acknowledged above which fetching pauses. */
+  readonly maxInFlightRecords: number;
+  readonly s3: {
+    readonly endpoint: string | null;
+    readonly region: string;
+    readonly bucket: string;
+    readonly accessKeyId: string | null;
+    readonly secretAccessKey: string | null;
+    readonly prefix: string;
+  };
+  readonly checkpointCacheDir: string | null;
+  readonly host: string;
+  readonly healthPort: number;
+  readonly metricsPort: number;
+  readonly otlpEndpoint: string | null;
+  readonly shutdownGraceSec: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Raw value of `key`: environment variable first, then the config file (snake_case key). */
+function lookup(env: Env, file: Record<string, unknown>, envName: string, key: string): string | undefined {
+  const e = env[envName];
+  if (e !== undefined && e !== '') return e;
+  const f = file[key];
+  if (f === undefined || f === null) return undefined;
+  return typeof f === 'string' ? f : JSON.stringify(f);
+}
+
+export function loadConfig(env: Env = process.env): WorkerConfig {
+  let file: Record<string, unknown> = {};
+  const path = env.RIPPLE_CONFIG_FILE;
+  if (path !== undefined && path !== '') {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new Error('not a JSON object');
+      }
+      file = parsed as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError('RIPPLE_CONFIG_FILE', `cannot read ${path}: ${(e as Error).message}`);
+    }
+  }
+  const get = (envName: string, key: string) => lookup(env, file, envName, key);
+
+  const str = (envName: string, key: string, dflt: string | null): string => {
+    const v = get(envName, key) ?? dflt;
+    if (v === null) throw new ConfigError(key, `required (set ${envName})`);
+    return v;
+  };
+  const int = (envName: string, key: string, dflt: number, min: number, max: number): number => {
+    const raw = get(envName, key);
+    if (raw === undefined) return dflt;
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(key, `${JSON.stringify(raw)} is not an integer`);
+    const v = Number(raw);
+    if (v < min || v > max) throw new ConfigError(key, `${v} is outside [${min}, ${max}]`);
+    return v;
+  };
+  const oneOf = <T extends string>(envName: string, key: string, dflt: T, allowed: readonly T[]): T => {
+    const v = get(envName, key) ?? dflt;
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new ConfigError(key, `${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
+    }
+    return v as T;
+  };
+  const duration = (envName: string, key: string, dflt: string): bigint => {
+    const raw = get(envName, key) ?? dflt;
+    let ns: bigint;
+    try {
+      ns = parseDuration(raw, key);
+    } catch (e) {
+      throw new ConfigError(key, (e as Error).message);
+    }
+    if (ns < 0n) throw new ConfigError(key, 'must not be negative');
+    return ns;
+  };
+
+  const workerId = str('RIPPLE_WORKER_ID', 'worker_id', env.HOSTNAME ?? null);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(workerId)) {
+    throw new ConfigError('worker_id', `${JSON.stringify(workerId)} must be 1-63 of [A-Za-z0-9._-]`);
+  }
+  const source = oneOf<SourceKind>('RIPPLE_SOURCE', 'source', 'kafka', ['kafka', 'memory']);
+  const snapshotStore = oneOf<SnapshotStoreKind>('RIPPLE_SNAPSHOT_STORE', 'snapshot_store', 's3', [
+    's3',
+    'local',
+    'memory',
+  ]);
+  const brokersRaw = get('KAFKA_BROKERS', 'kafka_brokers');
+  if (source === 'kafka' && brokersRaw === undefined) {
+    throw new ConfigError('kafka_brokers', 'required when source is kafka (set KAFKA_BROKERS)');
+  }
+  const kafkaBrokers = (brokersRaw ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  for (const b of kafkaBrokers) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(b))
+      throw new ConfigError('kafka_brokers', `${JSON.stringify(b)} is not host:port`);
+  }
+  const numPartitions = int('RIPPLE_NUM_PARTITIONS', 'num_partitions', 128, 1, 100_000);
+  const partitions = parsePartitions(str('RIPPLE_PARTITIONS', 'partitions', '0'), numPartitions);
+  const heartbeatIntervalSec = int('RIPPLE_HEARTBEAT_INTERVAL_SEC', 'heartbeat_interval_sec', 5, 1, 3600);
+  const failureDetectionTimeoutSec = int(
+    'RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC',
+    'failure_detection_timeout_sec',
+    30,
+    1,
+    86_400,
+  );
+  if (failureDetectionTimeoutSec <= heartbeatIntervalSec) {
+    throw new ConfigError(
+      'failure_detection_timeout_sec',
+      `${failureDetectionTimeoutSec} must exceed heartbeat_interval_sec (${heartbeatIntervalSec})`,
+    );
+  }
+  const windowNs = duration('RIPPLE_WINDOW', 'window', '60s');
+  if (windowNs === 0n) throw new ConfigError('window', 'must be positive');
+  const port = (envName: string, key: string, dflt: number) => int(envName, key, dflt, 0, 65_535);
+  const s3Endpoint = get('S3_ENDPOINT', 's3_endpoint') ?? null;
+  if (s3Endpoint !== null && !/^https?:\/\/[^\s]+$/.test(s3Endpoint)) {
+    throw new ConfigError('s3_endpoint', `${JSON.stringify(s3Endpoint)} is not an http(s) URL`);
+  }
+  const bucket = str('S3_BUCKET', 's3_bucket', 'ripple-checkpoints');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError('s3_bucket', `${JSON.stringify(bucket)} is not a valid bucket name`);
+  }
+  const otlp = get('OTEL_EXPORTER_OTLP_ENDPOINT', 'otlp_endpoint') ?? null;
+  if (otlp !== null && !/^https?:\/\/[^\s]+$/.test(otlp)) {
+    throw new ConfigError('otlp_endpoint', `${JSON.stringify(otlp)} is not an http(s) URL`);
+  }
+  const topic = (envName: string, key: string, dflt: string) => {
+    const t = str(envName, key, dflt);
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(t))
+      throw new ConfigError(key, `${JSON.stringify(t)} is not a valid topic`);
+    return t;
+  };
+
+  return {
+    workerId,
+    source,
+    snapshotStore,
+    kafkaBrokers,
+    inputTopic: topic('RIPPLE_INPUT_TOPIC', 'input_topic', 'trades'),
+    outputTopic: topic('RIPPLE_OUTPUT_TOPIC', 'output_topic', 'vwap-output'),
+    dlqTopic: topic('RIPPLE_DLQ_TOPIC', 'dlq_topic', 'trades-dlq'),
+    partitions,
+    numPartitions,
+    maxKeysPerPartition: int('RIPPLE_MAX_KEYS_PER_PARTITION', 'max_keys_per_partition', 2000, 1, 10_000_000),
+    checkpointIntervalSec: int('RIPPLE_CHECKPOINT_INTERVAL_SEC', 'checkpoint_interval_sec', 10, 1, 86_400),
+    heartbeatIntervalSec,
+    failureDetectionTimeoutSec,
+    epoch: int('RIPPLE_EPOCH', 'epoch', 1, 0, Number.MAX_SAFE_INTEGER),
+    windowNs,
+    allowedLatenessNs: duration('RIPPLE_LATENESS', 'allowed_lateness', '0s'),
+    outOfOrdernessNs: duration('RIPPLE_OUT_OF_ORDERNESS', 'out_of_orderness', '0s'),
+    startPosition: oneOf<'earliest' | 'latest'>('RIPPLE_START_POSITION', 'start_position', 'earliest', [
+      'earliest',
+      'latest',
+    ]),
+    maxBatchRecords: int('RIPPLE_MAX_BATCH_RECORDS', 'max_batch_records', 5000, 1, 1_000_000),
+    maxInFlightRecords: int('RIPPLE_MAX_IN_FLIGHT_RECORDS', 'max_in_flight_records', 50_000, 1, 10_000_000),
+    s3: {
+      endpoint: s3Endpoint,
+      region: str('S3_REGION', 's3_region', 'us-east-1'),
+      bucket,
+      accessKeyId: get('S3_ACCESS_KEY_ID', 's3_access_key_id') ?? null,
+      secretAccessKey: get('S3_SECRET_ACCESS_KEY', 's3_secret_access_key') ?? null,
+      prefix: str('RIPPLE_S3_PREFIX', 's3_prefix', 'checkpoints'),
+    },
+    checkpointCacheDir: get('RIPPLE_CHECKPOINT_CACHE_DIR', 'checkpoint_cache_dir') ?? null,
+    host: str('RIPPLE_HOST', 'host', '127.0.0.1'),
+    healthPort: port('RIPPLE_HEALTH_PORT', 'health_port', 9100),
+    metricsPort: port('RIPPLE_METRICS_PORT', 'metrics_port', 9102),
+    otlpEndpoint: otlp,
+    shutdownGraceSec: int('RIPPLE_SHUTDOWN_GRACE_SEC', 'shutdown_grace_sec', 25, 1, 3600),
+  };
+}
+
+/** "0-3,8,10-11" -> [0,1,2,3,8,10,11], each < numPartitions, no duplicates. */
+export function parsePartitions(text: string, numPartitions: number): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const p = part.trim();
+    const m = /^(\d+)(?:-(\d+))?$/.exec(p);
+    if (m === null) throw new ConfigError('partitions', `${JSON.stringify(p)} is not N or N-M`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) throw new ConfigError('partitions', `range ${p} is empty`);
+    if (hi >= numPartitions) {
+      throw new ConfigError('partitions', `partition ${hi} is not below num_partitions (${numPartitions})`);
+    }
+    for (let i = lo; i <= hi; i++) {
+      if (out.has(i)) throw new ConfigError('partitions', `partition ${i} listed twice`);
+      out.add(i);
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}

@@ -1,0 +1,139 @@
+/** Every metric the worker exports, declared once. Names follow the original (`ripple_` prefix). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { WORKER_STATES, type WorkerState } from './lifecycle.ts';
+
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly recordsIn: Counter<'partition'>;
+  readonly tradesIn: Counter<'partition'>;
+  readonly deltasSent: Counter<'partition'>;
+  readonly deltaBytes: Counter<'partition'>;
+  readonly deadLetters: Counter<'partition'>;
+  readonly lateEvents: Counter<'partition'>;
+  readonly consumerLag: Gauge<'partition'>;
+  readonly keys: Gauge<'partition'>;
+  readonly watermarkLagMs: Gauge<'partition'>;
+  readonly checkpointDuration: Histogram;
+  readonly checkpointAge: Gauge;
+  readonly checkpointFailures: Counter;
+  readonly checkpoints: Counter;
+  readonly recoveries: Counter<'source'>;
+  readonly snapshotRejected: Counter<'reason'>;
+  readonly sinkLatency: Histogram;
+  readonly backpressure: Gauge;
+  readonly state: Gauge<'state'>;
+
+  constructor(workerId: string) {
+    const r = this.registry;
+    r.setDefaultLabels({ worker: workerId });
+    const p = ['partition'] as const;
+    this.recordsIn = new Counter({
+      name: 'ripple_worker_records_in_total',
+      help: 'Kafka records consumed',
+      labelNames: p,
+      registers: [r],
+    });
+    this.tradesIn = new Counter({
+      name: 'ripple_worker_trades_in_total',
+      help: 'Trades decoded and processed',
+      labelNames: p,
+      registers: [r],
+    });
+    this.deltasSent = new Counter({
+      name: 'ripple_transport_deltas_sent_total',
+      help: 'Output deltas acknowledged by the sink',
+      labelNames: p,
+      registers: [r],
+    });
+    this.deltaBytes = new Counter({
+      name: 'ripple_transport_delta_bytes_total',
+      help: 'Bytes of output delta frames acknowledged by the sink',
+      labelNames: p,
+      registers: [r],
+    });
+    this.deadLetters = new Counter({
+      name: 'ripple_worker_dead_letters_total',
+      help: 'Malformed input records sent to the dead-letter topic',
+      labelNames: p,
+      registers: [r],
+    });
+    this.lateEvents = new Counter({
+      name: 'ripple_worker_late_events_total',
+      help: 'Events later than the allowed lateness, sent to the late-data topic',
+      labelNames: p,
+      registers: [r],
+    });
+    this.consumerLag = new Gauge({
+      name: 'ripple_worker_consumer_lag',
+      help: 'Records behind the log end',
+      labelNames: p,
+      registers: [r],
+    });
+    this.keys = new Gauge({
+      name: 'ripple_worker_keys',
+      help: 'Live keys (symbols) per partition',
+      labelNames: p,
+      registers: [r],
+    });
+    this.watermarkLagMs = new Gauge({
+      name: 'ripple_worker_watermark_ns',
+      help: 'Event-time watermark per partition (ns since epoch, as a float)',
+      labelNames: p,
+      registers: [r],
+    });
+    this.checkpointDuration = new Histogram({
+      name: 'ripple_worker_checkpoint_duration_seconds',
+      help: 'Time to capture and store a checkpoint of all owned partitions',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [r],
+    });
+    this.checkpointAge = new Gauge({
+      name: 'ripple_worker_checkpoint_age_seconds',
+      help: 'Seconds since the last successful checkpoint',
+      registers: [r],
+    });
+    this.checkpointFailures = new Counter({
+      name: 'ripple_worker_checkpoint_failures_total',
+      help: 'Checkpoint writes that failed (retried with backoff)',
+      registers: [r],
+    });
+    this.checkpoints = new Counter({
+      name: 'ripple_worker_checkpoints_total',
+      help: 'Checkpoints stored',
+      registers: [r],
+    });
+    this.recoveries = new Counter({
+      name: 'ripple_worker_recoveries_total',
+      help: 'Partitions restored from a snapshot, by where it came from',
+      labelNames: ['source'],
+      registers: [r],
+    });
+    this.snapshotRejected = new Counter({
+      name: 'ripple_worker_snapshots_rejected_total',
+      help: 'Stored snapshots refused at recovery (CRC, schema, shape)',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.sinkLatency = new Histogram({
+      name: 'ripple_transport_rpc_latency_seconds',
+      help: 'Time for the sink to acknowledge one batch',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [r],
+    });
+    this.backpressure = new Gauge({
+      name: 'ripple_transport_backpressure_level',
+      help: 'Output records awaiting acknowledgement / max_in_flight_records (0..1)',
+      registers: [r],
+    });
+    this.state = new Gauge({
+      name: 'ripple_worker_state',
+      help: 'Lifecycle state (1 for the current state)',
+      labelNames: ['state'],
+      registers: [r],
+    });
+  }
+
+  setState(s: WorkerState): void {
+    for (const x of WORKER_STATES) this.state.set({ state: x }, x === s ? 1 : 0);
+  }
+}

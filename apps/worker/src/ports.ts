@@ -1,0 +1,62 @@
+/**
+ * Ports: everything the worker reaches outside itself. Each has a real adapter
+ * (Kafka, S3) and an in-memory one (embedded mode, deterministic tests).
+ */
+
+/** One input record. `offset` is the record's own offset; the next to read is offset + 1. */
+export interface SourceRecord {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly value: Uint8Array | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface PartitionStart {
+  readonly partition: number;
+  /** Next offset to read, or where to start when there is no checkpoint. */
+  readonly position: bigint | 'earliest' | 'latest';
+}
+
+/** Reads given partitions of one topic from given offsets (no consumer group). */
+export interface RecordSource {
+  assign(starts: readonly PartitionStart[]): Promise<void>;
+  /** Stop reading these partitions (revoked). */
+  unassign(partitions: readonly number[]): Promise<void>;
+  /** Up to `maxRecords` records, in offset order per partition; may wait up to `maxWaitMs` for data. */
+  poll(maxRecords: number, maxWaitMs: number): Promise<SourceRecord[]>;
+  /** Log end offset (next offset to be written) of a partition, for lag. */
+  endOffset(partition: number): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+export interface SinkRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: string | null;
+  readonly value: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Writes records; `send` resolves once every record is durably acknowledged. */
+export interface RecordSink {
+  send(records: readonly SinkRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoredSnapshot {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Snapshot storage with an atomic commit: `put` writes the snapshot object,
+ * then publishes it as the partition's latest. A crash between the two leaves
+ * the previous latest in place; a reader never sees a partial snapshot.
+ */
+export interface SnapshotStore {
+  readonly name: string;
+  put(partition: number, id: string, bytes: Uint8Array): Promise<void>;
+  latest(partition: number): Promise<StoredSnapshot | null>;
+  /** Delete all but the newest `keep` snapshots of a partition. */
+  prune(partition: number, keep: number): Promise<void>;
+}

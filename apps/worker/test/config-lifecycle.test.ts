@@ -1,0 +1,100 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parsePartitions } from '../src/config.ts';
+import { ConfigError, LifecycleError } from '../src/errors.ts';
+import { Lifecycle } from '../src/lifecycle.ts';
+
+const base = { RIPPLE_WORKER_ID: 'w-0', KAFKA_BROKERS: '127.0.0.1:9092' };
+
+function keyOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.key;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('worker config', () => {
+  it('has the reference defaults', () => {
+    const c = loadConfig(base);
+    expect(c).toMatchObject({
+      numPartitions: 128,
+      maxKeysPerPartition: 2000,
+      checkpointIntervalSec: 10,
+      heartbeatIntervalSec: 5,
+      failureDetectionTimeoutSec: 30,
+      inputTopic: 'trades',
+      outputTopic: 'vwap-output',
+      dlqTopic: 'trades-dlq',
+      healthPort: 9100,
+      metricsPort: 9102,
+      windowNs: 60_000_000_000n,
+    });
+    expect(c.kafkaBrokers).toEqual(['127.0.0.1:9092']);
+  });
+
+  it('rejects each bad value naming its key', () => {
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_CHECKPOINT_INTERVAL_SEC: 'ten' }))).toBe(
+      'checkpoint_interval_sec',
+    );
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_NUM_PARTITIONS: '0' }))).toBe('num_partitions');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_PARTITIONS: '0-200' }))).toBe('partitions');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: '5' }))).toBe(
+      'failure_detection_timeout_sec',
+    );
+    expect(keyOf(() => loadConfig({ ...base, KAFKA_BROKERS: 'no-port' }))).toBe('kafka_brokers');
+    expect(keyOf(() => loadConfig({ RIPPLE_WORKER_ID: 'w' }))).toBe('kafka_brokers');
+    expect(keyOf(() => loadConfig({ KAFKA_BROKERS: 'h:1' }))).toBe('worker_id');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_WINDOW: '1 minute' }))).toBe('window');
+    expect(keyOf(() => loadConfig({ ...base, S3_BUCKET: 'Bad_Bucket' }))).toBe('s3_bucket');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_SOURCE: 'file' }))).toBe('source');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_HEALTH_PORT: '70000' }))).toBe('health_port');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_CONFIG_FILE: '/nonexistent/ripple.json' }))).toBe(
+      'RIPPLE_CONFIG_FILE',
+    );
+  });
+
+  it('reads a JSON file, with the environment winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ripple-cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ checkpoint_interval_sec: 3, num_partitions: 16, partitions: '0-3' }),
+    );
+    const c = loadConfig({ ...base, RIPPLE_CONFIG_FILE: file, RIPPLE_NUM_PARTITIONS: '32' });
+    expect([c.checkpointIntervalSec, c.numPartitions, c.partitions]).toEqual([3, 32, [0, 1, 2, 3]]);
+    writeFileSync(file, JSON.stringify({ checkpoint_interval_sec: -1 }));
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_CONFIG_FILE: file }))).toBe('checkpoint_interval_sec');
+  });
+
+  it('parses partition lists', () => {
+    expect(parsePartitions('0-2,5,7-8', 10)).toEqual([0, 1, 2, 5, 7, 8]);
+    expect(() => parsePartitions('1,1', 10)).toThrowError(/twice/);
+    expect(() => parsePartitions('3-1', 10)).toThrowError(/empty/);
+  });
+});
+
+describe('worker lifecycle', () => {
+  it('follows Starting -> Recovering -> Active -> Draining -> Stopping -> Stopped', () => {
+    const l = new Lifecycle();
+    const seen: string[] = [];
+    l.onTransition((_f, t) => seen.push(t));
+    for (const s of ['Recovering', 'Active', 'Draining', 'Stopping', 'Stopped'] as const) l.transition(s);
+    expect(seen).toEqual(['Recovering', 'Active', 'Draining', 'Stopping', 'Stopped']);
+  });
+
+  it('rejects invalid transitions', () => {
+    const l = new Lifecycle();
+    expect(() => l.transition('Draining')).toThrowError(LifecycleError);
+    l.transition('Active');
+    expect(l.ready).toBe(true);
+    expect(() => l.transition('Stopped')).toThrowError(/Active -> Stopped/);
+    l.transition('Failed');
+    expect(l.healthy).toBe(false);
+    expect(() => l.transition('Active')).toThrowError(LifecycleError);
+  });
+});
