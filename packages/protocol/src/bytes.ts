@@ -102,8 +102,23 @@ export class ByteWriter {
   f64(v: number): void {
     this.ensure(8);
     scratchF64[0] = v;
-    this.buf.set(scratchU8, this.pos);
-    this.pos += 8;
+    this.#put8();
+  }
+
+  /** Copies the 8 scratch bytes to the buffer (cheaper than TypedArray#set for 8 bytes). */
+  #put8(): void {
+    const b = this.buf;
+    const p = this.pos;
+    const s = scratchU8;
+    b[p] = s[0]!;
+    b[p + 1] = s[1]!;
+    b[p + 2] = s[2]!;
+    b[p + 3] = s[3]!;
+    b[p + 4] = s[4]!;
+    b[p + 5] = s[5]!;
+    b[p + 6] = s[6]!;
+    b[p + 7] = s[7]!;
+    this.pos = p + 8;
   }
 
   /** A non-negative safe integer as u64 (caller validated the range). */
@@ -118,15 +133,13 @@ export class ByteWriter {
   i64(v: bigint): void {
     this.ensure(8);
     scratchI64[0] = v;
-    this.buf.set(scratchU8, this.pos);
-    this.pos += 8;
+    this.#put8();
   }
 
   u64(v: bigint): void {
     this.ensure(8);
     scratchU64[0] = v;
-    this.buf.set(scratchU8, this.pos);
-    this.pos += 8;
+    this.#put8();
   }
 
   raw(bytes: Uint8Array): void {
@@ -168,6 +181,48 @@ export class ByteWriter {
   }
 }
 
+/**
+ * Hands out small encoded values as views into shared 8 KiB slabs, like
+ * Node's Buffer pool: no backing-store allocation per value, and a handed-out
+ * view is never written again (a full slab is replaced, not reused). Hazard:
+ * a retained view keeps its whole slab (8 KiB) alive; copy it (`slice()`) to
+ * keep it long.
+ */
+export class SlabWriter extends ByteWriter {
+  #start = 0;
+  readonly #slab: number;
+  constructor(slabBytes = 8192) {
+    super(slabBytes);
+    this.#slab = slabBytes;
+  }
+
+  /** Starts a value of at most `maxBytes` (it must not grow past that). */
+  begin(maxBytes: number): void {
+    if (this.buf.length - this.pos < maxBytes) {
+      this.buf = new Uint8Array(Math.max(this.#slab, maxBytes));
+      this.pos = 0;
+    }
+    this.#start = this.pos;
+  }
+
+  /** Offset of the current value's first byte. */
+  get start(): number {
+    return this.#start;
+  }
+
+  /** The value written since `begin`, as a view that will not be overwritten. */
+  take(): Uint8Array {
+    const out = this.buf.subarray(this.#start, this.pos);
+    this.#start = this.pos;
+    return out;
+  }
+
+  /** Drops the value in progress. */
+  abandon(): void {
+    this.pos = this.#start;
+  }
+}
+
 function putU32(b: Uint8Array, p: number, v: number): void {
   b[p] = v;
   b[p + 1] = v >>> 8;
@@ -179,7 +234,7 @@ export function getU32(b: Uint8Array, p: number): number {
   return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 }
 
-export function getF64(b: Uint8Array, p: number): number {
+function get8(b: Uint8Array, p: number): void {
   const s = scratchU8;
   s[0] = b[p]!;
   s[1] = b[p + 1]!;
@@ -189,16 +244,20 @@ export function getF64(b: Uint8Array, p: number): number {
   s[5] = b[p + 5]!;
   s[6] = b[p + 6]!;
   s[7] = b[p + 7]!;
+}
+
+export function getF64(b: Uint8Array, p: number): number {
+  get8(b, p);
   return scratchF64[0]!;
 }
 
 export function getI64(b: Uint8Array, p: number): bigint {
-  scratchU8.set(b.subarray(p, p + 8));
+  get8(b, p);
   return scratchI64[0]!;
 }
 
 export function getU64(b: Uint8Array, p: number): bigint {
-  scratchU8.set(b.subarray(p, p + 8));
+  get8(b, p);
   return scratchU64[0]!;
 }
 
@@ -209,18 +268,48 @@ export function getU53(b: Uint8Array, p: number): number {
   return hi * TWO32 + getU32(b, p);
 }
 
+/**
+ * Interned short ASCII strings: symbols and venues repeat, so a direct-mapped
+ * cache turns most short string decodes into a hash and a byte compare, with
+ * no allocation. A miss decodes and replaces the entry.
+ */
+const INTERN_SLOTS = 4096;
+const INTERN_MAX = 16;
+const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX);
+const internLen = new Uint8Array(INTERN_SLOTS);
+const internStr: string[] = new Array<string>(INTERN_SLOTS).fill('');
+
 /** Decodes UTF-8 `b[start, end)`, ASCII fast path; throws on invalid UTF-8. */
 export function utf8(b: Uint8Array, start: number, end: number): string {
-  if (end - start <= 24) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = b[i]!;
-      if (c >= 0x80) return utf8Slow(b, start, end);
-      s += String.fromCharCode(c);
-    }
-    return s;
+  const n = end - start;
+  if (n > INTERN_MAX) return n <= 64 ? asciiOrSlow(b, start, end) : utf8Slow(b, start, end);
+  let h = n;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
+  const base = slot * INTERN_MAX;
+  if (internLen[slot] === n) {
+    let i = 0;
+    while (i < n && internBytes[base + i] === b[start + i]) i++;
+    if (i === n) return internStr[slot]!;
   }
-  return utf8Slow(b, start, end);
+  const s = asciiOrSlow(b, start, end);
+  if (s.length === n) {
+    // cache ASCII only: any non-ASCII UTF-8 string has fewer UTF-16 units than bytes
+    for (let i = 0; i < n; i++) internBytes[base + i] = b[start + i]!;
+    internLen[slot] = n;
+    internStr[slot] = s;
+  }
+  return s;
+}
+
+function asciiOrSlow(b: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return utf8Slow(b, start, end);
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 function utf8Slow(b: Uint8Array, start: number, end: number): string {

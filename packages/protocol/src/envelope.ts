@@ -157,6 +157,25 @@ function checkHeader(h: FrameHeader): void {
  * follow: see `byteLength`). Verifies everything listed in the module comment.
  */
 export function readFrame(bytes: Uint8Array, offset = 0, options?: DecodeFrameOptions): Frame {
+  const total = verifyFrame(bytes, offset, options);
+  return {
+    version: FRAME_VERSION,
+    type: bytes[offset + 5] as MessageType,
+    flags: bytes[offset + 6]! | (bytes[offset + 7]! << 8),
+    sequence: getU53(bytes, offset + 8),
+    eventTimeNs: getI64(bytes, offset + 16),
+    fingerprint: getU64(bytes, offset + 24),
+    payload: bytes.subarray(offset + HEADER_BYTES, offset + total - TRAILER_BYTES),
+    byteLength: total,
+  };
+}
+
+/**
+ * Verifies the frame at `offset` (every check of `readFrame`) without
+ * building anything; returns its total byte length. For hot paths that read
+ * the header fields in place.
+ */
+export function verifyFrame(bytes: Uint8Array, offset: number, options?: DecodeFrameOptions): number {
   const available = bytes.length - offset;
   if (available < HEADER_BYTES) {
     // report a wrong magic before a short header when the magic is already visible as wrong
@@ -179,18 +198,9 @@ export function readFrame(bytes: Uint8Array, offset = 0, options?: DecodeFrameOp
   const expected = getU32(bytes, crcAt);
   const actual = crc32c(bytes, offset, crcAt);
   if (expected !== actual) throw new CrcMismatchError(expected, actual, crcAt);
-  const sequence = getU53(bytes, offset + 8);
-  if (sequence < 0) throw new ValueOutOfRangeError('frame.sequence', 'above 2^53-1', offset + 8);
-  return {
-    version,
-    type: type as MessageType,
-    flags,
-    sequence,
-    eventTimeNs: getI64(bytes, offset + 16),
-    fingerprint: getU64(bytes, offset + 24),
-    payload: bytes.subarray(offset + HEADER_BYTES, crcAt),
-    byteLength: total,
-  };
+  if (getU53(bytes, offset + 8) < 0)
+    throw new ValueOutOfRangeError('frame.sequence', 'above 2^53-1', offset + 8);
+  return total;
 }
 
 /** Decodes a buffer that must hold exactly one frame (trailing bytes are a BadLengthError). */

@@ -328,8 +328,14 @@ export function hash64(b: Uint8Array, start: number, end: number): bigint {
   h2 = fmix32(h2);
   h1 = (h1 + h2) | 0;
   h2 = (h2 + h1) | 0;
-  return (BigInt(h2 >>> 0) << 32n) | BigInt(h1 >>> 0);
+  hashOut32[0] = h1;
+  hashOut32[1] = h2;
+  return hashOut64[0]!;
 }
+
+// little-endian host (checked in bytes.ts): [lo, hi] u32 halves read as one u64, one bigint allocation
+const hashOut32 = new Uint32Array(2);
+const hashOut64 = new BigUint64Array(hashOut32.buffer);
 
 function fmix32(h: number): number {
   h ^= h >>> 16;

@@ -13,16 +13,32 @@
  * (see batch.ts); both carry `TRADE_SCHEMA`'s fingerprint.
  */
 import { BatchEncoder, forEachRecord } from './batch.ts';
-import { ByteWriter, getF64, getI64, getU53, INT64_MAX, INT64_MIN, utf8 } from './bytes.ts';
+import {
+  type ByteWriter,
+  getF64,
+  getI64,
+  getU32,
+  getU53,
+  getU64,
+  INT64_MAX,
+  INT64_MIN,
+  SlabWriter,
+  utf8,
+} from './bytes.ts';
 import {
   type DecodeFrameOptions,
   decodeFrame,
+  FRAME_OVERHEAD,
   type Frame,
   finishFrame,
+  HEADER_BYTES,
   MessageType,
+  TRAILER_BYTES,
+  verifyFrame,
   writeHeader,
 } from './envelope.ts';
 import {
+  BadLengthError,
   InvalidValueError,
   MalformedPayloadError,
   TruncatedError,
@@ -115,13 +131,24 @@ export function readTrade(b: Uint8Array, start: number, end: number, base = 0): 
   };
 }
 
-const payloadWriter = new ByteWriter(256);
+/** Largest trade payload: fixed part and two strings of 255 bytes. */
+const MAX_TRADE_BYTES = MIN_TRADE_BYTES + 255 + 255;
+const slab = new SlabWriter();
 
-/** The bare payload (no envelope), an owned copy. Mostly for tests and benchmarks. */
-export function encodeTradePayload(t: Trade, w: ByteWriter = payloadWriter): Uint8Array {
-  w.reset();
-  writeTrade(w, t);
-  return w.copy();
+/**
+ * The bare payload (no envelope). The result is a view into a shared slab
+ * that is never overwritten (see SlabWriter); `slice()` it to retain it long.
+ */
+export function encodeTradePayload(t: Trade): Uint8Array {
+  const w = slab;
+  w.begin(MAX_TRADE_BYTES);
+  try {
+    writeTrade(w, t);
+  } catch (e) {
+    w.abandon();
+    throw e;
+  }
+  return w.take();
 }
 
 export function decodeTradePayload(bytes: Uint8Array): Trade {
@@ -133,22 +160,25 @@ export interface EncodeOptions {
   readonly flags?: number;
 }
 
-const frameWriter = new ByteWriter(256);
-
-/** One trade in a `Trade` frame (event time = the trade's), an owned copy. */
+/** One trade in a `Trade` frame (event time = the trade's); a slab view like `encodeTradePayload`. */
 export function encodeTrade(t: Trade, options: EncodeOptions): Uint8Array {
-  const w = frameWriter;
-  w.reset();
-  const lengthAt = writeHeader(w, {
-    type: MessageType.Trade,
-    flags: options.flags ?? 0,
-    sequence: options.sequence,
-    eventTimeNs: typeof t?.timestampNs === 'bigint' ? t.timestampNs : 0n,
-    fingerprint: TRADE_SCHEMA.fingerprint,
-  });
-  writeTrade(w, t);
-  finishFrame(w, 0, lengthAt);
-  return w.copy();
+  const w = slab;
+  w.begin(MAX_TRADE_BYTES + FRAME_OVERHEAD);
+  try {
+    const lengthAt = writeHeader(w, {
+      type: MessageType.Trade,
+      flags: options.flags ?? 0,
+      sequence: options.sequence,
+      eventTimeNs: typeof t?.timestampNs === 'bigint' ? t.timestampNs : 0n,
+      fingerprint: TRADE_SCHEMA.fingerprint,
+    });
+    writeTrade(w, t);
+    finishFrame(w, w.start, lengthAt);
+  } catch (e) {
+    w.abandon();
+    throw e;
+  }
+  return w.take();
 }
 
 function checkTradeFrame(f: Frame, type: MessageType): void {
@@ -156,13 +186,27 @@ function checkTradeFrame(f: Frame, type: MessageType): void {
   if (f.fingerprint !== TRADE_SCHEMA.fingerprint) throw new UnknownSchemaError(f.fingerprint, 24);
 }
 
-/** Decodes a buffer holding exactly one `Trade` frame. */
+const FP_LO = Number(TRADE_SCHEMA.fingerprint & 0xffffffffn);
+const FP_HI = Number(TRADE_SCHEMA.fingerprint >> 32n);
+
+/** Decodes a buffer holding exactly one `Trade` frame (header read in place: no Frame object). */
 export function decodeTrade(bytes: Uint8Array, options?: DecodeFrameOptions): Trade {
-  const f = decodeFrame(bytes, options);
-  checkTradeFrame(f, MessageType.Trade);
-  const t = readTrade(f.payload, 0, f.payload.length, 36);
-  if (t.timestampNs !== f.eventTimeNs) {
-    throw new MalformedPayloadError('frame event time differs from the trade timestamp', 16);
+  const total = verifyFrame(bytes, 0, options);
+  if (total !== bytes.length) {
+    throw new BadLengthError('frame (bytes after the CRC)', bytes.length, total, total);
+  }
+  const type = bytes[5]!;
+  if (type !== MessageType.Trade) {
+    throw new UnexpectedMessageError(`expected message type ${MessageType.Trade}, got ${type}`, 5);
+  }
+  if (getU32(bytes, 24) !== FP_LO || getU32(bytes, 28) !== FP_HI)
+    throw new UnknownSchemaError(getU64(bytes, 24), 24);
+  const t = readTrade(bytes, HEADER_BYTES, total - TRAILER_BYTES);
+  // same bits as the header's event time <=> same int64
+  for (let i = 0; i < 8; i++) {
+    if (bytes[16 + i] !== bytes[HEADER_BYTES + 8 + i]) {
+      throw new MalformedPayloadError('frame event time differs from the trade timestamp', 16);
+    }
   }
   return t;
 }

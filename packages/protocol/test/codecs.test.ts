@@ -94,6 +94,20 @@ describe('trade codec', () => {
     );
   });
 
+  it('encoded views stay valid after many more encodes (slabs are replaced, never reused)', () => {
+    const kept = Array.from({ length: 2000 }, (_, i) => [
+      encodeTrade(tradeAt(i), { sequence: i }),
+      encodeTradePayload(tradeAt(i)),
+    ]);
+    for (let i = 0; i < 5000; i++) encodeTrade(tradeAt(i), { sequence: i });
+    kept.forEach(([frame, payload], i) => {
+      expect(decodeTrade(frame!)).toEqual(tradeAt(i));
+      expect(decodeTradePayload(payload!)).toEqual(tradeAt(i));
+    });
+    expect(() => encodeTradePayload({ ...trade, venue: 'x'.repeat(300) })).toThrow(InvalidValueError);
+    expect(decodeTradePayload(encodeTradePayload(trade))).toEqual(trade);
+  });
+
   it('refuses trades it cannot represent faithfully, writing nothing', () => {
     const bad: [string, Partial<Record<keyof Trade, unknown>>][] = [
       ['NaN price', { price: Number.NaN }],

@@ -1,0 +1,223 @@
+// B-02 / B-03 / B-06: wire codecs of @ripple/protocol against msgpackr and JSON in the same run.
+//
+//   pnpm bench codec [--json]
+//
+// trade_roundtrip_ns     encode + decode one trade payload (no envelope, like bin_prot / msgpackr / JSON)
+// batch_ns_per_trade     1,000 trades: TradeBatchEncoder (length-prefixed records, one envelope + CRC-32C)
+//                        then decodeTradeBatch (CRC check, split, decode every trade), per trade
+// delta_diff_ns          `diff` of @ripple/graph-engine on a 4-field record with one field changed
+//                        (null when the engine does not export `diff`)
+// schema_check_ns        checkCompatibility(v2 reader, v1 writer): a real field walk (fingerprints differ)
+// fingerprint_ns         canonical bytes + 64-bit hash of the trade schema definition (no cache)
+// msgpackr_roundtrip_ns  msgpackr pack + unpack of the same trade (default Packr: the fastest correct
+//                        configuration measured; bigint timestamps round-trip)
+// json_roundtrip_ns      JSON.stringify + JSON.parse of the same trade (timestamp as a decimal string)
+//
+// Contenders run interleaved, round after round; each figure is the median of its rounds.
+// Extra lines (not in the JSON): framed round trip, CRC-32C pure vs native, SHA-256 fingerprint.
+
+import { createHash } from 'node:crypto';
+import * as engine from '@ripple/graph-engine';
+import {
+  checkCompatibility,
+  crc32cBackend,
+  crc32cJs,
+  decodeTrade,
+  decodeTradeBatch,
+  decodeTradePayload,
+  defineSchema,
+  encodeTrade,
+  encodeTradePayload,
+  fingerprintOf,
+  type SchemaDef,
+  TRADE_SCHEMA,
+  type Trade,
+  TradeBatchEncoder,
+} from '@ripple/protocol';
+import { pack, unpack } from 'msgpackr';
+import { machine, median, printResult } from './_util.ts';
+
+const json = process.argv.includes('--json');
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 5 : 15;
+
+let sink = 0;
+
+/** ns per call of `f` over `n` calls. */
+function time(n: number, f: () => number): number {
+  const t0 = process.hrtime.bigint();
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += f();
+  const ns = Number(process.hrtime.bigint() - t0) / n;
+  sink += acc;
+  return ns;
+}
+
+interface Case {
+  readonly name: string;
+  readonly n: number;
+  readonly f: () => number;
+  readonly per?: number;
+}
+
+function run(cases: readonly Case[]): Record<string, number> {
+  for (const c of cases) time(Math.max(1000, c.n >> 2), c.f); // warm up (JIT)
+  const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of cases) samples.get(c.name)!.push(time(c.n, c.f) / (c.per ?? 1));
+  }
+  return Object.fromEntries(cases.map((c) => [c.name, median(samples.get(c.name)!)]));
+}
+
+const trade: Trade = {
+  symbol: 'SYM0042',
+  price: 104.2,
+  size: 300,
+  timestampNs: 1_700_000_000_123_456_789n,
+  venue: 'XNAS',
+};
+const trades: Trade[] = Array.from({ length: 1000 }, (_, i) => ({
+  symbol: `SYM${String(i % 100).padStart(4, '0')}`,
+  price: 100 + (i % 100) / 10,
+  size: 1 + (i % 500),
+  timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1_000_000n,
+  venue: i % 3 === 0 ? 'XNAS' : 'ARCX',
+}));
+
+// check every contender round-trips the trade before timing it
+const mp = unpack(pack(trade)) as Trade;
+const toJson = (t: Trade) =>
+  `{"symbol":${JSON.stringify(t.symbol)},"price":${t.price},"size":${t.size},"timestampNs":"${t.timestampNs}","venue":${JSON.stringify(t.venue)}}`;
+const fromJson = (s: string): Trade => {
+  const o = JSON.parse(s) as Omit<Trade, 'timestampNs'> & { timestampNs: string };
+  return { ...o, timestampNs: BigInt(o.timestampNs) };
+};
+for (const [name, back] of [
+  ['ripple', decodeTradePayload(encodeTradePayload(trade))],
+  ['msgpackr', mp],
+  ['json', fromJson(toJson(trade))],
+] as const) {
+  if (
+    JSON.stringify({ ...back, timestampNs: `${back.timestampNs}` }) !==
+      JSON.stringify({ ...trade, timestampNs: `${trade.timestampNs}` }) ||
+    typeof back.timestampNs !== 'bigint'
+  ) {
+    throw new Error(`${name} does not round-trip the trade`);
+  }
+}
+
+const batch = new TradeBatchEncoder();
+const batchRoundTrip = () => {
+  for (let i = 0; i < trades.length; i++) batch.add(trades[i]!);
+  const bytes = batch.finish({ sequence: 1 });
+  return decodeTradeBatch(bytes).length;
+};
+for (let i = 0; i < trades.length; i++) batch.add(trades[i]!);
+const batchBytes = batch.finish({ sequence: 1 }).length;
+
+const diff = (engine as { diff?: (a: unknown, b: unknown) => { kind: string } }).diff;
+const before = { symbol: 'SYM0042', vwap: 104.21, volume: 120_000, trades: 311 };
+const after = { symbol: 'SYM0042', vwap: 104.25, volume: 120_000, trades: 311 };
+if (diff !== undefined && diff(before, after).kind !== 'patch') throw new Error('diff did not give a patch');
+
+const v1 = defineSchema({
+  name: 'ripple.vwap',
+  version: 1,
+  fields: [
+    { name: 'symbol', type: 'string' },
+    { name: 'vwap', type: 'float64' },
+    { name: 'volume', type: 'int' },
+  ],
+});
+const v2 = defineSchema({
+  name: 'ripple.vwap',
+  version: 2,
+  fields: [
+    { name: 'symbol', type: 'string' },
+    { name: 'vwap', type: 'float64' },
+    { name: 'volume', type: 'int64' },
+    { name: 'trades', type: 'int', default: 0 },
+    { name: 'venue', type: 'string', optional: true },
+  ],
+});
+if (!checkCompatibility(v2, v1).compatible) throw new Error('v2 should read v1');
+const tradeDef: SchemaDef = {
+  name: TRADE_SCHEMA.name,
+  version: TRADE_SCHEMA.version,
+  fields: TRADE_SCHEMA.fields,
+};
+if (fingerprintOf(tradeDef) !== TRADE_SCHEMA.fingerprint) throw new Error('fingerprint mismatch');
+
+const main = run([
+  { name: 'trade_roundtrip_ns', n: 200_000, f: () => decodeTradePayload(encodeTradePayload(trade)).size },
+  { name: 'msgpackr_roundtrip_ns', n: 100_000, f: () => (unpack(pack(trade)) as Trade).size },
+  { name: 'json_roundtrip_ns', n: 100_000, f: () => fromJson(toJson(trade)).size },
+  { name: 'batch_ns_per_trade', n: 40, f: batchRoundTrip, per: trades.length },
+  {
+    name: 'delta_diff_ns',
+    n: diff === undefined ? 1 : 200_000,
+    f: () => (diff === undefined ? 0 : diff(before, after).kind.length),
+  },
+  { name: 'schema_check_ns', n: 500_000, f: () => (checkCompatibility(v2, v1).compatible ? 1 : 0) },
+  { name: 'fingerprint_ns', n: 200_000, f: () => Number(fingerprintOf(tradeDef) & 1n) },
+]);
+
+// Extra figures for docs/decisions/0001 (not part of the JSON contract).
+const frameOf = () => decodeTrade(encodeTrade(trade, { sequence: 1 })).size;
+const canonical = TRADE_SCHEMA.canonical;
+const sizes = [64, 1024, 40 * 1024];
+const bufs = sizes.map((n) => new Uint8Array(n).map((_, i) => (i * 131) & 0xff));
+let nativeCrc: ((b: Uint8Array) => number) | undefined;
+try {
+  nativeCrc = ((await import('@node-rs/crc32')) as { crc32c: (b: Uint8Array) => number }).crc32c;
+} catch {
+  nativeCrc = undefined;
+}
+const extras = run([
+  { name: 'framed_trade_roundtrip_ns', n: 100_000, f: frameOf },
+  { name: 'sha256_fingerprint_ns', n: 50_000, f: () => createHash('sha256').update(canonical).digest()[0]! },
+  ...bufs.flatMap((b) => [
+    { name: `crc32c_js_${b.length}B_ns`, n: Math.max(50, 2_000_000 / b.length), f: () => crc32cJs(b) },
+    ...(nativeCrc === undefined
+      ? []
+      : [
+          {
+            name: `crc32c_native_${b.length}B_ns`,
+            n: Math.max(50, 2_000_000 / b.length),
+            f: () => nativeCrc!(b),
+          },
+        ]),
+  ]),
+]);
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+if (!json || process.argv.includes('--verbose')) {
+  console.log(
+    `machine: ${JSON.stringify(machine())}, rounds ${ROUNDS}, crc32c backend for >=512 B: ${crc32cBackend}`,
+  );
+  console.log(
+    `trade payload ${encodeTradePayload(trade).length} B, framed ${encodeTrade(trade, { sequence: 1 }).length} B, msgpackr ${pack(trade).length} B, JSON ${toJson(trade).length} B`,
+  );
+  console.log(`batch of 1,000 trades: ${batchBytes} B (${r1(batchBytes / 1000)} B/trade)`);
+  console.log(
+    `ratios: msgpackr/ripple ${r1(main.msgpackr_roundtrip_ns! / main.trade_roundtrip_ns!)}x, JSON/ripple ${r1(main.json_roundtrip_ns! / main.trade_roundtrip_ns!)}x`,
+  );
+  for (const [k, v] of Object.entries(extras)) console.log(`${k}: ${r1(v)}`);
+  if (diff === undefined)
+    console.log('delta_diff_ns: @ripple/graph-engine exports no `diff`: reported as null');
+}
+if (sink === 42) console.log(''); // keep results observable
+
+printResult(
+  {
+    suite: 'codec',
+    trade_roundtrip_ns: r1(main.trade_roundtrip_ns!),
+    batch_ns_per_trade: r1(main.batch_ns_per_trade!),
+    delta_diff_ns: diff === undefined ? null : r1(main.delta_diff_ns!),
+    schema_check_ns: r1(main.schema_check_ns!),
+    fingerprint_ns: r1(main.fingerprint_ns!),
+    msgpackr_roundtrip_ns: r1(main.msgpackr_roundtrip_ns!),
+    json_roundtrip_ns: r1(main.json_roundtrip_ns!),
+  },
+  json,
+);
