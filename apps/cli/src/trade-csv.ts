@@ -43,8 +43,11 @@ export class TradeCsvParser {
   private readonly onBad: (b: BadLine) => void;
   private carry: Buffer | null = null;
   private lineNo = 0;
-  /** Symbols seen, by their bytes: one string object per symbol (fast Map lookups downstream). */
-  private readonly symbols = new Map<string, string>();
+  /** Interned symbols and venues, by a hash of their bytes (see `intern`). */
+  private readonly symbols = new Map<number, string>();
+  private readonly venues = new Map<number, string>();
+  private lastHi = -1;
+  private lastHiBig = 0n;
 
   constructor(onTrade: (t: Trade) => void, onBad: (b: BadLine) => void) {
     this.onTrade = onTrade;
@@ -61,44 +64,58 @@ export class TradeCsvParser {
       buf = Buffer.concat([this.carry, chunk]);
       this.carry = null;
     }
-    let start = 0;
+    // One pass over the bytes: line ends and the first four commas of each line.
     const n = buf.length;
-    for (;;) {
-      const nl = buf.indexOf(NL, start);
-      if (nl < 0) break;
-      this.line(buf, start, nl);
-      start = nl + 1;
+    let s = 0;
+    let nc = 0;
+    let c1 = -1;
+    let c2 = -1;
+    let c3 = -1;
+    let c4 = -1;
+    for (let i = 0; i < n; i++) {
+      const b = buf[i] as number;
+      if (b === COMMA) {
+        if (nc === 0) c1 = i;
+        else if (nc === 1) c2 = i;
+        else if (nc === 2) c3 = i;
+        else if (nc === 3) c4 = i;
+        nc++;
+      } else if (b === NL) {
+        this.line(buf, s, i, nc, c1, c2, c3, c4);
+        s = i + 1;
+        nc = 0;
+      }
     }
-    if (start < n) this.carry = Buffer.from(buf.subarray(start, n));
+    if (s < n) this.carry = Buffer.from(buf.subarray(s, n));
   }
 
   end(): void {
-    if (this.carry !== null) {
-      const c = this.carry;
-      this.carry = null;
-      this.line(c, 0, c.length);
-    }
+    if (this.carry === null) return;
+    const c = this.carry;
+    this.carry = null;
+    const cs: number[] = [];
+    for (let i = 0; i < c.length; i++) if (c[i] === COMMA) cs.push(i);
+    this.line(c, 0, c.length, cs.length, cs[0] ?? -1, cs[1] ?? -1, cs[2] ?? -1, cs[3] ?? -1);
   }
 
-  private line(buf: Buffer, s: number, e: number): void {
+  private line(
+    buf: Buffer,
+    s: number,
+    e: number,
+    nc: number,
+    c1: number,
+    c2: number,
+    c3: number,
+    c4: number,
+  ): void {
     this.lineNo++;
     if (e > s && buf[e - 1] === CR) e--;
     if (e === s) return; // blank
     let f = s;
     while (f < e && (buf[f] === 32 || buf[f] === 9)) f++;
     if (f === e || buf[f] === HASH) return; // blank or comment
-    // Field boundaries.
-    const c1 = buf.indexOf(COMMA, s);
-    const c2 = c1 < 0 || c1 >= e ? -1 : buf.indexOf(COMMA, c1 + 1);
-    const c3 = c2 < 0 || c2 >= e ? -1 : buf.indexOf(COMMA, c2 + 1);
-    const c4 = c3 < 0 || c3 >= e ? -1 : buf.indexOf(COMMA, c3 + 1);
-    if (c4 < 0 || c4 >= e) {
-      this.bad(buf, s, e, `expected 5 fields, got ${countFields(buf, s, e)}`);
-      return;
-    }
-    const c5 = buf.indexOf(COMMA, c4 + 1);
-    if (c5 >= 0 && c5 < e) {
-      this.bad(buf, s, e, `expected 5 fields, got ${countFields(buf, s, e)}`);
+    if (nc !== 4) {
+      this.bad(buf, s, e, `expected 5 fields, got ${nc + 1}`);
       return;
     }
     if (c1 === s) {
@@ -120,35 +137,43 @@ export class TradeCsvParser {
       this.bad(buf, s, e, `size ${JSON.stringify(buf.toString('latin1', c2 + 1, c3))} is not an integer > 0`);
       return;
     }
-    const ts = parseTimestamp(buf, c3 + 1, c4);
+    const ts = this.parseTimestamp(buf, c3 + 1, c4);
     if (ts === null) {
-      this.bad(
-        buf,
-        s,
-        e,
-        `timestamp_ns ${JSON.stringify(buf.toString('latin1', c3 + 1, c4))} is not an integer in [0, 2^63-1]`,
-      );
+      const text = JSON.stringify(buf.toString('latin1', c3 + 1, c4));
+      this.bad(buf, s, e, `timestamp_ns ${text} is not an integer in [0, 2^63-1]`);
       return;
     }
-    const raw = buf.toString('utf8', s, c1);
-    let symbol = this.symbols.get(raw);
-    if (symbol === undefined) {
-      symbol = raw;
-      this.symbols.set(raw, raw);
+    const symbol = intern(this.symbols, buf, s, c1);
+    const venue = intern(this.venues, buf, c4 + 1, e);
+    this.onTrade({ symbol, price, size, timestampNs: ts, venue });
+  }
+
+  /** Integer nanoseconds in [0, 2^63-1], else null. The high digits' bigint is cached (they rarely change). */
+  private parseTimestamp(buf: Buffer, s: number, e: number): bigint | null {
+    const len = e - s;
+    if (len <= 0 || len > 19) return null;
+    let hi = 0;
+    let lo = 0;
+    const split = len > 15 ? e - 15 : s;
+    for (let i = s; i < e; i++) {
+      const c = buf[i] as number;
+      if (c < 48 || c > 57) return null;
+      if (i < split) hi = hi * 10 + (c - 48);
+      else lo = lo * 10 + (c - 48);
     }
-    this.onTrade({ symbol, price, size, timestampNs: ts, venue: buf.toString('utf8', c4 + 1, e) });
+    if (split === s) return BigInt(lo);
+    if (hi !== this.lastHi) {
+      this.lastHi = hi;
+      this.lastHiBig = BigInt(hi) * 1_000_000_000_000_000n;
+    }
+    const v = this.lastHiBig + BigInt(lo);
+    return v <= MAX_TS ? v : null;
   }
 
   private bad(buf: Buffer, s: number, e: number, reason: string): void {
     const text = buf.toString('utf8', s, Math.min(e, s + 120));
     this.onBad({ line: this.lineNo, reason, text });
   }
-}
-
-function countFields(buf: Buffer, s: number, e: number): number {
-  let n = 1;
-  for (let i = s; i < e; i++) if (buf[i] === COMMA) n++;
-  return n;
 }
 
 /** NaN when not a plain decimal number. */
@@ -191,21 +216,35 @@ function parseUint(buf: Buffer, s: number, e: number): number {
   return v <= Number.MAX_SAFE_INTEGER ? v : Number.NaN;
 }
 
-/** Integer nanoseconds in [0, 2^63-1], else null. */
-function parseTimestamp(buf: Buffer, s: number, e: number): bigint | null {
-  const len = e - s;
-  if (len <= 0 || len > 19) return null;
-  let hi = 0;
-  let lo = 0;
-  const split = len > 15 ? e - 15 : s;
+/**
+ * One string object per distinct field text (symbols, venues), found by a hash
+ * of the bytes: no string is decoded for a field seen before. Non-ASCII text is
+ * decoded as UTF-8 and compared by value.
+ */
+function intern(table: Map<number, string>, buf: Buffer, s: number, e: number): string {
+  let h = 0x811c9dc5;
+  let ascii = true;
   for (let i = s; i < e; i++) {
     const c = buf[i] as number;
-    if (c < 48 || c > 57) return null;
-    if (i < split) hi = hi * 10 + (c - 48);
-    else lo = lo * 10 + (c - 48);
+    if (c >= 128) ascii = false;
+    h = Math.imul(h ^ c, 0x01000193);
   }
-  const v = split === s ? BigInt(lo) : BigInt(hi) * 1_000_000_000_000_000n + BigInt(lo);
-  return v <= MAX_TS ? v : null;
+  h = (h ^ (e - s)) >>> 0;
+  const hit = table.get(h);
+  if (hit !== undefined && ascii && hit.length === e - s) {
+    let same = true;
+    for (let i = 0; i < hit.length; i++) {
+      if (hit.charCodeAt(i) !== buf[s + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+  }
+  const text = buf.toString('utf8', s, e);
+  if (hit === undefined) table.set(h, text);
+  else if (!ascii && hit === text) return hit;
+  return text;
 }
 
 /** One trade as a CSV line (no newline). */

@@ -24,6 +24,8 @@ export type NumericField<E> = { [K in keyof E]-?: E[K] extends number ? K : neve
 export interface Aggregator<E, A, R extends ValueRecord> {
   readonly name: string;
   create(): A;
+  /** Make `acc` equal to `create()` again (window operators reuse accumulators). */
+  reset(acc: A): void;
   add(acc: A, event: E): void;
   merge(into: A, from: A): void;
   /** Present when the aggregator is invertible: `remove(add(acc, e), e)` restores `acc`. */
@@ -76,6 +78,9 @@ export function count<E>(): Aggregator<E, CountAcc, { count: number }> {
   return {
     name: 'count',
     create: () => new CountAcc(),
+    reset: (a) => {
+      a.n = 0;
+    },
     add: (a) => {
       a.n++;
     },
@@ -114,6 +119,11 @@ function sumLike<E, R extends ValueRecord>(
   return {
     name,
     create: () => new SumAcc(),
+    reset: (a) => {
+      a.n = 0;
+      a.sum.s = 0;
+      a.sum.c = 0;
+    },
     add: (a, e) => {
       a.n++;
       a.sum.add(e[field] as number);
@@ -170,6 +180,10 @@ function extremum<E>(name: 'min' | 'max', field: NumericField<E>): Aggregator<E,
   return {
     name,
     create: () => new ExtremumAcc(),
+    reset: (a) => {
+      a.n = 0;
+      a.v = Number.NaN;
+    },
     add: (a, e) => {
       const x = e[field] as number;
       if (a.n++ === 0 || better(x, a.v)) a.v = x;
@@ -221,6 +235,11 @@ export function vwap<E>(price: NumericField<E>, size: NumericField<E>): Aggregat
   return {
     name: 'vwap',
     create: () => new VwapAcc(),
+    reset: (a) => {
+      a.n = 0;
+      a.pv = 0;
+      a.volume = 0;
+    },
     add: (a, e) => {
       const s = e[size] as number;
       a.n++;
@@ -292,6 +311,11 @@ export function stddev<E>(field: NumericField<E>): Aggregator<E, WelfordAcc, Std
   return {
     name: 'stddev',
     create: () => new WelfordAcc(),
+    reset: (a) => {
+      a.n = 0;
+      a.mean = 0;
+      a.m2 = 0;
+    },
     add: (a, e) => welfordAdd(a, e[field] as number),
     merge: (a, b) => {
       if (b.n === 0) return;

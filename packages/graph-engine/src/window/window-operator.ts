@@ -123,6 +123,8 @@ export class KeyState<A> {
   curEnd: bigint = INF;
   cur: A | null = null;
   panes: Array<Pane<A>> = [];
+  /** The last expired pane, reused for the next one (no allocation per window in steady state). */
+  spare: Pane<A> | null = null;
   /** Range of window ends touched since they were last emitted. */
   lo: bigint = NONE;
   hi: bigint = NONE;
@@ -339,8 +341,17 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     while (i > 0 && (panes[i - 1] as Pane<A>).start > ps) i--;
     let pane = panes[i - 1];
     if (pane === undefined || pane.start !== ps) {
-      pane = new Pane(ps, this.agg.create());
-      panes.splice(i, 0, pane);
+      const spare = k.spare;
+      if (spare !== null) {
+        k.spare = null;
+        spare.start = ps;
+        this.agg.reset(spare.acc);
+        pane = spare;
+      } else {
+        pane = new Pane(ps, this.agg.create());
+      }
+      if (i === panes.length) panes.push(pane);
+      else panes.splice(i, 0, pane);
     }
     this.agg.add(pane.acc, e);
     // Windows containing this pane end in [ps + slide, ps + size]; those ending at or before the
@@ -409,7 +420,11 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     const panes = k.panes;
     let drop = 0;
     while (drop < panes.length && (panes[drop] as Pane<A>).start + size + this.lateness <= wm) drop++;
-    if (drop > 0) panes.splice(0, drop);
+    if (drop > 0) {
+      k.spare = panes[drop - 1] as Pane<A>;
+      if (drop === panes.length) panes.length = 0;
+      else panes.splice(0, drop);
+    }
   }
 
   // --------------------------------------------------------- session windows
