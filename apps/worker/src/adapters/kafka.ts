@@ -1,0 +1,259 @@
+/**
+ * Kafka adapters on @platformatic/kafka (docs/decisions/0002-kafka-client.md).
+ *
+ * Source: partitions are assigned by Ripple (offsets live in checkpoints), so
+ * no consumer group is joined: the low-level `fetch()` reads each owned
+ * partition from the offset the worker holds, grouped by partition leader.
+ * A fetch answers whole record batches, so records below the requested
+ * offset are dropped here. Leadership changes refresh the metadata and retry.
+ *
+ * Sink: an idempotent producer with acks=all; `send` resolves once every
+ * record is acknowledged by all in-sync replicas.
+ */
+import { Consumer, Producer } from '@platformatic/kafka';
+import { SinkError, SourceError } from '../errors.ts';
+import type { PartitionStart, RecordSink, RecordSource, SinkRecord, SourceRecord } from '../ports.ts';
+
+const EARLIEST = -2n;
+const LATEST = -1n;
+/** Kafka error codes that mean "your metadata is stale, look again". */
+const RETRY_WITH_METADATA = new Set([3, 5, 6, 9, 74, 75]);
+const OFFSET_OUT_OF_RANGE = 1;
+
+export interface KafkaSourceOptions {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly clientId: string;
+  /** Bytes fetched per partition per request. */
+  readonly partitionMaxBytes?: number;
+}
+
+interface TopicMeta {
+  id: string;
+  partitions: Array<{ leader: number; leaderEpoch: number }>;
+}
+
+export class KafkaSource implements RecordSource {
+  private readonly consumer: Consumer;
+  private readonly topic: string;
+  private readonly partitionMaxBytes: number;
+  private readonly next = new Map<number, bigint>();
+  private meta: TopicMeta | null = null;
+
+  constructor(o: KafkaSourceOptions) {
+    this.topic = o.topic;
+    this.partitionMaxBytes = o.partitionMaxBytes ?? 1 << 20;
+    this.consumer = new Consumer({
+      clientId: o.clientId,
+      // Required by the constructor; never joined: fetch() is group-free.
+      groupId: `ripple-unused-${o.clientId}`,
+      bootstrapBrokers: [...o.brokers],
+      retries: 3,
+      retryDelay: 250,
+    });
+  }
+
+  private async metadata(refresh = false): Promise<TopicMeta> {
+    if (this.meta !== null && !refresh) return this.meta;
+    try {
+      const m = await this.consumer.metadata({ topics: [this.topic], forceUpdate: refresh });
+      const t = m.topics.get(this.topic);
+      if (t === undefined) throw new Error(`topic ${this.topic} not found`);
+      this.meta = {
+        id: t.id,
+        partitions: t.partitions.map((p) => ({ leader: p.leader, leaderEpoch: p.leaderEpoch })),
+      };
+      return this.meta;
+    } catch (e) {
+      throw new SourceError(`metadata for ${this.topic}: ${(e as Error).message}`, true, e);
+    }
+  }
+
+  private async listOffset(partitions: readonly number[], timestamp: bigint): Promise<Map<number, bigint>> {
+    try {
+      const r = await this.consumer.listOffsets({
+        topics: [this.topic],
+        partitions: { [this.topic]: [...partitions] },
+        timestamp,
+      });
+      const arr = r.get(this.topic) ?? [];
+      return new Map(partitions.map((p) => [p, arr[p] ?? 0n]));
+    } catch (e) {
+      throw new SourceError(`listOffsets ${this.topic}: ${(e as Error).message}`, true, e);
+    }
+  }
+
+  async assign(starts: readonly PartitionStart[]): Promise<void> {
+    const meta = await this.metadata();
+    for (const s of starts) {
+      if (s.partition >= meta.partitions.length) {
+        throw new SourceError(`topic ${this.topic} has no partition ${s.partition}`, false);
+      }
+    }
+    const earliest = starts.filter((s) => s.position === 'earliest').map((s) => s.partition);
+    const latest = starts.filter((s) => s.position === 'latest').map((s) => s.partition);
+    const e = earliest.length > 0 ? await this.listOffset(earliest, EARLIEST) : new Map<number, bigint>();
+    const l = latest.length > 0 ? await this.listOffset(latest, LATEST) : new Map<number, bigint>();
+    for (const s of starts) {
+      const pos =
+        s.position === 'earliest'
+          ? e.get(s.partition)
+          : s.position === 'latest'
+            ? l.get(s.partition)
+            : s.position;
+      this.next.set(s.partition, pos ?? 0n);
+    }
+  }
+
+  async unassign(partitions: readonly number[]): Promise<void> {
+    for (const p of partitions) this.next.delete(p);
+  }
+
+  async endOffset(partition: number): Promise<bigint> {
+    return (await this.listOffset([partition], LATEST)).get(partition) ?? 0n;
+  }
+
+  /**
+   * One fetch per partition leader. `maxRecords` is not enforced record by
+   * record: a response is bounded by `partitionMaxBytes` per partition (1 MiB
+   * by default), which is what bounds memory.
+   */
+  async poll(_maxRecords: number, maxWaitMs: number): Promise<SourceRecord[]> {
+    if (this.next.size === 0) {
+      if (maxWaitMs > 0) await new Promise((r) => setTimeout(r, maxWaitMs));
+      return [];
+    }
+    const meta = await this.metadata();
+    const byLeader = new Map<number, number[]>();
+    for (const p of this.next.keys()) {
+      const leader = meta.partitions[p]?.leader ?? -1;
+      const list = byLeader.get(leader) ?? [];
+      list.push(p);
+      byLeader.set(leader, list);
+    }
+    const results = await Promise.all(
+      [...byLeader].map(([leader, parts]) => this.fetchFrom(meta, leader, parts, maxWaitMs)),
+    );
+    const out: SourceRecord[] = [];
+    for (const r of results) for (const x of r) out.push(x);
+    return out;
+  }
+
+  private async fetchFrom(
+    meta: TopicMeta,
+    leader: number,
+    parts: number[],
+    maxWaitMs: number,
+  ): Promise<SourceRecord[]> {
+    let res: Awaited<ReturnType<Consumer['fetch']>>;
+    try {
+      res = await this.consumer.fetch({
+        node: leader,
+        topics: [
+          {
+            topicId: meta.id,
+            partitions: parts.map((partition) => ({
+              partition,
+              fetchOffset: this.next.get(partition) as bigint,
+              currentLeaderEpoch: meta.partitions[partition]?.leaderEpoch ?? -1,
+              lastFetchedEpoch: -1,
+              partitionMaxBytes: this.partitionMaxBytes,
+            })),
+          },
+        ],
+        maxWaitTime: Math.max(0, maxWaitMs),
+        minBytes: 1,
+        maxBytes: 16 << 20,
+      });
+    } catch (e) {
+      this.meta = null;
+      throw new SourceError(`fetch from broker ${leader}: ${(e as Error).message}`, true, e);
+    }
+    const out: SourceRecord[] = [];
+    for (const tr of res.responses) {
+      for (const pr of tr.partitions) {
+        const partition = pr.partitionIndex;
+        if (pr.errorCode !== 0) {
+          if (RETRY_WITH_METADATA.has(pr.errorCode)) {
+            this.meta = null; // next poll refreshes leaders
+            continue;
+          }
+          if (pr.errorCode === OFFSET_OUT_OF_RANGE) {
+            throw new SourceError(
+              `partition ${partition}: offset ${this.next.get(partition)} out of range (data deleted by retention?)`,
+              false,
+            );
+          }
+          throw new SourceError(`fetch partition ${partition}: Kafka error code ${pr.errorCode}`, true);
+        }
+        const start = this.next.get(partition);
+        if (start === undefined) continue; // unassigned meanwhile
+        let nextOffset = start;
+        for (const batch of pr.records ?? []) {
+          for (const r of batch.records) {
+            const offset = batch.firstOffset + BigInt(r.offsetDelta);
+            if (offset < start) continue;
+            const headers: Record<string, string> = {};
+            for (const [k, v] of r.headers)
+              if (k !== null) headers[k.toString()] = v === null ? '' : v.toString();
+            out.push({
+              partition,
+              offset,
+              value:
+                r.value === null ? null : new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.length),
+              headers,
+            });
+            nextOffset = offset + 1n;
+          }
+        }
+        this.next.set(partition, nextOffset);
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.close(true).catch(() => {});
+  }
+}
+
+export interface KafkaSinkOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+}
+
+export class KafkaSink implements RecordSink {
+  private readonly producer: Producer;
+
+  constructor(o: KafkaSinkOptions) {
+    this.producer = new Producer({
+      clientId: o.clientId,
+      bootstrapBrokers: [...o.brokers],
+      acks: -1,
+      idempotent: true,
+      retries: 5,
+      retryDelay: 200,
+    });
+  }
+
+  async send(records: readonly SinkRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      await this.producer.send({
+        messages: records.map((r) => ({
+          topic: r.topic,
+          partition: r.partition,
+          ...(r.key !== null ? { key: Buffer.from(r.key) } : {}),
+          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.length),
+          headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])),
+        })),
+      });
+    } catch (e) {
+      throw new SinkError(`produce ${records.length} record(s): ${(e as Error).message}`, true, e);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close().catch(() => {});
+  }
+}
