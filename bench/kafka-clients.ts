@@ -68,7 +68,7 @@ const log = (msg: string) => {
   else console.error(msg);
 };
 const packageVersion = (dir: string): string =>
-  (JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { version: string }).version;
+  (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function withDeadline<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
@@ -116,7 +116,7 @@ async function pauseScenario(
 // ---------- @platformatic/kafka ----------
 
 function platformatic(): ClientUnderTest {
-  const version = packageVersion('node_modules/@platformatic/kafka');
+  const version = packageVersion(join(root, 'node_modules/@platformatic/kafka'));
   const producer = new Producer({ clientId: 'bench-platformatic', bootstrapBrokers: brokers, acks: -1 });
   const consumers: Consumer[] = [];
   const newConsumer = () => {
@@ -274,7 +274,7 @@ function platformatic(): ClientUnderTest {
 // ---------- kafkajs ----------
 
 function kafkajs(): ClientUnderTest {
-  const version = packageVersion('node_modules/kafkajs');
+  const version = packageVersion(join(root, 'node_modules/kafkajs'));
   const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   let connected = false;
@@ -399,6 +399,7 @@ interface RdKafkaConsumer {
   pause(tps: RdTopicPartition[]): void;
   resume(tps: RdTopicPartition[]): void;
   consume(n: number, cb: (err: Error | null, messages: RdMessage[]) => void): void;
+  setDefaultConsumeTimeout(ms: number): void;
 }
 interface RdProducer {
   connect(opts: object, cb: (err: Error | null) => void): void;
@@ -450,6 +451,9 @@ function confluent(): ClientUnderTest {
       { 'auto.offset.reset': 'earliest' },
     );
     await connect(c);
+    // consume(n) waits up to this long to fill n: the 1 s default would add
+    // a second of idle wait to the last, partial batch.
+    c.setDefaultConsumeTimeout(50);
     consumers.push(c);
     return c;
   };
