@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   InvalidOptionError,
+  max,
   sum,
   type WindowEmit,
   WindowOperator,
@@ -101,6 +102,38 @@ describe('window operator: tumbling and sliding against a naive oracle', () => {
           expect(s.panes).toBe(0);
         },
       ),
+    );
+  });
+
+  it('sliding max (two-stack, non-invertible) matches a naive max per window, with out-of-order data', () => {
+    fc.assert(
+      fc.property(fc.array(ev, { maxLength: 80 }), fc.bigInt({ min: 0n, max: 30n }), (events, ooo) => {
+        const emits: WindowEmit<{ max: number | null; count: number }>[] = [];
+        const op = new WindowOperator<Ev, unknown, { max: number | null; count: number }>(
+          max<Ev>('v') as never,
+          (e) => e.k,
+          (e) => e.t,
+          {
+            window: { kind: 'sliding', sizeNs: 20n, slideNs: 5n },
+            outOfOrdernessNs: ooo,
+            allowedLatenessNs: 1000n,
+          },
+          { onEmit: (_k, e) => emits.push(e) },
+        );
+        for (const e of events) op.push(e);
+        op.end();
+        const got = new Map<string, number | null>();
+        for (const e of emits) got.set(`${e.key}@${e.startNs}`, e.result?.max ?? null);
+        const want = new Map<string, number>();
+        for (const e of events) {
+          const pane = (e.t / 5n) * 5n;
+          for (let start = pane - 15n; start <= pane; start += 5n) {
+            const id = `${e.k}@${start}`;
+            want.set(id, Math.max(want.get(id) ?? Number.NEGATIVE_INFINITY, e.v));
+          }
+        }
+        expect([...got].sort()).toEqual([...want].sort());
+      }),
     );
   });
 

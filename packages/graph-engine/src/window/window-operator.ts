@@ -6,7 +6,9 @@
  * Semantics (all times are event-time nanoseconds, bigint):
  * - Windows are aligned on 0: tumbling `[k*size, (k+1)*size)`; sliding windows
  *   of `size` every `slide` (size must be a multiple of slide) are built from
- *   panes of `slide`; a session is a run of events of one key with gaps below
+ *   panes of `slide`, combined per key by a two-stack `SlidingAggregate` (one
+ *   push and one shift per pane, never a re-merge of the window; rebuilt only
+ *   after late data changed a pane inside it), so min/max slide cheaply too; a session is a run of events of one key with gaps below
  *   `gap`, spanning `[first, last + gap)`; an event that bridges two sessions
  *   merges them (the absorbed session is retracted if it had been emitted).
  * - Each key belongs to one partition (FNV-1a of the key mod `partitions`).
@@ -35,6 +37,7 @@
  */
 
 import type { Aggregator } from '../aggregate/aggregator.ts';
+import { SlidingAggregate } from '../aggregate/sliding.ts';
 import type { Value, ValueRecord } from '../delta/delta.ts';
 import { InvalidOptionError, StreamClosedError, WindowSnapshotError } from './errors.ts';
 
@@ -125,6 +128,18 @@ export class KeyState<A> {
   panes: Array<Pane<A>> = [];
   /** The last expired pane, reused for the next one (no allocation per window in steady state). */
   spare: Pane<A> | null = null;
+  /**
+   * Sliding windows: a two-stack aggregate over copies of the panes of the
+   * last emitted window [swagLo, swagHi), so that the next window costs one
+   * shift per leaving pane and one push per entering pane, never a re-merge
+   * of the whole window. `swagDirty`: a pane inside that range changed (late
+   * data), rebuild on next use.
+   */
+  swag: unknown = null;
+  swagStarts: bigint[] = [];
+  swagLo: bigint = NONE;
+  swagHi: bigint = NONE;
+  swagDirty = false;
   /** Range of window ends touched since they were last emitted. */
   lo: bigint = NONE;
   hi: bigint = NONE;
@@ -354,6 +369,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       else panes.splice(i, 0, pane);
     }
     this.agg.add(pane.acc, e);
+    if (ps < k.swagHi) k.swagDirty = true;
     // Windows containing this pane end in [ps + slide, ps + size]; those ending at or before the
     // watermark have been emitted: the event makes them due again (a correction).
     // Windows whose end + lateness <= wm are final even when a later window shares this pane.
@@ -389,12 +405,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         if (slide === size) {
           for (const pane of k.panes) if (pane.start === start) acc = pane.acc;
         } else {
-          for (const pane of k.panes) {
-            if (pane.start >= start && pane.start < end) {
-              if (acc === null) acc = agg.create();
-              agg.merge(acc, pane.acc);
-            }
-          }
+          acc = this.slidingAcc(k, start, end);
         }
         if (acc === null || agg.count(acc) === 0) continue;
         this.emit(k, {
@@ -425,6 +436,40 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       if (drop === panes.length) panes.length = 0;
       else panes.splice(0, drop);
     }
+  }
+
+  /** Aggregate of the panes in [start, end) (sliding windows), via the key's two-stack window. */
+  private slidingAcc(k: KeyState<A>, start: bigint, end: bigint): A | null {
+    const agg = this.agg;
+    let w = k.swag as SlidingAggregate<E, A, R> | null;
+    if (w === null || k.swagDirty || start < k.swagLo || end < k.swagHi) {
+      w = new SlidingAggregate(agg);
+      k.swag = w;
+      k.swagStarts = [];
+      k.swagHi = start;
+      k.swagDirty = false;
+    }
+    const starts = k.swagStarts;
+    while (starts.length > 0 && (starts[0] as bigint) < start) {
+      w.shift();
+      starts.shift();
+    }
+    const panes = k.panes;
+    const from = start > k.swagHi ? start : k.swagHi; // the window may jump past the previous one
+    let i = panes.length;
+    while (i > 0 && (panes[i - 1] as Pane<A>).start >= from) i--;
+    for (; i < panes.length; i++) {
+      const pane = panes[i] as Pane<A>;
+      if (pane.start >= end) break;
+      // A copy: pane accumulators keep changing (and are reused) after they enter the window.
+      const copy = agg.create();
+      agg.merge(copy, pane.acc);
+      w.push(copy);
+      starts.push(pane.start);
+    }
+    k.swagLo = start;
+    k.swagHi = end;
+    return w.size === 0 ? null : w.current();
   }
 
   // --------------------------------------------------------- session windows
