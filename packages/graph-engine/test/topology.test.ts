@@ -105,6 +105,35 @@ describe('topology DSL', () => {
     expect(p.stats().window.keys).toBe(0);
   });
 
+  it('stays bounded over a long stream whose keys come and go (state and graph nodes)', () => {
+    const p = from<Trade>()
+      .partitionBy('symbol', { partitions: 3 })
+      .window(tumbling(parseDuration('10s')), { time: 'timestampNs' })
+      .aggregate((a) => a.count())
+      .compile();
+    let maxNodes = 0;
+    let maxKeys = 0;
+    for (let b = 0; b < 400; b++) {
+      const batch: Trade[] = [];
+      for (let i = 0; i < 50; i++) {
+        const t = b * 50 + i; // one event per second; a new group of 5 keys every 500 s
+        batch.push({
+          symbol: `K${Math.floor(t / 500)}-${t % 5}`,
+          price: 1,
+          size: 1,
+          timestampNs: BigInt(t) * 1_000_000_000n,
+          venue: 'X',
+        });
+      }
+      p.push(batch);
+      maxNodes = Math.max(maxNodes, p.stats().graphNodes);
+      maxKeys = Math.max(maxKeys, p.stats().window.keys);
+    }
+    expect(maxNodes).toBeLessThanOrEqual(10);
+    expect(maxKeys).toBeLessThanOrEqual(10);
+    expect(p.stats().window.panes).toBeLessThanOrEqual(10);
+  });
+
   it('is typed end to end', () => {
     const step = from<Trade>().partitionBy('symbol');
     // @ts-expect-error price is not a string field

@@ -381,7 +381,9 @@ export class CompiledPipeline<E, O> {
     const key = k.key;
     const partition = k.partition;
     const leaf = g.leaf<ValueRecord | null>(null, {
-      equal: (a, b) => a === b || (a !== null && b !== null && valueEqual(a, b)),
+      // Records of different windows differ in window_start_ns: decided without a structural walk.
+      equal: (a, b) =>
+        a === b || (a !== null && b !== null && a.window_start_ns === b.window_start_ns && valueEqual(a, b)),
     });
     g.observe(leaf, (old, now) => {
       if (now === null) return;
