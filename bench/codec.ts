@@ -14,7 +14,8 @@
 // json_roundtrip_ns      JSON.stringify + JSON.parse of the same trade (timestamp as a decimal string)
 //
 // Contenders run interleaved, round after round; each figure is the median of its rounds.
-// Extra lines (not in the JSON): framed round trip, CRC-32C pure vs native, SHA-256 fingerprint.
+// Extra lines (not in the JSON): framed round trip, CRC-32C pure vs native, the fingerprint hash alone
+// (a received handshake: canonical bytes in hand) and SHA-256 of the same bytes (docs/decisions/0002).
 
 import { createHash } from 'node:crypto';
 import * as engine from '@ripple/graph-engine';
@@ -29,6 +30,7 @@ import {
   encodeTrade,
   encodeTradePayload,
   fingerprintOf,
+  fingerprintOfCanonical,
   type SchemaDef,
   TRADE_SCHEMA,
   type Trade,
@@ -175,6 +177,11 @@ try {
 }
 const extras = run([
   { name: 'framed_trade_roundtrip_ns', n: 100_000, f: frameOf },
+  {
+    name: 'fingerprint_of_canonical_bytes_ns',
+    n: 200_000,
+    f: () => Number(fingerprintOfCanonical(canonical) & 1n),
+  },
   { name: 'sha256_fingerprint_ns', n: 50_000, f: () => createHash('sha256').update(canonical).digest()[0]! },
   ...bufs.flatMap((b) => [
     { name: `crc32c_js_${b.length}B_ns`, n: Math.max(50, 2_000_000 / b.length), f: () => crc32cJs(b) },

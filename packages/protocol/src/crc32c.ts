@@ -6,7 +6,7 @@
  * native package `@node-rs/crc32` when it loads on this platform (it is ~4x
  * faster there, but its call overhead makes it slower below ~512 bytes).
  * Both give identical results (tested). The choice and the measurements:
- * docs/decisions/0001-crc32c-and-fingerprint-width.md.
+ * docs/decisions/0002-crc32c-and-fingerprint-width.md.
  */
 import { createRequire } from 'node:module';
 

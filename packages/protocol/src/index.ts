@@ -139,6 +139,7 @@ export {
   type FieldDef,
   type FieldType,
   fingerprintOf,
+  fingerprintOfCanonical,
   type PrimitiveType,
   resolveValue,
   type Schema,

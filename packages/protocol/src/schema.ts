@@ -203,8 +203,26 @@ function writeFields(w: ByteWriter, fields: readonly FieldDef[]): void {
   }
 }
 
+/** A switch, not a keyed lookup: internalized-string compares stay monomorphic. */
+function primitiveTag(t: PrimitiveType): number {
+  switch (t) {
+    case 'bool':
+      return 1;
+    case 'int':
+      return 2;
+    case 'float64':
+      return 3;
+    case 'int64':
+      return 4;
+    case 'timestamp_ns':
+      return 5;
+    case 'string':
+      return 6;
+  }
+}
+
 function writeType(w: ByteWriter, t: FieldType): void {
-  if (typeof t === 'string') w.u8(PRIMITIVE_TAG[t]);
+  if (typeof t === 'string') w.u8(primitiveTag(t));
   else if ('list' in t) {
     w.u8(7);
     writeType(w, t.list);
@@ -225,6 +243,11 @@ export function fingerprintOf(def: SchemaDef): bigint {
   scratch.reset();
   writeCanonical(scratch, def);
   return hash64(scratch.buf, 0, scratch.pos);
+}
+
+/** The fingerprint of canonical bytes as received (a handshake): the hash alone. */
+export function fingerprintOfCanonical(canonical: Uint8Array): bigint {
+  return hash64(canonical, 0, canonical.length);
 }
 
 /** Decodes canonical bytes (a handshake or snapshot) into a validated schema. */

@@ -6,12 +6,14 @@
  * value  = 0x00 null | 0x01 false | 0x02 true
  *        | 0x03 i32                      number that is an int32
  *        | 0x04 f64                      any other number (NaN, ±Infinity, -0 kept);
- *                                            an int32 value here is refused (one encoding per value)
+ *                                            an int32 value here is refused, and so is any
+ *                                            NaN but 0x7ff8000000000000 (one encoding per value)
  *        | 0x05 str
  *        | 0x06 u8 sign(0|1) u16 n bytes[n]   bigint magnitude, little-endian,
  *                                            canonical: no high zero byte, 0 is (0, 0)
  *        | 0x07 u32 count value*             array
- *        | 0x08 u32 count (str value)*       object; keys unique
+ *        | 0x08 u32 count (str value)*       object; keys unique, in JS own-key order
+ *                                            (array-index keys ascending first, then the rest)
  * delta  = 0x00 value                        Set
  *        | 0x01 u32 count op*                Patch
  *        | 0x02                              Remove
@@ -61,7 +63,8 @@ export function writeValue(w: ByteWriter, v: Value, path = 'value', depth = 0): 
         w.i32(v);
       } else {
         w.u8(4);
-        w.f64(v);
+        // one NaN: engines may change NaN payload bits on their own (V8 does in double arrays)
+        w.f64(v === v ? v : Number.NaN);
       }
       return;
     case 'string':
@@ -140,6 +143,9 @@ export function readValue(r: Reader, depth = 0): Value {
     case 3:
       return r.i32();
     case 4: {
+      if (r.remaining >= 8 && isNonCanonicalNaN(r.b, r.pos)) {
+        throw new MalformedPayloadError('non-canonical NaN (only 0x7ff8000000000000)', at);
+      }
       const v = r.f64();
       // canonical: an int32 value has exactly one encoding (tag 3), so decode∘encode is the identity
       if ((v | 0) === v && !Object.is(v, -0))
@@ -161,11 +167,21 @@ export function readValue(r: Reader, depth = 0): Value {
       if (depth >= MAX_DEPTH) throw new MalformedPayloadError(`value nested deeper than ${MAX_DEPTH}`, at);
       const n = r.count('object', 5);
       const out: { [k: string]: Value } = {};
+      let lastIndex = -1;
+      let named = false;
       for (let i = 0; i < n; i++) {
         const kAt = r.pos;
         const k = r.str(4);
-        if (Object.hasOwn(out, k))
+        if (Object.hasOwn(out, k)) {
           throw new MalformedPayloadError(`duplicate object key ${JSON.stringify(k)}`, kAt);
+        }
+        // canonical order is JS's own key order (what the encoder writes): array-index keys
+        // first, ascending, then the others; any other order would not survive a re-encode
+        const index = arrayIndex(k);
+        if (index < 0) named = true;
+        else if (named || index <= lastIndex) {
+          throw new MalformedPayloadError(`object key ${JSON.stringify(k)} out of canonical order`, kAt);
+        } else lastIndex = index;
         const v = readValue(r, depth + 1);
         // defineProperty: a "__proto__" key stays an own property instead of replacing the prototype
         Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
@@ -175,6 +191,28 @@ export function readValue(r: Reader, depth = 0): Value {
     default:
       throw new MalformedPayloadError(`unknown value tag ${tag}`, at);
   }
+}
+
+/** The array index a key denotes in JS objects (0 .. 2^32-2), or -1. */
+function arrayIndex(k: string): number {
+  const n = k.length;
+  if (n === 0 || n > 10) return -1;
+  const c0 = k.charCodeAt(0);
+  if (c0 < 48 || c0 > 57 || (c0 === 48 && n > 1)) return -1;
+  for (let i = 1; i < n; i++) {
+    const c = k.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+  }
+  const v = Number(k);
+  return v <= 4294967294 ? v : -1;
+}
+
+/** A NaN whose bits are not the canonical quiet NaN 00 00 00 00 00 00 f8 7f (little-endian). */
+function isNonCanonicalNaN(b: Uint8Array, p: number): boolean {
+  const hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0;
+  const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+  const isNaN = (hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || lo !== 0);
+  return isNaN && !(hi === 0x7ff80000 && lo === 0);
 }
 
 function readBigint(r: Reader, at: number): bigint {

@@ -236,6 +236,39 @@ describe('delta codec', () => {
     expect(decodeDeltaBatch(enc.finish({ sequence: 0 }), { schemas: registry }).records).toHaveLength(1);
   });
 
+  it('encodes every NaN as the canonical NaN and refuses other NaN bit patterns', () => {
+    const enc = new DeltaBatchEncoder(vwapV1);
+    const odd = new Float64Array(new Uint32Array([1, 0x7ff80000]).buffer)[0]!; // NaN with a payload bit
+    enc.add({ ...records[0]!, delta: { kind: 'set', value: [odd, 1.5] } });
+    const bytes = enc.finish({ sequence: 1 });
+    const at = bytes.indexOf(0x7f, 40) - 7; // the NaN's first byte
+    expect([...bytes.subarray(at, at + 8)]).toEqual([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
+    expect(decodeDeltaBatch(bytes, { schemas: registry }).records[0]!.delta).toEqual({
+      kind: 'set',
+      value: [Number.NaN, 1.5],
+    });
+    bytes[at] = 1;
+    new DataView(bytes.buffer).setUint32(bytes.length - 4, crcOf(bytes), true);
+    expect(() => decodeDeltaBatch(bytes, { schemas: registry })).toThrow(MalformedPayloadError);
+  });
+
+  it('objects travel in JS key order; another order on the wire is refused', () => {
+    const value = { b: 1, 10: 2, a: 3, 2: 4, 4294967295: 5 } as Value;
+    const enc = new DeltaBatchEncoder(vwapV1);
+    enc.add({ ...records[0]!, delta: { kind: 'set', value } });
+    const bytes = enc.finish({ sequence: 1 });
+    const back = (decodeDeltaBatch(bytes, { schemas: registry }).records[0]!.delta as { value: object })
+      .value;
+    expect(Object.keys(back)).toEqual(['2', '10', 'b', 'a', '4294967295']);
+    // swap the one-byte keys "2" and "b" on the wire: "b" before "2" is not JS order
+    const k2 = bytes.indexOf(0x32, 40); // '2'
+    const kb = bytes.indexOf(0x62, 40); // 'b'
+    bytes[k2] = 0x62;
+    bytes[kb] = 0x32;
+    new DataView(bytes.buffer).setUint32(bytes.length - 4, crcOf(bytes), true);
+    expect(() => decodeDeltaBatch(bytes, { schemas: registry })).toThrow(/canonical order/);
+  });
+
   it('rejects a non-canonical number encoding', () => {
     const enc = new DeltaBatchEncoder(vwapV1);
     enc.add({ ...records[0]!, delta: { kind: 'set', value: 1.5 } });
