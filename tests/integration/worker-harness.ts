@@ -1,0 +1,428 @@
+// Harness for end-to-end runs of the worker against real Kafka and S3: a
+// deterministic trade stream with out-of-order, late and malformed records,
+// an independent oracle, worker processes to start and kill, and readers for
+// the output and dead-letter topics.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { join } from 'node:path';
+import { Admin, Consumer, Producer } from '@platformatic/kafka';
+import { decodeDeltaBatch, SchemaRegistry, type Trade, TradeBatchEncoder } from '@ripple/protocol';
+import { VWAP_OUTPUT_SCHEMA } from '../../apps/worker/src/vwap-partition.ts';
+import { eventually, sleep } from './helpers.ts';
+
+export const PARTITIONS = 8;
+export const SEC = 1_000_000_000n;
+export const SENTINEL = 'ZZZZ-SENTINEL';
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export function xorshift(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+export interface StreamSpec {
+  trades: number;
+  symbols: number;
+  tradesPerRecord: number;
+  seed: number;
+  /** One record in `malformedEvery` is garbage. */
+  malformedEvery: number;
+}
+
+export interface Stream {
+  /** Record values per partition, in the order they are produced. */
+  records: Uint8Array[][];
+  /** Valid trades per partition in offset order: the oracle's input. */
+  trades: Trade[][];
+  /** Offsets (per partition) of the malformed records. */
+  malformed: Set<string>;
+  tradeCount: number;
+}
+
+/**
+ * Per partition: event time advances 0..2 ms per trade; 5 % of trades are up
+ * to 2 s out of order, 0.5 % are 60 s late (beyond 1 s out-of-orderness + 5 s
+ * lateness: side output). A last sentinel trade an hour later closes every window.
+ */
+export function makeStream(spec: StreamSpec): Stream {
+  const rnd = xorshift(spec.seed);
+  const records: Uint8Array[][] = Array.from({ length: PARTITIONS }, () => []);
+  const trades: Trade[][] = Array.from({ length: PARTITIONS }, () => []);
+  const malformed = new Set<string>();
+  const clock = Array.from({ length: PARTITIONS }, () => 1_700_000_000n * SEC);
+  const perPartition = Math.ceil(spec.trades / PARTITIONS);
+  let count = 0;
+  for (let p = 0; p < PARTITIONS; p++) {
+    let made = 0;
+    while (made < perPartition) {
+      if (rnd() % spec.malformedEvery === 0) {
+        const junk = new Uint8Array(8 + (rnd() % 64)).map(() => rnd() & 0xff);
+        if (rnd() % 2 === 0) junk.set([0x52, 0x49, 0x50, 0x50]); // "RIPP" then garbage
+        malformed.add(`${p}:${records[p]?.length}`);
+        records[p]?.push(junk);
+        continue;
+      }
+      const enc = new TradeBatchEncoder();
+      const n = Math.min(spec.tradesPerRecord, perPartition - made);
+      for (let j = 0; j < n; j++) {
+        clock[p] = (clock[p] as bigint) + BigInt(rnd() % 2_000_001);
+        let ts = clock[p] as bigint;
+        const r = rnd() % 1000;
+        if (r < 50) ts -= BigInt(rnd() % 2000) * 1_000_000n;
+        else if (r < 55) ts -= 60n * SEC;
+        const t: Trade = {
+          symbol: `SYM${String(p + PARTITIONS * (rnd() % Math.ceil(spec.symbols / PARTITIONS))).padStart(5, '0')}`,
+          price: 100 + (rnd() % 1000) / 100,
+          size: 1 + (rnd() % 500),
+          timestampNs: ts,
+          venue: 'XNAS',
+        };
+        enc.add(t);
+        trades[p]?.push(t);
+      }
+      records[p]?.push(enc.finish({ sequence: records[p]?.length ?? 0 }));
+      made += n;
+      count += n;
+    }
+    const enc = new TradeBatchEncoder();
+    const sentinel: Trade = {
+      symbol: SENTINEL,
+      price: 1,
+      size: 1,
+      timestampNs: (clock[p] as bigint) + 3600n * SEC,
+      venue: 'XNAS',
+    };
+    enc.add(sentinel);
+    trades[p]?.push(sentinel);
+    records[p]?.push(enc.finish({ sequence: records[p]?.length ?? 0 }));
+  }
+  return { records, trades, malformed, tradeCount: count };
+}
+
+export interface WindowValue {
+  vwap: number;
+  volume: number;
+  count: number;
+}
+
+/**
+ * Independent oracle of the final value of every (symbol, window), computed
+ * from the input alone: per partition in offset order, a trade is late when
+ * its window end plus the allowed lateness is at or before the watermark (max
+ * event time so far, this trade included, minus the out-of-orderness).
+ */
+export function oracle(
+  stream: Stream,
+  windowNs: bigint,
+  latenessNs: bigint,
+  oooNs: bigint,
+): { windows: Map<string, WindowValue>; late: number } {
+  const acc = new Map<string, { pv: number; volume: number; count: number }>();
+  let late = 0;
+  for (const list of stream.trades) {
+    let maxTs = -(2n ** 62n);
+    for (const t of list) {
+      if (t.timestampNs > maxTs) maxTs = t.timestampNs;
+      const start = t.timestampNs - (t.timestampNs % windowNs);
+      if (start + windowNs + latenessNs <= maxTs - oooNs) {
+        late++;
+        continue;
+      }
+      if (t.symbol === SENTINEL) continue;
+      const k = `${t.symbol}@${start}`;
+      const a = acc.get(k) ?? { pv: 0, volume: 0, count: 0 };
+      a.pv += t.price * t.size;
+      a.volume += t.size;
+      a.count++;
+      acc.set(k, a);
+    }
+  }
+  const windows = new Map<string, WindowValue>();
+  for (const [k, a] of acc) windows.set(k, { vwap: a.pv / a.volume, volume: a.volume, count: a.count });
+  return { windows, late };
+}
+
+export interface Topics {
+  input: string;
+  output: string;
+  dlq: string;
+  late: string;
+}
+
+export async function createTopics(brokers: string[], prefix: string): Promise<Topics> {
+  const t = {
+    input: `${prefix}-trades`,
+    output: `${prefix}-out`,
+    dlq: `${prefix}-dlq`,
+    late: `${prefix}-trades-late`,
+  };
+  const admin = new Admin({ clientId: 'ripple-it', bootstrapBrokers: brokers });
+  try {
+    await admin.createTopics({ topics: Object.values(t), partitions: PARTITIONS, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+  return t;
+}
+
+export async function deleteTopics(brokers: string[], t: Topics): Promise<void> {
+  const admin = new Admin({ clientId: 'ripple-it', bootstrapBrokers: brokers });
+  try {
+    await admin.deleteTopics({ topics: Object.values(t) });
+  } catch {
+    // best effort
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Produce every record in order per partition (sequential sends keep the order). */
+export async function produce(brokers: string[], topic: string, records: Uint8Array[][]): Promise<void> {
+  const producer = new Producer({ clientId: 'ripple-it', bootstrapBrokers: brokers, acks: -1 });
+  try {
+    const longest = Math.max(...records.map((r) => r.length));
+    const STEP = 40;
+    for (let i = 0; i < longest; i += STEP) {
+      const messages = [];
+      for (let p = 0; p < records.length; p++) {
+        for (const v of records[p]?.slice(i, i + STEP) ?? []) {
+          messages.push({ topic, partition: p, value: Buffer.from(v.buffer, v.byteOffset, v.length) });
+        }
+      }
+      if (messages.length > 0) await producer.send({ messages });
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+export interface TopicRecord {
+  partition: number;
+  offset: bigint;
+  value: Buffer | null;
+  headers: Map<string, string>;
+}
+
+/** Every record of a topic (all partitions, from offset 0 to the current end). */
+export async function readAll(brokers: string[], topic: string): Promise<TopicRecord[]> {
+  const consumer = new Consumer({
+    clientId: 'ripple-it',
+    groupId: `unused-${topic}`,
+    bootstrapBrokers: brokers,
+  });
+  try {
+    const meta = await consumer.metadata({ topics: [topic] });
+    const t = meta.topics.get(topic);
+    if (t === undefined) throw new Error(`no topic ${topic}`);
+    const ends = (await consumer.listOffsets({ topics: [topic], timestamp: -1n })).get(topic) ?? [];
+    const next = t.partitions.map(() => 0n);
+    const out: TopicRecord[] = [];
+    for (;;) {
+      const want = t.partitions
+        .map((pm, partition) => ({ partition, pm }))
+        .filter(({ partition }) => (next[partition] as bigint) < (ends[partition] ?? 0n));
+      if (want.length === 0) break;
+      const res = await consumer.fetch({
+        node: want[0]?.pm.leader as number,
+        topics: [
+          {
+            topicId: t.id,
+            partitions: want.map(({ partition, pm }) => ({
+              partition,
+              fetchOffset: next[partition] as bigint,
+              currentLeaderEpoch: pm.leaderEpoch,
+              lastFetchedEpoch: -1,
+              partitionMaxBytes: 4 << 20,
+            })),
+          },
+        ],
+        maxWaitTime: 100,
+        minBytes: 1,
+        maxBytes: 32 << 20,
+      });
+      for (const tr of res.responses) {
+        for (const pr of tr.partitions) {
+          if (pr.errorCode !== 0)
+            throw new Error(`fetch ${topic}/${pr.partitionIndex}: error ${pr.errorCode}`);
+          const start = next[pr.partitionIndex] as bigint;
+          for (const b of pr.records ?? []) {
+            for (const r of b.records) {
+              const offset = b.firstOffset + BigInt(r.offsetDelta);
+              if (offset < start) continue;
+              const headers = new Map<string, string>();
+              for (const [k, v] of r.headers) if (k !== null) headers.set(k.toString(), v?.toString() ?? '');
+              out.push({ partition: pr.partitionIndex, offset, value: r.value, headers });
+              next[pr.partitionIndex] = offset + 1n;
+            }
+          }
+        }
+      }
+    }
+    return out;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+/** Final value per (symbol, window start), and how many output records were re-emits. */
+export function finalOutputs(records: TopicRecord[]): {
+  windows: Map<string, WindowValue>;
+  deltas: number;
+  duplicates: number;
+} {
+  const schemas = new SchemaRegistry();
+  schemas.register(VWAP_OUTPUT_SCHEMA);
+  const windows = new Map<string, WindowValue>();
+  const maxSeq = new Map<number, number>();
+  let deltas = 0;
+  let duplicates = 0;
+  const sorted = [...records].sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
+  for (const rec of sorted) {
+    const batch = decodeDeltaBatch(rec.value as Buffer, { schemas });
+    for (const r of batch.records) {
+      deltas++;
+      const seen = maxSeq.get(r.partition) ?? -1;
+      if (r.sequence <= seen) duplicates++;
+      else maxSeq.set(r.partition, r.sequence);
+      if (r.key === SENTINEL) continue;
+      const k = `${r.key}@${r.window.startNs}`;
+      if (r.delta.kind === 'set') {
+        const v = r.delta.value as unknown as WindowValue;
+        windows.set(k, { vwap: v.vwap, volume: v.volume, count: v.count });
+      } else if (r.delta.kind === 'remove') windows.delete(k);
+    }
+  }
+  return { windows, deltas, duplicates };
+}
+
+// ------------------------------------------------------------ worker process
+
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly healthPort: number;
+  readonly metricsPort: number;
+  readonly exited: Promise<number | null>;
+  log(): string;
+}
+
+export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@ripple/source', join(ROOT, 'apps/worker/src/main.ts')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, RIPPLE_HEALTH_PORT: '0', RIPPLE_METRICS_PORT: '0', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let log = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ports = new Promise<{ health: number; metrics: number }>((resolve, reject) => {
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      log += chunk;
+      if (log.length > 2_000_000) log = log.slice(-1_000_000);
+      const m = /"msg":"listening","health":(\d+),"metrics":(\d+)/.exec(log);
+      if (m !== null) resolve({ health: Number(m[1]), metrics: Number(m[2]) });
+    });
+    void exited.then((code) =>
+      reject(new Error(`worker exited (${code}) before listening:\n${log.slice(-3000)}`)),
+    );
+  });
+  const p = await ports;
+  return { child, healthPort: p.health, metricsPort: p.metrics, exited, log: () => log };
+}
+
+export interface Progress {
+  state: string;
+  details: Array<{ partition: number; nextOffset: string | null; nextSequence: number; keys: number }> | null;
+}
+
+export async function progress(w: WorkerProcess): Promise<Progress | undefined> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${w.healthPort}/ready`);
+    return (await r.json()) as Progress;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function metric(w: WorkerProcess, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** Wait until the worker has consumed every partition up to `ends`. */
+export async function waitCaughtUp(w: WorkerProcess, ends: bigint[], timeoutMs: number): Promise<void> {
+  await eventually('worker caught up', timeoutMs, async () => {
+    const p = await progress(w);
+    if (p?.details == null) return undefined;
+    const done = p.details.every((d) => BigInt(d.nextOffset ?? '-1') >= (ends[d.partition] ?? 0n));
+    return done ? true : undefined;
+  });
+}
+
+export async function stopWorker(w: WorkerProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<number | null> {
+  w.child.kill(signal);
+  return await w.exited;
+}
+
+/** A TCP proxy to take a service "down" and bring it back (fault injection at the network seam). */
+export class FlakyProxy {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  up = true;
+  port = 0;
+  private readonly target: { host: string; port: number };
+  constructor(target: { host: string; port: number }) {
+    this.target = target;
+  }
+  async start(): Promise<number> {
+    this.server = createServer((client) => {
+      if (!this.up) {
+        client.destroy();
+        return;
+      }
+      const upstream = tcpConnect(this.target.port, this.target.host);
+      this.sockets.add(client).add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.pipe(upstream).pipe(client);
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
+    const a = this.server.address();
+    this.port = typeof a === 'object' && a !== null ? a.port : 0;
+    return this.port;
+  }
+  down(): void {
+    this.up = false;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+  restore(): void {
+    this.up = true;
+  }
+  async close(): Promise<void> {
+    this.down();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
+
+export { sleep };

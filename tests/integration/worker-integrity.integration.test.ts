@@ -1,0 +1,253 @@
+// Integrity suite: the worker process against real Kafka and real S3, killed
+// at random moments, must produce exactly what an independent oracle computes
+// from the input; the dead-letter topic must hold exactly the malformed records.
+//
+//   pnpm test:integration                     (20 kills, as CI runs it)
+//   RIPPLE_INTEGRITY_KILLS=100 pnpm test:integration   (the long run; also `pnpm integrity --kills 100`)
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, test } from 'vitest';
+import { eventually, requireEnv, uniqueId } from './helpers.ts';
+import {
+  createTopics,
+  deleteTopics,
+  FlakyProxy,
+  finalOutputs,
+  makeStream,
+  metric,
+  oracle,
+  PARTITIONS,
+  produce,
+  readAll,
+  SEC,
+  type Stream,
+  sleep,
+  startWorker,
+  stopWorker,
+  type Topics,
+  waitCaughtUp,
+  xorshift,
+} from './worker-harness.ts';
+
+const env = requireEnv(
+  'KAFKA_BROKERS',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_BUCKET',
+);
+const brokers = env.KAFKA_BROKERS.split(',');
+const KILLS = Number(process.env.RIPPLE_INTEGRITY_KILLS ?? 20);
+const WINDOW = 10n * SEC;
+const LATENESS = 5n * SEC;
+const OOO = 1n * SEC;
+
+function workerEnv(
+  topics: Topics,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    RIPPLE_WORKER_ID: 'it-worker',
+    RIPPLE_SOURCE: 'kafka',
+    RIPPLE_SNAPSHOT_STORE: 's3',
+    RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+    RIPPLE_PARTITIONS: `0-${PARTITIONS - 1}`,
+    RIPPLE_INPUT_TOPIC: topics.input,
+    RIPPLE_OUTPUT_TOPIC: topics.output,
+    RIPPLE_DLQ_TOPIC: topics.dlq,
+    RIPPLE_S3_PREFIX: prefix,
+    RIPPLE_WINDOW: '10s',
+    RIPPLE_LATENESS: '5s',
+    RIPPLE_OUT_OF_ORDERNESS: '1s',
+    RIPPLE_CHECKPOINT_INTERVAL_SEC: '1',
+    RIPPLE_MAX_BATCH_RECORDS: '200',
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    ...extra,
+  };
+}
+
+function ends(stream: Stream): bigint[] {
+  return stream.records.map((r) => BigInt(r.length));
+}
+
+/** Every (symbol, window) of the oracle is in the output with the same value, and nothing else is. */
+function expectMatchesOracle(stream: Stream, outputs: ReturnType<typeof finalOutputs>): void {
+  const o = oracle(stream, WINDOW, LATENESS, OOO);
+  const missing = [...o.windows.keys()].filter((k) => !outputs.windows.has(k));
+  const extra = [...outputs.windows.keys()].filter((k) => !o.windows.has(k));
+  expect(missing.slice(0, 5), `${missing.length} window(s) missing`).toEqual([]);
+  expect(extra.slice(0, 5), `${extra.length} unexpected window(s)`).toEqual([]);
+  let wrong = 0;
+  const examples: string[] = [];
+  for (const [k, want] of o.windows) {
+    const got = outputs.windows.get(k);
+    const ok =
+      got !== undefined &&
+      got.count === want.count &&
+      got.volume === want.volume &&
+      Math.abs(got.vwap - want.vwap) <= 1e-9 * Math.abs(want.vwap);
+    if (!ok) {
+      wrong++;
+      if (examples.length < 3) examples.push(`${k}: got ${JSON.stringify(got)} want ${JSON.stringify(want)}`);
+    }
+  }
+  expect(examples, `${wrong} window(s) differ from the oracle`).toEqual([]);
+}
+
+/** The DLQ holds exactly the malformed records (by source partition and offset); returns re-sends. */
+async function expectDlqExact(topics: Topics, stream: Stream): Promise<number> {
+  const dlq = await readAll(brokers, topics.dlq);
+  const seen = new Set<string>();
+  let resent = 0;
+  for (const r of dlq) {
+    const key = `${r.headers.get('ripple-source-partition')}:${r.headers.get('ripple-source-offset')}`;
+    expect(r.headers.get('ripple-dlq-reason')).toBeTruthy();
+    if (seen.has(key)) resent++;
+    seen.add(key);
+  }
+  expect([...seen].sort()).toEqual([...stream.malformed].sort());
+  return resent;
+}
+
+describe('worker integrity on real Kafka + S3', () => {
+  const created: Topics[] = [];
+  afterAll(async () => {
+    for (const t of created) await deleteTopics(brokers, t);
+  });
+
+  test(`exact after ${KILLS} SIGKILLs at random moments (1,000,000 trades)`, {
+    timeout: 40 * 60_000,
+  }, async () => {
+    const id = uniqueId();
+    const topics = await createTopics(brokers, `it-kill-${id}`);
+    created.push(topics);
+    const stream = makeStream({
+      trades: 1_000_000,
+      symbols: 2000,
+      tradesPerRecord: 250,
+      seed: 42,
+      malformedEvery: 150,
+    });
+    await produce(brokers, topics.input, stream.records);
+    const rnd = xorshift(7);
+    const t0 = Date.now();
+    for (let k = 0; k < KILLS; k++) {
+      const w = await startWorker(workerEnv(topics, `it-kill-${id}`));
+      await sleep(200 + (rnd() % 1800));
+      await stopWorker(w, 'SIGKILL');
+    }
+    const last = await startWorker(workerEnv(topics, `it-kill-${id}`));
+    await waitCaughtUp(last, ends(stream), 10 * 60_000);
+    expect(await stopWorker(last, 'SIGTERM')).toBe(0);
+    const outputs = finalOutputs(await readAll(brokers, topics.output));
+    expectMatchesOracle(stream, outputs);
+    const dlqResent = await expectDlqExact(topics, stream);
+    console.log(
+      JSON.stringify({
+        suite: 'integrity',
+        kills: KILLS,
+        trades: stream.tradeCount,
+        windows: outputs.windows.size,
+        deltas: outputs.deltas,
+        duplicate_reemits: outputs.duplicates,
+        dlq_records: stream.malformed.size,
+        dlq_resent: dlqResent,
+        seconds: (Date.now() - t0) / 1000,
+      }),
+    );
+  });
+
+  test('graceful SIGTERM stops: zero duplicates', { timeout: 10 * 60_000 }, async () => {
+    const id = uniqueId();
+    const topics = await createTopics(brokers, `it-term-${id}`);
+    created.push(topics);
+    const stream = makeStream({
+      trades: 300_000,
+      symbols: 800,
+      tradesPerRecord: 100,
+      seed: 9,
+      malformedEvery: 200,
+    });
+    await produce(brokers, topics.input, stream.records);
+    const rnd = xorshift(3);
+    for (let k = 0; k < 5; k++) {
+      const w = await startWorker(workerEnv(topics, `it-term-${id}`));
+      await sleep(300 + (rnd() % 1500));
+      expect(await stopWorker(w, 'SIGTERM')).toBe(0);
+    }
+    const last = await startWorker(workerEnv(topics, `it-term-${id}`));
+    await waitCaughtUp(last, ends(stream), 5 * 60_000);
+    expect(await stopWorker(last, 'SIGTERM')).toBe(0);
+    const outputs = finalOutputs(await readAll(brokers, topics.output));
+    expectMatchesOracle(stream, outputs);
+    expect(outputs.duplicates).toBe(0);
+    expect(await expectDlqExact(topics, stream)).toBe(0);
+  });
+
+  test('S3 down for a while: processing continues, checkpoints retry, a failed one never becomes latest', {
+    timeout: 10 * 60_000,
+  }, async () => {
+    const id = uniqueId();
+    const prefix = `it-s3-${id}`;
+    const topics = await createTopics(brokers, prefix);
+    created.push(topics);
+    const s3url = new URL(env.S3_ENDPOINT);
+    const proxy = new FlakyProxy({ host: s3url.hostname, port: Number(s3url.port) });
+    const port = await proxy.start();
+    const s3 = new S3Client({
+      region: env.S3_REGION,
+      endpoint: env.S3_ENDPOINT,
+      forcePathStyle: true,
+      credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
+    });
+    const latest = async () => {
+      const r = await s3.send(new GetObjectCommand({ Bucket: env.S3_BUCKET, Key: `${prefix}/p0/LATEST` }));
+      return (await r.Body?.transformToString())?.trim();
+    };
+    try {
+      const stream = makeStream({
+        trades: 200_000,
+        symbols: 400,
+        tradesPerRecord: 100,
+        seed: 5,
+        malformedEvery: 300,
+      });
+      const half = stream.records.map((r) => r.slice(0, Math.floor(r.length / 2)));
+      const rest = stream.records.map((r) => r.slice(Math.floor(r.length / 2)));
+      await produce(brokers, topics.input, half);
+      const w = await startWorker(workerEnv(topics, prefix, { S3_ENDPOINT: `http://127.0.0.1:${port}` }));
+      await waitCaughtUp(
+        w,
+        half.map((r) => BigInt(r.length)),
+        120_000,
+      );
+      await eventually('a first stored checkpoint', 30_000, async () =>
+        (await latest()) ? true : undefined,
+      );
+      const before = await latest();
+      proxy.down();
+      const failuresBefore = await metric(w, 'ripple_worker_checkpoint_failures_total');
+      await produce(brokers, topics.input, rest);
+      await waitCaughtUp(w, ends(stream), 120_000); // processing went on with S3 down
+      await eventually('checkpoint failures counted', 30_000, async () =>
+        (await metric(w, 'ripple_worker_checkpoint_failures_total')) > failuresBefore ? true : undefined,
+      );
+      proxy.restore();
+      expect(await latest()).toBe(before); // nothing became latest while S3 was down
+      await eventually('a newer checkpoint once S3 is back', 60_000, async () => {
+        const now = await latest();
+        return now !== undefined && now !== before ? true : undefined;
+      });
+      await stopWorker(w, 'SIGKILL');
+      // A restart from the checkpoint written after the outage is still exact.
+      const again = await startWorker(workerEnv(topics, prefix, { S3_ENDPOINT: `http://127.0.0.1:${port}` }));
+      await waitCaughtUp(again, ends(stream), 120_000);
+      expect(await stopWorker(again, 'SIGTERM')).toBe(0);
+      expectMatchesOracle(stream, finalOutputs(await readAll(brokers, topics.output)));
+    } finally {
+      await proxy.close();
+      s3.destroy();
+    }
+  });
+});
