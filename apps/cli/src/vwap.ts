@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { from, type OutputDelta, type Source } from '@ripple/graph-engine';
+import { from, type Source } from '@ripple/graph-engine';
 import type { VwapOptions } from './args.ts';
 import { OutputError } from './errors.ts';
 import { CsvTradeSource, LineSink } from './io.ts';
@@ -100,7 +100,7 @@ export async function runVwap(o: VwapOptions, io: CliIo): Promise<VwapSummary> {
       idleTimeoutNs: o.idleTimeoutNs,
     })
     .aggregate((a) => a.vwap('price', 'size'))
-    .to(sink as never as LineSink & { write(r: readonly OutputDelta<never>[]): Promise<void> });
+    .to(sink);
 
   const showProgress = o.progress === 'always' || (o.progress === 'auto' && io.stderr.isTTY === true);
   let lastShown = t0;
