@@ -64,7 +64,7 @@ export function writeValue(w: ByteWriter, v: Value, path = 'value', depth = 0): 
       } else {
         w.u8(4);
         // one NaN: engines may change NaN payload bits on their own (V8 does in double arrays)
-        w.f64(v === v ? v : Number.NaN);
+        w.f64(Number.isNaN(v) ? Number.NaN : v);
       }
       return;
     case 'string':
@@ -211,8 +211,8 @@ function arrayIndex(k: string): number {
 function isNonCanonicalNaN(b: Uint8Array, p: number): boolean {
   const hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0;
   const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
-  const isNaN = (hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || lo !== 0);
-  return isNaN && !(hi === 0x7ff80000 && lo === 0);
+  const nan = (hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || lo !== 0);
+  return nan && !(hi === 0x7ff80000 && lo === 0);
 }
 
 function readBigint(r: Reader, at: number): bigint {

@@ -196,6 +196,52 @@ describe('control messages', () => {
   });
 });
 
+describe('control messages under mutation', () => {
+  it('mutated JSON is either a valid message or a typed refusal, never an exception', () => {
+    let a = 12345;
+    const rnd = (n: number) => {
+      a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+      return a % n;
+    };
+    const pieces = [
+      '"',
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      ':',
+      '-1',
+      '1e309',
+      'null',
+      '"x"',
+      '9007199254740993',
+      '""',
+      '0.5',
+    ];
+    let refused = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let text = json(samples[rnd(samples.length)]!);
+      for (let e = 1 + rnd(3); e > 0; e--) {
+        const at = rnd(text.length);
+        const m = rnd(3);
+        if (m === 0) text = text.slice(0, at) + text.slice(at + 1 + rnd(6));
+        else if (m === 1) text = text.slice(0, at) + pieces[rnd(pieces.length)]! + text.slice(at);
+        else text = text.slice(0, at) + String.fromCharCode(32 + rnd(95)) + text.slice(at + 1);
+      }
+      const r = tryDecodeControlMessage(text, { currentEpoch: 5 });
+      if (!r.ok) {
+        refused++;
+        expect(CONTROL_REJECT_CODES).toContain(r.error.code);
+      } else {
+        // an accepted message re-encodes and decodes to itself
+        expect(decodeControlMessage(encodeControlMessage(r.message))).toEqual(r.message);
+      }
+    }
+    expect(refused).toBeGreaterThan(10_000);
+  });
+});
+
 describe('NATS subjects', () => {
   const s = clusterSubjects('prod-eu');
   it('are defined once under ripple.<cluster>', () => {
