@@ -34,6 +34,7 @@ export interface Aggregator<E, A, R extends ValueRecord> {
   readonly unmerge: ((into: A, from: A) => void) | null;
   /** Number of events folded in (a window with count 0 is empty). */
   count(acc: A): number;
+  /** A fresh object on every call (callers may extend it, e.g. into an output record). */
   result(acc: A): R;
   /** Accumulator state as a plain value, for snapshots; `load(save(a))` behaves as `a`. */
   save(acc: A): Value;

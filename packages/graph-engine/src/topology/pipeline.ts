@@ -359,12 +359,11 @@ export class CompiledPipeline<E, O> {
     }
     if (slot === null) slot = this.makeSlot(k);
     slot.pending = this.batchNo;
-    const rec: ValueRecord = {
-      [this.keyField]: k.key,
-      window_start_ns: em.startNs,
-      window_end_ns: em.endNs,
-      ...em.result,
-    };
+    // The aggregate's result object is fresh per emission: extend it in place into the record.
+    const rec = em.result as { [f: string]: Value };
+    rec[this.keyField] = k.key;
+    rec.window_start_ns = em.startNs;
+    rec.window_end_ns = em.endNs;
     this.graph.set(slot.leaf, rec);
   }
 

@@ -172,6 +172,9 @@ class Partition {
    */
   calTimes: bigint[] = [];
   cal = new Map<bigint, Array<KeyState<unknown>>>();
+  /** Last calendar slot used (most pushes of a window go to the same time). */
+  lastCalT: bigint = NONE;
+  lastCalList: Array<KeyState<unknown>> | null = null;
   constructor(id: number) {
     this.id = id;
   }
@@ -346,7 +349,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     const wm = this.syncWm(p);
     const size = this.size;
     const slide = this.slide;
-    const ps = floorDiv(ts, slide) * slide;
+    const ps = ts >= ZERO ? ts - (ts % slide) : floorDiv(ts, slide) * slide;
     if (ps + size + this.lateness <= wm) {
       this.late(e, k, ps + size, wm);
       return;
@@ -627,6 +630,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         const t = p.calTimes.shift() as bigint;
         const due = p.cal.get(t) as Array<KeyState<A>>;
         p.cal.delete(t);
+        if (p.lastCalT === t) p.lastCalList = null;
         for (let i = 0; i < due.length; i++) {
           const k = due[i] as KeyState<A>;
           if (k.timerAt !== t) continue; // stale entry
@@ -648,12 +652,21 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       heapPush(p, t, k as KeyState<unknown>);
       return;
     }
+    if (t === p.lastCalT && p.lastCalList !== null) {
+      p.lastCalList.push(k as KeyState<unknown>);
+      return;
+    }
     const list = p.cal.get(t);
     if (list !== undefined) {
+      p.lastCalT = t;
+      p.lastCalList = list;
       list.push(k as KeyState<unknown>);
       return;
     }
-    p.cal.set(t, [k as KeyState<unknown>]);
+    const fresh = [k as KeyState<unknown>];
+    p.cal.set(t, fresh);
+    p.lastCalT = t;
+    p.lastCalList = fresh;
     const T = p.calTimes;
     let i = T.length;
     while (i > 0 && (T[i - 1] as bigint) > t) i--;
