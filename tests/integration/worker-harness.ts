@@ -33,6 +33,8 @@ export interface StreamSpec {
   seed: number;
   /** One record in `malformedEvery` is garbage. */
   malformedEvery: number;
+  /** Generate only this partition (the others stay empty). */
+  only?: number;
 }
 
 export interface Stream {
@@ -59,6 +61,7 @@ export function makeStream(spec: StreamSpec): Stream {
   const perPartition = Math.ceil(spec.trades / PARTITIONS);
   let count = 0;
   for (let p = 0; p < PARTITIONS; p++) {
+    if (spec.only !== undefined && p !== spec.only) continue;
     let made = 0;
     while (made < perPartition) {
       if (rnd() % spec.malformedEvery === 0) {

@@ -84,6 +84,8 @@ export interface WorkerDeps {
   readonly lateTopic?: string;
   /** Snapshots kept per partition in the store. */
   readonly keepSnapshots?: number;
+  /** Called after each checkpoint capture (the part that pauses processing) and each store write. */
+  readonly onCheckpoint?: (event: { phase: 'capture' | 'store'; ms: number; partition?: number }) => void;
   /** Backoff of the checkpoint writer: first and maximum delay. */
   readonly retryBackoffMs?: { first: number; max: number };
 }
@@ -416,7 +418,9 @@ export class Worker {
       }
       this.queued.set(p.partition, { id: snapshotId, bytes });
     }
-    this.d.metrics.checkpointDuration.observe((performance.now() - t0) / 1000);
+    const captureMs = performance.now() - t0;
+    this.d.metrics.checkpointDuration.observe(captureMs / 1000);
+    this.d.onCheckpoint?.({ phase: 'capture', ms: captureMs });
     this.log.info('checkpoint captured', { capture: id, partitions: this.queued.size });
     if (this.writer === null) this.writer = this.writeQueued().finally(() => (this.writer = null));
   }
@@ -430,8 +434,10 @@ export class Worker {
       const span: Span = this.tracer.startSpan('ripple.worker.checkpoint', {
         attributes: { 'ripple.partition': partition, 'ripple.checkpoint': snap.id },
       });
+      const t0 = performance.now();
       try {
         await this.d.store.put(partition, snap.id, snap.bytes);
+        this.d.onCheckpoint?.({ phase: 'store', ms: performance.now() - t0, partition });
         // Only drop it if no newer capture replaced it meanwhile.
         if (this.queued.get(partition) === snap) this.queued.delete(partition);
         this.d.metrics.checkpoints.inc();

@@ -1,0 +1,213 @@
+// End to end on the local broker and S3 (needs `pnpm infra:up` and `source infra/.run/env`):
+//
+//   pnpm bench e2e [--json] [--trades N]
+//
+// - events_per_s: trades/s through Kafka -> worker (decode, 60 s VWAP windows, deltas) -> Kafka,
+//   batched frames (500 trades per Kafka record), 8 partitions, one in-process worker.
+// - passthrough_events_per_s: the same Kafka client consuming the same records and producing
+//   them unchanged to another topic (the I/O limit), in the same run.
+// - recovery_s: a partition with 2,000 keys checkpointed, then 1M events behind the checkpoint:
+//   time for a fresh worker to restore from S3 and replay to the end.
+// - checkpoint_ms_p99: capture (encode + local cache write; processing waits for it) + S3 write;
+//   checkpoint_stall_ms_p99: the capture part alone.
+import { KafkaSink, KafkaSource } from '../apps/worker/src/adapters/kafka.ts';
+import { S3SnapshotStore } from '../apps/worker/src/adapters/s3-snapshot-store.ts';
+import { loadConfig } from '../apps/worker/src/config.ts';
+import { WorkerMetrics } from '../apps/worker/src/metrics.ts';
+import { Worker } from '../apps/worker/src/worker.ts';
+import { requireEnv, uniqueId } from '../tests/integration/helpers.ts';
+import {
+  createTopics,
+  deleteTopics,
+  makeStream,
+  PARTITIONS,
+  produce,
+  type Topics,
+} from '../tests/integration/worker-harness.ts';
+import { machine, percentile, printResult } from './_util.ts';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const at = args.indexOf('--trades');
+const TRADES = at >= 0 ? Number(args[at + 1]) : 2_000_000;
+const env = requireEnv(
+  'KAFKA_BROKERS',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_BUCKET',
+);
+const brokers = env.KAFKA_BROKERS.split(',');
+const log = (s: string) => {
+  if (!json) console.log(s);
+};
+
+function worker(
+  topics: Topics,
+  prefix: string,
+  partitions: string,
+  onCheckpoint?: (e: { phase: string; ms: number }) => void,
+) {
+  const config = loadConfig({
+    ...process.env,
+    RIPPLE_WORKER_ID: 'bench',
+    RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+    RIPPLE_PARTITIONS: partitions,
+    RIPPLE_INPUT_TOPIC: topics.input,
+    RIPPLE_OUTPUT_TOPIC: topics.output,
+    RIPPLE_DLQ_TOPIC: topics.dlq,
+    RIPPLE_S3_PREFIX: prefix,
+    RIPPLE_WINDOW: '60s',
+    RIPPLE_CHECKPOINT_INTERVAL_SEC: '1',
+  });
+  const store = new S3SnapshotStore(config.s3);
+  const w = new Worker({
+    config,
+    source: new KafkaSource({ brokers, topic: topics.input, clientId: `bench-${prefix}` }),
+    sink: new KafkaSink({ brokers, clientId: `bench-${prefix}` }),
+    store,
+    metrics: new WorkerMetrics('bench'),
+    lateTopic: topics.late,
+    ...(onCheckpoint ? { onCheckpoint } : {}),
+  });
+  return { w, store };
+}
+
+async function runUntil(w: Worker, ends: bigint[]): Promise<void> {
+  for (;;) {
+    const done = w.progress().every((p) => (p.nextOffset ?? -1n) >= (ends[p.partition] ?? 0n));
+    if (done) return;
+    await w.step(50);
+  }
+}
+
+async function passthrough(topics: Topics, records: number): Promise<number> {
+  const source = new KafkaSource({ brokers, topic: topics.input, clientId: 'bench-pass' });
+  const sink = new KafkaSink({ brokers, clientId: 'bench-pass' });
+  await source.assign(
+    Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, position: 'earliest' as const })),
+  );
+  const t0 = performance.now();
+  let n = 0;
+  while (n < records) {
+    const batch = await source.poll(5000, 50);
+    if (batch.length === 0) continue;
+    await sink.send(
+      batch.map((r) => ({
+        topic: topics.output,
+        partition: r.partition,
+        key: null,
+        value: r.value ?? new Uint8Array(),
+        headers: {},
+      })),
+    );
+    n += batch.length;
+  }
+  const s = (performance.now() - t0) / 1000;
+  await source.close();
+  await sink.close();
+  return s;
+}
+
+async function main(): Promise<void> {
+  const id = uniqueId();
+  const created: Topics[] = [];
+  try {
+    // 1. Throughput through the worker, and the raw passthrough of the same records.
+    const topics = await createTopics(brokers, `bench-e2e-${id}`);
+    const passTopics = await createTopics(brokers, `bench-pass-${id}`);
+    created.push(topics, passTopics);
+    const stream = makeStream({
+      trades: TRADES,
+      symbols: 2000,
+      tradesPerRecord: 500,
+      seed: 1,
+      malformedEvery: 1_000_000,
+    });
+    const recordCount = stream.records.reduce((s, r) => s + r.length, 0);
+    await produce(brokers, topics.input, stream.records);
+    await produce(brokers, passTopics.input, stream.records);
+    log(`produced ${stream.tradeCount} trades in ${recordCount} records (x2)`);
+    const ends = stream.records.map((r) => BigInt(r.length));
+    const checkpoints: { capture: number[]; store: number[] } = { capture: [], store: [] };
+    const { w, store } = worker(topics, `bench-e2e-${id}`, `0-${PARTITIONS - 1}`, (e) => {
+      (e.phase === 'capture' ? checkpoints.capture : checkpoints.store).push(e.ms);
+    });
+    await w.start();
+    const t0 = performance.now();
+    await runUntil(w, ends);
+    const workerSec = (performance.now() - t0) / 1000;
+    await w.drain();
+    store.destroy();
+    const passSec = await passthrough(passTopics, recordCount);
+    const eventsPerS = stream.tradeCount / workerSec;
+    const passPerS = stream.tradeCount / passSec;
+    log(`worker: ${workerSec.toFixed(2)} s, passthrough: ${passSec.toFixed(2)} s`);
+
+    // 2. Recovery: 2,000 keys checkpointed, then 1M events behind the checkpoint, one partition.
+    const rtopics = await createTopics(brokers, `bench-rec-${id}`);
+    created.push(rtopics);
+    const prefix = `bench-rec-${id}`;
+    const head = makeStream({
+      trades: 8 * 20_000,
+      symbols: 16_000,
+      tradesPerRecord: 500,
+      seed: 2,
+      malformedEvery: 1_000_000,
+      only: 0,
+    });
+    const tail = makeStream({
+      trades: 8 * 1_000_000,
+      symbols: 16_000,
+      tradesPerRecord: 500,
+      seed: 3,
+      malformedEvery: 1_000_000,
+      only: 0,
+    });
+    // Only partition 0 is used: 2,000 symbols, 20K events before the checkpoint, 1M after.
+    const only0 = (s: typeof head) => s.records.map((r, p) => (p === 0 ? r.slice(0, -1) : []));
+    await produce(brokers, rtopics.input, only0(head));
+    const a = worker(rtopics, prefix, '0');
+    await a.w.start();
+    await runUntil(a.w, [BigInt(only0(head)[0]?.length ?? 0)]);
+    const keys = a.w.progress()[0]?.keys ?? 0;
+    await a.w.drain();
+    a.store.destroy();
+    await produce(brokers, rtopics.input, only0(tail));
+    const end0 = BigInt((only0(head)[0]?.length ?? 0) + (only0(tail)[0]?.length ?? 0));
+    const b = worker(rtopics, prefix, '0');
+    const r0 = performance.now();
+    await b.w.start();
+    await runUntil(b.w, [end0]);
+    const recoverySec = (performance.now() - r0) / 1000;
+    b.w.requestStop();
+    await b.w.drain();
+    b.store.destroy();
+    const tailEvents = tail.trades[0]?.length ?? 0;
+    log(`recovery: ${keys} keys restored, ${tailEvents} events replayed in ${recoverySec.toFixed(2)} s`);
+
+    const total = checkpoints.capture.map((c, i) => c + (checkpoints.store[i] ?? 0));
+    printResult(
+      {
+        suite: 'e2e',
+        events_per_s: Math.round(eventsPerS),
+        passthrough_events_per_s: Math.round(passPerS),
+        ratio: Math.round((eventsPerS / passPerS) * 1000) / 1000,
+        recovery_s: Math.round(recoverySec * 1000) / 1000,
+        recovery_keys: keys,
+        recovery_events: tailEvents,
+        checkpoint_ms_p99: Math.round(percentile(total, 0.99) * 10) / 10,
+        checkpoint_stall_ms_p99: Math.round(percentile(checkpoints.capture, 0.99) * 10) / 10,
+        checkpoints: checkpoints.capture.length,
+        trades: stream.tradeCount,
+        machine: machine(),
+      },
+      json,
+    );
+  } finally {
+    for (const t of created) await deleteTopics(brokers, t);
+  }
+}
+
+await main();
