@@ -260,38 +260,42 @@ describe('window operator: watermarks, idleness, bounded state, snapshots', () =
     expect(op.stats().keys).toBe(10);
   });
 
-  it('snapshot + replay of the rest gives the same emissions as one run', () => {
-    fc.assert(
-      fc.property(fc.array(ev, { minLength: 1, maxLength: 60 }), fc.nat(), (events, cutRaw) => {
-        const cut = cutRaw % events.length;
-        const options: WindowOptions = {
-          window: { kind: 'sliding', sizeNs: 20n, slideNs: 10n },
-          outOfOrdernessNs: 5n,
-          allowedLatenessNs: 10n,
-        };
-        const whole = run(events, options, 1).emits;
-        const a: WindowEmit<Out>[] = [];
-        const mk = (sink: WindowEmit<Out>[]) =>
-          new WindowOperator<Ev, unknown, Out>(
-            sum<Ev>('v') as never,
-            (e) => e.k,
-            (e) => e.t,
-            options,
-            {
-              onEmit: (_k, e) => sink.push(e),
-            },
-          );
-        const first = mk(a);
-        for (const e of events.slice(0, cut)) first.push(e);
-        const snap = first.snapshot();
-        const second = mk(a);
-        second.restore(snap);
-        for (const e of events.slice(cut)) second.push(e);
-        second.end();
-        expect(finalView(a)).toEqual(finalView(whole));
-      }),
-    );
-  });
+  const specs: Array<[string, WindowSpec]> = [
+    ['tumbling', { kind: 'tumbling', sizeNs: 10n }],
+    ['sliding', { kind: 'sliding', sizeNs: 20n, slideNs: 10n }],
+    ['session', { kind: 'session', gapNs: 7n }],
+  ];
+  it.each(specs)(
+    '%s: snapshot + replay of the rest gives the same final view as one run',
+    (_name, window) => {
+      fc.assert(
+        fc.property(fc.array(ev, { minLength: 1, maxLength: 60 }), fc.nat(), (events, cutRaw) => {
+          const cut = cutRaw % events.length;
+          const options: WindowOptions = { window, outOfOrdernessNs: 5n, allowedLatenessNs: 10n };
+          const whole = run(events, options, 1).emits;
+          const a: WindowEmit<Out>[] = [];
+          const mk = (sink: WindowEmit<Out>[]) =>
+            new WindowOperator<Ev, unknown, Out>(
+              sum<Ev>('v') as never,
+              (e) => e.k,
+              (e) => e.t,
+              options,
+              {
+                onEmit: (_k, e) => sink.push(e),
+              },
+            );
+          const first = mk(a);
+          for (const e of events.slice(0, cut)) first.push(e);
+          const snap = first.snapshot();
+          const second = mk(a);
+          second.restore(snap);
+          for (const e of events.slice(cut)) second.push(e);
+          second.end();
+          expect(finalView(a)).toEqual(finalView(whole));
+        }),
+      );
+    },
+  );
 
   it('rejects bad options with the option named', () => {
     const mk = (o: WindowOptions) =>
