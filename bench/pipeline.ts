@@ -13,7 +13,7 @@
 //   timestamp) batch by batch and push it (2,000 symbols);
 // - heap growth over 1M events in steady state (after 1M warm-up events; heap
 //   after full GCs).
-// Each throughput figure is the median of 3 runs after one warm-up run.
+// Each throughput figure is the median of 3 runs after one warm-up run; replay: one run after a warm-up.
 import { type CompiledPipeline, from, type Value } from '@ripple/graph-engine';
 import { symbolNames, syntheticTrade, type Trade, TradeCsvParser } from '../apps/cli/src/index.ts';
 import { heapUsedAfterGc, machine, median, printResult } from './_util.ts';
@@ -212,7 +212,7 @@ function replay(): { s: number; deltas: number } {
   }
   return { s: (performance.now() - t0) / 1000, deltas };
 }
-const rr = runs(quick ? 1 : 2, replay);
+const rr = runs(1, replay);
 const replayS = median(rr.map((r) => r.s)) * (6_000_000 / REPLAY);
 log(
   `replay of ${REPLAY} events from snapshot (at ${SNAP_AT}) + log: ${median(rr.map((r) => r.s)).toFixed(3)} s${REPLAY !== 6_000_000 ? ' (scaled to 6M)' : ''}`,
