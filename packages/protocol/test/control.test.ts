@@ -220,26 +220,32 @@ describe('control messages under mutation', () => {
       '0.5',
     ];
     let refused = 0;
-    for (let i = 0; i < 20_000; i++) {
-      let text = json(samples[rnd(samples.length)]!);
-      for (let e = 1 + rnd(3); e > 0; e--) {
-        const at = rnd(text.length);
-        const m = rnd(3);
-        if (m === 0) text = text.slice(0, at) + text.slice(at + 1 + rnd(6));
-        else if (m === 1) text = text.slice(0, at) + pieces[rnd(pieces.length)]! + text.slice(at);
-        else text = text.slice(0, at) + String.fromCharCode(32 + rnd(95)) + text.slice(at + 1);
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // refusals are the common case: stack traces would dominate the run
+    try {
+      for (let i = 0; i < 10_000; i++) {
+        let text = json(samples[rnd(samples.length)]!);
+        for (let e = 1 + rnd(3); e > 0; e--) {
+          const at = rnd(text.length);
+          const m = rnd(3);
+          if (m === 0) text = text.slice(0, at) + text.slice(at + 1 + rnd(6));
+          else if (m === 1) text = text.slice(0, at) + pieces[rnd(pieces.length)]! + text.slice(at);
+          else text = text.slice(0, at) + String.fromCharCode(32 + rnd(95)) + text.slice(at + 1);
+        }
+        const r = tryDecodeControlMessage(text, { currentEpoch: 5 });
+        if (!r.ok) {
+          refused++;
+          expect(CONTROL_REJECT_CODES).toContain(r.error.code);
+        } else {
+          // an accepted message re-encodes and decodes to itself
+          expect(decodeControlMessage(encodeControlMessage(r.message))).toEqual(r.message);
+        }
       }
-      const r = tryDecodeControlMessage(text, { currentEpoch: 5 });
-      if (!r.ok) {
-        refused++;
-        expect(CONTROL_REJECT_CODES).toContain(r.error.code);
-      } else {
-        // an accepted message re-encodes and decodes to itself
-        expect(decodeControlMessage(encodeControlMessage(r.message))).toEqual(r.message);
-      }
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
-    expect(refused).toBeGreaterThan(10_000);
-  });
+    expect(refused).toBeGreaterThan(5_000);
+  }, 60_000);
 });
 
 describe('NATS subjects', () => {
