@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
+import { apply, type Value } from '@ripple/graph-engine';
 import { decodeDeltaBatch, SchemaRegistry, type Trade, TradeBatchEncoder } from '@ripple/protocol';
 import { VWAP_OUTPUT_SCHEMA } from '../../apps/worker/src/vwap-partition.ts';
 import { eventually, sleep } from './helpers.ts';
@@ -282,6 +283,7 @@ export function finalOutputs(records: TopicRecord[]): {
   const schemas = new SchemaRegistry();
   schemas.register(VWAP_OUTPUT_SCHEMA);
   const windows = new Map<string, WindowValue>();
+  const raw = new Map<string, Value>();
   const maxSeq = new Map<number, number>();
   let deltas = 0;
   let duplicates = 0;
@@ -295,10 +297,15 @@ export function finalOutputs(records: TopicRecord[]): {
       else maxSeq.set(r.partition, r.sequence);
       if (r.key === SENTINEL) continue;
       const k = `${r.key}@${r.window.startNs}`;
-      if (r.delta.kind === 'set') {
-        const v = r.delta.value as unknown as WindowValue;
-        windows.set(k, { vwap: v.vwap, volume: v.volume, count: v.count });
-      } else if (r.delta.kind === 'remove') windows.delete(k);
+      const v = apply(r.delta, raw.get(k));
+      if (v === undefined) {
+        raw.delete(k);
+        windows.delete(k);
+      } else {
+        raw.set(k, v);
+        const w = v as unknown as WindowValue;
+        windows.set(k, { vwap: w.vwap, volume: w.volume, count: w.count });
+      }
     }
   }
   return { windows, deltas, duplicates };

@@ -22,6 +22,12 @@ export class WorkerMetrics {
   readonly sinkLatency: Histogram;
   readonly backpressure: Gauge;
   readonly state: Gauge<'state'>;
+  readonly graphStabilizations: Counter;
+  readonly graphCutoffs: Counter;
+  readonly graphNodes: Gauge;
+  readonly graphDirty: Gauge;
+  readonly graphStabilizationNs: Histogram;
+  readonly graphRecomputes: Histogram;
 
   constructor(workerId: string) {
     const r = this.registry;
@@ -123,6 +129,38 @@ export class WorkerMetrics {
     this.backpressure = new Gauge({
       name: 'ripple_transport_backpressure_level',
       help: 'Output records awaiting acknowledgement / max_in_flight_records (0..1)',
+      registers: [r],
+    });
+    this.graphStabilizations = new Counter({
+      name: 'ripple_graph_stabilizations_total',
+      help: 'Graph stabilizations (one per input record batch and partition)',
+      registers: [r],
+    });
+    this.graphCutoffs = new Counter({
+      name: 'ripple_graph_cutoff_hits_total',
+      help: 'Recomputed nodes whose value was unchanged (propagation stopped)',
+      registers: [r],
+    });
+    this.graphNodes = new Gauge({
+      name: 'ripple_graph_node_count',
+      help: 'Live graph nodes',
+      registers: [r],
+    });
+    this.graphDirty = new Gauge({
+      name: 'ripple_graph_dirty_count',
+      help: 'Dirty graph nodes',
+      registers: [r],
+    });
+    this.graphStabilizationNs = new Histogram({
+      name: 'ripple_graph_stabilization_ns',
+      help: 'Time of one pipeline step: window operator + one graph stabilization (ns)',
+      buckets: [1e3, 5e3, 1e4, 5e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7],
+      registers: [r],
+    });
+    this.graphRecomputes = new Histogram({
+      name: 'ripple_graph_recompute_count',
+      help: 'Nodes recomputed per stabilization',
+      buckets: [0, 1, 10, 100, 1000, 10000],
       registers: [r],
     });
     this.state = new Gauge({

@@ -13,13 +13,13 @@
  *    last value per (key, window); sequence numbers let a consumer drop them.
  */
 import {
-  type Delta,
+  type CompiledPipeline,
+  from,
+  type OutputDelta,
+  tumbling,
   type Value,
-  type VwapAcc,
   type VwapResult,
-  vwap,
-  type WindowEmit,
-  WindowOperator,
+  type WindowRecord,
 } from '@ripple/graph-engine';
 import {
   decodeTradeBatch,
@@ -75,7 +75,7 @@ export const PARTITION_STATE_SCHEMA: Schema = defineSchema({
     { name: 'max_ts_ns', type: 'int64', optional: true },
     { name: 'watermark_ns', type: 'int64', optional: true },
     { name: 'counters', type: { list: 'int' }, optional: true },
-    { name: 'next_sequence', type: 'int64', optional: true },
+    { name: 'last_sequence', type: 'int64', optional: true },
     { name: 'spec', type: 'string', optional: true },
   ],
 });
@@ -87,6 +87,8 @@ export interface VwapPartitionOptions {
   readonly windowNs: bigint;
   readonly allowedLatenessNs: bigint;
   readonly outOfOrdernessNs: bigint;
+  /** Called after each pipeline step (window + one graph stabilization) with its duration and recomputes. */
+  readonly onStep?: (ns: number, recomputes: number) => void;
 }
 
 export interface DeadLetter {
@@ -109,41 +111,50 @@ const NONE = -(2n ** 126n);
 const INF = 2n ** 126n;
 const unclampTime = (t: bigint): bigint => (t === INT64_MIN ? NONE : t === INT64_MAX ? INF : t);
 
-const keyOf = (t: Trade): string => t.symbol;
-const timeOf = (t: Trade): bigint => t.timestampNs;
+/** An output record of the VWAP topology. */
+export type VwapRecord = WindowRecord<'symbol', VwapResult>;
+
+/** The VWAP topology: partition by symbol, tumbling event-time window, VWAP. One per Kafka partition. */
+export function vwapTopology(
+  o: VwapPartitionOptions,
+  onLate: (t: Trade, key: string, windowEndNs: bigint, watermarkNs: bigint) => void,
+): CompiledPipeline<Trade, VwapRecord> {
+  return from<Trade>()
+    .partitionBy('symbol', { partitions: 1 })
+    .window(tumbling(o.windowNs), {
+      time: 'timestampNs',
+      allowedLatenessNs: o.allowedLatenessNs,
+      outOfOrdernessNs: o.outOfOrdernessNs,
+    })
+    .aggregate((a) => a.vwap('price', 'size'))
+    .compile({ onLate }) as CompiledPipeline<Trade, VwapRecord>;
+}
 
 export class VwapPartition {
   readonly partition: number;
   /** Next input offset to read: every record below it is reflected in the state. */
   nextOffset: bigint | null = null;
-  /** Sequence number of the next output record. */
-  nextSequence = 0;
   /** Output records produced and not yet handed to the sink. */
   readonly outputs: OutputRecord[] = [];
   readonly late: LateTrade[] = [];
   readonly deadLetters: DeadLetter[] = [];
   records = 0;
   trades = 0;
-  private readonly op: WindowOperator<Trade, VwapAcc, VwapResult>;
+  readonly pipeline: CompiledPipeline<Trade, VwapRecord>;
+  private lastSeq = 0;
+  private readonly onStep: ((ns: number, recomputes: number) => void) | null;
 
   constructor(options: VwapPartitionOptions) {
     this.partition = options.partition;
-    this.op = new WindowOperator<Trade, VwapAcc, VwapResult>(
-      vwap<Trade>('price', 'size'),
-      keyOf,
-      timeOf,
-      {
-        window: { kind: 'tumbling', sizeNs: options.windowNs },
-        allowedLatenessNs: options.allowedLatenessNs,
-        outOfOrdernessNs: options.outOfOrdernessNs,
-        partitions: 1,
-      },
-      {
-        onEmit: (_k, e) => this.emit(e),
-        onLate: (trade, _key, windowEndNs, watermarkNs) =>
-          this.late.push({ trade, windowEndNs, watermarkNs }),
-      },
+    this.onStep = options.onStep ?? null;
+    this.pipeline = vwapTopology(options, (trade, _key, windowEndNs, watermarkNs) =>
+      this.late.push({ trade, windowEndNs, watermarkNs }),
     );
+  }
+
+  /** Sequence number of the next output record. */
+  get nextSequence(): number {
+    return this.lastSeq + 1;
   }
 
   /** Process one input record; a record that cannot be decoded becomes a dead letter. */
@@ -158,52 +169,50 @@ export class VwapPartition {
       this.deadLetters.push({ partition: r.partition, offset: r.offset, value: r.value, reason });
       return;
     }
-    for (let i = 0; i < trades.length; i++) this.op.push(trades[i] as Trade);
+    const t0 = this.onStep !== null ? performance.now() : 0;
+    this.collect(this.pipeline.push(trades));
+    if (this.onStep !== null) {
+      this.onStep((performance.now() - t0) * 1e6, this.pipeline.graph.stats().lastRecomputes);
+    }
     this.trades += trades.length;
   }
 
   /** Emit every window still open (end of a bounded input). */
   flushAll(): void {
-    this.op.end();
+    this.collect(this.pipeline.end());
   }
 
   get keyCount(): number {
-    return this.op.stats().keys;
+    return this.pipeline.stats().window.keys;
   }
 
   get watermarkNs(): bigint {
-    return this.op.stats().watermarks[0] ?? NONE;
+    return this.pipeline.stats().window.watermarks[0] ?? NONE;
   }
 
-  private emit(e: WindowEmit<VwapResult>): void {
-    const delta: Delta =
-      e.retract || e.result === null
-        ? { kind: 'remove' }
-        : {
-            kind: 'set',
-            value: {
-              symbol: e.key,
-              window_start_ns: e.startNs,
-              window_end_ns: e.endNs,
-              vwap: e.result.vwap,
-              volume: e.result.volume,
-              count: e.result.count,
-            },
-          };
-    this.outputs.push({
-      key: e.key,
-      partition: this.partition,
-      sequence: this.nextSequence++,
-      window: { startNs: e.startNs, endNs: e.endNs },
-      delta,
-    });
+  private collect(deltas: ReadonlyArray<OutputDelta<VwapRecord>>): void {
+    for (const d of deltas) {
+      const at = d.key.lastIndexOf('@');
+      const symbol = d.key.slice(0, at);
+      const startNs = d.value !== null ? d.value.window_start_ns : BigInt(d.key.slice(at + 1));
+      const endNs = d.value !== null ? d.value.window_end_ns : startNs;
+      this.lastSeq = d.seq;
+      this.outputs.push({
+        key: symbol,
+        partition: this.partition,
+        sequence: d.seq,
+        window: { startNs, endNs },
+        delta: d.delta,
+      });
+    }
   }
 
   // ------------------------------------------------------------ checkpoints
 
   /** Leaves of a checkpoint of this partition (call with nothing pending). */
   snapshotLeaves(): SnapshotLeaf[] {
-    const snap = this.op.snapshot() as {
+    const full = this.pipeline.snapshot() as { window: Value; seqs: number[] };
+    const snap = full.window as {
       spec: string;
       counters: number[];
       parts: bigint[][];
@@ -218,7 +227,7 @@ export class VwapPartition {
           counters: snap.counters,
           max_ts_ns: clampTime(maxTs),
           watermark_ns: clampTime(wm),
-          next_sequence: BigInt(this.nextSequence),
+          last_sequence: BigInt(full.seqs[0] ?? 0),
         },
       },
     ];
@@ -247,7 +256,7 @@ export class VwapPartition {
           counters?: number[];
           max_ts_ns?: bigint;
           watermark_ns?: bigint;
-          next_sequence?: bigint;
+          last_sequence?: bigint;
         }
       | undefined;
     if (meta === undefined) throw new SnapshotCorruptError(where, 'no partition leaf');
@@ -272,19 +281,24 @@ export class VwapPartition {
         [],
       ]);
     }
+    const lastSeq = Number(meta.last_sequence ?? 0n);
     try {
-      p.op.restore({
+      p.pipeline.restore({
         format: 1,
-        spec: meta.spec ?? '',
-        counters: meta.counters ?? [0, 0, 0],
-        parts: [[unclampTime(meta.max_ts_ns ?? INT64_MIN), unclampTime(meta.watermark_ns ?? INT64_MIN)]],
-        keys,
+        seqs: [lastSeq],
+        window: {
+          format: 1,
+          spec: meta.spec ?? '',
+          counters: meta.counters ?? [0, 0, 0],
+          parts: [[unclampTime(meta.max_ts_ns ?? INT64_MIN), unclampTime(meta.watermark_ns ?? INT64_MIN)]],
+          keys,
+        },
       });
     } catch (e) {
       throw new SnapshotCorruptError(where, (e as Error).message, e);
     }
+    p.lastSeq = lastSeq;
     p.nextOffset = offset.offset;
-    p.nextSequence = Number(meta.next_sequence ?? 0n);
     return p;
   }
 }

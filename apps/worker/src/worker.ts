@@ -131,8 +131,15 @@ export class Worker {
       windowNs: this.cfg.windowNs,
       allowedLatenessNs: this.cfg.allowedLatenessNs,
       outOfOrdernessNs: this.cfg.outOfOrdernessNs,
+      onStep: (ns, recomputes) => {
+        this.d.metrics.graphStabilizationNs.observe(ns);
+        this.d.metrics.graphRecomputes.observe(recomputes);
+      },
     };
   }
+
+  /** Graph counters already reported, per partition (counters only ever add the difference). */
+  private readonly graphSeen = new Map<number, { stabilizations: number; cutoffs: number }>();
 
   // ------------------------------------------------------------------ start
 
@@ -288,6 +295,20 @@ export class Worker {
 
   private observe(p: VwapPartition): void {
     const m = this.d.metrics;
+    const g = p.pipeline.graph.stats();
+    const seen = this.graphSeen.get(p.partition) ?? { stabilizations: 0, cutoffs: 0 };
+    m.graphStabilizations.inc(Math.max(0, g.stabilizations - seen.stabilizations));
+    m.graphCutoffs.inc(Math.max(0, g.cutoffs - seen.cutoffs));
+    this.graphSeen.set(p.partition, { stabilizations: g.stabilizations, cutoffs: g.cutoffs });
+    let nodes = 0;
+    let dirty = 0;
+    for (const q of this.parts.values()) {
+      const s = q.pipeline.graph.stats();
+      nodes += s.nodeCount;
+      dirty += s.dirtyCount;
+    }
+    m.graphNodes.set(nodes);
+    m.graphDirty.set(dirty);
     m.keys.set({ partition: p.partition }, p.keyCount);
     const wm = p.watermarkNs;
     if (wm > -(2n ** 62n)) m.watermarkLagMs.set({ partition: p.partition }, Number(wm));

@@ -1,3 +1,4 @@
+import { apply, type Value } from '@ripple/graph-engine';
 import { decodeDeltaBatch, SchemaRegistry, type Trade, TradeBatchEncoder } from '@ripple/protocol';
 import { describe, expect, it } from 'vitest';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from '../src/adapters/memory.ts';
@@ -139,7 +140,7 @@ function finalValues(out: MemoryTopic): {
 } {
   const schemas = new SchemaRegistry();
   schemas.register(VWAP_OUTPUT_SCHEMA);
-  const values = new Map<string, unknown>();
+  const values = new Map<string, Value>();
   let records = 0;
   let duplicates = 0;
   for (const part of out.partitions) {
@@ -151,8 +152,9 @@ function finalValues(out: MemoryTopic): {
         if (r.sequence <= maxSeq) duplicates++;
         maxSeq = Math.max(maxSeq, r.sequence);
         const k = `${r.key}@${r.window.startNs}`;
-        if (r.delta.kind === 'set') values.set(k, r.delta.value);
-        else if (r.delta.kind === 'remove') values.delete(k);
+        const v = apply(r.delta, values.get(k));
+        if (v === undefined) values.delete(k);
+        else values.set(k, v);
       }
     }
   }
