@@ -26,6 +26,8 @@ export interface RecordSource {
   poll(maxRecords: number, maxWaitMs: number): Promise<SourceRecord[]>;
   /** Log end offset (next offset to be written) of a partition, for lag. */
   endOffset(partition: number): Promise<bigint>;
+  /** Log end offset as of the last poll (no round trip), if known. */
+  lastKnownEnd(partition: number): bigint | undefined;
   close(): Promise<void>;
 }
 

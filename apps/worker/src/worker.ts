@@ -312,6 +312,10 @@ export class Worker {
     m.keys.set({ partition: p.partition }, p.keyCount);
     const wm = p.watermarkNs;
     if (wm > -(2n ** 62n)) m.watermarkLagMs.set({ partition: p.partition }, Number(wm));
+    const end = this.d.source.lastKnownEnd(p.partition);
+    if (end !== undefined && p.nextOffset !== null) {
+      m.consumerLag.set({ partition: p.partition }, Number(end > p.nextOffset ? end - p.nextOffset : 0n));
+    }
     const target = this.replayTarget.get(p.partition);
     if (target !== undefined && p.nextOffset !== null && p.nextOffset > target) {
       this.replayTarget.set(p.partition, p.nextOffset);

@@ -38,6 +38,7 @@ export class KafkaSource implements RecordSource {
   private readonly topic: string;
   private readonly partitionMaxBytes: number;
   private readonly next = new Map<number, bigint>();
+  private readonly highWatermarks = new Map<number, bigint>();
   private meta: TopicMeta | null = null;
 
   constructor(o: KafkaSourceOptions) {
@@ -111,6 +112,10 @@ export class KafkaSource implements RecordSource {
 
   async endOffset(partition: number): Promise<bigint> {
     return (await this.listOffset([partition], LATEST)).get(partition) ?? 0n;
+  }
+
+  lastKnownEnd(partition: number): bigint | undefined {
+    return this.highWatermarks.get(partition);
   }
 
   /**
@@ -188,6 +193,7 @@ export class KafkaSource implements RecordSource {
         }
         const start = this.next.get(partition);
         if (start === undefined) continue; // unassigned meanwhile
+        this.highWatermarks.set(partition, pr.highWatermark);
         let nextOffset = start;
         for (const batch of pr.records ?? []) {
           for (const r of batch.records) {

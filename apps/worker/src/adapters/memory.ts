@@ -69,6 +69,9 @@ export class MemorySource implements RecordSource {
   async endOffset(partition: number): Promise<bigint> {
     return BigInt(this.topic.partitions[partition]?.length ?? 0);
   }
+  lastKnownEnd(partition: number): bigint | undefined {
+    return BigInt(this.topic.partitions[partition]?.length ?? 0);
+  }
   async close(): Promise<void> {}
 }
 
