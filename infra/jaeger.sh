@@ -9,6 +9,9 @@
 JAEGER_MODULE_VERSION=v1.76.0
 JAEGER_BIN="$CACHE_DIR/jaeger-$JAEGER_MODULE_VERSION/jaeger"
 JAEGER_LOG="$RUN_DIR/jaeger.log"
+# Ports, passed to infra/jaeger/config.yaml through the environment.
+export JAEGER_OTLP_HTTP_PORT=$(port 4318) JAEGER_OTLP_GRPC_PORT=$(port 4317) JAEGER_QUERY_HTTP_PORT=$(port 16686)
+export JAEGER_QUERY_GRPC_PORT=$(port 16685) JAEGER_HEALTH_PORT=$(port 13133)
 
 jaeger_install() {
   [[ -x $JAEGER_BIN ]] && return 0
@@ -24,21 +27,23 @@ jaeger_install() {
   mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
 }
 
-jaeger_healthy() { curl -fsS http://127.0.0.1:13133/status && curl -fsS http://127.0.0.1:16686/api/services; }
+jaeger_healthy() {
+  curl -fsS "http://127.0.0.1:$JAEGER_HEALTH_PORT/status" && curl -fsS "http://127.0.0.1:$JAEGER_QUERY_HTTP_PORT/api/services"
+}
 
 jaeger_start() {
   local pidfile="$RUN_DIR/jaeger.pid"
   if pid_alive "$pidfile"; then
     log "jaeger: already running (pid $(<"$pidfile"))"
   else
-    if port_open 4318 || port_open 16686; then
-      fail jaeger "$JAEGER_LOG" "port 4318 or 16686 is taken by a process up.sh did not start"
+    if port_open "$JAEGER_OTLP_HTTP_PORT" || port_open "$JAEGER_QUERY_HTTP_PORT"; then
+      fail jaeger "$JAEGER_LOG" "port $JAEGER_OTLP_HTTP_PORT or $JAEGER_QUERY_HTTP_PORT is taken by a process up.sh did not start"
     fi
     start_bg jaeger "$JAEGER_LOG" "$JAEGER_BIN" --config "file:$INFRA_DIR/jaeger/config.yaml"
   fi
   wait_until jaeger "$JAEGER_LOG" 60 "$pidfile" jaeger_healthy
   write_env jaeger \
-    "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" \
-    "export JAEGER_QUERY_URL=http://127.0.0.1:16686"
+    "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT" \
+    "export JAEGER_QUERY_URL=http://127.0.0.1:$JAEGER_QUERY_HTTP_PORT"
   SERVICE_PIDFILES=("$pidfile")
 }

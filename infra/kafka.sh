@@ -6,8 +6,8 @@ KAFKA_VERSION=3.9.1
 KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
 KAFKA_DIR="$RUN_DIR/kafka"
 KAFKA_LOG="$RUN_DIR/kafka.log"
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
+KAFKA_PORT=$(port 9092)
+KAFKA_CONTROLLER_PORT=$(port 9093)
 KAFKA_TOPICS=(trades:8 vwap-output:8 trades-dlq:8)
 
 kafka_install() {

@@ -8,6 +8,15 @@ RUN_DIR="$INFRA_DIR/.run"
 ENV_DIR="$RUN_DIR/env.d"
 mkdir -p "$CACHE_DIR" "$RUN_DIR" "$ENV_DIR"
 
+# INFRA_PORT_OFFSET (default 0) shifts every port, so a second set (another
+# clone, a CI dry run) can run beside the usual one on the same machine.
+PORT_OFFSET=${INFRA_PORT_OFFSET:-0}
+[[ $PORT_OFFSET =~ ^[0-9]+$ ]] || {
+  echo "INFRA_PORT_OFFSET must be a non-negative integer, got '$PORT_OFFSET'" >&2
+  exit 2
+}
+port() { echo $(($1 + PORT_OFFSET)); }
+
 log() { printf '[infra %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 now_ms() { date +%s%3N; }

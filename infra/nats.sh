@@ -1,8 +1,8 @@
 # NATS with JetStream, Debian's nats-server. Sourced by up.sh; defines
 # nats_install and nats_start. JetStream data lives in infra/.run/nats/.
 
-NATS_PORT=4222
-NATS_MONITOR_PORT=8222
+NATS_PORT=$(port 4222)
+NATS_MONITOR_PORT=$(port 8222)
 NATS_LOG="$RUN_DIR/nats.log"
 
 nats_install() {

@@ -3,7 +3,9 @@
 # s3_install and s3_start. The OSD keeps objects in memory, so every fresh
 # start builds a new cluster: S3 data does not survive down.sh.
 
-S3_PORT=7480
+S3_PORT=$(port 7480)
+CEPH_MON_V2_PORT=$(port 3300)
+CEPH_MON_V1_PORT=$(port 6789)
 S3_REGION=us-east-1
 S3_ACCESS_KEY=ripplelocalaccess
 S3_SECRET_KEY=ripplelocalsecretkey0123456789
@@ -23,7 +25,7 @@ s3_write_config() {
   cat >"$CEPH_CONF" <<EOF
 [global]
 fsid = $fsid
-mon host = [v2:127.0.0.1:3300,v1:127.0.0.1:6789]
+mon host = [v2:127.0.0.1:$CEPH_MON_V2_PORT,v1:127.0.0.1:$CEPH_MON_V1_PORT]
 public network = 127.0.0.0/8
 auth cluster required = none
 auth service required = none
@@ -74,8 +76,8 @@ s3_start() {
     stop_pid rgw
     stop_pid ceph-osd
     stop_pid ceph-mon
-    if port_open $S3_PORT || port_open 3300 || port_open 6789; then
-      fail s3 "$S3_LOG" "port $S3_PORT, 3300 or 6789 is taken by a process up.sh did not start"
+    if port_open "$S3_PORT" || port_open "$CEPH_MON_V2_PORT" || port_open "$CEPH_MON_V1_PORT"; then
+      fail s3 "$S3_LOG" "port $S3_PORT, $CEPH_MON_V2_PORT or $CEPH_MON_V1_PORT is taken by a process up.sh did not start"
     fi
     rm -rf "$CEPH_DIR"
     mkdir -p "$CEPH_DIR/run" "$CEPH_DIR/mon.a" "$CEPH_DIR/osd.0" "$CEPH_DIR/rgw.a"
@@ -86,7 +88,7 @@ s3_start() {
     s3_write_config "$fsid"
     {
       ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. --cap mon 'allow *'
-      monmaptool --create --addv a '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' --fsid "$fsid" "$CEPH_DIR/monmap"
+      monmaptool --create --addv a "[v2:127.0.0.1:$CEPH_MON_V2_PORT,v1:127.0.0.1:$CEPH_MON_V1_PORT]" --fsid "$fsid" "$CEPH_DIR/monmap"
       ceph-mon -c "$CEPH_CONF" --mkfs -i a --monmap "$CEPH_DIR/monmap" --keyring "$CEPH_DIR/keyring"
     } >>"$S3_LOG" 2>&1 || fail s3 "$S3_LOG" "ceph-mon --mkfs failed"
     start_bg ceph-mon "$S3_LOG" ceph-mon -f -c "$CEPH_CONF" -i a
