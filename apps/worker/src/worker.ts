@@ -2,10 +2,11 @@
  * The worker runtime: recovery, the processing loop, checkpoints and drain.
  *
  * Loop (one step): poll a batch -> decode and window it per partition ->
- * send outputs, late events and dead letters, and wait for the sink's
- * acknowledgement -> maybe capture a checkpoint. Waiting for the sink before
- * the next poll is the backpressure: when the sink lags, fetching stops, and
- * memory holds at most one batch.
+ * hand outputs, late events and dead letters to the sink -> maybe capture a
+ * checkpoint. One batch may be in flight at the sink while the next is
+ * fetched and processed; before sending the next, the worker waits for the
+ * previous acknowledgement. That is the backpressure: when the sink lags,
+ * fetching stops, and memory holds at most two batches.
  *
  * Checkpoints are captured between steps (every output so far acknowledged),
  * encoded with CRC and schema, written to the local cache and handed to a
@@ -380,17 +381,39 @@ export class Worker {
       }
       counts.push({ partition: p.partition, deltas, bytes, dead: p.deadLetters.length, late: p.late.length });
     }
+    for (const p of parts) {
+      p.outputs.length = 0;
+      p.deadLetters.length = 0;
+      p.late.length = 0;
+    }
+    // At most one batch in flight: wait for the previous one, then send this one
+    // while the caller goes on to fetch and process the next batch.
+    await this.settle();
+    const sending = this.transmit(out, counts);
+    sending.catch(() => {}); // surfaced by the next settle()
+    this.inflight = sending;
+  }
+
+  private inflight: Promise<void> | null = null;
+
+  /** Wait until everything handed to the sink is acknowledged (rethrows a send failure). */
+  async settle(): Promise<void> {
+    const p = this.inflight;
+    if (p === null) return;
+    this.inflight = null;
+    await p;
+  }
+
+  private async transmit(
+    out: SinkRecord[],
+    counts: Array<{ partition: number; deltas: number; bytes: number; dead: number; late: number }>,
+  ): Promise<void> {
     if (out.length > 0) {
       this.d.metrics.backpressure.set(1);
       const t0 = performance.now();
       await this.d.sink.send(out);
       this.d.metrics.sinkLatency.observe((performance.now() - t0) / 1000);
       this.d.metrics.backpressure.set(0);
-    }
-    for (const p of parts) {
-      p.outputs.length = 0;
-      p.deadLetters.length = 0;
-      p.late.length = 0;
     }
     const m = this.d.metrics;
     for (const c of counts) {
@@ -414,6 +437,7 @@ export class Worker {
    * every output acknowledged), write it to the cache, and queue it for the store.
    */
   async capture(): Promise<void> {
+    await this.settle(); // a checkpoint never covers outputs the sink has not acknowledged
     const t0 = performance.now();
     this.lastCaptureMs = this.clock.nowMs();
     const createdAtNs = this.clock.nowNs();
@@ -537,6 +561,7 @@ export class Worker {
   async flushWindows(): Promise<void> {
     for (const p of this.parts.values()) p.flushAll();
     await this.sendPending([...this.parts.values()], context.active());
+    await this.settle();
   }
 }
 

@@ -226,12 +226,16 @@ export class KafkaSource implements RecordSource {
 export interface KafkaSinkOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** Upper bound of one record batch (per partition per request). Default 900 KiB. */
+  readonly maxBatchBytes?: number;
 }
 
 export class KafkaSink implements RecordSink {
   private readonly producer: Producer;
+  private readonly maxBatchBytes: number;
 
   constructor(o: KafkaSinkOptions) {
+    this.maxBatchBytes = o.maxBatchBytes ?? 900 * 1024;
     this.producer = new Producer({
       clientId: o.clientId,
       bootstrapBrokers: [...o.brokers],
@@ -242,8 +246,34 @@ export class KafkaSink implements RecordSink {
     });
   }
 
+  /**
+   * Sends in requests whose record batch per partition stays under
+   * `maxBatchBytes` (the broker refuses a batch over `message.max.bytes`,
+   * 1 MiB by default, and the client does not split one). Requests go one
+   * after the other, so the order per partition is kept.
+   */
   async send(records: readonly SinkRecord[]): Promise<void> {
     if (records.length === 0) return;
+    const chunks: SinkRecord[][] = [];
+    let chunk: SinkRecord[] = [];
+    const bytes = new Map<string, number>();
+    for (const r of records) {
+      const tp = `${r.topic}\u0000${r.partition}`;
+      const size = r.value.length + (r.key?.length ?? 0) + 64 + Object.keys(r.headers).length * 48;
+      const used = bytes.get(tp) ?? 0;
+      if (chunk.length > 0 && used + size > this.maxBatchBytes) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes.clear();
+      }
+      chunk.push(r);
+      bytes.set(tp, (bytes.get(tp) ?? 0) + size);
+    }
+    chunks.push(chunk);
+    for (const c of chunks) await this.sendChunk(c);
+  }
+
+  private async sendChunk(records: readonly SinkRecord[]): Promise<void> {
     try {
       await this.producer.send({
         messages: records.map((r) => ({
