@@ -9,13 +9,18 @@
 //                        (null when the engine does not export `diff`)
 // schema_check_ns        checkCompatibility(v2 reader, v1 writer): a real field walk (fingerprints differ)
 // fingerprint_ns         canonical bytes + 64-bit hash of the trade schema definition (no cache)
+// snapshot_encode_2000_ms  encodeSnapshot of a worker-shaped partition checkpoint: 2,000 symbol leaves
+//                        (3 int64 + 0..2 panes of {start_ns, acc: [n, pv, volume]}) + the partition leaf,
+//                        about 300 KB, validated against the worker's partition-state schema
+// snapshot_decode_2000_ms  decodeSnapshot of those bytes (CRC, schema check, every leaf validated)
 // msgpackr_roundtrip_ns  msgpackr pack + unpack of the same trade (default Packr: the fastest correct
 //                        configuration measured; bigint timestamps round-trip)
 // json_roundtrip_ns      JSON.stringify + JSON.parse of the same trade (timestamp as a decimal string)
 //
 // Contenders run interleaved, round after round; each figure is the median of its rounds.
 // Extra lines (not in the JSON): framed round trip, CRC-32C pure vs native, the fingerprint hash alone
-// (a received handshake: canonical bytes in hand) and SHA-256 of the same bytes (docs/decisions/0002).
+// (a received handshake: canonical bytes in hand) and SHA-256 of the same bytes (docs/decisions/0002),
+// and msgpackr pack/unpack of the same 2,001 snapshot leaves (no validation: a floor, not a contender).
 
 import { createHash } from 'node:crypto';
 import * as engine from '@ripple/graph-engine';
@@ -23,15 +28,19 @@ import {
   checkCompatibility,
   crc32cBackend,
   crc32cJs,
+  decodeSnapshot,
   decodeTrade,
   decodeTradeBatch,
   decodeTradePayload,
   defineSchema,
+  encodeSnapshot,
   encodeTrade,
   encodeTradePayload,
   fingerprintOf,
   fingerprintOfCanonical,
+  type PartitionSnapshot,
   type SchemaDef,
+  type SnapshotLeaf,
   TRADE_SCHEMA,
   type Trade,
   TradeBatchEncoder,
@@ -60,10 +69,12 @@ interface Case {
   readonly n: number;
   readonly f: () => number;
   readonly per?: number;
+  /** warm-up calls (default max(1000, n / 4)) */
+  readonly warm?: number;
 }
 
 function run(cases: readonly Case[]): Record<string, number> {
-  for (const c of cases) time(Math.max(1000, c.n >> 2), c.f); // warm up (JIT)
+  for (const c of cases) time(c.warm ?? Math.max(1000, c.n >> 2), c.f); // warm up (JIT)
   const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
   for (let r = 0; r < ROUNDS; r++) {
     for (const c of cases) samples.get(c.name)!.push(time(c.n, c.f) / (c.per ?? 1));
@@ -150,6 +161,74 @@ const tradeDef: SchemaDef = {
 };
 if (fingerprintOf(tradeDef) !== TRADE_SCHEMA.fingerprint) throw new Error('fingerprint mismatch');
 
+// a worker checkpoint (apps/worker/src/vwap-partition.ts snapshotLeaves, PARTITION_STATE_SCHEMA)
+const partitionState = defineSchema({
+  name: 'ripple.vwap.partition-state',
+  version: 1,
+  fields: [
+    { name: 'lo_ns', type: 'int64', optional: true },
+    { name: 'hi_ns', type: 'int64', optional: true },
+    { name: 'gc_at_ns', type: 'int64', optional: true },
+    {
+      name: 'panes',
+      type: {
+        list: {
+          record: [
+            { name: 'start_ns', type: 'int64' },
+            { name: 'acc', type: { list: 'float64' } },
+          ],
+        },
+      },
+      optional: true,
+    },
+    { name: 'max_ts_ns', type: 'int64', optional: true },
+    { name: 'watermark_ns', type: 'int64', optional: true },
+    { name: 'counters', type: { list: 'int' }, optional: true },
+    { name: 'last_sequence', type: 'int64', optional: true },
+    { name: 'spec', type: 'string', optional: true },
+  ],
+});
+const t0 = 1_700_000_000_000_000_000n;
+const leaves: SnapshotLeaf[] = [
+  {
+    name: '\u0000partition',
+    value: {
+      spec: 'vwap tumbling 1s',
+      counters: [12, 0, 3, 7],
+      max_ts_ns: t0,
+      watermark_ns: t0 - 1_000_000n,
+      last_sequence: 123_456n,
+    },
+  },
+];
+for (let i = 0; i < 2000; i++) {
+  const lo = t0 + BigInt(i) * 1_000_000n;
+  const panes = Array.from({ length: i % 3 }, (_, p) => ({
+    start_ns: lo + BigInt(p) * 1_000_000_000n,
+    acc: [7 + p, 104.25 * (i + 1) + p / 3, 300 + i],
+  }));
+  leaves.push({
+    name: `SYM${String(i).padStart(4, '0')}`,
+    value: { lo_ns: lo, hi_ns: lo + 5_000_000_000n, gc_at_ns: lo + 60_000_000_000n, panes },
+  });
+}
+const checkpoint: PartitionSnapshot = {
+  checkpointId: 'ckpt-000042',
+  workerId: 'worker-1',
+  partition: 3,
+  epoch: 7,
+  createdAtNs: t0,
+  nodeCount: 4004,
+  offsets: [{ topic: 'trades', partition: 3, offset: 987_654n }],
+  schema: partitionState,
+  leaves,
+};
+const checkpointBytes = encodeSnapshot(checkpoint);
+if (decodeSnapshot(checkpointBytes, { reader: partitionState }).leaves.length !== leaves.length)
+  throw new Error('snapshot does not round-trip');
+const leafValues = leaves.map((l) => [l.name, l.value]);
+const leavesPacked = pack(leafValues);
+
 const main = run([
   { name: 'trade_roundtrip_ns', n: 200_000, f: () => decodeTradePayload(encodeTradePayload(trade)).size },
   { name: 'msgpackr_roundtrip_ns', n: 100_000, f: () => (unpack(pack(trade)) as Trade).size },
@@ -162,6 +241,13 @@ const main = run([
   },
   { name: 'schema_check_ns', n: 500_000, f: () => (checkCompatibility(v2, v1).compatible ? 1 : 0) },
   { name: 'fingerprint_ns', n: 200_000, f: () => Number(fingerprintOf(tradeDef) & 1n) },
+  { name: 'snapshot_encode_2000_ns', n: 10, warm: 30, f: () => encodeSnapshot(checkpoint).length },
+  {
+    name: 'snapshot_decode_2000_ns',
+    n: 10,
+    warm: 30,
+    f: () => decodeSnapshot(checkpointBytes, { reader: partitionState }).leaves.length,
+  },
 ]);
 
 // Extra figures for docs/decisions/0001 (not part of the JSON contract).
@@ -182,6 +268,13 @@ const extras = run([
     n: 200_000,
     f: () => Number(fingerprintOfCanonical(canonical) & 1n),
   },
+  { name: 'snapshot_msgpackr_pack_2000_ns', n: 10, warm: 30, f: () => pack(leafValues).length },
+  {
+    name: 'snapshot_msgpackr_unpack_2000_ns',
+    n: 10,
+    warm: 30,
+    f: () => (unpack(leavesPacked) as unknown[]).length,
+  },
   { name: 'sha256_fingerprint_ns', n: 50_000, f: () => createHash('sha256').update(canonical).digest()[0]! },
   ...bufs.flatMap((b) => [
     { name: `crc32c_js_${b.length}B_ns`, n: Math.max(50, 2_000_000 / b.length), f: () => crc32cJs(b) },
@@ -198,6 +291,7 @@ const extras = run([
 ]);
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
 if (!json || process.argv.includes('--verbose')) {
   console.log(
     `machine: ${JSON.stringify(machine())}, rounds ${ROUNDS}, crc32c backend for >=512 B: ${crc32cBackend}`,
@@ -206,6 +300,9 @@ if (!json || process.argv.includes('--verbose')) {
     `trade payload ${encodeTradePayload(trade).length} B, framed ${encodeTrade(trade, { sequence: 1 }).length} B, msgpackr ${pack(trade).length} B, JSON ${toJson(trade).length} B`,
   );
   console.log(`batch of 1,000 trades: ${batchBytes} B (${r1(batchBytes / 1000)} B/trade)`);
+  console.log(
+    `checkpoint of ${leaves.length} leaves: ${checkpointBytes.length} B framed, msgpackr ${leavesPacked.length} B (leaves only)`,
+  );
   console.log(
     `ratios: msgpackr/ripple ${r1(main.msgpackr_roundtrip_ns! / main.trade_roundtrip_ns!)}x, JSON/ripple ${r1(main.json_roundtrip_ns! / main.trade_roundtrip_ns!)}x`,
   );
@@ -225,6 +322,8 @@ printResult(
     fingerprint_ns: r1(main.fingerprint_ns!),
     msgpackr_roundtrip_ns: r1(main.msgpackr_roundtrip_ns!),
     json_roundtrip_ns: r1(main.json_roundtrip_ns!),
+    snapshot_encode_2000_ms: r3(main.snapshot_encode_2000_ns! / 1e6),
+    snapshot_decode_2000_ms: r3(main.snapshot_decode_2000_ns! / 1e6),
   },
   json,
 );

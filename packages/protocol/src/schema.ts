@@ -38,6 +38,7 @@ import {
   SchemaViolationError,
   UnknownSchemaError,
 } from './errors.ts';
+import { conformsTo } from './schema-plan.ts';
 import { readValue, type Value, writeValue } from './value-codec.ts';
 
 export type PrimitiveType = 'bool' | 'int' | 'float64' | 'int64' | 'timestamp_ns' | 'string';
@@ -486,6 +487,8 @@ function typeName(t: FieldType): string {
 
 /** Throws SchemaViolationError unless `value` is a record conforming to `schema`. */
 export function validateValue(schema: Schema, value: Value): void {
+  // the common case builds no paths; a failure walks again with paths to name the problem
+  if (conformsTo(schema, value)) return;
   const problem = conformance({ record: schema.fields }, value, '');
   if (problem !== undefined) throw new SchemaViolationError(schema.id, problem.path, problem.detail);
 }

@@ -52,27 +52,93 @@ export const MAX_DEPTH = 64;
 export const MAX_BIGINT_BYTES = 1024;
 const MAX_STRING_BYTES = 0xffffffff;
 
+/**
+ * Writes `v`. Errors name the failing value by `path` (`value[2].price`);
+ * the path is only built when something fails: the first attempt writes
+ * with no path at all, and a failure rewinds and writes again with paths to
+ * raise the error (same bytes, same error, at the cost of a second pass on
+ * the error path only).
+ */
 export function writeValue(w: ByteWriter, v: Value, path = 'value', depth = 0): void {
+  const at = w.pos;
+  if (writeFast(w, v, depth)) return;
+  w.pos = at;
+  writeChecked(w, v, path, depth);
+}
+
+/** Mirror of `writeChecked` that returns false where that one throws. Keep the two in step. */
+function writeFast(w: ByteWriter, v: Value, depth: number): boolean {
+  switch (typeof v) {
+    case 'boolean':
+      w.u8(v ? 2 : 1);
+      return true;
+    case 'number':
+      writeNumber(w, v);
+      return true;
+    case 'string':
+      w.u8(5);
+      return w.str(v, 4, MAX_STRING_BYTES) >= 0;
+    case 'bigint':
+      return writeBigint(w, v);
+    case 'object': {
+      if (v === null) {
+        w.u8(0);
+        return true;
+      }
+      if (depth >= MAX_DEPTH) return false;
+      if (Array.isArray(v)) {
+        const arr = v as readonly Value[];
+        const n = arr.length;
+        w.u8(7);
+        w.u32(n);
+        for (let i = 0; i < n; i++) {
+          if (!(i in arr) || !writeFast(w, arr[i]!, depth + 1)) return false;
+        }
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      const obj = v as { readonly [k: string]: Value };
+      const keys = Object.keys(obj);
+      w.u8(8);
+      w.u32(keys.length);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (w.str(k, 4, MAX_STRING_BYTES) < 0 || !writeFast(w, obj[k]!, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+export function writeNumber(w: ByteWriter, v: number): void {
+  if ((v | 0) === v && !Object.is(v, -0)) {
+    w.u8(3);
+    w.i32(v);
+  } else {
+    w.u8(4);
+    // one NaN: engines may change NaN payload bits on their own (V8 does in double arrays)
+    w.f64(Number.isNaN(v) ? Number.NaN : v);
+  }
+}
+
+/** The error path of `writeValue`: same bytes as `writeFast`, and it throws with the path. */
+function writeChecked(w: ByteWriter, v: Value, path: string, depth: number): void {
   switch (typeof v) {
     case 'boolean':
       w.u8(v ? 2 : 1);
       return;
     case 'number':
-      if ((v | 0) === v && !Object.is(v, -0)) {
-        w.u8(3);
-        w.i32(v);
-      } else {
-        w.u8(4);
-        // one NaN: engines may change NaN payload bits on their own (V8 does in double arrays)
-        w.f64(Number.isNaN(v) ? Number.NaN : v);
-      }
+      writeNumber(w, v);
       return;
     case 'string':
       w.u8(5);
       writeStr(w, v, path);
       return;
     case 'bigint':
-      writeBigint(w, v, path);
+      if (!writeBigint(w, v)) throw new InvalidValueError(path, `bigint above ${MAX_BIGINT_BYTES} bytes`);
       return;
     case 'object':
       if (v === null) {
@@ -87,7 +153,7 @@ export function writeValue(w: ByteWriter, v: Value, path = 'value', depth = 0): 
         w.u32(arr.length);
         for (let i = 0; i < arr.length; i++) {
           if (!(i in arr)) throw new InvalidValueError(`${path}[${i}]`, 'sparse array hole');
-          writeValue(w, arr[i]!, `${path}[${i}]`, depth + 1);
+          writeChecked(w, arr[i]!, `${path}[${i}]`, depth + 1);
         }
         return;
       }
@@ -101,7 +167,7 @@ export function writeValue(w: ByteWriter, v: Value, path = 'value', depth = 0): 
         w.u32(keys.length);
         for (const k of keys) {
           writeStr(w, k, path);
-          writeValue(w, obj[k]!, `${path}.${k}`, depth + 1);
+          writeChecked(w, obj[k]!, `${path}.${k}`, depth + 1);
         }
       }
       return;
@@ -114,20 +180,41 @@ function writeStr(w: ByteWriter, s: string, path: string): void {
   if (w.str(s, 4, MAX_STRING_BYTES) < 0) throw new InvalidValueError(path, 'string with a lone surrogate');
 }
 
-function writeBigint(w: ByteWriter, v: bigint, path: string): void {
+// a magnitude below 2^64 goes through one 64-bit store instead of a bigint shift per byte
+const big64 = new BigUint64Array(1);
+const big8 = new Uint8Array(big64.buffer);
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+/** Writes tag 6 and the canonical magnitude; false (nothing written) above `MAX_BIGINT_BYTES`. */
+export function writeBigint(w: ByteWriter, v: bigint): boolean {
   const neg = v < 0n;
   let m = neg ? -v : v;
+  if (m <= U64_MAX) {
+    big64[0] = m;
+    let n = 8;
+    while (n > 0 && big8[n - 1] === 0) n--;
+    w.ensure(4 + n);
+    const b = w.buf;
+    const p = w.pos;
+    b[p] = 6;
+    b[p + 1] = neg ? 1 : 0;
+    b[p + 2] = n; // u16 n, n <= 8
+    b[p + 3] = 0;
+    for (let i = 0; i < n; i++) b[p + 4 + i] = big8[i]!;
+    w.pos = p + 4 + n;
+    return true;
+  }
   const bytes: number[] = [];
   while (m > 0n) {
     bytes.push(Number(m & 0xffn));
     m >>= 8n;
-    if (bytes.length > MAX_BIGINT_BYTES)
-      throw new InvalidValueError(path, `bigint above ${MAX_BIGINT_BYTES} bytes`);
+    if (bytes.length > MAX_BIGINT_BYTES) return false;
   }
   w.u8(6);
   w.u8(neg ? 1 : 0);
   w.u16(bytes.length);
   for (const b of bytes) w.u8(b);
+  return true;
 }
 
 export function readValue(r: Reader, depth = 0): Value {
@@ -172,7 +259,10 @@ export function readValue(r: Reader, depth = 0): Value {
       for (let i = 0; i < n; i++) {
         const kAt = r.pos;
         const k = r.str(4);
-        if (Object.hasOwn(out, k)) {
+        // `in` is false for almost every key: then a plain store is safe (no own key, no
+        // inherited setter such as __proto__) and much cheaper than defineProperty
+        const plain = !(k in out);
+        if (!plain && Object.hasOwn(out, k)) {
           throw new MalformedPayloadError(`duplicate object key ${JSON.stringify(k)}`, kAt);
         }
         // canonical order is JS's own key order (what the encoder writes): array-index keys
@@ -183,8 +273,10 @@ export function readValue(r: Reader, depth = 0): Value {
           throw new MalformedPayloadError(`object key ${JSON.stringify(k)} out of canonical order`, kAt);
         } else lastIndex = index;
         const v = readValue(r, depth + 1);
+        if (plain) out[k] = v;
         // defineProperty: a "__proto__" key stays an own property instead of replacing the prototype
-        Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else
+          Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       return out;
     }
@@ -228,7 +320,10 @@ function readBigint(r: Reader, at: number): bigint {
     throw new MalformedPayloadError('non-canonical bigint (high zero byte)', at);
   if (n === 0 && sign === 1) throw new MalformedPayloadError('non-canonical bigint (negative zero)', at);
   let m = 0n;
-  for (let i = n - 1; i >= 0; i--) m = (m << 8n) | BigInt(b[p + i]!);
+  if (n <= 8) {
+    for (let i = 0; i < 8; i++) big8[i] = i < n ? b[p + i]! : 0;
+    m = big64[0]!;
+  } else for (let i = n - 1; i >= 0; i--) m = (m << 8n) | BigInt(b[p + i]!);
   r.pos = p + n;
   return sign === 1 ? -m : m;
 }
