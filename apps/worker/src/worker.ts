@@ -42,6 +42,7 @@ import type {
   RecordSource,
   SinkRecord,
   SnapshotStore,
+  SourceRecord,
   StoredSnapshot,
 } from './ports.ts';
 import {
@@ -262,7 +263,12 @@ export class Worker {
 
   /** One poll-process-send cycle. Returns the number of records processed. */
   async step(maxWaitMs = 0): Promise<number> {
-    const records = await this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs);
+    const records = await (this.prefetched ?? this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs));
+    // Fetch the next batch while this one is processed. Only one poll is ever
+    // outstanding, and positions in checkpoints come from processed records, not
+    // from the source, so a prefetched batch lost in a crash is simply read again.
+    this.prefetched = this.stopRequested ? null : this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs);
+    this.prefetched?.catch(() => {}); // surfaced by the next step
     if (records.length === 0) {
       this.maybeActive();
       return 0;
@@ -395,6 +401,7 @@ export class Worker {
   }
 
   private inflight: Promise<void> | null = null;
+  private prefetched: Promise<SourceRecord[]> | null = null;
 
   /** Wait until everything handed to the sink is acknowledged (rethrows a send failure). */
   async settle(): Promise<void> {
@@ -426,24 +433,38 @@ export class Worker {
 
   // ------------------------------------------------------------ checkpoints
 
+  /** Partitions whose checkpoint is due and not yet captured in this round. */
+  private due: number[] = [];
+
+  /**
+   * Every `checkpoint_interval_sec` each partition is checkpointed; partitions
+   * are independent (each snapshot carries its own offsets), so a round is
+   * spread over steps, one partition per step, to keep each pause short.
+   */
   private async flushCheckpointIfDue(): Promise<void> {
     const now = this.clock.nowMs();
     this.d.metrics.checkpointAge.set((now - this.lastStoredMs) / 1000);
-    if (now - this.lastCaptureMs >= this.cfg.checkpointIntervalSec * 1000) await this.capture();
+    if (this.due.length === 0 && now - this.lastCaptureMs >= this.cfg.checkpointIntervalSec * 1000) {
+      this.lastCaptureMs = now;
+      this.due = [...this.parts.keys()];
+    }
+    const next = this.due.shift();
+    if (next !== undefined) await this.capture([next]);
   }
 
   /**
-   * Capture a checkpoint of every owned partition now (call between steps, with
-   * every output acknowledged), write it to the cache, and queue it for the store.
+   * Capture a checkpoint of the given partitions (all by default) now, once
+   * every output so far is acknowledged; write it to the cache and queue it
+   * for the store.
    */
-  async capture(): Promise<void> {
+  async capture(partitions: readonly number[] = [...this.parts.keys()]): Promise<void> {
     await this.settle(); // a checkpoint never covers outputs the sink has not acknowledged
     const t0 = performance.now();
-    this.lastCaptureMs = this.clock.nowMs();
     const createdAtNs = this.clock.nowNs();
     const id = `${this.checkpointSeq++}`;
-    for (const p of this.parts.values()) {
-      if (p.nextOffset === null) continue; // nothing consumed yet: nothing to save
+    for (const partition of partitions) {
+      const p = this.parts.get(partition);
+      if (p === undefined || p.nextOffset === null) continue; // nothing consumed yet: nothing to save
       const snapshotId = checkpointId(this.cfg.epoch, p.nextOffset, createdAtNs);
       const leaves = p.snapshotLeaves();
       const bytes = encodeSnapshot({
@@ -470,7 +491,7 @@ export class Worker {
     const captureMs = performance.now() - t0;
     this.d.metrics.checkpointDuration.observe(captureMs / 1000);
     this.d.onCheckpoint?.({ phase: 'capture', ms: captureMs });
-    this.log.info('checkpoint captured', { capture: id, partitions: this.queued.size });
+    this.log.info('checkpoint captured', { capture: id, partitions });
     if (this.writer === null) this.writer = this.writeQueued().finally(() => (this.writer = null));
   }
 
@@ -538,6 +559,7 @@ export class Worker {
       if (!stored) this.log.error('final checkpoint not stored before the grace period ended');
       this.giveUp = true;
       if (this.lifecycle.state === 'Draining') this.lifecycle.transition('Stopping');
+      this.prefetched = null;
       await this.d.source.close();
       await this.d.sink.close();
       this.lifecycle.transition('Stopped');
