@@ -219,6 +219,21 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   private nEvents = 0;
   private nLate = 0;
   private nEmitted = 0;
+  /**
+   * Bounds of the most recent pane, shared by every key with an event in it:
+   * one bigint object per bound instead of fresh arithmetic (and fresh heap
+   * bigints) per key and window. [bStart, bNext) is the pane; bNext = start +
+   * slide, bEnd = start + size, bNextLate / bEndLate add the allowed lateness.
+   */
+  private bStart: bigint = INF;
+  private bNext: bigint = INF;
+  private bEnd: bigint = INF;
+  private bNextLate: bigint = INF;
+  private bEndLate: bigint = INF;
+  /** The same for the pane before (partitions fire a window after others have opened the next). */
+  private pStart: bigint = INF;
+  private pEnd: bigint = INF;
+  private pEndLate: bigint = INF;
   readonly spec: WindowSpec;
 
   constructor(
@@ -347,11 +362,11 @@ export class WindowOperator<E, A, R extends ValueRecord> {
 
   private pushPane(k: KeyState<A>, p: Partition, e: E, ts: bigint): void {
     const wm = this.syncWm(p);
-    const size = this.size;
     const slide = this.slide;
-    const ps = ts >= ZERO ? ts - (ts % slide) : floorDiv(ts, slide) * slide;
-    if (ps + size + this.lateness <= wm) {
-      this.late(e, k, ps + size, wm);
+    if (!(ts >= this.bStart && ts < this.bNext)) this.paneBounds(ts);
+    const ps = this.bStart;
+    if (this.bEndLate <= wm) {
+      this.late(e, k, this.bEnd, wm);
       return;
     }
     const panes = k.panes;
@@ -376,9 +391,9 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     // Windows containing this pane end in [ps + slide, ps + size]; those ending at or before the
     // watermark have been emitted: the event makes them due again (a correction).
     // Windows whose end + lateness <= wm are final even when a later window shares this pane.
-    let lo = ps + slide;
-    if (lo + this.lateness <= wm) lo = (floorDiv(wm - this.lateness, slide) + 1n) * slide;
-    const hi = ps + size;
+    let lo = this.bNext;
+    if (this.bNextLate <= wm) lo = (floorDiv(wm - this.lateness, slide) + 1n) * slide;
+    const hi = this.bEnd;
     if (k.lo === NONE || lo < k.lo) k.lo = lo;
     if (hi > k.hi) k.hi = hi;
     k.idleSince = NONE;
@@ -386,7 +401,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     if (lo > wm) {
       k.cur = pane.acc;
       k.curStart = ps;
-      k.curEnd = ps + slide;
+      k.curEnd = this.bNext;
     } else {
       k.cur = null;
       k.curStart = INF;
@@ -396,17 +411,49 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     if (lo <= wm) this.schedule(p, k, wm); // due now: emitted at the next advance
   }
 
+  /** Set the shared pane bounds to the pane containing `ts`. */
+  private paneBounds(ts: bigint): void {
+    const slide = this.slide;
+    const ps = ts >= ZERO ? ts - (ts % slide) : floorDiv(ts, slide) * slide;
+    this.pStart = this.bStart;
+    this.pEnd = this.bEnd;
+    this.pEndLate = this.bEndLate;
+    this.bStart = ps;
+    this.bNext = ps + slide;
+    this.bEnd = ps + this.size;
+    this.bNextLate = this.bNext + this.lateness;
+    this.bEndLate = this.bEnd + this.lateness;
+  }
+
+  /** `start + size + lateness` for a pane start (shared bounds when it is the current or previous pane). */
+  private expiry(start: bigint): bigint {
+    if (start === this.bStart) return this.bEndLate;
+    if (start === this.pStart) return this.pEndLate;
+    return start + this.size + this.lateness;
+  }
+
+  /** `end - size` for a window end (shared bounds when it is the current or previous pane's window). */
+  private windowStart(end: bigint): bigint {
+    if (end === this.bEnd) return this.bStart;
+    if (end === this.pEnd) return this.pStart;
+    return end - this.size;
+  }
+
   private processPanes(k: KeyState<A>, p: Partition, wm: bigint): void {
     const agg = this.agg;
     const size = this.size;
     const slide = this.slide;
     if (k.lo !== NONE && k.lo <= wm) {
       const top = k.hi < wm ? k.hi : wm;
-      for (let end = k.lo; end <= top; end += slide) {
-        const start = end - size;
+      for (let end = k.lo; end <= top; end = end < top ? end + slide : INF) {
+        const start = this.windowStart(end);
         let acc: A | null = null;
         if (slide === size) {
-          for (const pane of k.panes) if (pane.start === start) acc = pane.acc;
+          const panes = k.panes;
+          for (let i = 0; i < panes.length; i++) {
+            const pane = panes[i] as Pane<A>;
+            if (pane.start === start) acc = pane.acc;
+          }
         } else {
           acc = this.slidingAcc(k, start, end);
         }
@@ -433,7 +480,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     }
     const panes = k.panes;
     let drop = 0;
-    while (drop < panes.length && (panes[drop] as Pane<A>).start + size + this.lateness <= wm) drop++;
+    while (drop < panes.length && this.expiry((panes[drop] as Pane<A>).start) <= wm) drop++;
     if (drop > 0) {
       k.spare = panes[drop - 1] as Pane<A>;
       if (drop === panes.length) panes.length = 0;
@@ -608,7 +655,8 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     if (k.timerAt !== NONE && k.timerAt <= t) return;
     k.timerAt = t;
     this.timerPush(p, t, k);
-    if (t + this.ooo < p.dueAt) p.dueAt = t + this.ooo;
+    const due = this.ooo === ZERO ? t : t + this.ooo;
+    if (due < p.dueAt) p.dueAt = due;
     if (t <= p.wm) this.advance(p, p.wm);
   }
 
@@ -644,7 +692,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
 
   private updateDue(p: Partition): void {
     const T = this.session ? p.heapT : p.calTimes;
-    p.dueAt = T.length > 0 ? (T[0] as bigint) + this.ooo : INF;
+    p.dueAt = T.length > 0 ? (this.ooo === ZERO ? (T[0] as bigint) : (T[0] as bigint) + this.ooo) : INF;
   }
 
   private timerPush(p: Partition, t: bigint, k: KeyState<A>): void {
@@ -687,8 +735,9 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     } else {
       if (k.lo !== NONE) next = k.lo;
       const first = k.panes[0];
-      if (first !== undefined && first.start + this.size + this.lateness < next) {
-        next = first.start + this.size + this.lateness;
+      if (first !== undefined) {
+        const expiry = this.expiry(first.start);
+        if (expiry < next) next = expiry;
       }
     }
     if (next === INF) {
