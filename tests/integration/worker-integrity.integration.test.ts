@@ -75,6 +75,19 @@ function ends(stream: Stream): bigint[] {
 function expectMatchesOracle(stream: Stream, outputs: ReturnType<typeof finalOutputs>): void {
   const o = oracle(stream, WINDOW, LATENESS, OOO);
   const missing = [...o.windows.keys()].filter((k) => !outputs.windows.has(k));
+  if (missing.length > 0) {
+    // Where the gap is: per partition (symbols SYMppppp map to partition number mod 8) and per window.
+    const byPartition = new Map<number, number>();
+    const byWindow = new Map<string, number>();
+    for (const k of missing) {
+      const [sym = '', start = ''] = k.split('@');
+      const p = Number(sym.slice(3)) % PARTITIONS;
+      byPartition.set(p, (byPartition.get(p) ?? 0) + 1);
+      byWindow.set(start, (byWindow.get(start) ?? 0) + 1);
+    }
+    console.error('missing windows by partition', Object.fromEntries(byPartition));
+    console.error('missing windows by window start (first 10)', [...byWindow].slice(0, 10));
+  }
   const extra = [...outputs.windows.keys()].filter((k) => !o.windows.has(k));
   expect(missing.slice(0, 5), `${missing.length} window(s) missing`).toEqual([]);
   expect(extra.slice(0, 5), `${extra.length} unexpected window(s)`).toEqual([]);
