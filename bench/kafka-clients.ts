@@ -1,5 +1,5 @@
 // `pnpm bench kafka-clients [--json] [--records N]`: the Kafka client decision
-// (docs/decisions/0002-kafka-client.md) measured against a real broker
+// (docs/decisions/0004-kafka-client.md) measured against a real broker
 // (infra/up.sh kafka; KAFKA_BROKERS, default 127.0.0.1:9092).
 //
 // For each client that loads: produce throughput (100-byte values, batches of

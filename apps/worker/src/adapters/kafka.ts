@@ -1,5 +1,5 @@
 /**
- * Kafka adapters on @platformatic/kafka (docs/decisions/0002-kafka-client.md).
+ * Kafka adapters on @platformatic/kafka (docs/decisions/0004-kafka-client.md).
  *
  * Source: partitions are assigned by Ripple (offsets live in checkpoints), so
  * no consumer group is joined: the low-level `fetch()` reads each owned
