@@ -489,11 +489,16 @@ function typeName(t: FieldType): string {
 export function validateValue(schema: Schema, value: Value): void {
   // the common case builds no paths; a failure walks again with paths to name the problem
   if (conformsTo(schema, value)) return;
-  const problem = conformance({ record: schema.fields }, value, '');
+  const problem = violationOf(schema, value);
   if (problem !== undefined) throw new SchemaViolationError(schema.id, problem.path, problem.detail);
 }
 
-interface Problem {
+/** The first violation, with its path, by the reference walk (internal: errors and tests). */
+export function violationOf(schema: Schema, value: Value): Problem | undefined {
+  return conformance({ record: schema.fields }, value, '');
+}
+
+export interface Problem {
   readonly path: string;
   readonly detail: string;
 }

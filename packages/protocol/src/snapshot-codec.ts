@@ -75,7 +75,7 @@ function str(w: ByteWriter, s: string, path: string): void {
  * first. A checkpoint stalls the partition for this long, so the common case
  * takes one pass: each leaf is checked and written together, guided by the
  * compiled schema, with no error paths built (schema-plan.ts). Anything off
- * sends the whole snapshot through `encodeChecked`, which raises the same
+ * sends the whole snapshot through `encodeSnapshotChecked`, which raises the same
  * typed error, with the same path, as it always has.
  */
 export function encodeSnapshot(
@@ -86,9 +86,9 @@ export function encodeSnapshot(
   try {
     out = encodeFast(s, options.sequence ?? 0);
   } catch {
-    out = undefined; // header or offsets refused: errors come in encodeChecked's order
+    out = undefined; // header or offsets refused: errors come in encodeSnapshotChecked's order
   }
-  return out ?? encodeChecked(s, options);
+  return out ?? encodeSnapshotChecked(s, options);
 }
 
 /** Sized from the previous snapshot: a partition's snapshots are about the same size. */
@@ -142,8 +142,14 @@ function writeHead(w: ByteWriter, s: PartitionSnapshot, sequence: number): numbe
   return lengthAt;
 }
 
-/** The reference encoder: validates every leaf, then writes; raises typed errors with paths. */
-function encodeChecked(s: PartitionSnapshot, options: { readonly sequence?: number }): Uint8Array {
+/**
+ * The reference encoder (internal: the error path, and the oracle of the tests):
+ * validates every leaf, then writes; raises typed errors with paths.
+ */
+export function encodeSnapshotChecked(
+  s: PartitionSnapshot,
+  options: { readonly sequence?: number },
+): Uint8Array {
   const names = new Set<string>();
   for (const leaf of s.leaves) {
     if (names.has(leaf.name)) throw new InvalidValueError(`leaves.${leaf.name}`, 'duplicate leaf name');

@@ -63,7 +63,7 @@ export function writeValue(w: ByteWriter, v: Value, path = 'value', depth = 0): 
   const at = w.pos;
   if (writeFast(w, v, depth)) return;
   w.pos = at;
-  writeChecked(w, v, path, depth);
+  writeValueChecked(w, v, path, depth);
 }
 
 /** Mirror of `writeChecked` that returns false where that one throws. Keep the two in step. */
@@ -124,8 +124,8 @@ export function writeNumber(w: ByteWriter, v: number): void {
   }
 }
 
-/** The error path of `writeValue`: same bytes as `writeFast`, and it throws with the path. */
-function writeChecked(w: ByteWriter, v: Value, path: string, depth: number): void {
+/** The reference writer and error path of `writeValue`: same bytes as `writeFast`, throws with the path. */
+export function writeValueChecked(w: ByteWriter, v: Value, path: string, depth: number): void {
   switch (typeof v) {
     case 'boolean':
       w.u8(v ? 2 : 1);
@@ -153,7 +153,7 @@ function writeChecked(w: ByteWriter, v: Value, path: string, depth: number): voi
         w.u32(arr.length);
         for (let i = 0; i < arr.length; i++) {
           if (!(i in arr)) throw new InvalidValueError(`${path}[${i}]`, 'sparse array hole');
-          writeChecked(w, arr[i]!, `${path}[${i}]`, depth + 1);
+          writeValueChecked(w, arr[i]!, `${path}[${i}]`, depth + 1);
         }
         return;
       }
@@ -167,7 +167,7 @@ function writeChecked(w: ByteWriter, v: Value, path: string, depth: number): voi
         w.u32(keys.length);
         for (const k of keys) {
           writeStr(w, k, path);
-          writeChecked(w, obj[k]!, `${path}.${k}`, depth + 1);
+          writeValueChecked(w, obj[k]!, `${path}.${k}`, depth + 1);
         }
       }
       return;
