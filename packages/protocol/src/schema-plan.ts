@@ -15,7 +15,7 @@
  * Value nesting needs no depth check: schema types nest at most 34 levels
  * (schema.ts MAX_TYPE_DEPTH), below value-codec's MAX_DEPTH of 64.
  */
-import { type ByteWriter, INT64_MAX, INT64_MIN } from './bytes.ts';
+import { ByteWriter, INT64_MAX, INT64_MIN } from './bytes.ts';
 import type { FieldDef, FieldType, Schema } from './schema.ts';
 import { type Value, writeBigint, writeNumber } from './value-codec.ts';
 
@@ -38,6 +38,8 @@ interface Plan {
 
 interface RecordPlan {
   readonly names: readonly string[];
+  /** each name as written: u32 length + ASCII (field names are ASCII) */
+  readonly nameBytes: readonly Uint8Array[];
   readonly plans: readonly Plan[];
   /** null allowed (optional) */
   readonly nullable: readonly boolean[];
@@ -85,6 +87,11 @@ function compileRecord(fields: readonly FieldDef[]): RecordPlan {
   const required = fields.map((f) => f.optional !== true && f.default === undefined);
   return {
     names: fields.map((f) => f.name),
+    nameBytes: fields.map((f) => {
+      const w = new ByteWriter(4 + f.name.length);
+      w.str(f.name, 4, 0xffffffff);
+      return w.copy();
+    }),
     plans: fields.map((f) => compile(f.type)),
     nullable: fields.map((f) => f.optional === true),
     required,
@@ -239,6 +246,16 @@ function write(w: ByteWriter, p: Plan, v: Value): boolean {
   }
 }
 
+/** A few bytes: a loop beats `TypedArray#set` at this size. */
+function putBytes(w: ByteWriter, src: Uint8Array): void {
+  const n = src.length;
+  w.ensure(n);
+  const b = w.buf;
+  const p = w.pos;
+  for (let i = 0; i < n; i++) b[p + i] = src[i]!;
+  w.pos = p + n;
+}
+
 function isPlainObject(v: Value): v is Obj {
   if (!isObject(v)) return false;
   const proto = Object.getPrototypeOf(v);
@@ -262,7 +279,7 @@ function writeRecord(w: ByteWriter, r: RecordPlan, v: Value): boolean {
     const fv = v[k];
     // undefined: absent to the schema but not a Value to the writer
     if (fv === undefined) return false;
-    w.str(k, 4, 0xffffffff); // a field name: ASCII, never refused
+    putBytes(w, r.nameBytes[fi]!);
     if (fv === null) {
       if (!r.nullable[fi]) return false;
       w.u8(0);
