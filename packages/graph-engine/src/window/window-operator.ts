@@ -483,8 +483,11 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     while (drop < panes.length && this.expiry((panes[drop] as Pane<A>).start) <= wm) drop++;
     if (drop > 0) {
       k.spare = panes[drop - 1] as Pane<A>;
-      if (drop === panes.length) panes.length = 0;
-      else panes.splice(0, drop);
+      // Shift down and pop: `length = 0` and `splice` would drop or allocate backing stores,
+      // re-grown on the key's next pane (measured ~6x slower per window).
+      const n = panes.length;
+      for (let i = drop; i < n; i++) panes[i - drop] = panes[i] as Pane<A>;
+      for (let i = 0; i < drop; i++) panes.pop();
     }
   }
 
