@@ -372,7 +372,8 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     const panes = k.panes;
     let i = panes.length;
     while (i > 0 && (panes[i - 1] as Pane<A>).start > ps) i--;
-    let pane = panes[i - 1];
+    // Never index -1: a negative index is a named-property lookup up the prototype chain (slow).
+    let pane = i > 0 ? panes[i - 1] : undefined;
     if (pane === undefined || pane.start !== ps) {
       const spare = k.spare;
       if (spare !== null) {
@@ -737,7 +738,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       }
     } else {
       if (k.lo !== NONE) next = k.lo;
-      const first = k.panes[0];
+      const first = k.panes.length > 0 ? k.panes[0] : undefined;
       if (first !== undefined) {
         const expiry = this.expiry(first.start);
         if (expiry < next) next = expiry;
