@@ -321,13 +321,25 @@ export interface WorkerProcess {
   log(): string;
 }
 
+/**
+ * The environment a worker process gets: the service endpoints and the basics,
+ * not the test runner's own variables (VITEST*, NODE_PATH, NODE_ENV=test, ...),
+ * which a deployed worker would never see.
+ */
+function workerBaseEnv(): Record<string, string> {
+  const keep = /^(PATH|HOME|TMPDIR|LANG|TZ|KAFKA_BROKERS|NATS_URL|S3_[A-Z_]+)$/;
+  return Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && keep.test(e[0])),
+  );
+}
+
 export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
     ['--conditions=@ripple/source', join(ROOT, 'apps/worker/src/main.ts')],
     {
       cwd: ROOT,
-      env: { ...process.env, RIPPLE_HEALTH_PORT: '0', RIPPLE_METRICS_PORT: '0', ...env },
+      env: { ...workerBaseEnv(), RIPPLE_HEALTH_PORT: '0', RIPPLE_METRICS_PORT: '0', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

@@ -198,6 +198,43 @@ describe('worker integrity on real Kafka + S3', () => {
     expect(await expectDlqExact(topics, stream)).toBe(0);
   });
 
+  test('traces of recovery, batches and checkpoints reach Jaeger', { timeout: 5 * 60_000 }, async () => {
+    const { OTEL_EXPORTER_OTLP_ENDPOINT: otlp, JAEGER_QUERY_URL: jaeger } = requireEnv(
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'JAEGER_QUERY_URL',
+    );
+    const id = uniqueId();
+    const topics = await createTopics(brokers, `it-trace-${id}`);
+    created.push(topics);
+    const stream = makeStream({
+      trades: 20_000,
+      symbols: 80,
+      tradesPerRecord: 100,
+      seed: 4,
+      malformedEvery: 50,
+    });
+    await produce(brokers, topics.input, stream.records);
+    const service = `ripple-worker-it-${id}`;
+    const w = await startWorker(
+      workerEnv(topics, `it-trace-${id}`, { OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_SERVICE_NAME: service }),
+    );
+    await waitCaughtUp(w, ends(stream), 120_000);
+    // Spans are exported every 500 ms while the worker runs (checkpoints every second).
+    const operations = await eventually('spans in Jaeger', 30_000, async () => {
+      const r = await fetch(`${jaeger}/api/traces?service=${encodeURIComponent(service)}&limit=500`);
+      const body = (await r.json()) as { data?: Array<{ spans: Array<{ operationName: string }> }> };
+      const ops = new Set((body.data ?? []).flatMap((t) => t.spans.map((s) => s.operationName)));
+      return ops.has('ripple.worker.recovery') && ops.has('ripple.worker.checkpoint') ? ops : undefined;
+    });
+    expect(await stopWorker(w, 'SIGTERM')).toBe(0);
+    const tracingLog = w
+      .log()
+      .split('\n')
+      .filter((l) => l.includes('"tracing"'));
+    expect(tracingLog.slice(0, 5), 'tracing warnings in the worker log').toEqual([]);
+    expect(operations.has('ripple.worker.batch')).toBe(true);
+  });
+
   test('S3 down for a while: processing continues, checkpoints retry, a failed one never becomes latest', {
     timeout: 10 * 60_000,
   }, async () => {

@@ -88,7 +88,12 @@ async function main(): Promise<number> {
   }
   const log = jsonLogger(cfg.workerId);
   const metrics = new WorkerMetrics(cfg.workerId);
-  const tracing = startTracing('ripple-worker', cfg.workerId, cfg.otlpEndpoint);
+  const tracing = startTracing(
+    process.env.OTEL_SERVICE_NAME || 'ripple-worker',
+    cfg.workerId,
+    cfg.otlpEndpoint,
+    (m) => log.warn('tracing', { detail: m }),
+  );
   const ports = adapters(cfg);
   const worker = new Worker({ config: cfg, ...ports, metrics, logger: log });
   const http = await startHttp({

@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { DiagLogLevel, diag, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -7,14 +7,21 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 /**
  * OpenTelemetry SDK with OTLP/HTTP export (Jaeger accepts it on :4318). Without
  * an endpoint nothing is registered and the API stays a no-op. Export failures
- * are the SDK's to log; they never throw into the data path.
+ * never throw into the data path; the SDK's warnings and errors (failed
+ * exports, dropped spans) go to `warn`, i.e. the worker's log.
  */
 export function startTracing(
   serviceName: string,
   workerId: string,
   endpoint: string | null,
+  warn: (msg: string) => void = () => {},
 ): { shutdown(): Promise<void> } {
   if (endpoint === null) return { shutdown: async () => {} };
+  const say = (...args: unknown[]) => warn(args.map(String).join(' '));
+  diag.setLogger(
+    { error: say, warn: say, info: () => {}, debug: () => {}, verbose: () => {} },
+    DiagLogLevel.WARN,
+  );
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName, 'service.instance.id': workerId }),
     spanProcessors: [
@@ -26,8 +33,8 @@ export function startTracing(
   provider.register();
   return {
     shutdown: async () => {
-      await provider.forceFlush().catch(() => {});
-      await provider.shutdown().catch(() => {});
+      await provider.forceFlush().catch((e: unknown) => warn(`trace flush failed: ${String(e)}`));
+      await provider.shutdown().catch((e: unknown) => warn(`trace shutdown failed: ${String(e)}`));
       trace.disable();
     },
   };
