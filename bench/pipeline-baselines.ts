@@ -8,8 +8,8 @@
 //   next event falls in a later window (or at the end): the emission happens while the key's state
 //   is in cache, there is no watermark, and the record is a 5-field literal (no delta, key text or
 //   sequence number);
-// - `watermark_loop`: a hand-written loop with the pipeline's semantics: 8 partitions (FNV-1a of
-//   the symbol), a watermark per partition (its max event time), a calendar of window ends, every
+// - `watermark_loop`: a hand-written loop with the pipeline's semantics: 8 partitions (keys spread
+//   round-robin), a watermark per partition (its max event time), a calendar of window ends, every
 //   window emitted when its partition's watermark reaches its end, as an output delta
 //   `{ key: symbol@start, partition, seq, delta: set(record), value }`;
 // - `pipeline`: the compiled pipeline (`from().partitionBy().window().aggregate().compile()`).
@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { type CompiledPipeline, from, type Value } from '@ripple/graph-engine';
 import { symbolNames, syntheticTrade, type Trade } from '../apps/cli/src/index.ts';
 import { machine, median, printResult } from './_util.ts';
+import { timeLimit } from './_vwap-limit.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -60,47 +61,10 @@ function runPipeline(batches: readonly Trade[][]): Run {
   return { s: (performance.now() - t0) / 1000, outputs };
 }
 
-class LimitAcc {
-  start = 0n;
-  end = -1n;
-  pv = 0;
-  volume = 0;
-  n = 0;
-}
-
-/** The minimal loop of bench/pipeline.ts (same shape). */
+/** The minimal loop of bench/pipeline.ts. */
 function runLimit(batches: readonly Trade[][]): Run {
-  const t0 = performance.now();
-  const m = new Map<string, LimitAcc>();
-  const out: Array<{ symbol: string; start: bigint; vwap: number; volume: number; count: number }> = [];
-  let outputs = 0;
-  for (const b of batches) {
-    for (let i = 0; i < b.length; i++) {
-      const t = b[i] as Trade;
-      let a = m.get(t.symbol);
-      if (a === undefined) {
-        a = new LimitAcc();
-        m.set(t.symbol, a);
-      }
-      const ts = t.timestampNs;
-      if (ts >= a.end || ts < a.start) {
-        if (a.n > 0)
-          out.push({ symbol: t.symbol, start: a.start, vwap: a.pv / a.volume, volume: a.volume, count: a.n });
-        a.start = (ts / WINDOW_NS) * WINDOW_NS;
-        a.end = a.start + WINDOW_NS;
-        a.pv = 0;
-        a.volume = 0;
-        a.n = 0;
-      }
-      a.pv += t.price * t.size;
-      a.volume += t.size;
-      a.n++;
-    }
-    outputs += out.length;
-    out.length = 0;
-  }
-  for (const a of m.values()) if (a.n > 0) outputs++;
-  return { s: (performance.now() - t0) / 1000, outputs };
+  const r = timeLimit(batches, WINDOW_NS);
+  return { s: r.s, outputs: r.deltas };
 }
 
 class WmAcc {
@@ -124,15 +88,6 @@ class WmPartition {
   ends: bigint[] = [];
   calendar = new Map<bigint, WmAcc[]>();
   seq = 0;
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** The pipeline's semantics by hand: per-partition watermarks, windows emitted when due, output deltas. */
@@ -177,7 +132,7 @@ function runWatermarkLoop(batches: readonly Trade[][]): Run {
       const t = b[i] as Trade;
       let a = m.get(t.symbol);
       if (a === undefined) {
-        a = new WmAcc(t.symbol, fnv1a(t.symbol) % PARTITIONS);
+        a = new WmAcc(t.symbol, m.size % PARTITIONS); // any spread over the partitions does the same work
         m.set(t.symbol, a);
       }
       const ts = t.timestampNs;

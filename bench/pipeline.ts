@@ -19,6 +19,7 @@ import { loadavg } from 'node:os';
 import { type CompiledPipeline, from, type Value } from '@ripple/graph-engine';
 import { symbolNames, syntheticTrade, type Trade, TradeCsvParser } from '../apps/cli/src/index.ts';
 import { heapUsedAfterGc, machine, median, printResult } from './_util.ts';
+import { timeLimit } from './_vwap-limit.ts';
 
 const json = process.argv.includes('--json');
 // The machine is shared: the 1-minute load average is reported with the figures.
@@ -57,50 +58,6 @@ function timePipeline(batches: readonly Trade[][]): { s: number; deltas: number 
   const t0 = performance.now();
   for (const b of batches) deltas += p.push(b).length;
   deltas += p.end().length;
-  return { s: (performance.now() - t0) / 1000, deltas };
-}
-
-/** The practical limit: a plain Map of mutable accumulators, one record per (symbol, window). */
-class Acc {
-  start = 0n;
-  end = -1n;
-  pv = 0;
-  volume = 0;
-  n = 0;
-}
-function timeLimit(batches: readonly Trade[][]): { s: number; deltas: number } {
-  const t0 = performance.now();
-  const m = new Map<string, Acc>();
-  const out: Array<{ symbol: string; start: bigint; vwap: number; volume: number; count: number }> = [];
-  let deltas = 0;
-  for (const b of batches) {
-    for (let i = 0; i < b.length; i++) {
-      const t = b[i] as Trade;
-      let a = m.get(t.symbol);
-      if (a === undefined) {
-        a = new Acc();
-        m.set(t.symbol, a);
-      }
-      const ts = t.timestampNs;
-      if (ts >= a.end || ts < a.start) {
-        if (a.n > 0)
-          out.push({ symbol: t.symbol, start: a.start, vwap: a.pv / a.volume, volume: a.volume, count: a.n });
-        a.start = (ts / WINDOW_NS) * WINDOW_NS;
-        a.end = a.start + WINDOW_NS;
-        a.pv = 0;
-        a.volume = 0;
-        a.n = 0;
-      }
-      a.pv += t.price * t.size;
-      a.volume += t.size;
-      a.n++;
-    }
-    deltas += out.length;
-    out.length = 0;
-  }
-  for (const [symbol, a] of m)
-    if (a.n > 0) out.push({ symbol, start: a.start, vwap: a.pv / a.volume, volume: a.volume, count: a.n });
-  deltas += out.length;
   return { s: (performance.now() - t0) / 1000, deltas };
 }
 
@@ -152,7 +109,7 @@ const limitPerS: Record<string, number> = {};
 for (const symbols of [2000, 10000]) {
   const batches = batchesOf(symbols, 0, N);
   const pr = runs(3, () => timePipeline(batches));
-  const lr = runs(3, () => timeLimit(batches));
+  const lr = runs(3, () => timeLimit(batches, WINDOW_NS));
   eventsPerS[symbols] = Math.round(N / median(pr.map((r) => r.s)));
   limitPerS[symbols] = Math.round(N / median(lr.map((r) => r.s)));
   log(
