@@ -222,6 +222,8 @@ async function main(): Promise<void> {
         recovery_events: tailEvents,
         checkpoint_ms_p99: Math.round(percentile(total, 0.99) * 10) / 10,
         checkpoint_stall_ms_p99: Math.round(percentile(checkpoints.capture, 0.99) * 10) / 10,
+        checkpoint_ms_p50: Math.round(percentile(total, 0.5) * 10) / 10,
+        checkpoint_stall_ms_p50: Math.round(percentile(checkpoints.capture, 0.5) * 10) / 10,
         checkpoints: checkpoints.capture.length,
         trades: stream.tradeCount,
         machine: machine(),
