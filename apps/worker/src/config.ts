@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseDuration } from '@ripple/graph-engine';
 import { ConfigError } from './errors.ts';
 
-export type SourceKind = 'kafka' | 'memory';
+export type SourceKind = 'kafka' | 'memory' | 'file';
 export type SnapshotStoreKind = 's3' | 'local' | 'memory';
 
 export interface WorkerConfig {
@@ -45,6 +45,9 @@ export interface WorkerConfig {
     readonly prefix: string;
   };
   readonly checkpointCacheDir: string | null;
+  /** File mode: `<inputDir>/<input_topic>-p<N>.csv` in, `<outputDir>/<topic>-p<N>.ndjson` out. */
+  readonly inputDir: string | null;
+  readonly outputDir: string | null;
   readonly host: string;
   readonly healthPort: number;
   readonly metricsPort: number;
@@ -115,7 +118,13 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(workerId)) {
     throw new ConfigError('worker_id', `${JSON.stringify(workerId)} must be 1-63 of [A-Za-z0-9._-]`);
   }
-  const source = oneOf<SourceKind>('RIPPLE_SOURCE', 'source', 'kafka', ['kafka', 'memory']);
+  const source = oneOf<SourceKind>('RIPPLE_SOURCE', 'source', 'kafka', ['kafka', 'memory', 'file']);
+  const inputDir = get('RIPPLE_INPUT_DIR', 'input_dir') ?? null;
+  const outputDir = get('RIPPLE_OUTPUT_DIR', 'output_dir') ?? null;
+  if (source === 'file' && inputDir === null)
+    throw new ConfigError('input_dir', 'required when source is file');
+  if (source === 'file' && outputDir === null)
+    throw new ConfigError('output_dir', 'required when source is file');
   const snapshotStore = oneOf<SnapshotStoreKind>('RIPPLE_SNAPSHOT_STORE', 'snapshot_store', 's3', [
     's3',
     'local',
@@ -204,6 +213,8 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
       prefix: str('RIPPLE_S3_PREFIX', 's3_prefix', 'checkpoints'),
     },
     checkpointCacheDir: get('RIPPLE_CHECKPOINT_CACHE_DIR', 'checkpoint_cache_dir') ?? null,
+    inputDir,
+    outputDir,
     host: str('RIPPLE_HOST', 'host', '127.0.0.1'),
     healthPort: port('RIPPLE_HEALTH_PORT', 'health_port', 9100),
     metricsPort: port('RIPPLE_METRICS_PORT', 'metrics_port', 9102),

@@ -5,6 +5,8 @@
  * 1 failed, 2 invalid configuration.
  */
 import { mkdirSync } from 'node:fs';
+import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
+import { FileSink, FileSource } from './adapters/file.ts';
 import { KafkaSink, KafkaSource } from './adapters/kafka.ts';
 import { LocalSnapshotStore } from './adapters/local-snapshot-store.ts';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from './adapters/memory.ts';
@@ -13,9 +15,10 @@ import { loadConfig, type WorkerConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { startHttp } from './http.ts';
 import { WorkerMetrics } from './metrics.ts';
-import type { RecordSink, RecordSource, SnapshotStore } from './ports.ts';
+import type { RecordSink, RecordSource, SinkRecord, SnapshotStore } from './ports.ts';
 import { syntheticTopic } from './synthetic.ts';
 import { startTracing } from './tracing.ts';
+import { VWAP_OUTPUT_SCHEMA } from './vwap-partition.ts';
 import { type Logger, Worker } from './worker.ts';
 
 function jsonLogger(workerId: string): Logger {
@@ -49,6 +52,9 @@ function adapters(cfg: WorkerConfig): {
       clientId: `ripple-${cfg.workerId}`,
     });
     sink = new KafkaSink({ brokers: cfg.kafkaBrokers, clientId: `ripple-${cfg.workerId}` });
+  } else if (cfg.source === 'file') {
+    source = new FileSource(cfg.inputDir as string, cfg.inputTopic);
+    sink = new FileSink(cfg.outputDir as string, describeOutput);
   } else {
     // Embedded mode: a deterministic synthetic trade stream, outputs kept in memory.
     const input = syntheticTopic(cfg.inputTopic, cfg.numPartitions, 200_000);
@@ -74,6 +80,19 @@ function adapters(cfg: WorkerConfig): {
       : null;
   return { source, sink, store, cache };
 }
+
+/** File sink: output delta frames as readable records; anything else stays base64. */
+function describeOutput(r: SinkRecord): unknown {
+  if (r.headers['ripple-first-sequence'] === undefined) return undefined;
+  try {
+    return decodeDeltaBatch(r.value, { schemas: outputSchemas }).records;
+  } catch {
+    return undefined;
+  }
+}
+
+const outputSchemas = new SchemaRegistry();
+outputSchemas.register(VWAP_OUTPUT_SCHEMA);
 
 async function main(): Promise<number> {
   let cfg: WorkerConfig;

@@ -161,6 +161,11 @@ export class VwapPartition {
   ingest(r: SourceRecord): void {
     this.records++;
     this.nextOffset = r.offset + 1n;
+    const parseError = r.headers['ripple-parse-error'];
+    if (parseError !== undefined) {
+      this.deadLetters.push({ partition: r.partition, offset: r.offset, value: r.value, reason: parseError });
+      return;
+    }
     let trades: Trade[];
     try {
       trades = decodeInput(r.value);

@@ -51,7 +51,11 @@ describe('worker config', () => {
     expect(keyOf(() => loadConfig({ KAFKA_BROKERS: 'h:1' }))).toBe('worker_id');
     expect(keyOf(() => loadConfig({ ...base, RIPPLE_WINDOW: '1 minute' }))).toBe('window');
     expect(keyOf(() => loadConfig({ ...base, S3_BUCKET: 'Bad_Bucket' }))).toBe('s3_bucket');
-    expect(keyOf(() => loadConfig({ ...base, RIPPLE_SOURCE: 'file' }))).toBe('source');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_SOURCE: 'pigeon' }))).toBe('source');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_SOURCE: 'file' }))).toBe('input_dir');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_SOURCE: 'file', RIPPLE_INPUT_DIR: '/in' }))).toBe(
+      'output_dir',
+    );
     expect(keyOf(() => loadConfig({ ...base, RIPPLE_HEALTH_PORT: '70000' }))).toBe('health_port');
     expect(keyOf(() => loadConfig({ ...base, RIPPLE_CONFIG_FILE: '/nonexistent/ripple.json' }))).toBe(
       'RIPPLE_CONFIG_FILE',
