@@ -30,6 +30,7 @@ import {
   type Schema,
   type SnapshotLeaf,
   type Trade,
+  TradeBatchEncoder,
 } from '@ripple/protocol';
 import { MalformedRecordError, SnapshotCorruptError } from './errors.ts';
 import type { SourceRecord } from './ports.ts';
@@ -87,6 +88,8 @@ export interface VwapPartitionOptions {
   readonly windowNs: bigint;
   readonly allowedLatenessNs: bigint;
   readonly outOfOrdernessNs: bigint;
+  /** Live keys allowed per partition; trades of further new keys are dead-lettered. */
+  readonly maxKeys?: number;
   /** Called after each pipeline step (window + one graph stabilization) with its duration and recomputes. */
   readonly onStep?: (ns: number, recomputes: number) => void;
 }
@@ -143,9 +146,11 @@ export class VwapPartition {
   readonly pipeline: CompiledPipeline<Trade, VwapRecord>;
   private lastSeq = 0;
   private readonly onStep: ((ns: number, recomputes: number) => void) | null;
+  private readonly maxKeys: number;
 
   constructor(options: VwapPartitionOptions) {
     this.partition = options.partition;
+    this.maxKeys = options.maxKeys ?? Number.POSITIVE_INFINITY;
     this.onStep = options.onStep ?? null;
     this.pipeline = vwapTopology(options, (trade, _key, windowEndNs, watermarkNs) =>
       this.late.push({ trade, windowEndNs, watermarkNs }),
@@ -174,12 +179,45 @@ export class VwapPartition {
       this.deadLetters.push({ partition: r.partition, offset: r.offset, value: r.value, reason });
       return;
     }
+    if (this.pipeline.keyCount + trades.length > this.maxKeys) trades = this.admit(r, trades);
     const t0 = this.onStep !== null ? performance.now() : 0;
     this.collect(this.pipeline.push(trades));
     if (this.onStep !== null) {
       this.onStep((performance.now() - t0) * 1e6, this.pipeline.graph.stats().lastRecomputes);
     }
     this.trades += trades.length;
+  }
+
+  /**
+   * Enforce `max_keys_per_partition`: trades of keys beyond the limit are not
+   * processed; they go to the dead-letter topic (one record per input record,
+   * a TradeBatch of the refused trades) with the reason. Nothing is dropped silently.
+   */
+  private admit(r: SourceRecord, trades: Trade[]): Trade[] {
+    let live = this.pipeline.keyCount;
+    const admitted = new Set<string>();
+    const keep: Trade[] = [];
+    const refused: Trade[] = [];
+    for (const t of trades) {
+      if (this.pipeline.hasKey(t.symbol) || admitted.has(t.symbol)) keep.push(t);
+      else if (live < this.maxKeys) {
+        admitted.add(t.symbol);
+        live++;
+        keep.push(t);
+      } else refused.push(t);
+    }
+    if (refused.length > 0) {
+      const enc = new TradeBatchEncoder();
+      for (const t of refused) enc.add(t);
+      const symbols = [...new Set(refused.map((t) => t.symbol))];
+      this.deadLetters.push({
+        partition: r.partition,
+        offset: r.offset,
+        value: enc.finish({ sequence: 0 }),
+        reason: `max_keys_per_partition (${this.maxKeys}) reached: ${refused.length} trade(s) of ${symbols.length} new key(s), e.g. ${symbols[0]}`,
+      });
+    }
+    return keep;
   }
 
   /** Emit every window still open (end of a bounded input). */

@@ -133,6 +133,7 @@ export class Worker {
       windowNs: this.cfg.windowNs,
       allowedLatenessNs: this.cfg.allowedLatenessNs,
       outOfOrdernessNs: this.cfg.outOfOrdernessNs,
+      maxKeys: this.cfg.maxKeysPerPartition,
       onStep: (ns, recomputes) => {
         this.d.metrics.graphStabilizationNs.observe(ns);
         this.d.metrics.graphRecomputes.observe(recomputes);

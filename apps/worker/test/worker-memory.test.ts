@@ -1,5 +1,11 @@
 import { apply, type Value } from '@ripple/graph-engine';
-import { decodeDeltaBatch, SchemaRegistry, type Trade, TradeBatchEncoder } from '@ripple/protocol';
+import {
+  decodeDeltaBatch,
+  decodeTradeBatch,
+  SchemaRegistry,
+  type Trade,
+  TradeBatchEncoder,
+} from '@ripple/protocol';
 import { describe, expect, it } from 'vitest';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from '../src/adapters/memory.ts';
 import { loadConfig, type WorkerConfig } from '../src/config.ts';
@@ -217,6 +223,27 @@ describe('worker on in-memory ports', () => {
       expect(d.headers['ripple-dlq-reason']).toMatch(/magic|DECODE|TRUNCATED|LENGTH|CRC|empty|[A-Z_]+/);
     const lateTrades = w.late.partitions.flat().length;
     expect(lateTrades > 0).toBe(o.late > 0);
+  });
+
+  it('enforces max_keys_per_partition: refused trades are dead-lettered, none is lost', async () => {
+    const w = world(300, 21);
+    const wk = newWorker(w, config({ RIPPLE_MAX_KEYS_PER_PARTITION: '2' }));
+    await wk.start();
+    await runToEnd(wk);
+    const refused = w.dlq.partitions
+      .flat()
+      .filter((d) => /max_keys_per_partition \(2\)/.test(d.headers['ripple-dlq-reason'] ?? ''));
+    expect(refused.length).toBeGreaterThan(0);
+    const refusedTrades = refused.reduce((n, d) => n + decodeTradeBatch(d.value as Uint8Array).length, 0);
+    const lateTrades = w.late.partitions
+      .flat()
+      .reduce((n, d) => n + decodeTradeBatch(d.value as Uint8Array).length, 0);
+    const counted = [...finalValues(w.out).values.values()].reduce(
+      (n, v) => n + ((v as { count: number }).count ?? 0),
+      0,
+    );
+    const valid = w.input.trades.reduce((n, t) => n + t.length, 0);
+    expect(counted + lateTrades + refusedTrades).toBe(valid);
   });
 
   it('is exact across crashes at random moments, with duplicates only from replay', async () => {

@@ -313,6 +313,16 @@ export class CompiledPipeline<E, O> {
     return this.out;
   }
 
+  /** Live keys (O(1)). */
+  get keyCount(): number {
+    return this.op.keyCount;
+  }
+
+  /** Whether the key has live window state (O(1)). */
+  hasKey(key: string): boolean {
+    return this.op.hasKey(key);
+  }
+
   stats(): PipelineStats {
     const g = this.graph.stats();
     return {

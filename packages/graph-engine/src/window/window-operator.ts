@@ -769,6 +769,16 @@ export class WindowOperator<E, A, R extends ValueRecord> {
 
   // ------------------------------------------------------------ introspection
 
+  /** Live keys (O(1)). */
+  get keyCount(): number {
+    return this.keys.size;
+  }
+
+  /** Whether the key has live state (O(1)). */
+  hasKey(key: string): boolean {
+    return this.keys.has(key);
+  }
+
   stats(): WindowStats {
     let panes = 0;
     for (const k of this.keys.values()) panes += k.panes.length + k.sessions.length;
