@@ -238,8 +238,8 @@ describe('worker on in-memory ports', () => {
     const lateTrades = w.late.partitions
       .flat()
       .reduce((n, d) => n + decodeTradeBatch(d.value as Uint8Array).length, 0);
-    const counted = [...finalValues(w.out).values.values()].reduce(
-      (n, v) => n + ((v as { count: number }).count ?? 0),
+    const counted = [...finalValues(w.out).values.values()].reduce<number>(
+      (n, v) => n + (v as { count: number }).count,
       0,
     );
     const valid = w.input.trades.reduce((n, t) => n + t.length, 0);
