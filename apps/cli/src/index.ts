@@ -3,10 +3,20 @@
  * argument parsing, the trade CSV parser, the synthetic generator and the
  * VWAP runner.
  */
+
+export {
+  type BadLine,
+  formatTrade,
+  SYNTHETIC_BASE_NS,
+  symbolName,
+  symbolNames,
+  syntheticBatches,
+  syntheticTrade,
+  type Trade,
+  TradeCsvParser,
+} from '@ripple/trades';
 export { HELP, type InputSpec, parseVwapArgs, type VwapOptions } from './args.ts';
 export { CliError, type CliErrorCode, InputError, OutputError, UsageError } from './errors.ts';
 export { CsvTradeSource, LineSink } from './io.ts';
 export { CSV_HEADER, formatDelta, type OutputFormat } from './output-format.ts';
-export { SYNTHETIC_BASE_NS, symbolName, symbolNames, syntheticBatches, syntheticTrade } from './synthetic.ts';
-export { type BadLine, formatTrade, type Trade, TradeCsvParser } from './trade-csv.ts';
 export { type CliIo, runVwap, type VwapSummary } from './vwap.ts';

@@ -6,9 +6,9 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { OutputDelta, Sink, Source, Value } from '@ripple/graph-engine';
+import { type BadLine, type Trade, TradeCsvParser } from '@ripple/trades';
 import { InputError } from './errors.ts';
 import { CSV_HEADER, formatDelta, type OutputFormat } from './output-format.ts';
-import { type BadLine, type Trade, TradeCsvParser } from './trade-csv.ts';
 
 /** Trades parsed from a byte stream; malformed lines go to `onBad` and are skipped. */
 export class CsvTradeSource implements Source<Trade> {

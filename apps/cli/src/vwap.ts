@@ -6,11 +6,10 @@ import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { from, type Source } from '@ripple/graph-engine';
+import { type BadLine, formatTrade, syntheticBatches, type Trade } from '@ripple/trades';
 import type { VwapOptions } from './args.ts';
 import { OutputError } from './errors.ts';
 import { CsvTradeSource, LineSink } from './io.ts';
-import { syntheticBatches } from './synthetic.ts';
-import { type BadLine, formatTrade, type Trade } from './trade-csv.ts';
 
 export interface CliIo {
   readonly stdin: Readable;

@@ -1,5 +1,5 @@
-import { syntheticBatches } from '@ripple/cli';
 import { TradeBatchEncoder } from '@ripple/protocol';
+import { syntheticBatches } from '@ripple/trades';
 import { MemoryTopic } from './adapters/memory.ts';
 
 /**

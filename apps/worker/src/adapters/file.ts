@@ -16,8 +16,8 @@
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TradeCsvParser } from '@ripple/cli';
 import { TradeBatchEncoder } from '@ripple/protocol';
+import { TradeCsvParser } from '@ripple/trades';
 import { SinkError, SourceError } from '../errors.ts';
 import type { PartitionStart, RecordSink, RecordSource, SinkRecord, SourceRecord } from '../ports.ts';
 
