@@ -32,7 +32,6 @@ import {
   decodeTrade,
   decodeTradeBatch,
   decodeTradePayload,
-  defineSchema,
   encodeSnapshot,
   encodeTrade,
   encodeTradePayload,
@@ -46,6 +45,8 @@ import {
   TradeBatchEncoder,
 } from '@ripple/protocol';
 import { pack, unpack } from 'msgpackr';
+import { PARTITION_STATE_SCHEMA } from '../apps/worker/src/vwap-partition.ts';
+import { vwapV1, vwapV2 } from '../packages/protocol/test/fixtures.ts';
 import { machine, median, printResult } from './_util.ts';
 
 const json = process.argv.includes('--json');
@@ -133,26 +134,8 @@ const before = { symbol: 'SYM0042', vwap: 104.21, volume: 120_000, trades: 311 }
 const after = { symbol: 'SYM0042', vwap: 104.25, volume: 120_000, trades: 311 };
 if (diff !== undefined && diff(before, after).kind !== 'patch') throw new Error('diff did not give a patch');
 
-const v1 = defineSchema({
-  name: 'ripple.vwap',
-  version: 1,
-  fields: [
-    { name: 'symbol', type: 'string' },
-    { name: 'vwap', type: 'float64' },
-    { name: 'volume', type: 'int' },
-  ],
-});
-const v2 = defineSchema({
-  name: 'ripple.vwap',
-  version: 2,
-  fields: [
-    { name: 'symbol', type: 'string' },
-    { name: 'vwap', type: 'float64' },
-    { name: 'volume', type: 'int64' },
-    { name: 'trades', type: 'int', default: 0 },
-    { name: 'venue', type: 'string', optional: true },
-  ],
-});
+const v1 = vwapV1;
+const v2 = vwapV2;
 if (!checkCompatibility(v2, v1).compatible) throw new Error('v2 should read v1');
 const tradeDef: SchemaDef = {
   name: TRADE_SCHEMA.name,
@@ -161,33 +144,8 @@ const tradeDef: SchemaDef = {
 };
 if (fingerprintOf(tradeDef) !== TRADE_SCHEMA.fingerprint) throw new Error('fingerprint mismatch');
 
-// a worker checkpoint (apps/worker/src/vwap-partition.ts snapshotLeaves, PARTITION_STATE_SCHEMA)
-const partitionState = defineSchema({
-  name: 'ripple.vwap.partition-state',
-  version: 1,
-  fields: [
-    { name: 'lo_ns', type: 'int64', optional: true },
-    { name: 'hi_ns', type: 'int64', optional: true },
-    { name: 'gc_at_ns', type: 'int64', optional: true },
-    {
-      name: 'panes',
-      type: {
-        list: {
-          record: [
-            { name: 'start_ns', type: 'int64' },
-            { name: 'acc', type: { list: 'float64' } },
-          ],
-        },
-      },
-      optional: true,
-    },
-    { name: 'max_ts_ns', type: 'int64', optional: true },
-    { name: 'watermark_ns', type: 'int64', optional: true },
-    { name: 'counters', type: { list: 'int' }, optional: true },
-    { name: 'last_sequence', type: 'int64', optional: true },
-    { name: 'spec', type: 'string', optional: true },
-  ],
-});
+// a worker checkpoint: the worker's own schema (apps/worker/src/vwap-partition.ts snapshotLeaves)
+const partitionState = PARTITION_STATE_SCHEMA;
 const t0 = 1_700_000_000_000_000_000n;
 const leaves: SnapshotLeaf[] = [
   {
