@@ -1,6 +1,8 @@
 // Shared helpers for the benchmarks under bench/ (not a suite: scripts/bench.ts skips `_` files).
 import { cpus, totalmem } from 'node:os';
 
+export { xorshift } from '../packages/trades/src/index.ts';
+
 export function median(xs: readonly number[]): number {
   return percentile(xs, 0.5);
 }
@@ -9,18 +11,6 @@ export function percentile(xs: readonly number[], q: number): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
-}
-
-/** Deterministic 32-bit xorshift generator (non-negative integers). */
-export function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
 }
 
 /** Heap in use after full garbage collections (needs node --expose-gc, which `pnpm bench` passes). */

@@ -17,39 +17,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-
-function requireEnv<const K extends string>(...names: K[]): Record<K, string> {
-  const missing = names.filter((n) => !process.env[n]);
-  if (missing.length > 0) {
-    throw new Error(
-      `integration suite needs ${missing.join(', ')} in the environment: ` +
-        'run `pnpm infra:up` and `source infra/.run/env` first',
-    );
-  }
-  return Object.fromEntries(names.map((n) => [n, process.env[n]!])) as Record<K, string>;
-}
-
-const uniqueId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(100);
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-}
+import { eventually, requireEnv, uniqueId } from './helpers.ts';
 
 describe('kafka', () => {
   let brokers: string[];

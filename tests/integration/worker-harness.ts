@@ -8,24 +8,17 @@ import { join } from 'node:path';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { apply, type Value } from '@ripple/graph-engine';
 import { decodeDeltaBatch, SchemaRegistry, type Trade, TradeBatchEncoder } from '@ripple/protocol';
+import { xorshift } from '@ripple/trades';
 import { VWAP_OUTPUT_SCHEMA } from '../../apps/worker/src/vwap-partition.ts';
+import { oracle, type WindowValue } from '../../apps/worker/test/vwap-oracle.ts';
 import { eventually, sleep } from './helpers.ts';
+
+export { xorshift };
 
 export const PARTITIONS = 8;
 export const SEC = 1_000_000_000n;
 export const SENTINEL = 'ZZZZ-SENTINEL';
 const ROOT = join(import.meta.dirname, '..', '..');
-
-export function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 export interface StreamSpec {
   trades: number;
@@ -109,47 +102,9 @@ export function makeStream(spec: StreamSpec): Stream {
   return { records, trades, malformed, tradeCount: count };
 }
 
-export interface WindowValue {
-  vwap: number;
-  volume: number;
-  count: number;
-}
-
-/**
- * Independent oracle of the final value of every (symbol, window), computed
- * from the input alone: per partition in offset order, a trade is late when
- * its window end plus the allowed lateness is at or before the watermark (max
- * event time so far, this trade included, minus the out-of-orderness).
- */
-export function oracle(
-  stream: Stream,
-  windowNs: bigint,
-  latenessNs: bigint,
-  oooNs: bigint,
-): { windows: Map<string, WindowValue>; late: number } {
-  const acc = new Map<string, { pv: number; volume: number; count: number }>();
-  let late = 0;
-  for (const list of stream.trades) {
-    let maxTs = -(2n ** 62n);
-    for (const t of list) {
-      if (t.timestampNs > maxTs) maxTs = t.timestampNs;
-      const start = t.timestampNs - (t.timestampNs % windowNs);
-      if (start + windowNs + latenessNs <= maxTs - oooNs) {
-        late++;
-        continue;
-      }
-      if (t.symbol === SENTINEL) continue;
-      const k = `${t.symbol}@${start}`;
-      const a = acc.get(k) ?? { pv: 0, volume: 0, count: 0 };
-      a.pv += t.price * t.size;
-      a.volume += t.size;
-      a.count++;
-      acc.set(k, a);
-    }
-  }
-  const windows = new Map<string, WindowValue>();
-  for (const [k, a] of acc) windows.set(k, { vwap: a.pv / a.volume, volume: a.volume, count: a.count });
-  return { windows, late };
+/** The oracle for a stream of this harness (the sentinel only moves the watermark). */
+export function streamOracle(stream: Stream, windowNs: bigint, latenessNs: bigint, oooNs: bigint) {
+  return oracle(stream, windowNs, latenessNs, oooNs, SENTINEL);
 }
 
 export interface Topics {

@@ -14,7 +14,6 @@ import {
   finalOutputs,
   makeStream,
   metric,
-  oracle,
   PARTITIONS,
   produce,
   readAll,
@@ -23,6 +22,7 @@ import {
   sleep,
   startWorker,
   stopWorker,
+  streamOracle,
   type Topics,
   waitCaughtUp,
   xorshift,
@@ -73,7 +73,7 @@ function ends(stream: Stream): bigint[] {
 
 /** Every (symbol, window) of the oracle is in the output with the same value, and nothing else is. */
 function expectMatchesOracle(stream: Stream, outputs: ReturnType<typeof finalOutputs>): void {
-  const o = oracle(stream, WINDOW, LATENESS, OOO);
+  const o = streamOracle(stream, WINDOW, LATENESS, OOO);
   const missing = [...o.windows.keys()].filter((k) => !outputs.windows.has(k));
   if (missing.length > 0) {
     // Where the gap is: per partition (symbols SYMppppp map to partition number mod 8) and per window.

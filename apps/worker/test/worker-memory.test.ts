@@ -6,12 +6,14 @@ import {
   type Trade,
   TradeBatchEncoder,
 } from '@ripple/protocol';
+import { xorshift } from '@ripple/trades';
 import { describe, expect, it } from 'vitest';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from '../src/adapters/memory.ts';
 import { loadConfig, type WorkerConfig } from '../src/config.ts';
 import { WorkerMetrics } from '../src/metrics.ts';
 import { VWAP_OUTPUT_SCHEMA } from '../src/vwap-partition.ts';
 import { type Clock, Worker } from '../src/worker.ts';
+import { oracle } from './vwap-oracle.ts';
 
 // The worker end to end on in-memory ports: the same code as with Kafka and S3,
 // deterministic, with crashes (the worker object abandoned mid-stream) and a
@@ -19,17 +21,6 @@ import { type Clock, Worker } from '../src/worker.ts';
 
 const PARTITIONS = 3;
 const SEC = 1_000_000_000n;
-
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 interface Input {
   topic: MemoryTopic;
@@ -172,34 +163,6 @@ async function runToEnd(wk: Worker): Promise<void> {
   await wk.flushWindows();
 }
 
-/**
- * Independent oracle: per partition, in offset order, a trade is late when the
- * end of its window plus the allowed lateness is at or before the watermark
- * (max event time seen so far, this trade included, minus out-of-orderness).
- */
-function oracle(input: Input, windowNs: bigint, latenessNs: bigint, oooNs: bigint) {
-  const acc = new Map<string, { pv: number; volume: number; count: number; symbol: string; start: bigint }>();
-  let late = 0;
-  for (const trades of input.trades) {
-    let maxTs = -(2n ** 62n);
-    for (const t of trades) {
-      if (t.timestampNs > maxTs) maxTs = t.timestampNs;
-      const start = t.timestampNs - (t.timestampNs % windowNs);
-      if (start + windowNs + latenessNs <= maxTs - oooNs) {
-        late++;
-        continue;
-      }
-      const k = `${t.symbol}@${start}`;
-      const a = acc.get(k) ?? { pv: 0, volume: 0, count: 0, symbol: t.symbol, start };
-      a.pv += t.price * t.size;
-      a.volume += t.size;
-      a.count++;
-      acc.set(k, a);
-    }
-  }
-  return { acc, late };
-}
-
 describe('worker on in-memory ports', () => {
   it('computes exactly what an independent oracle computes; malformed records go to the DLQ', async () => {
     const w = world(400, 1);
@@ -209,13 +172,13 @@ describe('worker on in-memory ports', () => {
     await runToEnd(wk);
     const { values } = finalValues(w.out);
     const o = oracle(w.input, 10n * SEC, 5n * SEC, SEC);
-    expect(values.size).toBe(o.acc.size);
-    for (const [k, a] of o.acc) {
+    expect(values.size).toBe(o.windows.size);
+    for (const [k, a] of o.windows) {
       const v = values.get(k) as { vwap: number; volume: number; count: number; symbol: string } | undefined;
       expect(v, k).toBeDefined();
       expect(v?.count).toBe(a.count);
       expect(v?.volume).toBe(a.volume);
-      expect(v?.vwap).toBeCloseTo(a.pv / a.volume, 9);
+      expect(v?.vwap).toBeCloseTo(a.vwap, 9);
     }
     const dlq = w.dlq.partitions.flat();
     expect(dlq.length).toBe(w.input.malformed);

@@ -4,5 +4,12 @@
  * a byte-level parser that reports bad lines with reasons instead of throwing, and
  * a formatter) and the original's deterministic synthetic stream. No I/O.
  */
-export { SYNTHETIC_BASE_NS, symbolName, symbolNames, syntheticBatches, syntheticTrade } from './synthetic.ts';
+export {
+  SYNTHETIC_BASE_NS,
+  symbolName,
+  symbolNames,
+  syntheticBatches,
+  syntheticTrade,
+  xorshift,
+} from './synthetic.ts';
 export { type BadLine, formatTrade, type Trade, TradeCsvParser } from './trade-csv.ts';

@@ -45,3 +45,15 @@ export function* syntheticBatches(
     yield batch;
   }
 }
+
+/** Deterministic 32-bit xorshift generator (non-negative integers), for seeded test and benchmark data. */
+export function xorshift(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
