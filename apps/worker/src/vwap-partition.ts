@@ -226,11 +226,11 @@ export class VwapPartition {
   }
 
   get keyCount(): number {
-    return this.pipeline.stats().window.keys;
+    return this.pipeline.keyCount;
   }
 
   get watermarkNs(): bigint {
-    return this.pipeline.stats().window.watermarks[0] ?? NONE;
+    return this.pipeline.watermarkOf(0);
   }
 
   private collect(deltas: ReadonlyArray<OutputDelta<VwapRecord>>): void {

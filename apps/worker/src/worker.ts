@@ -175,8 +175,7 @@ export class Worker {
         this.lastCaptureMs = this.clock.nowMs();
         this.lastStoredMs = this.lastCaptureMs;
       } catch (e) {
-        span.recordException(e as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
+        failSpan(span, e);
         throw e;
       } finally {
         span.end();
@@ -288,26 +287,22 @@ export class Worker {
         this.d.metrics.recordsIn.inc({ partition: r.partition });
       }
       await this.sendPending([...touched], ctx);
-      for (const p of touched) this.observe(p);
+      this.observe(touched);
       this.maybeActive();
       await this.flushCheckpointIfDue();
       return records.length;
     } catch (e) {
-      span.recordException(e as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      failSpan(span, e);
       throw e;
     } finally {
       span.end();
     }
   }
 
-  private observe(p: VwapPartition): void {
+  /** Per-step metrics of the partitions a batch touched, and graph totals over all partitions. */
+  private observe(touched: Iterable<VwapPartition>): void {
     const m = this.d.metrics;
-    const g = p.pipeline.graph.stats();
-    const seen = this.graphSeen.get(p.partition) ?? { stabilizations: 0, cutoffs: 0 };
-    m.graphStabilizations.inc(Math.max(0, g.stabilizations - seen.stabilizations));
-    m.graphCutoffs.inc(Math.max(0, g.cutoffs - seen.cutoffs));
-    this.graphSeen.set(p.partition, { stabilizations: g.stabilizations, cutoffs: g.cutoffs });
+    for (const p of touched) this.observePartition(p);
     let nodes = 0;
     let dirty = 0;
     for (const q of this.parts.values()) {
@@ -317,16 +312,21 @@ export class Worker {
     }
     m.graphNodes.set(nodes);
     m.graphDirty.set(dirty);
+  }
+
+  private observePartition(p: VwapPartition): void {
+    const m = this.d.metrics;
+    const g = p.pipeline.graph.stats();
+    const seen = this.graphSeen.get(p.partition) ?? { stabilizations: 0, cutoffs: 0 };
+    m.graphStabilizations.inc(Math.max(0, g.stabilizations - seen.stabilizations));
+    m.graphCutoffs.inc(Math.max(0, g.cutoffs - seen.cutoffs));
+    this.graphSeen.set(p.partition, { stabilizations: g.stabilizations, cutoffs: g.cutoffs });
     m.keys.set({ partition: p.partition }, p.keyCount);
     const wm = p.watermarkNs;
     if (wm > -(2n ** 62n)) m.watermarkLagMs.set({ partition: p.partition }, Number(wm));
     const end = this.d.source.lastKnownEnd(p.partition);
     if (end !== undefined && p.nextOffset !== null) {
       m.consumerLag.set({ partition: p.partition }, Number(end > p.nextOffset ? end - p.nextOffset : 0n));
-    }
-    const target = this.replayTarget.get(p.partition);
-    if (target !== undefined && p.nextOffset !== null && p.nextOffset > target) {
-      this.replayTarget.set(p.partition, p.nextOffset);
     }
   }
 
@@ -519,8 +519,7 @@ export class Worker {
         });
       } catch (e) {
         this.d.metrics.checkpointFailures.inc();
-        span.recordException(e as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
+        failSpan(span, e);
         this.log.warn('checkpoint store write failed; retrying', {
           partition,
           delayMs: delay,
@@ -603,6 +602,11 @@ function cmpSnapshots(a: PartitionSnapshot, b: PartitionSnapshot, topic: string,
   const ob = offsetOf(b, topic, partition);
   if (oa !== ob) return oa < ob ? -1 : 1;
   return a.createdAtNs < b.createdAtNs ? -1 : a.createdAtNs > b.createdAtNs ? 1 : 0;
+}
+
+function failSpan(span: Span, e: unknown): void {
+  span.recordException(e as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -318,6 +318,11 @@ export class CompiledPipeline<E, O> {
     return this.op.keyCount;
   }
 
+  /** Watermark of a partition (O(1)). */
+  watermarkOf(partition: number): bigint {
+    return this.op.watermarkOf(partition);
+  }
+
   /** Whether the key has live window state (O(1)). */
   hasKey(key: string): boolean {
     return this.op.hasKey(key);

@@ -774,6 +774,11 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     return this.keys.size;
   }
 
+  /** Watermark of a partition (O(1)); a large negative number before any event. */
+  watermarkOf(partition: number): bigint {
+    return this.parts[partition]?.wm ?? NONE;
+  }
+
   /** Whether the key has live state (O(1)). */
   hasKey(key: string): boolean {
     return this.keys.has(key);
