@@ -28,7 +28,15 @@ export type ProtocolErrorCode =
   | 'CTRL_UNSUPPORTED_VERSION'
   | 'CTRL_INVALID_FIELD'
   | 'CTRL_STALE_EPOCH'
-  | 'CTRL_TOO_LARGE';
+  | 'CTRL_TOO_LARGE'
+  | 'CKPT_BAD_HEADER'
+  | 'CKPT_UNSUPPORTED_VERSION'
+  | 'CKPT_BAD_LENGTH'
+  | 'CKPT_CRC_MISMATCH'
+  | 'CKPT_TOO_LARGE'
+  | 'CKPT_MALFORMED'
+  | 'CKPT_INVALID_FIELD'
+  | 'CKPT_BAD_CHAIN';
 
 export abstract class ProtocolError extends Error {
   abstract readonly code: ProtocolErrorCode;

@@ -23,6 +23,13 @@
  * fenced), the subject hierarchy (`clusterSubjects`), and W3C trace context
  * helpers for NATS and Kafka headers.
  *
+ * Checkpoints (checkpoint/): the manifest that makes a set of partition
+ * snapshots one consistent cluster checkpoint (`encodeManifest`,
+ * `decodeManifest`: text header with length + CRC-32C, validated JSON body),
+ * snapshot chains (full base + increments; `nextSnapshotKind`,
+ * `extendChain`, the keyed fold `diffKeyed`/`restoreKeyed`), checkpoint ids,
+ * the object layout in the bucket, and the restore lookup messages.
+ *
  * Errors: every refusal is a `ProtocolError` subclass with a stable `code`
  * (errors.ts). Decoders never throw anything else, never allocate from a
  * declared length, and never return a value the bytes did not faithfully
@@ -31,6 +38,71 @@
  */
 
 export { BatchEncoder, type BatchFinishOptions, splitBatch } from './batch.ts';
+export {
+  type CheckpointIdParts,
+  formatCheckpointId,
+  MAX_CHECKPOINT_SEQ,
+  parseCheckpointId,
+} from './checkpoint/checkpoint-id.ts';
+export {
+  type CheckpointDocument,
+  CheckpointDocumentTooLargeError,
+  CheckpointFormatError,
+  InvalidCheckpointFieldError,
+  InvalidSnapshotChainError,
+  MalformedCheckpointDocumentError,
+  ManifestCrcError,
+  ManifestHeaderError,
+  ManifestLengthError,
+  ManifestVersionError,
+} from './checkpoint/errors.ts';
+export {
+  type CheckpointManifest,
+  MANIFEST_VERSIONS,
+  type PartitionCheckpoint,
+  referencedKeys,
+  SNAPSHOT_KINDS,
+  type SnapshotKind,
+  type SnapshotObjectRef,
+  validateManifest,
+} from './checkpoint/manifest.ts';
+export {
+  DEFAULT_MAX_MANIFEST_BYTES,
+  type DecodeManifestOptions,
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_MAGIC,
+  manifestJson,
+} from './checkpoint/manifest-codec.ts';
+export {
+  type CheckpointLayout,
+  checkpointLayout,
+  type SnapshotKeyParts,
+} from './checkpoint/object-layout.ts';
+export {
+  DEFAULT_MAX_RESTORE_MESSAGE_BYTES,
+  decodeRestoreReply,
+  decodeRestoreRequest,
+  encodeRestoreReply,
+  encodeRestoreRequest,
+  RESTORE_STATUSES,
+  type RestorePlanReply,
+  type RestoreRequest,
+  type RestoreStatus,
+  type SkippedSnapshot,
+} from './checkpoint/restore-messages.ts';
+export {
+  applyIncrement,
+  type ChainPolicy,
+  DEFAULT_CHAIN_POLICY,
+  diffKeyed,
+  extendChain,
+  type KeyedIncrement,
+  MAX_CHAIN_LENGTH,
+  nextSnapshotKind,
+  restoreKeyed,
+  validateChain,
+} from './checkpoint/snapshot-chain.ts';
 export {
   CONTROL_REJECT_CODES,
   type ControlDecodeResult,

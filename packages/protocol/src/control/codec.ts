@@ -4,6 +4,8 @@
  * `tryDecodeControlMessage` returns it, for receivers that log and count the
  * refusal by `error.code` and go on.
  */
+
+import type { SnapshotObjectRef } from '../checkpoint/manifest.ts';
 import {
   ControlMessageError,
   ControlMessageTooLargeError,
@@ -173,10 +175,10 @@ export function validateControlMessage(raw: unknown): ControlMessage {
       };
       return raw.partitions === undefined ? base : { ...base, partitions: f.partitions('partitions') };
     }
-    case 'checkpoint_ack':
-      return {
+    case 'checkpoint_ack': {
+      const ack = {
         type: t,
-        v: 1,
+        v: 1 as const,
         checkpointId: f.id('checkpointId'),
         epoch: f.epoch(),
         workerId: f.id('workerId'),
@@ -186,6 +188,13 @@ export function validateControlMessage(raw: unknown): ControlMessage {
         crc32c: f.u32('crc32c'),
         offsets: f.offsets('offsets'),
       };
+      return {
+        ...ack,
+        ...(raw.chain === undefined ? {} : { chain: f.list('chain', (x, p) => snapshotRef(f, x, p)) }),
+        ...(raw.outputSequence === undefined ? {} : { outputSequence: f.int64('outputSequence') }),
+        ...(raw.schemaFingerprint === undefined ? {} : { schemaFingerprint: f.hex16('schemaFingerprint') }),
+      };
+    }
     case 'leader_lease': {
       const acquiredAtMs = f.time('acquiredAtMs');
       const expiresAtMs = f.time('expiresAtMs');
@@ -235,6 +244,13 @@ function handedOff(f: Fields, x: unknown, p: string): HandedOffPartition {
     snapshotKey: g.raw.snapshotKey === null ? null : g.str('snapshotKey'),
     offsets: g.offsets('offsets'),
   };
+}
+
+function snapshotRef(f: Fields, x: unknown, p: string): SnapshotObjectRef {
+  const g: Fields = f.sub(x, p);
+  const kind = g.raw.kind;
+  if (kind !== 'full' && kind !== 'incremental') g.fail('kind', 'is not one of full, incremental');
+  return { key: g.str('key'), bytes: g.count('bytes'), crc32c: g.u32('crc32c'), kind };
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -312,6 +328,12 @@ class Fields {
   num(k: string): number {
     const v = this.raw[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(k, 'is not a finite number >= 0');
+    return v;
+  }
+
+  hex16(k: string): string {
+    const v = this.raw[k];
+    if (typeof v !== 'string' || !/^[0-9a-f]{16}$/.test(v)) this.fail(k, 'is not 16 lowercase hex digits');
     return v;
   }
 

@@ -11,6 +11,7 @@
  * Fencing: a message carrying an `epoch` below the receiver's current epoch
  * is refused as `CTRL_STALE_EPOCH`.
  */
+import type { SnapshotObjectRef } from '../checkpoint/manifest.ts';
 
 /** Worker lifecycle states (see ARCHITECTURE.md). */
 export const WORKER_STATES = [
@@ -154,6 +155,17 @@ export interface CheckpointAck {
   /** CRC-32C of the snapshot object */
   readonly crc32c: number;
   readonly offsets: readonly KafkaOffset[];
+  /**
+   * The objects before this one in the partition's snapshot chain, base
+   * first (see checkpoint/snapshot-chain.ts). Absent or empty: the acked
+   * object is a full snapshot. Acking the key of the previous committed
+   * snapshot again means "unchanged": its reference is carried forward.
+   */
+  readonly chain?: readonly SnapshotObjectRef[];
+  /** the partition's next output sequence number (int64) */
+  readonly outputSequence?: bigint;
+  /** 16 hex digits: the schema the snapshot was written with */
+  readonly schemaFingerprint?: string;
 }
 
 /** The coordinator replica that holds the leader lease (stored in JetStream KV). */

@@ -11,6 +11,7 @@
  * ripple.<c>.rebalance.<w>.assign             request/reply  coordinator -> new owner Assign / AssignAck
  * ripple.<c>.checkpoint.trigger               pub            checkpointer -> workers CheckpointTrigger
  * ripple.<c>.checkpoint.ack                   pub            worker -> checkpointer  CheckpointAck
+ * ripple.<c>.checkpoint.lookup                request/reply  worker -> checkpointer  RestoreRequest / RestorePlanReply
  * ripple.<c>.leader                           pub            coordinator leader      LeaderLease
  * ripple.<c>.status                           request/reply  anyone -> leader        StatusRequest/Response
  * ```
@@ -39,6 +40,8 @@ export interface ClusterSubjects {
   rebalanceFor(workerId: string): string;
   readonly checkpointTrigger: string;
   readonly checkpointAck: string;
+  /** restore lookups (checkpoint/restore-messages.ts) */
+  readonly checkpointLookup: string;
   readonly leader: string;
   readonly status: string;
   /** subscription matching everything of the cluster */
@@ -61,6 +64,7 @@ export function clusterSubjects(cluster: string): ClusterSubjects {
     rebalanceFor: (w: string) => `${p}.rebalance.${checkToken('workerId', w)}.*`,
     checkpointTrigger: `${p}.checkpoint.trigger`,
     checkpointAck: `${p}.checkpoint.ack`,
+    checkpointLookup: `${p}.checkpoint.lookup`,
     leader: `${p}.leader`,
     status: `${p}.status`,
     all: `${p}.>`,
@@ -76,6 +80,7 @@ export type ParsedSubject =
         | 'assignment'
         | 'checkpoint_trigger'
         | 'checkpoint_ack'
+        | 'checkpoint_lookup'
         | 'leader'
         | 'status';
       readonly cluster: string;
@@ -98,6 +103,8 @@ export function parseSubject(subject: string): ParsedSubject | undefined {
       return { kind: 'checkpoint_trigger', cluster };
     case 'checkpoint.ack':
       return { kind: 'checkpoint_ack', cluster };
+    case 'checkpoint.lookup':
+      return { kind: 'checkpoint_lookup', cluster };
     case 'leader':
       return { kind: 'leader', cluster };
     case 'status':
