@@ -5,8 +5,7 @@
 // trade_roundtrip_ns     encode + decode one trade payload (no envelope, like bin_prot / msgpackr / JSON)
 // batch_ns_per_trade     1,000 trades: TradeBatchEncoder (length-prefixed records, one envelope + CRC-32C)
 //                        then decodeTradeBatch (CRC check, split, decode every trade), per trade
-// delta_diff_ns          `diff` of @ripple/graph-engine on a 4-field record with one field changed
-//                        (null when the engine does not export `diff`)
+// delta_diff_ns          `diff` of @ripple/stream on a 4-field record with one field changed
 // schema_check_ns        checkCompatibility(v2 reader, v1 writer): a real field walk (fingerprints differ)
 // fingerprint_ns         canonical bytes + 64-bit hash of the trade schema definition (no cache)
 // snapshot_encode_2000_ms  encodeSnapshot of a worker-shaped partition checkpoint: 2,000 symbol leaves
@@ -23,7 +22,6 @@
 // and msgpackr pack/unpack of the same 2,001 snapshot leaves (no validation: a floor, not a contender).
 
 import { createHash } from 'node:crypto';
-import * as engine from '@ripple/graph-engine';
 import {
   checkCompatibility,
   crc32cBackend,
@@ -44,6 +42,7 @@ import {
   type Trade,
   TradeBatchEncoder,
 } from '@ripple/protocol';
+import { diff } from '@ripple/stream';
 import { pack, unpack } from 'msgpackr';
 import { PARTITION_STATE_SCHEMA } from '../apps/worker/src/vwap-partition.ts';
 import { vwapV1, vwapV2 } from '../packages/protocol/test/fixtures.ts';
@@ -129,10 +128,9 @@ const batchRoundTrip = () => {
 for (let i = 0; i < trades.length; i++) batch.add(trades[i]!);
 const batchBytes = batch.finish({ sequence: 1 }).length;
 
-const diff = (engine as { diff?: (a: unknown, b: unknown) => { kind: string } }).diff;
 const before = { symbol: 'SYM0042', vwap: 104.21, volume: 120_000, trades: 311 };
 const after = { symbol: 'SYM0042', vwap: 104.25, volume: 120_000, trades: 311 };
-if (diff !== undefined && diff(before, after).kind !== 'patch') throw new Error('diff did not give a patch');
+if (diff(before, after).kind !== 'patch') throw new Error('diff did not give a patch');
 
 const v1 = vwapV1;
 const v2 = vwapV2;
@@ -194,8 +192,8 @@ const main = run([
   { name: 'batch_ns_per_trade', n: 40, f: batchRoundTrip, per: trades.length },
   {
     name: 'delta_diff_ns',
-    n: diff === undefined ? 1 : 200_000,
-    f: () => (diff === undefined ? 0 : diff(before, after).kind.length),
+    n: 200_000,
+    f: () => diff(before, after).kind.length,
   },
   { name: 'schema_check_ns', n: 500_000, f: () => (checkCompatibility(v2, v1).compatible ? 1 : 0) },
   { name: 'fingerprint_ns', n: 200_000, f: () => Number(fingerprintOf(tradeDef) & 1n) },
@@ -265,8 +263,6 @@ if (!json || process.argv.includes('--verbose')) {
     `ratios: msgpackr/ripple ${r1(main.msgpackr_roundtrip_ns! / main.trade_roundtrip_ns!)}x, JSON/ripple ${r1(main.json_roundtrip_ns! / main.trade_roundtrip_ns!)}x`,
   );
   for (const [k, v] of Object.entries(extras)) console.log(`${k}: ${r1(v)}`);
-  if (diff === undefined)
-    console.log('delta_diff_ns: @ripple/graph-engine exports no `diff`: reported as null');
 }
 if (sink === 42) console.log(''); // keep results observable
 
@@ -275,7 +271,7 @@ printResult(
     suite: 'codec',
     trade_roundtrip_ns: r1(main.trade_roundtrip_ns!),
     batch_ns_per_trade: r1(main.batch_ns_per_trade!),
-    delta_diff_ns: diff === undefined ? null : r1(main.delta_diff_ns!),
+    delta_diff_ns: r1(main.delta_diff_ns!),
     schema_check_ns: r1(main.schema_check_ns!),
     fingerprint_ns: r1(main.fingerprint_ns!),
     msgpackr_roundtrip_ns: r1(main.msgpackr_roundtrip_ns!),

@@ -14,7 +14,7 @@
 //   `{ key: symbol@start, partition, seq, delta: set(record), value }`;
 // - `pipeline`: the compiled pipeline (`from().partitionBy().window().aggregate().compile()`).
 import { loadavg } from 'node:os';
-import { type CompiledPipeline, from, type Value } from '@ripple/graph-engine';
+import { type CompiledPipeline, from, type Value } from '@ripple/stream';
 import { symbolNames, syntheticTrade, type Trade } from '../packages/trades/src/index.ts';
 import { machine, median, printResult } from './_util.ts';
 import { timeLimit } from './_vwap-limit.ts';

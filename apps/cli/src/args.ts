@@ -2,7 +2,7 @@
  * Arguments of `ripple vwap`: parsed into typed options with documented
  * defaults; anything unusable is a `UsageError` naming the option.
  */
-import { parseDuration, type WindowSpec } from '@ripple/graph-engine';
+import { parseDuration, type WindowSpec } from '@ripple/stream';
 import { UsageError } from './errors.ts';
 import type { OutputFormat } from './output-format.ts';
 

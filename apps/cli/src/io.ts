@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import type { OutputDelta, Sink, Source, Value } from '@ripple/graph-engine';
+import type { OutputDelta, Sink, Source, Value } from '@ripple/stream';
 import { type BadLine, type Trade, TradeCsvParser } from '@ripple/trades';
 import { InputError } from './errors.ts';
 import { CSV_HEADER, formatDelta, type OutputFormat } from './output-format.ts';

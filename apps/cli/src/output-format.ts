@@ -10,7 +10,7 @@
  *
  * csv: the same fields in that order, after a `#` header line.
  */
-import type { OutputDelta, Value } from '@ripple/graph-engine';
+import type { OutputDelta, Value } from '@ripple/stream';
 
 export type OutputFormat = 'csv' | 'ndjson';
 
@@ -23,16 +23,15 @@ function num(v: Value | undefined): string {
 }
 
 export function formatDelta(d: OutputDelta<Value>, format: OutputFormat): string {
-  const at = d.key.lastIndexOf('@');
-  const symbol = d.key.slice(0, at);
+  const symbol = d.windowKey;
   const v = d.value as Rec | null;
   if (format === 'ndjson') {
     if (v === null) {
-      return `{"symbol":${JSON.stringify(symbol)},"window_start_ns":${d.key.slice(at + 1)},"delta":"remove","partition":${d.partition},"seq":${d.seq}}`;
+      return `{"symbol":${JSON.stringify(symbol)},"window_start_ns":${d.windowStartNs},"delta":"remove","partition":${d.partition},"seq":${d.seq}}`;
     }
     return `{"symbol":${JSON.stringify(symbol)},"window_start_ns":${num(v.window_start_ns)},"window_end_ns":${num(v.window_end_ns)},"vwap":${num(v.vwap)},"volume":${num(v.volume)},"count":${num(v.count)},"delta":"${d.delta.kind}","partition":${d.partition},"seq":${d.seq}}`;
   }
   const sym = /[",\n]/.test(symbol) ? `"${symbol.replaceAll('"', '""')}"` : symbol;
-  if (v === null) return `${sym},${d.key.slice(at + 1)},,,,,remove,${d.partition},${d.seq}`;
+  if (v === null) return `${sym},${d.windowStartNs},,,,,remove,${d.partition},${d.seq}`;
   return `${sym},${num(v.window_start_ns)},${num(v.window_end_ns)},${num(v.vwap)},${num(v.volume)},${num(v.count)},${d.delta.kind},${d.partition},${d.seq}`;
 }

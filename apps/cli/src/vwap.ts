@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { from, type Source } from '@ripple/graph-engine';
+import { from, type Source } from '@ripple/stream';
 import { type BadLine, formatTrade, syntheticBatches, type Trade } from '@ripple/trades';
 import type { VwapOptions } from './args.ts';
 import { OutputError } from './errors.ts';

@@ -4,7 +4,7 @@
  * wins). Every invalid value fails start-up with a `ConfigError` naming the key.
  */
 import { readFileSync } from 'node:fs';
-import { parseDuration } from '@ripple/graph-engine';
+import { parseDuration } from '@ripple/stream';
 import { ConfigError } from './errors.ts';
 
 export type SourceKind = 'kafka' | 'memory' | 'file';

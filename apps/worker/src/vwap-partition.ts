@@ -12,15 +12,7 @@
  *    so a replay that re-emits them is idempotent for any consumer keeping the
  *    last value per (key, window); sequence numbers let a consumer drop them.
  */
-import {
-  type CompiledPipeline,
-  from,
-  type OutputDelta,
-  tumbling,
-  type Value,
-  type VwapResult,
-  type WindowRecord,
-} from '@ripple/graph-engine';
+
 import {
   decodeTradeBatch,
   defineSchema,
@@ -32,6 +24,19 @@ import {
   type Trade,
   TradeBatchEncoder,
 } from '@ripple/protocol';
+import {
+  type CompiledPipeline,
+  from,
+  type KeySnapshot,
+  type OutputDelta,
+  PIPELINE_SNAPSHOT_VERSION,
+  TIME_NONE,
+  tumbling,
+  type Value,
+  type VwapResult,
+  WINDOW_SNAPSHOT_VERSION,
+  type WindowRecord,
+} from '@ripple/stream';
 import { MalformedRecordError, SnapshotCorruptError } from './errors.ts';
 import type { SourceRecord } from './ports.ts';
 
@@ -106,13 +111,6 @@ export interface LateTrade {
   readonly windowEndNs: bigint;
   readonly watermarkNs: bigint;
 }
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const clampTime = (t: bigint): bigint => (t < INT64_MIN ? INT64_MIN : t > INT64_MAX ? INT64_MAX : t);
-const NONE = -(2n ** 126n);
-const INF = 2n ** 126n;
-const unclampTime = (t: bigint): bigint => (t === INT64_MIN ? NONE : t === INT64_MAX ? INF : t);
 
 /** An output record of the VWAP topology. */
 export type VwapRecord = WindowRecord<'symbol', VwapResult>;
@@ -235,13 +233,11 @@ export class VwapPartition {
 
   private collect(deltas: ReadonlyArray<OutputDelta<VwapRecord>>): void {
     for (const d of deltas) {
-      const at = d.key.lastIndexOf('@');
-      const symbol = d.key.slice(0, at);
-      const startNs = d.value !== null ? d.value.window_start_ns : BigInt(d.key.slice(at + 1));
+      const startNs = d.windowStartNs;
       const endNs = d.value !== null ? d.value.window_end_ns : startNs;
       this.lastSeq = d.seq;
       this.outputs.push({
-        key: symbol,
+        key: d.windowKey,
         partition: this.partition,
         sequence: d.seq,
         window: { startNs, endNs },
@@ -254,35 +250,29 @@ export class VwapPartition {
 
   /** Leaves of a checkpoint of this partition (call with nothing pending). */
   snapshotLeaves(): SnapshotLeaf[] {
-    const full = this.pipeline.snapshot() as { window: Value; seqs: number[] };
-    const snap = full.window as {
-      spec: string;
-      counters: number[];
-      parts: bigint[][];
-      keys: Value[][];
-    };
-    const [maxTs, wm] = snap.parts[0] as [bigint, bigint];
+    const full = this.pipeline.snapshot();
+    const snap = full.window;
+    const time = snap.partitions[0];
     const leaves: SnapshotLeaf[] = [
       {
         name: PARTITION_LEAF,
         value: {
-          spec: snap.spec,
-          counters: snap.counters,
-          max_ts_ns: clampTime(maxTs),
-          watermark_ns: clampTime(wm),
-          last_sequence: BigInt(full.seqs[0] ?? 0),
+          spec: snap.window,
+          counters: [snap.counters.events, snap.counters.late, snap.counters.emitted],
+          max_ts_ns: time?.maxEventTimeNs ?? TIME_NONE,
+          watermark_ns: time?.watermarkNs ?? TIME_NONE,
+          last_sequence: BigInt(full.lastSequences[0] ?? 0),
         },
       },
     ];
-    for (const row of snap.keys) {
-      const [key, lo, hi, gcAt, panes] = row as [string, bigint, bigint, bigint, Value[][]];
+    for (const k of snap.keys) {
       leaves.push({
-        name: key,
+        name: k.key,
         value: {
-          lo_ns: clampTime(lo),
-          hi_ns: clampTime(hi),
-          gc_at_ns: clampTime(gcAt),
-          panes: panes.map(([start, acc]) => ({ start_ns: start as bigint, acc: acc as Value })),
+          lo_ns: k.pendingFromNs,
+          hi_ns: k.pendingToNs,
+          gc_at_ns: k.idleSinceNs,
+          panes: k.panes.map((pn) => ({ start_ns: pn.startNs, acc: pn.acc })),
         },
       });
     }
@@ -306,7 +296,7 @@ export class VwapPartition {
     const offset = snap.offsets.find((o) => o.topic === topic && o.partition === options.partition);
     if (offset === undefined)
       throw new SnapshotCorruptError(where, `no offset for ${topic}/${options.partition}`);
-    const keys: Value[] = [];
+    const keys: KeySnapshot[] = [];
     for (const leaf of snap.leaves) {
       if (leaf.name === PARTITION_LEAF) continue;
       const v = leaf.value as {
@@ -315,25 +305,28 @@ export class VwapPartition {
         gc_at_ns: bigint;
         panes: Array<{ start_ns: bigint; acc: Value }>;
       };
-      keys.push([
-        leaf.name,
-        unclampTime(v.lo_ns),
-        unclampTime(v.hi_ns),
-        unclampTime(v.gc_at_ns),
-        v.panes.map((pn) => [pn.start_ns, pn.acc]),
-        [],
-      ]);
+      keys.push({
+        key: leaf.name,
+        pendingFromNs: v.lo_ns,
+        pendingToNs: v.hi_ns,
+        idleSinceNs: v.gc_at_ns,
+        panes: v.panes.map((pn) => ({ startNs: pn.start_ns, acc: pn.acc })),
+        sessions: [],
+      });
     }
     const lastSeq = Number(meta.last_sequence ?? 0n);
+    const [events = 0, late = 0, emitted = 0] = meta.counters ?? [];
     try {
       p.pipeline.restore({
-        format: 1,
-        seqs: [lastSeq],
+        version: PIPELINE_SNAPSHOT_VERSION,
+        lastSequences: [lastSeq],
         window: {
-          format: 1,
-          spec: meta.spec ?? '',
-          counters: meta.counters ?? [0, 0, 0],
-          parts: [[unclampTime(meta.max_ts_ns ?? INT64_MIN), unclampTime(meta.watermark_ns ?? INT64_MIN)]],
+          version: WINDOW_SNAPSHOT_VERSION,
+          window: meta.spec ?? '',
+          counters: { events, late, emitted },
+          partitions: [
+            { maxEventTimeNs: meta.max_ts_ns ?? TIME_NONE, watermarkNs: meta.watermark_ns ?? TIME_NONE },
+          ],
           keys,
         },
       });

@@ -1,4 +1,3 @@
-import { apply, type Value } from '@ripple/graph-engine';
 import {
   decodeDeltaBatch,
   decodeTradeBatch,
@@ -6,6 +5,7 @@ import {
   type Trade,
   TradeBatchEncoder,
 } from '@ripple/protocol';
+import { apply, type Value } from '@ripple/stream';
 import { xorshift } from '@ripple/trades';
 import { describe, expect, it } from 'vitest';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from '../src/adapters/memory.ts';

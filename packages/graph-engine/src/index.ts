@@ -10,43 +10,6 @@
  * See `Graph` for the error, disposal and snapshot semantics.
  */
 
-// ---- stream layer (issue 3): aggregators
-export {
-  type Aggregator,
-  CountAcc,
-  count,
-  ExtremumAcc,
-  max,
-  mean,
-  min,
-  NSum,
-  type NumericField,
-  type ResultOf,
-  type StddevResult,
-  SumAcc,
-  stddev,
-  sum,
-  VwapAcc,
-  type VwapResult,
-  vwap,
-  WelfordAcc,
-} from './aggregate/aggregator.ts';
-export { SlidingAggregate } from './aggregate/sliding.ts';
-// ---- stream layer (issue 3): delta algebra
-export {
-  apply,
-  compose,
-  type Delta,
-  diff,
-  isRecord,
-  type PatchOp,
-  patchDelta,
-  removeDelta,
-  setDelta,
-  type Value,
-  type ValueRecord,
-  valueEqual,
-} from './delta/delta.ts';
 export {
   CycleError,
   DuplicateNameError,
@@ -63,7 +26,6 @@ export {
   StabilizeError,
 } from './errors.ts';
 export {
-  checkEqual,
   Graph,
   type GraphOptions,
   type GraphSnapshot,
@@ -75,43 +37,3 @@ export {
   type NodeOptions,
   type Observer,
 } from './graph.ts';
-// ---- stream layer (issue 3): topology DSL, sources and sinks
-export { formatDuration, parseDuration } from './topology/duration.ts';
-export {
-  AggregateStep,
-  type AggregatorKit,
-  CompiledPipeline,
-  type CompileOptions,
-  type FieldOf,
-  from,
-  type OutputDelta,
-  PartitionStep,
-  type PipelineStats,
-  type RunSummary,
-  SourceStep,
-  session,
-  sliding,
-  Topology,
-  tumbling,
-  type WindowRecord,
-  WindowStep,
-  type WindowStepOptions,
-} from './topology/pipeline.ts';
-export { MemorySink, MemorySource, type Sink, type Source } from './topology/source-sink.ts';
-// ---- stream layer (issue 3): windows
-export {
-  InvalidOptionError,
-  StreamClosedError,
-  StreamError,
-  type StreamErrorCode,
-  WindowSnapshotError,
-} from './window/errors.ts';
-export {
-  KeyState,
-  type WindowCallbacks,
-  type WindowEmit,
-  WindowOperator,
-  type WindowOptions,
-  type WindowSpec,
-  type WindowStats,
-} from './window/window-operator.ts';

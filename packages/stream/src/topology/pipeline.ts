@@ -18,11 +18,13 @@
  * latest window record (structural equality: an unchanged correction is cut
  * off; a two-node leaf -> map shape measured slower on the fire path). One
  * stabilization per input
- * batch turns every changed record into a delta keyed by `key@window_start`,
- * with a per-partition sequence number: `Set` for a window's first value (or
+ * batch turns every changed record into a delta of one window
+ * (`windowKey`, `windowStartNs`), with a per-partition sequence number: `Set` for a window's first value (or
  * a window other than the key's last one), a `Patch` (diff) for a correction
  * of the same window, `Remove` for a retracted session.
  */
+
+import { Graph, type Leaf } from '@ripple/graph-engine';
 import {
   type Aggregator,
   count,
@@ -35,7 +37,6 @@ import {
   vwap,
 } from '../aggregate/aggregator.ts';
 import { type Delta, diff, type Value, type ValueRecord, valueEqual } from '../delta/delta.ts';
-import { Graph, type Leaf } from '../graph.ts';
 import { InvalidOptionError, WindowSnapshotError } from '../window/errors.ts';
 import {
   type KeyState,
@@ -45,6 +46,7 @@ import {
   type WindowSpec,
   type WindowStats,
 } from '../window/window-operator.ts';
+import type { WindowSnapshot } from '../window/window-snapshot.ts';
 import type { Sink, Source } from './source-sink.ts';
 
 /** Names of the fields of `E` whose type is `T`. */
@@ -56,9 +58,17 @@ export type WindowRecord<K extends string, R> = { readonly [P in K]: string } & 
   readonly window_end_ns: bigint;
 } & R;
 
-/** One output delta. `value` is the record after the delta (null after `Remove`). */
+/**
+ * One output delta. `value` is the record after the delta (null after `Remove`).
+ * The window it belongs to is `windowKey` (the partition key's value, e.g. a
+ * symbol) and `windowStartNs`: read those, never parse `key`.
+ */
 export interface OutputDelta<O> {
+  /** Identity of the window as text (`<windowKey>@<windowStartNs>`), for maps and logs only. */
   readonly key: string;
+  /** The value of the key field (e.g. the symbol). */
+  readonly windowKey: string;
+  readonly windowStartNs: bigint;
   readonly partition: number;
   /** Per partition, from 1, gap-free. */
   readonly seq: number;
@@ -255,6 +265,20 @@ export interface PipelineStats {
   stabilizations: number;
 }
 
+export const PIPELINE_SNAPSHOT_VERSION = 1;
+
+/**
+ * Snapshot of a compiled pipeline: the window operator's state and the last
+ * sequence number emitted per partition. Graph nodes are derived state, rebuilt
+ * as keys emit again.
+ */
+export interface PipelineSnapshot {
+  readonly version: typeof PIPELINE_SNAPSHOT_VERSION;
+  readonly window: WindowSnapshot;
+  /** Last sequence number emitted, by partition (0 = none yet). */
+  readonly lastSequences: readonly number[];
+}
+
 /** A compiled pipeline: push batches of events, get output deltas back. Deterministic. */
 export class CompiledPipeline<E, O> {
   readonly graph: Graph;
@@ -338,24 +362,25 @@ export class CompiledPipeline<E, O> {
     };
   }
 
-  /** Operator state + sequence numbers. Graph nodes are derived (rebuilt as keys emit again). */
-  snapshot(): Value {
-    return { format: 1, window: this.op.snapshot(), seqs: [...this.seqs] };
+  /** Operator state + sequence numbers (see `PipelineSnapshot`). */
+  snapshot(): PipelineSnapshot {
+    return { version: PIPELINE_SNAPSHOT_VERSION, window: this.op.snapshot(), lastSequences: [...this.seqs] };
   }
 
   /** Restore into a freshly compiled pipeline of the same topology. */
-  restore(snap: Value): void {
-    const s = snap as { format?: unknown; window?: Value; seqs?: number[] };
+  restore(snap: PipelineSnapshot): void {
+    const seqs = snap.lastSequences;
     if (
-      s.format !== 1 ||
-      s.window === undefined ||
-      !Array.isArray(s.seqs) ||
-      s.seqs.length !== this.seqs.length
+      snap.version !== PIPELINE_SNAPSHOT_VERSION ||
+      snap.window === undefined ||
+      !Array.isArray(seqs) ||
+      seqs.length !== this.seqs.length ||
+      !seqs.every((n) => Number.isSafeInteger(n) && n >= 0)
     ) {
       throw new WindowSnapshotError('not a pipeline snapshot of this topology');
     }
-    this.op.restore(s.window);
-    for (let i = 0; i < this.seqs.length; i++) this.seqs[i] = s.seqs[i] as number;
+    this.op.restore(snap.window);
+    for (let i = 0; i < this.seqs.length; i++) this.seqs[i] = seqs[i] as number;
   }
 
   // ---------------------------------------------------------------- internals
@@ -369,7 +394,7 @@ export class CompiledPipeline<E, O> {
     let slot = k.slot as KeySlot | null;
     if (slot !== null && slot.pending === this.batchNo) this.flush();
     if (em.retract) {
-      this.output(k.partition, `${k.key}@${em.startNs}`, { kind: 'remove' }, null);
+      this.output(k.partition, k.key, em.startNs, `${k.key}@${em.startNs}`, { kind: 'remove' }, null);
       return;
     }
     if (slot === null) slot = this.makeSlot(k);
@@ -404,7 +429,7 @@ export class CompiledPipeline<E, O> {
       const start = now.window_start_ns as bigint;
       const delta: Delta =
         old !== null && old.window_start_ns === start ? diff(old, now) : { kind: 'set', value: now };
-      this.output(partition, `${key}@${this.startText(start)}`, delta, now as unknown as O);
+      this.output(partition, key, start, `${key}@${this.startText(start)}`, delta, now as unknown as O);
     });
     const slot: KeySlot = { leaf, pending: 0 };
     k.slot = slot;
@@ -420,10 +445,17 @@ export class CompiledPipeline<E, O> {
     return this.lastStartText;
   }
 
-  private output(partition: number, key: string, delta: Delta, value: O | null): void {
+  private output(
+    partition: number,
+    windowKey: string,
+    windowStartNs: bigint,
+    key: string,
+    delta: Delta,
+    value: O | null,
+  ): void {
     const seq = ++(this.seqs[partition] as number);
     this.seqs[partition] = seq;
     this.nDeltas++;
-    this.out.push({ key, partition, seq, delta, value });
+    this.out.push({ key, windowKey, windowStartNs, partition, seq, delta, value });
   }
 }

@@ -38,8 +38,10 @@
 
 import type { Aggregator } from '../aggregate/aggregator.ts';
 import { SlidingAggregate } from '../aggregate/sliding.ts';
-import type { Value, ValueRecord } from '../delta/delta.ts';
+import type { ValueRecord } from '../delta/delta.ts';
 import { InvalidOptionError, StreamClosedError, WindowSnapshotError } from './errors.ts';
+import { fromSnapshotTime, INF, NONE, toSnapshotTime } from './event-time.ts';
+import { WINDOW_SNAPSHOT_VERSION, type WindowSnapshot } from './window-snapshot.ts';
 
 export type WindowSpec =
   | { readonly kind: 'tumbling'; readonly sizeNs: bigint }
@@ -79,8 +81,6 @@ export interface WindowCallbacks<E, R> {
   onEvict?(key: KeyState<unknown>): void;
 }
 
-const NONE = -(2n ** 126n);
-const INF = 2n ** 126n;
 const ZERO = 0n;
 
 /** Floor division for bigint (rounds towards -infinity). */
@@ -808,81 +808,76 @@ export class WindowOperator<E, A, R extends ValueRecord> {
    * Everything needed to continue exactly where this operator stands: per
    * partition max event time and watermark; per key its panes or sessions
    * (accumulators via the aggregator's `save`), pending emission range and
-   * timers. Deterministic (keys in insertion order).
+   * idle time. The format is documented in window-snapshot.ts.
    */
-  snapshot(): Value {
-    const keys: Value[] = [];
+  snapshot(): WindowSnapshot {
+    const agg = this.agg;
+    const keys: WindowSnapshot['keys'][number][] = [];
     for (const k of this.keys.values()) {
-      keys.push([
-        k.key,
-        k.lo,
-        k.hi,
-        k.idleSince,
-        k.panes.map((pn) => [pn.start, this.agg.save(pn.acc)]),
-        k.sessions.map((s) => [
-          s.start,
-          s.last,
-          s.dirty,
-          s.emitted,
-          s.emittedStart,
-          s.emittedEnd,
-          this.agg.save(s.acc),
-        ]),
-      ]);
+      keys.push({
+        key: k.key,
+        pendingFromNs: toSnapshotTime(k.lo),
+        pendingToNs: toSnapshotTime(k.hi),
+        idleSinceNs: toSnapshotTime(k.idleSince),
+        panes: k.panes.map((pn) => ({ startNs: pn.start, acc: agg.save(pn.acc) })),
+        sessions: k.sessions.map((s) => ({
+          startNs: s.start,
+          lastNs: s.last,
+          dirty: s.dirty,
+          emitted: s.emitted,
+          emittedStartNs: toSnapshotTime(s.emittedStart),
+          emittedEndNs: toSnapshotTime(s.emittedEnd),
+          acc: agg.save(s.acc),
+        })),
+      });
     }
     return {
-      format: 1,
-      spec: specString(this.spec),
-      counters: [this.nEvents, this.nLate, this.nEmitted],
-      parts: this.parts.map((p) => [p.maxTs, p.wm]),
+      version: WINDOW_SNAPSHOT_VERSION,
+      window: specString(this.spec),
+      counters: { events: this.nEvents, late: this.nLate, emitted: this.nEmitted },
+      partitions: this.parts.map((p) => ({
+        maxEventTimeNs: toSnapshotTime(p.maxTs),
+        watermarkNs: toSnapshotTime(p.wm),
+      })),
       keys,
     };
   }
 
   /** Load a snapshot into a fresh operator built with the same options. */
-  restore(snap: Value): void {
+  restore(snap: WindowSnapshot): void {
     try {
-      const s = snap as {
-        format: number;
-        spec: string;
-        counters: number[];
-        parts: bigint[][];
-        keys: Value[][];
-      };
-      if (s.format !== 1) throw new WindowSnapshotError(`unsupported format ${String(s.format)}`);
-      if (s.spec !== specString(this.spec))
-        throw new WindowSnapshotError(`taken with window ${s.spec}, not ${specString(this.spec)}`);
-      if (s.parts.length !== this.parts.length)
-        throw new WindowSnapshotError(`taken with ${s.parts.length} partitions`);
+      if (snap.version !== WINDOW_SNAPSHOT_VERSION)
+        throw new WindowSnapshotError(`unsupported version ${String(snap.version)}`);
+      if (snap.window !== specString(this.spec))
+        throw new WindowSnapshotError(`taken with window ${snap.window}, not ${specString(this.spec)}`);
+      if (snap.partitions.length !== this.parts.length)
+        throw new WindowSnapshotError(`taken with ${snap.partitions.length} partitions`);
       if (this.keys.size > 0 || this.nEvents > 0)
         throw new WindowSnapshotError('restore needs a fresh operator');
-      [this.nEvents, this.nLate, this.nEmitted] = s.counters as [number, number, number];
-      s.parts.forEach(([maxTs, wm], i) => {
+      const c = snap.counters;
+      if (![c.events, c.late, c.emitted].every((n) => Number.isSafeInteger(n) && n >= 0))
+        throw new WindowSnapshotError('counters must be non-negative integers');
+      this.nEvents = c.events;
+      this.nLate = c.late;
+      this.nEmitted = c.emitted;
+      snap.partitions.forEach((ps, i) => {
         const p = this.parts[i] as Partition;
-        p.maxTs = maxTs as bigint;
-        p.wm = wm as bigint;
+        p.maxTs = fromSnapshotTime(time(ps.maxEventTimeNs, 'maxEventTimeNs'));
+        p.wm = fromSnapshotTime(time(ps.watermarkNs, 'watermarkNs'));
       });
-      for (const row of s.keys) {
-        const [key, lo, hi, idleSince, panes, sessions] = row as [
-          string,
-          bigint,
-          bigint,
-          bigint,
-          Value[][],
-          Value[][],
-        ];
-        const k = this.newKey(key);
-        k.lo = lo;
-        k.hi = hi;
-        k.idleSince = idleSince;
-        for (const [start, acc] of panes)
-          k.panes.push(new Pane(start as bigint, this.agg.load(acc as Value)));
-        for (const [start, last, dirty, emitted, es, ee, acc] of sessions) {
-          const ss = new Session(start as bigint, last as bigint, this.agg.load(acc as Value));
-          ss.dirty = dirty as boolean;
-          ss.emitted = emitted as boolean;
-          ss.emittedStart = es as bigint;
-          ss.emittedEnd = ee as bigint;
+      for (const ks of snap.keys) {
+        if (typeof ks.key !== 'string') throw new WindowSnapshotError('a key is not a string');
+        const k = this.newKey(ks.key);
+        k.lo = fromSnapshotTime(time(ks.pendingFromNs, 'pendingFromNs'));
+        k.hi = fromSnapshotTime(time(ks.pendingToNs, 'pendingToNs'));
+        k.idleSince = fromSnapshotTime(time(ks.idleSinceNs, 'idleSinceNs'));
+        for (const pn of ks.panes) k.panes.push(new Pane(time(pn.startNs, 'startNs'), this.agg.load(pn.acc)));
+        for (const s of ks.sessions) {
+          const ss = new Session(time(s.startNs, 'startNs'), time(s.lastNs, 'lastNs'), this.agg.load(s.acc));
+          ss.dirty = s.dirty === true;
+          ss.emitted = s.emitted === true;
+          ss.emittedStart = fromSnapshotTime(time(s.emittedStartNs, 'emittedStartNs'));
+          ss.emittedEnd = fromSnapshotTime(time(s.emittedEndNs, 'emittedEndNs'));
           k.sessions.push(ss);
         }
         // Re-arm: process at the current watermark (emits nothing new unless due) and schedule.
@@ -895,6 +890,11 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       throw new WindowSnapshotError('malformed', cause);
     }
   }
+}
+
+function time(v: unknown, field: string): bigint {
+  if (typeof v !== 'bigint') throw new WindowSnapshotError(`${field} is not a bigint`);
+  return v;
 }
 
 function specString(w: WindowSpec): string {
