@@ -1,14 +1,21 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // One vitest config for the whole monorepo: one project per package/app that
-// has a `test/` folder. Sources are resolved through the `@ripple/source`
-// export condition, so tests never need a build step.
-const dirs = ['packages', 'apps'].flatMap((root) =>
-  existsSync(root)
-    ? readdirSync(root, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && existsSync(`${root}/${d.name}/test`))
-        .map((d) => `${root}/${d.name}`)
+// has a `test/` folder, named after its folder (`--project protocol`). Paths
+// are taken from this file's folder, not the current directory, so the same
+// config runs from the root (`pnpm test`) and from a package
+// (`pnpm -F @ripple/protocol test`, `pnpm turbo run test --filter=@ripple/protocol`).
+// Sources are resolved through the `@ripple/source` export condition, so
+// tests never need a build step.
+const root = fileURLToPath(new URL('.', import.meta.url));
+const dirs = ['packages', 'apps'].flatMap((group) =>
+  existsSync(join(root, group))
+    ? readdirSync(join(root, group), { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(join(root, group, d.name, 'test')))
+        .map((d) => ({ name: d.name, dir: join(root, group, d.name) }))
     : [],
 );
 
@@ -16,10 +23,10 @@ export default defineConfig({
   resolve: { conditions: ['@ripple/source'] },
   ssr: { resolve: { conditions: ['@ripple/source'] } },
   test: {
-    projects: dirs.map((dir) => ({
+    projects: dirs.map(({ name, dir }) => ({
       extends: true,
       test: {
-        name: dir.split('/')[1] ?? dir,
+        name,
         root: dir,
         include: ['test/**/*.test.ts'],
         exclude: ['test/**/*.integration.test.ts'],

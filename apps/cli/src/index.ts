@@ -1,20 +1,9 @@
 /**
- * @ripple/cli: the `ripple` command as a library (for tests and benchmarks):
- * argument parsing, the trade CSV parser, the synthetic generator and the
- * VWAP runner.
+ * @ripple/cli: the `ripple` command as a library (for its tests): argument
+ * parsing, the CSV trade source, the output formats and the VWAP runner. The
+ * trade format itself lives in @ripple/trades.
  */
 
-export {
-  type BadLine,
-  formatTrade,
-  SYNTHETIC_BASE_NS,
-  symbolName,
-  symbolNames,
-  syntheticBatches,
-  syntheticTrade,
-  type Trade,
-  TradeCsvParser,
-} from '@ripple/trades';
 export { HELP, type InputSpec, parseVwapArgs, type VwapOptions } from './args.ts';
 export { CliError, type CliErrorCode, InputError, OutputError, UsageError } from './errors.ts';
 export { CsvTradeSource, LineSink } from './io.ts';
