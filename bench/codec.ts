@@ -44,7 +44,7 @@ import {
 } from '@ripple/protocol';
 import { diff } from '@ripple/stream';
 import { pack, unpack } from 'msgpackr';
-import { PARTITION_STATE_SCHEMA } from '../apps/worker/src/vwap-partition.ts';
+import { PARTITION_STATE_SCHEMA } from '../apps/worker/src/jobs/vwap/schemas.ts';
 import { vwapV1, vwapV2 } from '../packages/protocol/test/fixtures.ts';
 import { machine, median, printResult } from './_util.ts';
 

@@ -14,6 +14,7 @@
 import { KafkaSink, KafkaSource } from '../apps/worker/src/adapters/kafka.ts';
 import { S3SnapshotStore } from '../apps/worker/src/adapters/s3-snapshot-store.ts';
 import { loadConfig } from '../apps/worker/src/config.ts';
+import { vwapJob } from '../apps/worker/src/jobs/vwap/vwap-job.ts';
 import { WorkerMetrics } from '../apps/worker/src/metrics.ts';
 import { Worker } from '../apps/worker/src/worker.ts';
 import { requireEnv, uniqueId } from '../tests/integration/helpers.ts';
@@ -65,6 +66,7 @@ function worker(
   const store = new S3SnapshotStore(config.s3);
   const w = new Worker({
     config,
+    job: vwapJob,
     source: new KafkaSource({ brokers, topic: topics.input, clientId: `bench-${prefix}` }),
     sink: new KafkaSink({ brokers, clientId: `bench-${prefix}` }),
     store,

@@ -9,7 +9,7 @@ import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { decodeDeltaBatch, SchemaRegistry, type Trade, TradeBatchEncoder } from '@ripple/protocol';
 import { apply, type Value } from '@ripple/stream';
 import { xorshift } from '@ripple/trades';
-import { VWAP_OUTPUT_SCHEMA } from '../../apps/worker/src/vwap-partition.ts';
+import { VWAP_OUTPUT_SCHEMA } from '../../apps/worker/src/jobs/vwap/schemas.ts';
 import { oracle, type WindowValue } from '../../apps/worker/test/vwap-oracle.ts';
 import { eventually, sleep } from './helpers.ts';
 

@@ -9,7 +9,8 @@ export type WorkerErrorCode =
   | 'WORKER_SNAPSHOT_STORE_UNAVAILABLE'
   | 'WORKER_SINK_FAILED'
   | 'WORKER_SOURCE_FAILED'
-  | 'WORKER_FENCED';
+  | 'WORKER_FENCED'
+  | 'WORKER_CHECKPOINT_NOT_STORED';
 
 export abstract class WorkerError extends Error {
   abstract readonly code: WorkerErrorCode;
@@ -94,5 +95,33 @@ export class SourceError extends WorkerError {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'SourceError';
     this.retryable = retryable;
+  }
+}
+
+/** An assign or revoke carries an epoch older than one this worker already acted on. */
+export class FencedError extends WorkerError {
+  readonly code = 'WORKER_FENCED';
+  readonly retryable = false;
+  readonly epoch: number;
+  readonly current: number;
+  constructor(operation: string, epoch: number, current: number) {
+    super(`${operation} at epoch ${epoch} refused: this worker already acts at epoch ${current}`);
+    this.name = 'FencedError';
+    this.epoch = epoch;
+    this.current = current;
+  }
+}
+
+/** A checkpoint that had to be stored (revoke, drain) was not stored in time. */
+export class CheckpointNotStoredError extends WorkerError {
+  readonly code = 'WORKER_CHECKPOINT_NOT_STORED';
+  readonly retryable = true;
+  readonly partitions: readonly number[];
+  constructor(operation: string, partitions: readonly number[], timeoutMs: number) {
+    super(
+      `${operation}: checkpoint of partition(s) ${partitions.join(',')} not stored within ${timeoutMs} ms`,
+    );
+    this.name = 'CheckpointNotStoredError';
+    this.partitions = partitions;
   }
 }

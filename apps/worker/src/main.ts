@@ -14,12 +14,13 @@ import { S3SnapshotStore } from './adapters/s3-snapshot-store.ts';
 import { loadConfig, type WorkerConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { startHttp } from './http.ts';
+import { VWAP_OUTPUT_SCHEMA } from './jobs/vwap/schemas.ts';
+import { vwapJob } from './jobs/vwap/vwap-job.ts';
 import { WorkerMetrics } from './metrics.ts';
-import type { RecordSink, RecordSource, SinkRecord, SnapshotStore } from './ports.ts';
+import type { Logger, RecordSink, RecordSource, SinkRecord, SnapshotStore } from './ports.ts';
 import { syntheticTopic } from './synthetic.ts';
 import { startTracing } from './tracing.ts';
-import { VWAP_OUTPUT_SCHEMA } from './vwap-partition.ts';
-import { type Logger, Worker } from './worker.ts';
+import { Worker } from './worker.ts';
 
 function jsonLogger(workerId: string): Logger {
   const write = (level: string, msg: string, fields?: Record<string, unknown>) => {
@@ -114,7 +115,7 @@ async function main(): Promise<number> {
     (m) => log.warn('tracing', { detail: m }),
   );
   const ports = adapters(cfg);
-  const worker = new Worker({ config: cfg, ...ports, metrics, logger: log });
+  const worker = new Worker({ config: cfg, job: vwapJob, ...ports, metrics, logger: log });
   const http = await startHttp({
     host: cfg.host,
     healthPort: cfg.healthPort,

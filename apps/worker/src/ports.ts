@@ -62,3 +62,23 @@ export interface SnapshotStore {
   /** Delete all but the newest `keep` snapshots of a partition. */
   prune(partition: number, keep: number): Promise<void>;
 }
+
+/** Structured logger injected into the runtime (the process wires a JSON logger to stderr). */
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** Wall clock, injected so tests can step time deterministically. */
+export interface Clock {
+  nowMs(): number;
+  nowNs(): bigint;
+}
+
+export const systemClock: Clock = {
+  nowMs: () => Date.now(),
+  nowNs: () => BigInt(Date.now()) * 1_000_000n,
+};

@@ -1,19 +1,23 @@
 /**
- * The worker runtime: recovery, the processing loop, checkpoints and drain.
+ * The worker runtime: it hosts one job over the partitions it owns.
  *
- * Loop (one step): poll a batch -> decode and window it per partition ->
- * hand outputs, late events and dead letters to the sink -> maybe capture a
- * checkpoint. One batch may be in flight at the sink while the next is
+ * Loop (one step): poll a batch -> hand each record to its job partition ->
+ * frame outputs, late events and dead letters for the sink -> maybe capture
+ * a checkpoint. One batch may be in flight at the sink while the next is
  * fetched and processed; before sending the next, the worker waits for the
  * previous acknowledgement. That is the backpressure: when the sink lags,
  * fetching stops, and memory holds at most two batches.
  *
  * Checkpoints are captured between steps (every output so far acknowledged),
- * encoded with CRC and schema, written to the local cache and handed to a
- * background writer that stores them in the snapshot store with retries and
- * backoff; processing goes on meanwhile. A newer capture supersedes one still
- * retrying. A store write is atomic (object, then pointer), so a failed or
- * interrupted checkpoint never becomes the latest.
+ * encoded with CRC and schema, written to the local cache and handed to the
+ * background `CheckpointWriter`; processing goes on meanwhile.
+ *
+ * Ownership changes at runtime through `assign(partitions, epoch)` (restore
+ * from the newest valid snapshot, replay from its offsets, resolve when live)
+ * and `revoke(partitions, epoch)` (stop fetching, flush output, checkpoint,
+ * resolve with the stored snapshot and offsets). A request with an epoch
+ * older than one already acted on is refused (`FencedError`). The static
+ * `RIPPLE_PARTITIONS` of `start()` is one caller of the same seam.
  */
 import {
   type Context,
@@ -24,54 +28,33 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import {
-  DeltaBatchEncoder,
-  decodeSnapshot,
-  encodeSnapshot,
-  type PartitionSnapshot,
-  ProtocolError,
-  TradeBatchEncoder,
-} from '@ripple/protocol';
+import { encodeSnapshot } from '@ripple/protocol';
+import { CheckpointWriter } from './checkpoint-writer.ts';
 import type { WorkerConfig } from './config.ts';
-import { SnapshotCorruptError, type WorkerError } from './errors.ts';
+import { CheckpointNotStoredError, FencedError } from './errors.ts';
+import type { Job, JobFactory, JobPartition } from './job.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { WorkerMetrics } from './metrics.ts';
-import type {
-  PartitionStart,
-  RecordSink,
-  RecordSource,
-  SinkRecord,
-  SnapshotStore,
-  SourceRecord,
-  StoredSnapshot,
-} from './ports.ts';
+import { type FramedCounts, OutputFramer } from './output-framer.ts';
 import {
-  PARTITION_STATE_SCHEMA,
-  VWAP_OUTPUT_SCHEMA,
-  VwapPartition,
-  type VwapPartitionOptions,
-} from './vwap-partition.ts';
-
-export interface Logger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
-
-export interface Clock {
-  nowMs(): number;
-  nowNs(): bigint;
-}
-
-export const systemClock: Clock = {
-  nowMs: () => Date.now(),
-  nowNs: () => BigInt(Date.now()) * 1_000_000n,
-};
+  type Clock,
+  type Logger,
+  type PartitionStart,
+  type RecordSink,
+  type RecordSource,
+  type SinkRecord,
+  type SnapshotStore,
+  type SourceRecord,
+  silentLogger,
+  systemClock,
+} from './ports.ts';
+import { checkpointId, Recovery } from './recovery.ts';
+import { StepMetrics } from './step-metrics.ts';
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
+  /** The job this worker hosts (e.g. `vwapJob`). */
+  readonly job: JobFactory;
   readonly source: RecordSource;
   readonly sink: RecordSink;
   /** Durable store (S3 in production). */
@@ -92,34 +75,86 @@ export interface WorkerDeps {
   readonly retryBackoffMs?: { first: number; max: number };
 }
 
-/** Records per output frame: keeps a Kafka record well under the broker's 1 MiB default. */
-const MAX_RECORDS_PER_FRAME = 2000;
+/** What a revoke hands over: where the next owner resumes. */
+export interface PartitionHandoff {
+  readonly partition: number;
+  /** Epoch the partition's state was produced under. */
+  readonly epoch: number;
+  /** Id of the stored snapshot the next owner restores (null: nothing consumed yet). */
+  readonly snapshotId: string | null;
+  readonly nextOffset: bigint | null;
+  readonly nextSequence: number;
+}
 
 export class Worker {
   readonly lifecycle = new Lifecycle();
+  readonly job: Job;
   private readonly cfg: WorkerConfig;
   private readonly d: WorkerDeps;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly tracer: Tracer;
-  private readonly lateTopic: string;
-  private readonly parts = new Map<number, VwapPartition>();
+  private readonly framer: OutputFramer;
+  private readonly recovery: Recovery;
+  private readonly writer: CheckpointWriter;
+  private readonly stepMetrics: StepMetrics;
+  private readonly parts = new Map<number, JobPartition>();
+  /** Epoch each owned partition was assigned at. */
+  private readonly epochs = new Map<number, number>();
+  /** Highest epoch acted on; assign/revoke with an older one is fenced. */
+  private epoch: number;
+  /** Offsets each restored/assigned partition must reach to be live, and who waits for it. */
   private readonly replayTarget = new Map<number, bigint>();
+  private readonly liveWaiters = new Map<number, Array<() => void>>();
   private stopRequested = false;
   private lastCaptureMs = 0;
-  private lastStoredMs = 0;
-  /** Newest captured checkpoint not yet stored, per partition. */
-  private queued = new Map<number, StoredSnapshot>();
-  private writer: Promise<void> | null = null;
   private checkpointSeq = 0;
+  /** Serializes steps with assign/revoke. */
+  private turn: Promise<void> = Promise.resolve();
+  /** Bumped on every assign; a batch fetched before it may hold records of the re-assigned partitions. */
+  private assignGen = 0;
+  private readonly assignedAt = new Map<number, number>();
 
   constructor(deps: WorkerDeps) {
     this.d = deps;
     this.cfg = deps.config;
+    this.epoch = deps.config.epoch;
     this.log = deps.logger ?? silentLogger;
     this.clock = deps.clock ?? systemClock;
     this.tracer = deps.tracer ?? trace.getTracer('ripple-worker');
-    this.lateTopic = deps.lateTopic ?? `${deps.config.inputTopic}-late`;
+    this.job = deps.job(deps.config, (ns, recomputes) => {
+      deps.metrics.graphStabilizationNs.observe(ns);
+      deps.metrics.graphRecomputes.observe(recomputes);
+    });
+    this.framer = new OutputFramer(
+      {
+        input: deps.config.inputTopic,
+        output: deps.config.outputTopic,
+        dlq: deps.config.dlqTopic,
+        late: deps.lateTopic ?? `${deps.config.inputTopic}-late`,
+      },
+      this.job.outputSchema,
+      deps.config.workerId,
+    );
+    this.recovery = new Recovery({
+      job: this.job,
+      inputTopic: deps.config.inputTopic,
+      cache: deps.cache ?? null,
+      store: deps.store,
+      metrics: deps.metrics,
+      logger: this.log,
+    });
+    this.writer = new CheckpointWriter({
+      store: deps.store,
+      metrics: deps.metrics,
+      tracer: this.tracer,
+      logger: this.log,
+      clock: this.clock,
+      backoffMs: deps.retryBackoffMs ?? { first: 100, max: 5000 },
+      keep: deps.keepSnapshots ?? 3,
+      onStored: (partition, ms) => deps.onCheckpoint?.({ phase: 'store', ms, partition }),
+    });
+    this.stepMetrics = new StepMetrics(deps.metrics, deps.source);
     this.lifecycle.onTransition((from, to) => {
       deps.metrics.setState(to);
       this.log.info('state', { from, to });
@@ -127,53 +162,88 @@ export class Worker {
     deps.metrics.setState(this.lifecycle.state);
   }
 
-  private partitionOptions(partition: number): VwapPartitionOptions {
-    return {
-      partition,
-      windowNs: this.cfg.windowNs,
-      allowedLatenessNs: this.cfg.allowedLatenessNs,
-      outOfOrdernessNs: this.cfg.outOfOrdernessNs,
-      maxKeys: this.cfg.maxKeysPerPartition,
-      onStep: (ns, recomputes) => {
-        this.d.metrics.graphStabilizationNs.observe(ns);
-        this.d.metrics.graphRecomputes.observe(recomputes);
-      },
-    };
+  /** Run `fn` when no step, assign or revoke is running. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.turn;
+    let release!: () => void;
+    this.turn = new Promise<void>((r) => {
+      release = r;
+    });
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   }
 
-  /** Graph counters already reported, per partition (counters only ever add the difference). */
-  private readonly graphSeen = new Map<number, { stabilizations: number; cutoffs: number }>();
+  private checkEpoch(operation: string, epoch: number): void {
+    if (epoch < this.epoch) throw new FencedError(operation, epoch, this.epoch);
+    this.epoch = epoch;
+  }
 
-  // ------------------------------------------------------------------ start
+  // ------------------------------------------------------------- ownership
 
-  /** Restore owned partitions from their latest valid snapshot and assign the source. */
+  /** Restore the statically configured partitions (`RIPPLE_PARTITIONS`) and assign the source. */
   async start(): Promise<void> {
-    await this.tracer.startActiveSpan('ripple.worker.recovery', async (span) => {
+    await this.attach(this.cfg.partitions, this.cfg.epoch);
+    this.lastCaptureMs = this.clock.nowMs();
+    this.writer.lastStoredMs = this.lastCaptureMs;
+  }
+
+  /**
+   * Take ownership of `partitions` at `epoch`: restore each from its newest
+   * valid snapshot (or start it empty), replay from the snapshot's offsets,
+   * and resolve once every one of them has caught up with the log end seen
+   * at assignment (live). Needs the loop (`run()` or `step()`) to progress.
+   */
+  async assign(partitions: readonly number[], epoch: number): Promise<void> {
+    this.checkEpoch('assign', epoch);
+    const { live } = await this.attach(partitions, epoch);
+    await live;
+  }
+
+  /** Restore and assign; `live` resolves once the partitions caught up (a promise in an object: not awaited here). */
+  private async attach(partitions: readonly number[], epoch: number): Promise<{ live: Promise<void> }> {
+    return await this.tracer.startActiveSpan('ripple.worker.recovery', async (span) => {
       try {
+        const fresh = partitions.filter((p) => !this.parts.has(p));
+        const restoredParts = new Map<number, JobPartition>();
         const starts: PartitionStart[] = [];
-        let restored = 0;
-        for (const partition of this.cfg.partitions) {
-          const p = await this.restorePartition(partition);
+        for (const partition of fresh) {
+          const p = await this.recovery.restore(partition);
           if (p === null) {
-            this.parts.set(partition, new VwapPartition(this.partitionOptions(partition)));
+            restoredParts.set(partition, this.job.create(partition));
             starts.push({ partition, position: this.cfg.startPosition });
           } else {
-            restored++;
-            this.parts.set(partition, p);
+            restoredParts.set(partition, p);
             starts.push({ partition, position: p.nextOffset ?? 0n });
           }
         }
-        span.setAttribute('ripple.partitions', this.cfg.partitions.length);
+        const restored = [...restoredParts.values()].filter((p) => p.nextOffset !== null).length;
+        span.setAttribute('ripple.partitions', fresh.length);
         span.setAttribute('ripple.partitions_restored', restored);
-        await this.d.source.assign(starts);
-        for (const s of starts) {
-          const end = await this.d.source.endOffset(s.partition);
-          this.replayTarget.set(s.partition, end);
-        }
-        this.lifecycle.transition(restored > 0 ? 'Recovering' : 'Active');
-        this.maybeActive();
-        this.lastCaptureMs = this.clock.nowMs();
-        this.lastStoredMs = this.lastCaptureMs;
+        const live = await this.exclusive(async () => {
+          await this.d.source.assign(starts);
+          this.assignGen++;
+          for (const [partition, p] of restoredParts) {
+            this.parts.set(partition, p);
+            this.epochs.set(partition, epoch);
+            this.assignedAt.set(partition, this.assignGen);
+          }
+          const waits: Array<Promise<void>> = [];
+          for (const s of starts) {
+            const end = await this.d.source.endOffset(s.partition);
+            this.replayTarget.set(s.partition, end);
+            waits.push(new Promise<void>((r) => this.liveWaiters.set(s.partition, [r])));
+          }
+          const st = this.lifecycle.state;
+          if (st === 'Starting') this.lifecycle.transition(restored > 0 ? 'Recovering' : 'Active');
+          else if (st === 'Active' && restored > 0) this.lifecycle.transition('Recovering');
+          this.maybeLive();
+          return { live: Promise.all(waits).then(() => {}) };
+        });
+        return live;
       } catch (e) {
         failSpan(span, e);
         throw e;
@@ -183,67 +253,68 @@ export class Worker {
     });
   }
 
-  private async restorePartition(partition: number): Promise<VwapPartition | null> {
-    const candidates: Array<{ from: string; snap: PartitionSnapshot }> = [];
-    const stores = [this.d.cache ?? null, this.d.store].filter((s): s is SnapshotStore => s !== null);
-    for (const store of stores) {
-      let stored: StoredSnapshot | null;
-      try {
-        stored = await store.latest(partition);
-      } catch (e) {
-        this.log.warn('snapshot store unavailable at recovery', {
-          store: store.name,
-          partition,
-          error: String(e),
-        });
-        continue;
+  /**
+   * Give up `partitions` (the coordinator moved them away at `epoch`): stop
+   * fetching them, send what they produced, checkpoint them, wait until the
+   * checkpoint is stored, forget them. Resolves with where the next owner resumes.
+   */
+  async revoke(
+    partitions: readonly number[],
+    epoch: number,
+    timeoutMs = this.cfg.shutdownGraceSec * 1000,
+  ): Promise<PartitionHandoff[]> {
+    this.checkEpoch('revoke', epoch);
+    return await this.exclusive(async () => {
+      const owned = partitions.filter((p) => this.parts.has(p));
+      await this.d.source.unassign(owned);
+      const parts = owned.map((p) => this.parts.get(p) as JobPartition);
+      await this.sendPending(parts, context.active());
+      const ids = await this.capture(owned);
+      if (!(await this.writer.waitForStored(timeoutMs, owned))) {
+        throw new CheckpointNotStoredError('revoke', owned, timeoutMs);
       }
-      if (stored === null) continue;
-      try {
-        const snap = decodeSnapshot(stored.bytes, { reader: PARTITION_STATE_SCHEMA });
-        if (snap.partition !== partition)
-          throw new SnapshotCorruptError(stored.id, `holds partition ${snap.partition}`);
-        candidates.push({ from: store.name, snap });
-      } catch (e) {
-        const reason =
-          e instanceof ProtocolError ? e.code : e instanceof SnapshotCorruptError ? e.code : 'unknown';
-        this.d.metrics.snapshotRejected.inc({ reason });
-        this.log.error('snapshot rejected', {
-          store: store.name,
-          partition,
-          id: stored.id,
-          error: String(e),
+      const out: PartitionHandoff[] = [];
+      for (const p of parts) {
+        out.push({
+          partition: p.partition,
+          epoch: this.epochs.get(p.partition) ?? this.epoch,
+          snapshotId: ids.get(p.partition) ?? null,
+          nextOffset: p.nextOffset,
+          nextSequence: p.nextSequence,
         });
+        this.parts.delete(p.partition);
+        this.epochs.delete(p.partition);
+        this.assignedAt.delete(p.partition);
+        this.replayTarget.delete(p.partition);
+        this.liveWaiters.delete(p.partition);
+        this.stepMetrics.forget(p.partition);
       }
-    }
-    // The newest valid one wins (the cache can be ahead of the store while the store was down).
-    candidates.sort((a, b) => cmpSnapshots(b.snap, a.snap, this.cfg.inputTopic, partition));
-    for (const c of candidates) {
-      try {
-        const p = VwapPartition.fromSnapshot(this.partitionOptions(partition), c.snap, this.cfg.inputTopic);
-        this.d.metrics.recoveries.inc({ source: c.from });
-        this.log.info('partition restored', {
-          partition,
-          from: c.from,
-          checkpoint: c.snap.checkpointId,
-          offset: String(p.nextOffset),
-        });
-        return p;
-      } catch (e) {
-        this.d.metrics.snapshotRejected.inc({ reason: (e as WorkerError).code ?? 'unknown' });
-        this.log.error('snapshot unusable', { partition, from: c.from, error: String(e) });
-      }
-    }
-    return null;
+      this.due = this.due.filter((p) => !owned.includes(p));
+      this.maybeLive();
+      this.log.info('partitions revoked', { partitions: owned, epoch });
+      return out;
+    });
   }
 
-  private maybeActive(): void {
-    if (this.lifecycle.state !== 'Recovering') return;
-    for (const [partition, target] of this.replayTarget) {
-      const p = this.parts.get(partition);
-      if (p === undefined || (p.nextOffset ?? 0n) < target) return;
+  /** Partitions owned now. */
+  owned(): number[] {
+    return [...this.parts.keys()].sort((a, b) => a - b);
+  }
+
+  /** Resolve waiters of partitions that caught up; Recovering -> Active once none is replaying. */
+  private maybeLive(): void {
+    if (this.replayTarget.size > 0) {
+      for (const [partition, target] of this.replayTarget) {
+        const p = this.parts.get(partition);
+        if (p === undefined || (p.nextOffset ?? 0n) < target) continue;
+        this.replayTarget.delete(partition);
+        for (const w of this.liveWaiters.get(partition) ?? []) w();
+        this.liveWaiters.delete(partition);
+      }
     }
-    this.lifecycle.transition('Active');
+    if (this.lifecycle.state === 'Recovering' && this.replayTarget.size === 0) {
+      this.lifecycle.transition('Active');
+    }
   }
 
   // ------------------------------------------------------------------- loop
@@ -252,7 +323,7 @@ export class Worker {
   async run(): Promise<void> {
     while (!this.stopRequested) {
       const n = await this.step(200);
-      if (n === 0) await this.flushCheckpointIfDue();
+      if (n === 0) await this.exclusive(() => this.flushCheckpointIfDue());
     }
     await this.drain();
   }
@@ -261,16 +332,31 @@ export class Worker {
     this.stopRequested = true;
   }
 
+  private inflight: Promise<void> | null = null;
+  private prefetched: { gen: number; records: Promise<SourceRecord[]> } | null = null;
+
   /** One poll-process-send cycle. Returns the number of records processed. */
   async step(maxWaitMs = 0): Promise<number> {
-    const records = await (this.prefetched ?? this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs));
+    return await this.exclusive(() => this.stepOnce(maxWaitMs));
+  }
+
+  private async stepOnce(maxWaitMs: number): Promise<number> {
+    const gen = this.prefetched?.gen ?? this.assignGen;
+    let records = await (this.prefetched?.records ?? this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs));
     // Fetch the next batch while this one is processed. Only one poll is ever
     // outstanding, and positions in checkpoints come from processed records, not
     // from the source, so a prefetched batch lost in a crash is simply read again.
-    this.prefetched = this.stopRequested ? null : this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs);
-    this.prefetched?.catch(() => {}); // surfaced by the next step
+    if (this.stopRequested) this.prefetched = null;
+    else {
+      const next = this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs);
+      next.catch(() => {}); // surfaced by the next step
+      this.prefetched = { gen: this.assignGen, records: next };
+    }
+    // A batch fetched before an assign may hold records of a partition at its
+    // old position: the assign repositioned the source, so drop those.
+    if (gen < this.assignGen) records = records.filter((r) => (this.assignedAt.get(r.partition) ?? 0) <= gen);
     if (records.length === 0) {
-      this.maybeActive();
+      this.maybeLive();
       return 0;
     }
     const span = this.tracer.startSpan('ripple.worker.batch', {
@@ -278,7 +364,7 @@ export class Worker {
     });
     const ctx = trace.setSpan(context.active(), span);
     try {
-      const touched = new Set<VwapPartition>();
+      const touched = new Set<JobPartition>();
       for (const r of records) {
         const p = this.parts.get(r.partition);
         if (p === undefined) continue; // revoked meanwhile
@@ -287,8 +373,8 @@ export class Worker {
         this.d.metrics.recordsIn.inc({ partition: r.partition });
       }
       await this.sendPending([...touched], ctx);
-      this.observe(touched);
-      this.maybeActive();
+      this.stepMetrics.observe(touched, this.parts.values());
+      this.maybeLive();
       await this.flushCheckpointIfDue();
       return records.length;
     } catch (e) {
@@ -299,110 +385,22 @@ export class Worker {
     }
   }
 
-  /** Per-step metrics of the partitions a batch touched, and graph totals over all partitions. */
-  private observe(touched: Iterable<VwapPartition>): void {
-    const m = this.d.metrics;
-    for (const p of touched) this.observePartition(p);
-    let nodes = 0;
-    let dirty = 0;
-    for (const q of this.parts.values()) {
-      const s = q.pipeline.graph.stats();
-      nodes += s.nodeCount;
-      dirty += s.dirtyCount;
-    }
-    m.graphNodes.set(nodes);
-    m.graphDirty.set(dirty);
-  }
-
-  private observePartition(p: VwapPartition): void {
-    const m = this.d.metrics;
-    const g = p.pipeline.graph.stats();
-    const seen = this.graphSeen.get(p.partition) ?? { stabilizations: 0, cutoffs: 0 };
-    m.graphStabilizations.inc(Math.max(0, g.stabilizations - seen.stabilizations));
-    m.graphCutoffs.inc(Math.max(0, g.cutoffs - seen.cutoffs));
-    this.graphSeen.set(p.partition, { stabilizations: g.stabilizations, cutoffs: g.cutoffs });
-    m.keys.set({ partition: p.partition }, p.keyCount);
-    const wm = p.watermarkNs;
-    if (wm > -(2n ** 62n)) m.watermarkLagMs.set({ partition: p.partition }, Number(wm));
-    const end = this.d.source.lastKnownEnd(p.partition);
-    if (end !== undefined && p.nextOffset !== null) {
-      m.consumerLag.set({ partition: p.partition }, Number(end > p.nextOffset ? end - p.nextOffset : 0n));
-    }
-  }
-
-  /** Encode and send everything the partitions produced; resolves when the sink acknowledged all of it. */
-  private async sendPending(parts: readonly VwapPartition[], ctx: Context): Promise<void> {
-    const headers: Record<string, string> = {
-      'ripple-worker': this.cfg.workerId,
-      'ripple-epoch': String(this.cfg.epoch),
-    };
-    propagation.inject(ctx, headers);
-    const out: SinkRecord[] = [];
-    const counts: Array<{ partition: number; deltas: number; bytes: number; dead: number; late: number }> =
-      [];
-    for (const p of parts) {
-      let deltas = 0;
-      let bytes = 0;
-      const outputs = p.outputs;
-      for (let i = 0; i < outputs.length; i += MAX_RECORDS_PER_FRAME) {
-        const enc = new DeltaBatchEncoder(VWAP_OUTPUT_SCHEMA);
-        const chunk = outputs.slice(i, i + MAX_RECORDS_PER_FRAME);
-        for (const r of chunk) enc.add(r);
-        const first = chunk[0]?.sequence ?? 0;
-        const value = enc.finish({ sequence: first });
-        deltas += chunk.length;
-        bytes += value.length;
-        out.push({
-          topic: this.cfg.outputTopic,
-          partition: p.partition,
-          key: `p${p.partition}`,
-          value,
-          headers: { ...headers, 'ripple-first-sequence': String(first) },
-        });
-      }
-      for (const dl of p.deadLetters) {
-        out.push({
-          topic: this.cfg.dlqTopic,
-          partition: p.partition,
-          key: null,
-          value: dl.value ?? new Uint8Array(0),
-          headers: {
-            ...headers,
-            'ripple-dlq-reason': dl.reason.slice(0, 512),
-            'ripple-source-topic': this.cfg.inputTopic,
-            'ripple-source-partition': String(dl.partition),
-            'ripple-source-offset': String(dl.offset),
-          },
-        });
-      }
-      if (p.late.length > 0) {
-        const enc = new TradeBatchEncoder();
-        for (const l of p.late) enc.add(l.trade);
-        out.push({
-          topic: this.lateTopic,
-          partition: p.partition,
-          key: null,
-          value: enc.finish({ sequence: 0 }),
-          headers: { ...headers, 'ripple-late-count': String(p.late.length) },
-        });
-      }
-      counts.push({ partition: p.partition, deltas, bytes, dead: p.deadLetters.length, late: p.late.length });
-    }
-    for (const p of parts) {
-      p.outputs.length = 0;
-      p.deadLetters.length = 0;
-      p.late.length = 0;
-    }
+  /** Frame and send everything the partitions produced; the previous send must be acknowledged first. */
+  private async sendPending(parts: readonly JobPartition[], ctx: Context): Promise<void> {
+    const traceHeaders: Record<string, string> = {};
+    propagation.inject(ctx, traceHeaders);
+    const { records, counts } = this.framer.frame(
+      parts,
+      (p) => this.epochs.get(p) ?? this.epoch,
+      traceHeaders,
+    );
     // At most one batch in flight: wait for the previous one, then send this one
     // while the caller goes on to fetch and process the next batch.
     await this.settle();
-    const sending = this.transmit(out, counts);
+    const sending = this.transmit(records, counts);
     sending.catch(() => {}); // surfaced by the next settle()
     this.inflight = sending;
   }
-
-  private inflight: Promise<void> | null = null;
-  private prefetched: Promise<SourceRecord[]> | null = null;
 
   /** Wait until everything handed to the sink is acknowledged (rethrows a send failure). */
   async settle(): Promise<void> {
@@ -412,10 +410,7 @@ export class Worker {
     await p;
   }
 
-  private async transmit(
-    out: SinkRecord[],
-    counts: Array<{ partition: number; deltas: number; bytes: number; dead: number; late: number }>,
-  ): Promise<void> {
+  private async transmit(out: SinkRecord[], counts: FramedCounts[]): Promise<void> {
     if (out.length > 0) {
       this.d.metrics.backpressure.set(1);
       const t0 = performance.now();
@@ -444,7 +439,7 @@ export class Worker {
    */
   private async flushCheckpointIfDue(): Promise<void> {
     const now = this.clock.nowMs();
-    this.d.metrics.checkpointAge.set((now - this.lastStoredMs) / 1000);
+    this.d.metrics.checkpointAge.set((now - this.writer.lastStoredMs) / 1000);
     if (this.due.length === 0 && now - this.lastCaptureMs >= this.cfg.checkpointIntervalSec * 1000) {
       this.lastCaptureMs = now;
       this.due = [...this.parts.keys()];
@@ -456,27 +451,29 @@ export class Worker {
   /**
    * Capture a checkpoint of the given partitions (all by default) now, once
    * every output so far is acknowledged; write it to the cache and queue it
-   * for the store.
+   * for the store. Returns the snapshot id per captured partition.
    */
-  async capture(partitions: readonly number[] = [...this.parts.keys()]): Promise<void> {
+  async capture(partitions: readonly number[] = [...this.parts.keys()]): Promise<Map<number, string>> {
     await this.settle(); // a checkpoint never covers outputs the sink has not acknowledged
     const t0 = performance.now();
     const createdAtNs = this.clock.nowNs();
     const id = `${this.checkpointSeq++}`;
+    const ids = new Map<number, string>();
     for (const partition of partitions) {
       const p = this.parts.get(partition);
       if (p === undefined || p.nextOffset === null) continue; // nothing consumed yet: nothing to save
-      const snapshotId = checkpointId(this.cfg.epoch, p.nextOffset, createdAtNs);
+      const epoch = this.epochs.get(partition) ?? this.epoch;
+      const snapshotId = checkpointId(epoch, p.nextOffset, createdAtNs);
       const leaves = p.snapshotLeaves();
       const bytes = encodeSnapshot({
         checkpointId: snapshotId,
         workerId: this.cfg.workerId,
         partition: p.partition,
-        epoch: this.cfg.epoch,
+        epoch,
         createdAtNs,
         nodeCount: leaves.length,
         offsets: [{ topic: this.cfg.inputTopic, partition: p.partition, offset: p.nextOffset }],
-        schema: PARTITION_STATE_SCHEMA,
+        schema: this.job.stateSchema,
         leaves,
       });
       if (this.d.cache) {
@@ -487,63 +484,19 @@ export class Worker {
           this.log.warn('checkpoint cache write failed', { partition: p.partition, error: String(e) });
         }
       }
-      this.queued.set(p.partition, { id: snapshotId, bytes });
+      this.writer.enqueue(p.partition, { id: snapshotId, bytes });
+      ids.set(p.partition, snapshotId);
     }
     const captureMs = performance.now() - t0;
     this.d.metrics.checkpointDuration.observe(captureMs / 1000);
     this.d.onCheckpoint?.({ phase: 'capture', ms: captureMs });
     this.log.info('checkpoint captured', { capture: id, partitions });
-    if (this.writer === null) this.writer = this.writeQueued().finally(() => (this.writer = null));
+    return ids;
   }
-
-  /** Background: store queued checkpoints, retrying with backoff until stored or stopped. */
-  private async writeQueued(): Promise<void> {
-    const backoff = this.d.retryBackoffMs ?? { first: 100, max: 5000 };
-    let delay = backoff.first;
-    while (this.queued.size > 0) {
-      const [partition, snap] = this.queued.entries().next().value as [number, StoredSnapshot];
-      const span: Span = this.tracer.startSpan('ripple.worker.checkpoint', {
-        attributes: { 'ripple.partition': partition, 'ripple.checkpoint': snap.id },
-      });
-      const t0 = performance.now();
-      try {
-        await this.d.store.put(partition, snap.id, snap.bytes);
-        this.d.onCheckpoint?.({ phase: 'store', ms: performance.now() - t0, partition });
-        // Only drop it if no newer capture replaced it meanwhile.
-        if (this.queued.get(partition) === snap) this.queued.delete(partition);
-        this.d.metrics.checkpoints.inc();
-        delay = backoff.first;
-        this.lastStoredMs = this.clock.nowMs();
-        this.d.store.prune(partition, this.d.keepSnapshots ?? 3).catch((e: unknown) => {
-          this.log.warn('snapshot prune failed', { partition, error: String(e) });
-        });
-      } catch (e) {
-        this.d.metrics.checkpointFailures.inc();
-        failSpan(span, e);
-        this.log.warn('checkpoint store write failed; retrying', {
-          partition,
-          delayMs: delay,
-          error: String(e),
-        });
-        if (this.stopRequested && this.giveUp) return;
-        await sleep(delay);
-        delay = Math.min(backoff.max, delay * 2);
-      } finally {
-        span.end();
-      }
-    }
-  }
-
-  private giveUp = false;
 
   /** Wait until every queued checkpoint is stored, or `timeoutMs` passes. Returns true when stored. */
   async waitForCheckpoints(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while ((this.writer !== null || this.queued.size > 0) && Date.now() < deadline) {
-      if (this.writer === null) this.writer = this.writeQueued().finally(() => (this.writer = null));
-      await Promise.race([this.writer, sleep(Math.max(1, Math.min(100, deadline - Date.now())))]);
-    }
-    return this.queued.size === 0 && this.writer === null;
+    return await this.writer.waitForStored(timeoutMs);
   }
 
   // ------------------------------------------------------------------ drain
@@ -555,9 +508,9 @@ export class Worker {
     else if (this.lifecycle.state === 'Recovering') this.lifecycle.transition('Stopping');
     try {
       await this.capture();
-      const stored = await this.waitForCheckpoints(this.cfg.shutdownGraceSec * 1000);
+      const stored = await this.writer.waitForStored(this.cfg.shutdownGraceSec * 1000);
       if (!stored) this.log.error('final checkpoint not stored before the grace period ended');
-      this.giveUp = true;
+      this.writer.stop();
       if (this.lifecycle.state === 'Draining') this.lifecycle.transition('Stopping');
       this.prefetched = null;
       await this.d.source.close();
@@ -587,28 +540,7 @@ export class Worker {
   }
 }
 
-/** Sortable id: epoch, then next offset, then creation time. */
-export function checkpointId(epoch: number, nextOffset: bigint, createdAtNs: bigint): string {
-  return `e${String(epoch).padStart(10, '0')}-o${nextOffset.toString().padStart(19, '0')}-t${createdAtNs.toString().padStart(20, '0')}`;
-}
-
-function offsetOf(s: PartitionSnapshot, topic: string, partition: number): bigint {
-  return s.offsets.find((o) => o.topic === topic && o.partition === partition)?.offset ?? -1n;
-}
-
-function cmpSnapshots(a: PartitionSnapshot, b: PartitionSnapshot, topic: string, partition: number): number {
-  if (a.epoch !== b.epoch) return a.epoch < b.epoch ? -1 : 1;
-  const oa = offsetOf(a, topic, partition);
-  const ob = offsetOf(b, topic, partition);
-  if (oa !== ob) return oa < ob ? -1 : 1;
-  return a.createdAtNs < b.createdAtNs ? -1 : a.createdAtNs > b.createdAtNs ? 1 : 0;
-}
-
 function failSpan(span: Span, e: unknown): void {
   span.recordException(e as Error);
   span.setStatus({ code: SpanStatusCode.ERROR });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

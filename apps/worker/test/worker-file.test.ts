@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FileSink, FileSource } from '../src/adapters/file.ts';
 import { LocalSnapshotStore } from '../src/adapters/local-snapshot-store.ts';
 import { loadConfig } from '../src/config.ts';
+import { vwapJob } from '../src/jobs/vwap/vwap-job.ts';
 import { WorkerMetrics } from '../src/metrics.ts';
 import { Worker } from '../src/worker.ts';
 
@@ -55,6 +56,7 @@ describe('worker on files', () => {
     const make = () =>
       new Worker({
         config: cfg,
+        job: vwapJob,
         source: new FileSource(cfg.inputDir as string, cfg.inputTopic, 40),
         sink: new FileSink(output, (r) => (r.topic === 'vwap-output' ? 'frame' : undefined)),
         store: new LocalSnapshotStore(checkpoints),

@@ -10,9 +10,11 @@ import { xorshift } from '@ripple/trades';
 import { describe, expect, it } from 'vitest';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from '../src/adapters/memory.ts';
 import { loadConfig, type WorkerConfig } from '../src/config.ts';
+import { VWAP_OUTPUT_SCHEMA } from '../src/jobs/vwap/schemas.ts';
+import { vwapJob } from '../src/jobs/vwap/vwap-job.ts';
 import { WorkerMetrics } from '../src/metrics.ts';
-import { VWAP_OUTPUT_SCHEMA } from '../src/vwap-partition.ts';
-import { type Clock, Worker } from '../src/worker.ts';
+import type { Clock } from '../src/ports.ts';
+import { Worker } from '../src/worker.ts';
 import { oracle } from './vwap-oracle.ts';
 
 // The worker end to end on in-memory ports: the same code as with Kafka and S3,
@@ -119,6 +121,7 @@ function newWorker(w: World, cfg = config()): Worker {
   const topics = new Map([w.out, w.dlq, w.late].map((t) => [t.name, t]));
   return new Worker({
     config: cfg,
+    job: vwapJob,
     source: new MemorySource(w.input.topic),
     sink: new MemorySink(topics),
     store: w.store,

@@ -15,11 +15,9 @@
 
 import {
   decodeTradeBatch,
-  defineSchema,
   type OutputRecord,
   type PartitionSnapshot,
   ProtocolError,
-  type Schema,
   type SnapshotLeaf,
   type Trade,
   TradeBatchEncoder,
@@ -37,54 +35,9 @@ import {
   WINDOW_SNAPSHOT_VERSION,
   type WindowRecord,
 } from '@ripple/stream';
-import { MalformedRecordError, SnapshotCorruptError } from './errors.ts';
-import type { SourceRecord } from './ports.ts';
-
-/** Schema of the values carried by output deltas. */
-export const VWAP_OUTPUT_SCHEMA: Schema = defineSchema({
-  name: 'ripple.vwap.window',
-  version: 1,
-  fields: [
-    { name: 'symbol', type: 'string' },
-    { name: 'window_start_ns', type: 'timestamp_ns' },
-    { name: 'window_end_ns', type: 'timestamp_ns' },
-    { name: 'vwap', type: 'float64' },
-    { name: 'volume', type: 'float64' },
-    { name: 'count', type: 'int' },
-  ],
-});
-
-/**
- * Schema of checkpoint leaves. One leaf per symbol (its panes), plus one leaf
- * named `PARTITION_LEAF` holding the partition's watermark, counters and next
- * sequence number. Accumulators are [count, notional, volume].
- */
-export const PARTITION_STATE_SCHEMA: Schema = defineSchema({
-  name: 'ripple.vwap.partition-state',
-  version: 1,
-  fields: [
-    { name: 'lo_ns', type: 'int64', optional: true },
-    { name: 'hi_ns', type: 'int64', optional: true },
-    { name: 'gc_at_ns', type: 'int64', optional: true },
-    {
-      name: 'panes',
-      type: {
-        list: {
-          record: [
-            { name: 'start_ns', type: 'int64' },
-            { name: 'acc', type: { list: 'float64' } },
-          ],
-        },
-      },
-      optional: true,
-    },
-    { name: 'max_ts_ns', type: 'int64', optional: true },
-    { name: 'watermark_ns', type: 'int64', optional: true },
-    { name: 'counters', type: { list: 'int' }, optional: true },
-    { name: 'last_sequence', type: 'int64', optional: true },
-    { name: 'spec', type: 'string', optional: true },
-  ],
-});
+import { MalformedRecordError, SnapshotCorruptError } from '../../errors.ts';
+import type { DeadLetter, JobPartition, PartitionGraphStats } from '../../job.ts';
+import type { SourceRecord } from '../../ports.ts';
 
 export const PARTITION_LEAF = '\u0000partition';
 
@@ -97,13 +50,6 @@ export interface VwapPartitionOptions {
   readonly maxKeys?: number;
   /** Called after each pipeline step (window + one graph stabilization) with its duration and recomputes. */
   readonly onStep?: (ns: number, recomputes: number) => void;
-}
-
-export interface DeadLetter {
-  readonly partition: number;
-  readonly offset: bigint;
-  readonly value: Uint8Array | null;
-  readonly reason: string;
 }
 
 export interface LateTrade {
@@ -131,7 +77,7 @@ export function vwapTopology(
     .compile({ onLate }) as CompiledPipeline<Trade, VwapRecord>;
 }
 
-export class VwapPartition {
+export class VwapPartition implements JobPartition {
   readonly partition: number;
   /** Next input offset to read: every record below it is reflected in the state. */
   nextOffset: bigint | null = null;
@@ -139,8 +85,6 @@ export class VwapPartition {
   readonly outputs: OutputRecord[] = [];
   readonly late: LateTrade[] = [];
   readonly deadLetters: DeadLetter[] = [];
-  records = 0;
-  trades = 0;
   readonly pipeline: CompiledPipeline<Trade, VwapRecord>;
   private lastSeq = 0;
   private readonly onStep: ((ns: number, recomputes: number) => void) | null;
@@ -162,7 +106,6 @@ export class VwapPartition {
 
   /** Process one input record; a record that cannot be decoded becomes a dead letter. */
   ingest(r: SourceRecord): void {
-    this.records++;
     this.nextOffset = r.offset + 1n;
     const parseError = r.headers['ripple-parse-error'];
     if (parseError !== undefined) {
@@ -183,7 +126,6 @@ export class VwapPartition {
     if (this.onStep !== null) {
       this.onStep((performance.now() - t0) * 1e6, this.pipeline.graph.stats().lastRecomputes);
     }
-    this.trades += trades.length;
   }
 
   /**
@@ -216,6 +158,29 @@ export class VwapPartition {
       });
     }
     return keep;
+  }
+
+  get lateCount(): number {
+    return this.late.length;
+  }
+
+  /** The late trades as one TradeBatch frame (the side output), and forget them. */
+  takeLate(): Uint8Array | null {
+    if (this.late.length === 0) return null;
+    const enc = new TradeBatchEncoder();
+    for (const l of this.late) enc.add(l.trade);
+    this.late.length = 0;
+    return enc.finish({ sequence: 0 });
+  }
+
+  graphStats(): PartitionGraphStats {
+    const s = this.pipeline.graph.stats();
+    return {
+      nodeCount: s.nodeCount,
+      dirtyCount: s.dirtyCount,
+      stabilizations: s.stabilizations,
+      cutoffs: s.cutoffs,
+    };
   }
 
   /** Emit every window still open (end of a bounded input). */

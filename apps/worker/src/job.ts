@@ -1,0 +1,76 @@
+/**
+ * What the worker runtime needs from a job. The runtime owns partitions,
+ * sources, sinks, checkpoints and lifecycle; a job owns its topology, its
+ * schemas and the framing of what it produces.
+ *
+ * A job partition is a deterministic state machine over one input partition:
+ * fed records in offset order from the same state, it produces the same
+ * outputs with the same sequence numbers. The runtime relies on that for
+ * exactness across crashes and moves (see docs/consumer-contract.md).
+ */
+import type { OutputRecord, PartitionSnapshot, Schema, SnapshotLeaf } from '@ripple/protocol';
+import type { WorkerConfig } from './config.ts';
+import type { SourceRecord } from './ports.ts';
+
+/** An input record that could not be processed, with the reason (sent to the dead-letter topic). */
+export interface DeadLetter {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly value: Uint8Array | null;
+  readonly reason: string;
+}
+
+/** Graph counters of one partition, for metrics. */
+export interface PartitionGraphStats {
+  readonly nodeCount: number;
+  readonly dirtyCount: number;
+  readonly stabilizations: number;
+  readonly cutoffs: number;
+}
+
+/** One owned input partition of a job. */
+export interface JobPartition {
+  readonly partition: number;
+  /** Next input offset to read: every record below it is reflected in the state (null: nothing read yet). */
+  readonly nextOffset: bigint | null;
+  /** Sequence number the next output record will carry. */
+  readonly nextSequence: number;
+  readonly keyCount: number;
+  readonly watermarkNs: bigint;
+  /** Output records produced and not yet handed to the sink (the runtime empties it). */
+  readonly outputs: OutputRecord[];
+  /** Dead letters produced and not yet handed to the sink (the runtime empties it). */
+  readonly deadLetters: DeadLetter[];
+  /** Late events held for the side output. */
+  readonly lateCount: number;
+  /** Process one input record (a record that cannot be decoded becomes a dead letter). */
+  ingest(r: SourceRecord): void;
+  /** End of a bounded input: emit every open window. */
+  flushAll(): void;
+  /** The late events as one side-output record value, and forget them. Null when there are none. */
+  takeLate(): Uint8Array | null;
+  /** Leaves of a checkpoint (call with nothing pending). */
+  snapshotLeaves(): SnapshotLeaf[];
+  graphStats(): PartitionGraphStats;
+}
+
+/** Per-step hook the runtime gives a job (pipeline step duration and recomputes, for metrics). */
+export type StepObserver = (ns: number, recomputes: number) => void;
+
+export interface Job {
+  readonly name: string;
+  /** Schema of the values carried by output deltas. */
+  readonly outputSchema: Schema;
+  /** Schema of checkpoint leaves; a snapshot written with another one is refused. */
+  readonly stateSchema: Schema;
+  /** A partition with empty state. */
+  create(partition: number): JobPartition;
+  /**
+   * A partition rebuilt from a verified snapshot (CRC and schema checked by
+   * the decoder). Throws a typed error when the snapshot cannot be used.
+   */
+  restore(partition: number, snapshot: PartitionSnapshot, inputTopic: string): JobPartition;
+}
+
+/** Builds a job from the worker's configuration. */
+export type JobFactory = (config: WorkerConfig, onStep: StepObserver) => Job;

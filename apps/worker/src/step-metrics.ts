@@ -1,0 +1,54 @@
+/**
+ * Per-step metrics: O(1) per partition a batch touched (keys, watermark, lag,
+ * graph counters as differences), graph totals once per step.
+ */
+import type { JobPartition } from './job.ts';
+import type { WorkerMetrics } from './metrics.ts';
+import type { RecordSource } from './ports.ts';
+
+export class StepMetrics {
+  private readonly m: WorkerMetrics;
+  private readonly source: RecordSource;
+  /** Graph counters already reported, per partition (counters only ever add the difference). */
+  private readonly graphSeen = new Map<number, { stabilizations: number; cutoffs: number }>();
+
+  constructor(metrics: WorkerMetrics, source: RecordSource) {
+    this.m = metrics;
+    this.source = source;
+  }
+
+  observe(touched: Iterable<JobPartition>, all: Iterable<JobPartition>): void {
+    for (const p of touched) this.observePartition(p);
+    let nodes = 0;
+    let dirty = 0;
+    for (const q of all) {
+      const s = q.graphStats();
+      nodes += s.nodeCount;
+      dirty += s.dirtyCount;
+    }
+    this.m.graphNodes.set(nodes);
+    this.m.graphDirty.set(dirty);
+  }
+
+  /** A partition is no longer owned: forget its counters and gauges. */
+  forget(partition: number): void {
+    this.graphSeen.delete(partition);
+    for (const g of [this.m.keys, this.m.watermarkLagMs, this.m.consumerLag]) g.remove({ partition });
+  }
+
+  private observePartition(p: JobPartition): void {
+    const m = this.m;
+    const g = p.graphStats();
+    const seen = this.graphSeen.get(p.partition) ?? { stabilizations: 0, cutoffs: 0 };
+    m.graphStabilizations.inc(Math.max(0, g.stabilizations - seen.stabilizations));
+    m.graphCutoffs.inc(Math.max(0, g.cutoffs - seen.cutoffs));
+    this.graphSeen.set(p.partition, { stabilizations: g.stabilizations, cutoffs: g.cutoffs });
+    m.keys.set({ partition: p.partition }, p.keyCount);
+    const wm = p.watermarkNs;
+    if (wm > -(2n ** 62n)) m.watermarkLagMs.set({ partition: p.partition }, Number(wm));
+    const end = this.source.lastKnownEnd(p.partition);
+    if (end !== undefined && p.nextOffset !== null) {
+      m.consumerLag.set({ partition: p.partition }, Number(end > p.nextOffset ? end - p.nextOffset : 0n));
+    }
+  }
+}
