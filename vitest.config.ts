@@ -18,6 +18,8 @@ const dirs = ['packages', 'apps'].flatMap((group) =>
         .map((d) => ({ name: d.name, dir: join(root, group, d.name) }))
     : [],
 );
+// The repository's own tooling (scripts/boundaries.ts) is tested too.
+dirs.push({ name: 'scripts', dir: join(root, 'scripts') });
 
 export default defineConfig({
   resolve: { conditions: ['@ripple/source'] },

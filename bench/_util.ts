@@ -1,7 +1,7 @@
 // Shared helpers for the benchmarks under bench/ (not a suite: scripts/bench.ts skips `_` files).
 import { cpus, totalmem } from 'node:os';
 
-export { xorshift } from '../packages/trades/src/index.ts';
+export { xorshift } from '@ripple/trades';
 
 export function median(xs: readonly number[]): number {
   return percentile(xs, 0.5);

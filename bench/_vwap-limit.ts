@@ -1,6 +1,6 @@
 // The minimal hand-written VWAP loop shared by bench/pipeline.ts and bench/pipeline-baselines.ts
 // (not a suite: scripts/bench.ts skips `_` files).
-import type { Trade } from '../packages/trades/src/index.ts';
+import type { Trade } from '@ripple/trades';
 
 /** The practical limit: a plain Map of mutable accumulators, one record per (symbol, window). */
 class Acc {

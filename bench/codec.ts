@@ -30,6 +30,7 @@ import {
   decodeTrade,
   decodeTradeBatch,
   decodeTradePayload,
+  defineSchema,
   encodeSnapshot,
   encodeTrade,
   encodeTradePayload,
@@ -43,9 +44,8 @@ import {
   TradeBatchEncoder,
 } from '@ripple/protocol';
 import { diff } from '@ripple/stream';
+import { PARTITION_STATE_SCHEMA, VWAP_OUTPUT_SCHEMA } from '@ripple/worker';
 import { pack, unpack } from 'msgpackr';
-import { PARTITION_STATE_SCHEMA } from '../apps/worker/src/jobs/vwap/schemas.ts';
-import { vwapV1, vwapV2 } from '../packages/protocol/test/fixtures.ts';
 import { machine, median, printResult } from './_util.ts';
 
 const json = process.argv.includes('--json');
@@ -132,8 +132,18 @@ const before = { symbol: 'SYM0042', vwap: 104.21, volume: 120_000, trades: 311 }
 const after = { symbol: 'SYM0042', vwap: 104.25, volume: 120_000, trades: 311 };
 if (diff(before, after).kind !== 'patch') throw new Error('diff did not give a patch');
 
-const v1 = vwapV1;
-const v2 = vwapV2;
+// A schema evolution of the VWAP job's output record: v2 widens `count` to int64, adds a
+// field with a default and an optional one (what a reader of v2 meets when v1 data is replayed).
+const v1 = VWAP_OUTPUT_SCHEMA;
+const v2 = defineSchema({
+  name: v1.name,
+  version: 2,
+  fields: [
+    ...v1.fields.map((f) => (f.name === 'count' ? { ...f, type: 'int64' as const } : f)),
+    { name: 'late', type: 'int', default: 0 },
+    { name: 'venue', type: 'string', optional: true },
+  ],
+});
 if (!checkCompatibility(v2, v1).compatible) throw new Error('v2 should read v1');
 const tradeDef: SchemaDef = {
   name: TRADE_SCHEMA.name,
@@ -142,7 +152,7 @@ const tradeDef: SchemaDef = {
 };
 if (fingerprintOf(tradeDef) !== TRADE_SCHEMA.fingerprint) throw new Error('fingerprint mismatch');
 
-// a worker checkpoint: the worker's own schema (apps/worker/src/vwap-partition.ts snapshotLeaves)
+// a worker checkpoint: the worker's own schema (PARTITION_STATE_SCHEMA of @ripple/worker)
 const partitionState = PARTITION_STATE_SCHEMA;
 const t0 = 1_700_000_000_000_000_000n;
 const leaves: SnapshotLeaf[] = [

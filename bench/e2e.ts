@@ -11,12 +11,15 @@
 //   time for a fresh worker to restore from S3 and replay to the end.
 // - checkpoint_ms_p99: capture (encode + local cache write; processing waits for it) + S3 write;
 //   checkpoint_stall_ms_p99: the capture part alone.
-import { KafkaSink, KafkaSource } from '../apps/worker/src/adapters/kafka.ts';
-import { S3SnapshotStore } from '../apps/worker/src/adapters/s3-snapshot-store.ts';
-import { loadConfig } from '../apps/worker/src/config.ts';
-import { vwapJob } from '../apps/worker/src/jobs/vwap/vwap-job.ts';
-import { WorkerMetrics } from '../apps/worker/src/metrics.ts';
-import { Worker } from '../apps/worker/src/worker.ts';
+import {
+  KafkaSink,
+  KafkaSource,
+  loadConfig,
+  S3SnapshotStore,
+  vwapJob,
+  Worker,
+  WorkerMetrics,
+} from '@ripple/worker';
 import { requireEnv, uniqueId } from '../tests/integration/helpers.ts';
 import {
   createTopics,

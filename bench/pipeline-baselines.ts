@@ -15,7 +15,7 @@
 // - `pipeline`: the compiled pipeline (`from().partitionBy().window().aggregate().compile()`).
 import { loadavg } from 'node:os';
 import { type CompiledPipeline, from, type Value } from '@ripple/stream';
-import { symbolNames, syntheticTrade, type Trade } from '../packages/trades/src/index.ts';
+import { symbolNames, syntheticTrade, type Trade } from '@ripple/trades';
 import { machine, median, printResult } from './_util.ts';
 import { timeLimit } from './_vwap-limit.ts';
 

@@ -17,7 +17,7 @@
 // Each throughput figure is the median of 3 runs after one warm-up run; replay: one run after a warm-up.
 import { loadavg } from 'node:os';
 import { type CompiledPipeline, from, type Value } from '@ripple/stream';
-import { symbolNames, syntheticTrade, type Trade, TradeCsvParser } from '../packages/trades/src/index.ts';
+import { symbolNames, syntheticTrade, type Trade, TradeCsvParser } from '@ripple/trades';
 import { heapUsedAfterGc, machine, median, printResult } from './_util.ts';
 import { timeLimit } from './_vwap-limit.ts';
 

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { decodeDeltaBatch, SchemaRegistry, type Trade, TradeBatchEncoder } from '@ripple/protocol';
 import { apply, type Value } from '@ripple/stream';
+import { oracle, type WindowValue } from '@ripple/test-support';
 import { xorshift } from '@ripple/trades';
-import { VWAP_OUTPUT_SCHEMA } from '../../apps/worker/src/jobs/vwap/schemas.ts';
-import { oracle, type WindowValue } from '../../apps/worker/test/vwap-oracle.ts';
+import { VWAP_OUTPUT_SCHEMA } from '@ripple/worker';
 import { eventually, sleep } from './helpers.ts';
 
 export { xorshift };

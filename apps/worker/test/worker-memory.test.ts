@@ -1,8 +1,8 @@
 import { decodeTradeBatch } from '@ripple/protocol';
+import { oracle } from '@ripple/test-support';
 import { xorshift } from '@ripple/trades';
 import { describe, expect, it } from 'vitest';
 import { config, finalValues, newWorker, runToEnd, SEC, world } from './memory-world.ts';
-import { oracle } from './vwap-oracle.ts';
 
 // The worker end to end on in-memory ports: the same code as with Kafka and S3,
 // deterministic, with crashes (the worker object abandoned mid-stream) and a

@@ -1,5 +1,5 @@
-// The independent VWAP oracle of the worker's tests (in-memory here, and on real
-// Kafka + S3 in tests/integration): computed from the input alone, with no code
+// The independent VWAP oracle of the worker's tests (in-memory in apps/worker/test, and on
+// real Kafka + S3 in tests/integration): computed from the input alone, with no code
 // shared with the worker.
 import type { Trade } from '@ripple/protocol';
 
