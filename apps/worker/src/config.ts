@@ -53,6 +53,14 @@ export interface WorkerConfig {
   readonly metricsPort: number;
   readonly otlpEndpoint: string | null;
   readonly shutdownGraceSec: number;
+  /** Snapshots kept per partition in the store (recovery falls back through them). */
+  readonly keepSnapshots: number;
+  /**
+   * When every snapshot of a partition is unusable (corrupt, missing,
+   * incompatible), start it empty from `start_position` instead of refusing
+   * to start it. Off by default: a reset restarts output sequence numbers.
+   */
+  readonly recoveryAllowReset: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -101,6 +109,13 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
       throw new ConfigError(key, `${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
     }
     return v as T;
+  };
+  const bool = (envName: string, key: string, dflt: boolean): boolean => {
+    const raw = get(envName, key);
+    if (raw === undefined) return dflt;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new ConfigError(key, `${JSON.stringify(raw)} is not true/false (set ${envName})`);
   };
   const duration = (envName: string, key: string, dflt: string): bigint => {
     const raw = get(envName, key) ?? dflt;
@@ -220,6 +235,8 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     metricsPort: port('RIPPLE_METRICS_PORT', 'metrics_port', 9102),
     otlpEndpoint: otlp,
     shutdownGraceSec: int('RIPPLE_SHUTDOWN_GRACE_SEC', 'shutdown_grace_sec', 25, 1, 3600),
+    keepSnapshots: int('RIPPLE_KEEP_SNAPSHOTS', 'keep_snapshots', 3, 1, 1000),
+    recoveryAllowReset: bool('RIPPLE_RECOVERY_ALLOW_RESET', 'recovery_allow_reset', false),
   };
 }
 

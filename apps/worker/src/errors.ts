@@ -10,7 +10,9 @@ export type WorkerErrorCode =
   | 'WORKER_SINK_FAILED'
   | 'WORKER_SOURCE_FAILED'
   | 'WORKER_FENCED'
-  | 'WORKER_CHECKPOINT_NOT_STORED';
+  | 'WORKER_CHECKPOINT_NOT_STORED'
+  | 'WORKER_SNAPSHOT_INCOMPATIBLE'
+  | 'WORKER_RECOVERY_FAILED';
 
 export abstract class WorkerError extends Error {
   abstract readonly code: WorkerErrorCode;
@@ -123,5 +125,41 @@ export class CheckpointNotStoredError extends WorkerError {
     );
     this.name = 'CheckpointNotStoredError';
     this.partitions = partitions;
+  }
+}
+
+/** A snapshot written for another job shape (window spec, state schema): refused, naming what changed. */
+export class SnapshotIncompatibleError extends WorkerError {
+  readonly code = 'WORKER_SNAPSHOT_INCOMPATIBLE';
+  readonly retryable = false;
+  readonly location: string;
+  /** What differs, e.g. "window spec". */
+  readonly what: string;
+  constructor(location: string, what: string, stored: string, current: string, cause?: unknown) {
+    super(
+      `snapshot ${location} is incompatible: ${what} changed (snapshot has ${stored}, this worker runs ${current})`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.name = 'SnapshotIncompatibleError';
+    this.location = location;
+    this.what = what;
+  }
+}
+
+/** No usable snapshot is left for a partition that has snapshots: the partition does not start. */
+export class RecoveryFailedError extends WorkerError {
+  readonly code = 'WORKER_RECOVERY_FAILED';
+  readonly retryable = false;
+  readonly partition: number;
+  /** One line per refused snapshot: id and reason. */
+  readonly refused: readonly string[];
+  constructor(partition: number, refused: readonly string[]) {
+    super(
+      `partition ${partition}: no usable snapshot (${refused.join('; ')}); not starting it empty ` +
+        '(set RIPPLE_RECOVERY_ALLOW_RESET=true to start it from start_position with empty state)',
+    );
+    this.name = 'RecoveryFailedError';
+    this.partition = partition;
+    this.refused = refused;
   }
 }

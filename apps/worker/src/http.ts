@@ -13,13 +13,24 @@ export async function startHttp(options: {
   lifecycle: Lifecycle;
   registry: Registry;
   details?: () => unknown;
+  /** Readiness beyond the lifecycle (e.g. partitions that did not start); defaults to `lifecycle.ready`. */
+  ready?: () => boolean;
+  /** Why the worker is not ready beyond its state (listed in `/ready` as `failed`). */
+  failures?: () => readonly unknown[];
 }): Promise<{ close(): Promise<void>; healthPort: number; metricsPort: number }> {
   const health = (url: string) => {
     const l = options.lifecycle;
     if (url === '/health' || url === '/healthz')
       return { code: l.healthy ? 200 : 503, body: { state: l.state } };
     if (url === '/ready' || url === '/readyz') {
-      return { code: l.ready ? 200 : 503, body: { state: l.state, details: options.details?.() ?? null } };
+      const ready = options.ready?.() ?? l.ready;
+      const failed = options.failures?.() ?? [];
+      const body = {
+        state: l.state,
+        details: options.details?.() ?? null,
+        ...(failed.length > 0 ? { failed } : {}),
+      };
+      return { code: ready ? 200 : 503, body };
     }
     return null;
   };

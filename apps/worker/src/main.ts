@@ -123,6 +123,8 @@ async function main(): Promise<number> {
     lifecycle: worker.lifecycle,
     registry: metrics.registry,
     details: () => worker.progress(),
+    failures: () => worker.failures(),
+    ready: () => worker.ready,
   });
   log.info('listening', { health: http.healthPort, metrics: http.metricsPort, partitions: cfg.partitions });
 

@@ -19,6 +19,10 @@ export class WorkerMetrics {
   readonly checkpoints: Counter;
   readonly recoveries: Counter<'source'>;
   readonly snapshotRejected: Counter<'reason'>;
+  readonly snapshotFallbacks: Counter;
+  readonly recoveryStoreErrors: Counter<'store'>;
+  readonly recoveryBlocked: Gauge;
+  readonly partitionsFailed: Gauge;
   readonly sinkLatency: Histogram;
   readonly backpressure: Gauge;
   readonly state: Gauge<'state'>;
@@ -118,6 +122,27 @@ export class WorkerMetrics {
       name: 'ripple_worker_snapshots_rejected_total',
       help: 'Stored snapshots refused at recovery (CRC, schema, shape)',
       labelNames: ['reason'],
+      registers: [r],
+    });
+    this.snapshotFallbacks = new Counter({
+      name: 'ripple_worker_snapshot_fallbacks_total',
+      help: 'Partitions restored from an older snapshot because newer ones were unusable',
+      registers: [r],
+    });
+    this.recoveryStoreErrors = new Counter({
+      name: 'ripple_worker_recovery_store_errors_total',
+      help: 'Snapshot store reads that failed at recovery (retried with backoff)',
+      labelNames: ['store'],
+      registers: [r],
+    });
+    this.recoveryBlocked = new Gauge({
+      name: 'ripple_worker_recovery_blocked',
+      help: 'Partitions whose recovery waits for an unreadable snapshot store',
+      registers: [r],
+    });
+    this.partitionsFailed = new Gauge({
+      name: 'ripple_worker_partitions_failed',
+      help: 'Assigned partitions that did not start (no usable snapshot)',
       registers: [r],
     });
     this.sinkLatency = new Histogram({

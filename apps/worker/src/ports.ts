@@ -59,6 +59,14 @@ export interface SnapshotStore {
   readonly name: string;
   put(partition: number, id: string, bytes: Uint8Array): Promise<void>;
   latest(partition: number): Promise<StoredSnapshot | null>;
+  /**
+   * Ids of the committed snapshots of a partition, oldest first (ids sort by
+   * epoch, offset, time). `[]` is the positive answer "no snapshot for this
+   * partition"; a store that cannot answer throws (retryable when transient).
+   */
+  list(partition: number): Promise<string[]>;
+  /** Bytes of one snapshot, or null when it is missing. */
+  get(partition: number, id: string): Promise<Uint8Array | null>;
   /** Delete all but the newest `keep` snapshots of a partition. */
   prune(partition: number, keep: number): Promise<void>;
 }

@@ -1,13 +1,32 @@
 /**
- * Recovery of one partition: read the latest snapshot from the local cache
- * and from the durable store, verify each (CRC, schema, partition), and
- * rebuild the job partition from the newest valid one.
+ * Recovery of one partition. The rules (apps/worker/README.md, "Recovery"):
+ *
+ * 1. A store that cannot be listed or read is retried with backoff and
+ *    jitter, for as long as it takes (or until the worker stops); meanwhile
+ *    the worker is not ready. It never means "start empty".
+ * 2. Only a positive "no snapshot for this partition" from the durable store
+ *    (and the cache) starts the partition empty from `start_position`.
+ * 3. Otherwise the snapshots (cache and store, the store keeps the last N)
+ *    are tried newest first: a missing, corrupt (CRC, shape) or incompatible
+ *    (window spec, state schema) one is refused, counted and logged, and the
+ *    next older one is tried. Restoring from an older one is counted as a fallback.
+ * 4. When all are refused the partition does not start (`RecoveryFailedError`,
+ *    not ready), unless `recovery_allow_reset` is set.
+ *
+ * Output sequence numbers come from the restored snapshot, so they continue
+ * where the snapshot's state left them.
  */
-import { decodeSnapshot, type PartitionSnapshot, ProtocolError } from '@ripple/protocol';
-import { SnapshotCorruptError, type WorkerError } from './errors.ts';
+import { decodeSnapshot, ProtocolError } from '@ripple/protocol';
+import { Backoff, sleep } from './backoff.ts';
+import {
+  RecoveryFailedError,
+  SnapshotCorruptError,
+  SnapshotIncompatibleError,
+  WorkerError,
+} from './errors.ts';
 import type { Job, JobPartition } from './job.ts';
 import type { WorkerMetrics } from './metrics.ts';
-import type { Logger, SnapshotStore, StoredSnapshot } from './ports.ts';
+import type { Logger, SnapshotStore } from './ports.ts';
 
 export interface RecoveryOptions {
   readonly job: Job;
@@ -17,6 +36,25 @@ export interface RecoveryOptions {
   readonly store: SnapshotStore;
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
+  /** Start a partition empty when all its snapshots are unusable (instead of failing it). */
+  readonly allowReset: boolean;
+  /** Backoff while the store is unreadable: first and maximum delay (ms). */
+  readonly backoffMs?: { readonly first: number; readonly max: number };
+  /** Aborted when the worker stops: a waiting recovery gives up. */
+  readonly signal?: AbortSignal;
+}
+
+/** Thrown when the worker stopped while recovery waited for the store. */
+export class RecoveryAbortedError extends Error {
+  constructor(partition: number) {
+    super(`recovery of partition ${partition} aborted: the worker is stopping`);
+    this.name = 'RecoveryAbortedError';
+  }
+}
+
+interface Candidate {
+  readonly store: SnapshotStore;
+  readonly id: string;
 }
 
 export class Recovery {
@@ -25,71 +63,147 @@ export class Recovery {
     this.o = o;
   }
 
-  /** The partition rebuilt from its newest valid snapshot, or null when there is none to use. */
+  /**
+   * The partition rebuilt from its newest usable snapshot, or null when the
+   * store positively holds none (or all are unusable and reset is allowed).
+   */
   async restore(partition: number): Promise<JobPartition | null> {
+    const { metrics, logger } = this.o;
+    const b = this.o.backoffMs ?? { first: 200, max: 10_000 };
+    const backoff = new Backoff(b.first, b.max);
+    let blocked = false;
+    try {
+      for (;;) {
+        if (this.o.signal?.aborted === true) throw new RecoveryAbortedError(partition);
+        try {
+          return await this.attempt(partition);
+        } catch (e) {
+          if (!(e instanceof StoreUnreadable)) throw e;
+          if (!blocked) {
+            blocked = true;
+            metrics.recoveryBlocked.inc();
+          }
+          metrics.recoveryStoreErrors.inc({ store: e.store });
+          const delayMs = backoff.next();
+          logger.error('snapshot store unreadable at recovery; not ready, retrying', {
+            store: e.store,
+            partition,
+            delayMs,
+            error: String(e.cause),
+          });
+          await sleep(delayMs, this.o.signal);
+        }
+      }
+    } finally {
+      if (blocked) metrics.recoveryBlocked.dec();
+    }
+  }
+
+  private async attempt(partition: number): Promise<JobPartition | null> {
     const { job, metrics, logger } = this.o;
-    const candidates: Array<{ from: string; snap: PartitionSnapshot }> = [];
-    const stores = [this.o.cache, this.o.store].filter((s): s is SnapshotStore => s !== null);
-    for (const store of stores) {
-      let stored: StoredSnapshot | null;
+    const candidates: Candidate[] = [];
+    if (this.o.cache !== null) {
+      // The cache is an optimisation: unreadable, it is skipped (the store is authoritative).
       try {
-        stored = await store.latest(partition);
+        for (const id of await this.o.cache.list(partition)) candidates.push({ store: this.o.cache, id });
       } catch (e) {
-        logger.warn('snapshot store unavailable at recovery', {
-          store: store.name,
+        logger.warn('snapshot cache unreadable at recovery; using the store', {
+          store: this.o.cache.name,
           partition,
           error: String(e),
         });
-        continue;
-      }
-      if (stored === null) continue;
-      try {
-        const snap = decodeSnapshot(stored.bytes, { reader: job.stateSchema });
-        if (snap.partition !== partition)
-          throw new SnapshotCorruptError(stored.id, `holds partition ${snap.partition}`);
-        candidates.push({ from: store.name, snap });
-      } catch (e) {
-        const reason =
-          e instanceof ProtocolError ? e.code : e instanceof SnapshotCorruptError ? e.code : 'unknown';
-        metrics.snapshotRejected.inc({ reason });
-        logger.error('snapshot rejected', { store: store.name, partition, id: stored.id, error: String(e) });
       }
     }
-    // The newest valid one wins (the cache can be ahead of the store while the store was down).
-    candidates.sort((a, b) => cmpSnapshots(b.snap, a.snap, this.o.inputTopic, partition));
+    try {
+      for (const id of await this.o.store.list(partition)) {
+        if (!candidates.some((c) => c.id === id)) candidates.push({ store: this.o.store, id });
+      }
+    } catch (e) {
+      throw new StoreUnreadable(this.o.store.name, e);
+    }
+    if (candidates.length === 0) return null; // positively none: first start of this partition
+    // Newest first (ids sort by epoch, offset, time); on equal ids the cache comes first.
+    candidates.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const refused: string[] = [];
     for (const c of candidates) {
+      let bytes: Uint8Array | null;
       try {
-        const p = job.restore(partition, c.snap, this.o.inputTopic);
-        metrics.recoveries.inc({ source: c.from });
+        bytes = await c.store.get(partition, c.id);
+      } catch (e) {
+        if (c.store === this.o.cache) {
+          refused.push(`${c.store.name}:${c.id}: unreadable (${String(e)})`);
+          continue;
+        }
+        throw new StoreUnreadable(c.store.name, e);
+      }
+      try {
+        if (bytes === null) throw new SnapshotCorruptError(`${c.store.name}:${c.id}`, 'missing');
+        const p = this.decodeAndRestore(partition, c, bytes);
+        metrics.recoveries.inc({ source: c.store.name });
+        if (refused.length > 0) {
+          metrics.snapshotFallbacks.inc();
+          logger.warn('partition restored from an older snapshot', { partition, refused });
+        }
         logger.info('partition restored', {
           partition,
-          from: c.from,
-          checkpoint: c.snap.checkpointId,
+          from: c.store.name,
+          checkpoint: c.id,
           offset: String(p.nextOffset),
+          nextSequence: p.nextSequence,
         });
         return p;
       } catch (e) {
-        metrics.snapshotRejected.inc({ reason: (e as WorkerError).code ?? 'unknown' });
-        logger.error('snapshot unusable', { partition, from: c.from, error: String(e) });
+        const reason = e instanceof WorkerError || e instanceof ProtocolError ? e.code : 'unknown';
+        metrics.snapshotRejected.inc({ reason });
+        logger.error('snapshot refused', { store: c.store.name, partition, id: c.id, error: String(e) });
+        refused.push(`${c.store.name}:${c.id}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    return null;
+    const err = new RecoveryFailedError(partition, refused);
+    if (this.o.allowReset) {
+      logger.error('no usable snapshot; starting empty because recovery_allow_reset is set', {
+        partition,
+        refused,
+      });
+      return null;
+    }
+    throw err;
+  }
+
+  private decodeAndRestore(partition: number, c: Candidate, bytes: Uint8Array): JobPartition {
+    const where = `${c.store.name}:${c.id}`;
+    let snap: ReturnType<typeof decodeSnapshot>;
+    try {
+      snap = decodeSnapshot(bytes, { reader: this.o.job.stateSchema });
+    } catch (e) {
+      if (e instanceof ProtocolError && e.code === 'PROTO_SCHEMA_INCOMPATIBLE') {
+        const s = this.o.job.stateSchema;
+        throw new SnapshotIncompatibleError(
+          where,
+          'state schema',
+          'another schema',
+          `${s.name} v${s.version}`,
+          e,
+        );
+      }
+      throw e;
+    }
+    if (snap.partition !== partition)
+      throw new SnapshotCorruptError(where, `holds partition ${snap.partition}`);
+    return this.o.job.restore(partition, snap, this.o.inputTopic);
+  }
+}
+
+/** Internal: the store could not answer (retried by `restore`). */
+class StoreUnreadable extends Error {
+  readonly store: string;
+  constructor(store: string, cause: unknown) {
+    super(`snapshot store ${store} unreadable: ${String(cause)}`, { cause });
+    this.store = store;
   }
 }
 
 /** Sortable id: epoch, then next offset, then creation time. */
 export function checkpointId(epoch: number, nextOffset: bigint, createdAtNs: bigint): string {
   return `e${String(epoch).padStart(10, '0')}-o${nextOffset.toString().padStart(19, '0')}-t${createdAtNs.toString().padStart(20, '0')}`;
-}
-
-function offsetOf(s: PartitionSnapshot, topic: string, partition: number): bigint {
-  return s.offsets.find((o) => o.topic === topic && o.partition === partition)?.offset ?? -1n;
-}
-
-function cmpSnapshots(a: PartitionSnapshot, b: PartitionSnapshot, topic: string, partition: number): number {
-  if (a.epoch !== b.epoch) return a.epoch < b.epoch ? -1 : 1;
-  const oa = offsetOf(a, topic, partition);
-  const ob = offsetOf(b, topic, partition);
-  if (oa !== ob) return oa < ob ? -1 : 1;
-  return a.createdAtNs < b.createdAtNs ? -1 : a.createdAtNs > b.createdAtNs ? 1 : 0;
 }

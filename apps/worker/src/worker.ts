@@ -31,7 +31,7 @@ import {
 import { encodeSnapshot } from '@ripple/protocol';
 import { CheckpointWriter } from './checkpoint-writer.ts';
 import type { WorkerConfig } from './config.ts';
-import { CheckpointNotStoredError, FencedError } from './errors.ts';
+import { CheckpointNotStoredError, FencedError, RecoveryFailedError } from './errors.ts';
 import type { Job, JobFactory, JobPartition } from './job.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -48,7 +48,7 @@ import {
   silentLogger,
   systemClock,
 } from './ports.ts';
-import { checkpointId, Recovery } from './recovery.ts';
+import { checkpointId, Recovery, RecoveryAbortedError } from './recovery.ts';
 import { StepMetrics } from './step-metrics.ts';
 
 export interface WorkerDeps {
@@ -71,7 +71,7 @@ export interface WorkerDeps {
   readonly keepSnapshots?: number;
   /** Called after each checkpoint capture (the part that pauses processing) and each store write. */
   readonly onCheckpoint?: (event: { phase: 'capture' | 'store'; ms: number; partition?: number }) => void;
-  /** Backoff of the checkpoint writer: first and maximum delay. */
+  /** Backoff of the checkpoint writer and of recovery while the store is unreadable: first and maximum delay. */
   readonly retryBackoffMs?: { first: number; max: number };
 }
 
@@ -107,6 +107,10 @@ export class Worker {
   private readonly replayTarget = new Map<number, bigint>();
   private readonly liveWaiters = new Map<number, Array<() => void>>();
   private stopRequested = false;
+  /** Aborted by `requestStop()`: waits for an unreadable store give up. */
+  private readonly stopping = new AbortController();
+  /** Assigned partitions that did not start (no usable snapshot), with the reason. */
+  private readonly failed = new Map<number, RecoveryFailedError>();
   private lastCaptureMs = 0;
   private checkpointSeq = 0;
   /** Serializes steps with assign/revoke. */
@@ -143,6 +147,9 @@ export class Worker {
       store: deps.store,
       metrics: deps.metrics,
       logger: this.log,
+      allowReset: deps.config.recoveryAllowReset,
+      signal: this.stopping.signal,
+      ...(deps.retryBackoffMs !== undefined ? { backoffMs: deps.retryBackoffMs } : {}),
     });
     this.writer = new CheckpointWriter({
       store: deps.store,
@@ -151,7 +158,7 @@ export class Worker {
       logger: this.log,
       clock: this.clock,
       backoffMs: deps.retryBackoffMs ?? { first: 100, max: 5000 },
-      keep: deps.keepSnapshots ?? 3,
+      keep: deps.keepSnapshots ?? deps.config.keepSnapshots,
       onStored: (partition, ms) => deps.onCheckpoint?.({ phase: 'store', ms, partition }),
     });
     this.stepMetrics = new StepMetrics(deps.metrics, deps.source);
@@ -186,7 +193,12 @@ export class Worker {
 
   /** Restore the statically configured partitions (`RIPPLE_PARTITIONS`) and assign the source. */
   async start(): Promise<void> {
-    await this.attach(this.cfg.partitions, this.cfg.epoch);
+    try {
+      await this.attach(this.cfg.partitions, this.cfg.epoch);
+    } catch (e) {
+      if (e instanceof RecoveryAbortedError) return; // stopped while the store was unreadable
+      throw e;
+    }
     this.lastCaptureMs = this.clock.nowMs();
     this.writer.lastStoredMs = this.lastCaptureMs;
   }
@@ -211,7 +223,18 @@ export class Worker {
         const restoredParts = new Map<number, JobPartition>();
         const starts: PartitionStart[] = [];
         for (const partition of fresh) {
-          const p = await this.recovery.restore(partition);
+          let p: JobPartition | null;
+          try {
+            p = await this.recovery.restore(partition);
+          } catch (e) {
+            if (!(e instanceof RecoveryFailedError)) throw e;
+            this.failed.set(partition, e);
+            this.d.metrics.partitionsFailed.set(this.failed.size);
+            this.log.error('partition not started', { partition, error: e.message });
+            continue;
+          }
+          this.failed.delete(partition);
+          this.d.metrics.partitionsFailed.set(this.failed.size);
           if (p === null) {
             restoredParts.set(partition, this.job.create(partition));
             starts.push({ partition, position: this.cfg.startPosition });
@@ -265,6 +288,8 @@ export class Worker {
   ): Promise<PartitionHandoff[]> {
     this.checkEpoch('revoke', epoch);
     return await this.exclusive(async () => {
+      for (const p of partitions) this.failed.delete(p);
+      this.d.metrics.partitionsFailed.set(this.failed.size);
       const owned = partitions.filter((p) => this.parts.has(p));
       await this.d.source.unassign(owned);
       const parts = owned.map((p) => this.parts.get(p) as JobPartition);
@@ -294,6 +319,19 @@ export class Worker {
       this.log.info('partitions revoked', { partitions: owned, epoch });
       return out;
     });
+  }
+
+  /**
+   * Ready to take traffic: Active, and every assigned partition started (a
+   * partition without a usable snapshot keeps the worker not ready).
+   */
+  get ready(): boolean {
+    return this.lifecycle.ready && this.failed.size === 0;
+  }
+
+  /** Assigned partitions that did not start, with the reason. */
+  failures(): Array<{ partition: number; code: string; error: string }> {
+    return [...this.failed].map(([partition, e]) => ({ partition, code: e.code, error: e.message }));
   }
 
   /** Partitions owned now. */
@@ -330,6 +368,7 @@ export class Worker {
 
   requestStop(): void {
     this.stopRequested = true;
+    this.stopping.abort();
   }
 
   private inflight: Promise<void> | null = null;
@@ -505,7 +544,8 @@ export class Worker {
   async drain(): Promise<void> {
     this.stopRequested = true;
     if (this.lifecycle.state === 'Active') this.lifecycle.transition('Draining');
-    else if (this.lifecycle.state === 'Recovering') this.lifecycle.transition('Stopping');
+    else if (this.lifecycle.state === 'Recovering' || this.lifecycle.state === 'Starting')
+      this.lifecycle.transition('Stopping');
     try {
       await this.capture();
       const stored = await this.writer.waitForStored(this.cfg.shutdownGraceSec * 1000);

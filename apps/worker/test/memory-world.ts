@@ -117,7 +117,7 @@ export function world(records: number, seed: number): World {
   };
 }
 
-export function newWorker(w: World, cfg = config()): Worker {
+export function newWorker(w: World, cfg = config(), metrics = new WorkerMetrics(cfg.workerId)): Worker {
   const topics = new Map([w.out, w.dlq, w.late].map((t) => [t.name, t]));
   return new Worker({
     config: cfg,
@@ -125,7 +125,7 @@ export function newWorker(w: World, cfg = config()): Worker {
     source: new MemorySource(w.input.topic),
     sink: new MemorySink(topics),
     store: w.store,
-    metrics: new WorkerMetrics(cfg.workerId),
+    metrics,
     clock: steppingClock(),
     lateTopic: 'trades-late',
     retryBackoffMs: { first: 1, max: 4 },
@@ -164,4 +164,45 @@ export function finalValues(out: MemoryTopic): {
 export async function runToEnd(wk: Worker): Promise<void> {
   while ((await wk.step()) > 0) {}
   await wk.flushWindows();
+}
+
+/**
+ * A consumer written from docs/consumer-contract.md only: per output
+ * partition keep the highest sequence applied; drop a record whose sequence
+ * is not above it (a re-emit); apply the others (absolute deltas) to the last
+ * value per (key, window).
+ */
+export function contractConsumer(out: MemoryTopic): {
+  values: Map<string, Value>;
+  applied: number;
+  dropped: number;
+  sequences: number[][];
+} {
+  const schemas = new SchemaRegistry();
+  schemas.register(VWAP_OUTPUT_SCHEMA);
+  const values = new Map<string, Value>();
+  const sequences: number[][] = [];
+  let applied = 0;
+  let dropped = 0;
+  for (const part of out.partitions) {
+    let last = 0;
+    const seqs: number[] = [];
+    for (const rec of part) {
+      for (const r of decodeDeltaBatch(rec.value as Uint8Array, { schemas }).records) {
+        if (r.sequence <= last) {
+          dropped++;
+          continue;
+        }
+        last = r.sequence;
+        seqs.push(r.sequence);
+        applied++;
+        const k = `${r.key}@${r.window.startNs}`;
+        const v = apply(r.delta, values.get(k));
+        if (v === undefined) values.delete(k);
+        else values.set(k, v);
+      }
+    }
+    sequences.push(seqs);
+  }
+  return { values, applied, dropped, sequences };
 }

@@ -52,6 +52,19 @@ export class LocalSnapshotStore implements SnapshotStore {
       .sort();
   }
 
+  async list(partition: number): Promise<string[]> {
+    return await this.ids(partition);
+  }
+
+  async get(partition: number, id: string): Promise<Uint8Array | null> {
+    try {
+      return new Uint8Array(await readFile(join(this.partDir(partition), `${id}.snap`)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new SnapshotStoreUnavailableError('get', e);
+    }
+  }
+
   async latest(partition: number): Promise<StoredSnapshot | null> {
     const ids = await this.ids(partition);
     const id = ids[ids.length - 1];

@@ -112,6 +112,14 @@ export class MemorySnapshotStore implements SnapshotStore {
     const list = this.data.get(partition);
     return list === undefined || list.length === 0 ? null : (list[list.length - 1] as StoredSnapshot);
   }
+  async list(partition: number): Promise<string[]> {
+    if (this.failWith !== null) throw this.failWith;
+    return (this.data.get(partition) ?? []).map((s) => s.id).sort();
+  }
+  async get(partition: number, id: string): Promise<Uint8Array | null> {
+    if (this.failWith !== null) throw this.failWith;
+    return this.data.get(partition)?.find((s) => s.id === id)?.bytes ?? null;
+  }
   async prune(partition: number, keep: number): Promise<void> {
     const list = this.data.get(partition);
     if (list !== undefined && list.length > keep) list.splice(0, list.length - keep);
@@ -121,5 +129,13 @@ export class MemorySnapshotStore implements SnapshotStore {
     const list = this.data.get(partition);
     const last = list?.[list.length - 1];
     if (last !== undefined) mutate(last.bytes as Uint8Array);
+  }
+  /** Test hook: mutate the bytes of every snapshot of a partition. */
+  corruptAll(partition: number, mutate: (b: Uint8Array) => void): void {
+    for (const s of this.data.get(partition) ?? []) mutate(s.bytes as Uint8Array);
+  }
+  /** Test hook: how many snapshots a partition holds. */
+  count(partition: number): number {
+    return this.data.get(partition)?.length ?? 0;
   }
 }

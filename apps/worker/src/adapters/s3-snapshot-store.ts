@@ -102,6 +102,30 @@ export class S3SnapshotStore implements SnapshotStore {
     return bytes === null ? null : { id, bytes };
   }
 
+  /**
+   * Committed snapshots: those at or before the LATEST pointer, and the
+   * pointer's own id even when its object is missing (recovery then counts it
+   * as unreadable and falls back). Without a pointer, every snapshot object.
+   */
+  async list(partition: number): Promise<string[]> {
+    try {
+      const pointer = await this.getBytes(this.key(partition, 'LATEST'));
+      const ids = await this.ids(partition);
+      if (pointer === null) return ids;
+      const latest = new TextDecoder().decode(pointer).trim();
+      const committed = ids.filter((id) => id <= latest);
+      if (!committed.includes(latest)) committed.push(latest);
+      return committed.sort();
+    } catch (e) {
+      if (e instanceof SnapshotStoreUnavailableError) throw e;
+      throw new SnapshotStoreUnavailableError('list', e);
+    }
+  }
+
+  async get(partition: number, id: string): Promise<Uint8Array | null> {
+    return await this.getBytes(this.key(partition, `${id}.snap`));
+  }
+
   private async ids(partition: number): Promise<string[]> {
     const out: string[] = [];
     let token: string | undefined;

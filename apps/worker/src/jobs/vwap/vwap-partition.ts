@@ -35,7 +35,7 @@ import {
   WINDOW_SNAPSHOT_VERSION,
   type WindowRecord,
 } from '@ripple/stream';
-import { MalformedRecordError, SnapshotCorruptError } from '../../errors.ts';
+import { MalformedRecordError, SnapshotCorruptError, SnapshotIncompatibleError } from '../../errors.ts';
 import type { DeadLetter, JobPartition, PartitionGraphStats } from '../../job.ts';
 import type { SourceRecord } from '../../ports.ts';
 
@@ -258,6 +258,9 @@ export class VwapPartition implements JobPartition {
         }
       | undefined;
     if (meta === undefined) throw new SnapshotCorruptError(where, 'no partition leaf');
+    const spec = p.pipeline.snapshot().window.window;
+    if (meta.spec !== undefined && meta.spec !== spec)
+      throw new SnapshotIncompatibleError(where, 'window spec', meta.spec, spec);
     const offset = snap.offsets.find((o) => o.topic === topic && o.partition === options.partition);
     if (offset === undefined)
       throw new SnapshotCorruptError(where, `no offset for ${topic}/${options.partition}`);
