@@ -128,6 +128,8 @@ export {
   type LeaderLease,
   type OwnedPartition,
   type PartitionOwner,
+  type PartitionStatus,
+  type RebalanceRecord,
   type Register,
   type Revoke,
   type RevokeAck,

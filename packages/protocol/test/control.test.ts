@@ -98,6 +98,42 @@ export const samples: ControlMessage[] = [
     workers: [{ workerId: 'worker-0', state: 'draining', partitions: [0, 1], lastHeartbeatMs: 5 }],
     unassigned: [2],
   },
+  {
+    type: 'heartbeat',
+    v: 1,
+    workerId: 'worker-1',
+    incarnation: 'c3',
+    epoch: 7,
+    state: 'active',
+    partitions: [{ partition: 3, offset: 12n, lag: 4, epoch: 6 }],
+    load: { cpu: 0, eventsPerSec: 0, keys: 0, heapBytes: 0 },
+    sentAtMs: 3,
+  },
+  {
+    type: 'status_response',
+    v: 1,
+    requestId: 'r2',
+    leaderId: 'coord-a',
+    epoch: 9,
+    numPartitions: 2,
+    workers: [],
+    unassigned: [1],
+    partitions: [
+      { partition: 0, workerId: 'worker-0', epoch: 9, lag: 3, movingTo: null },
+      { partition: 1, workerId: null, epoch: 0, lag: null, movingTo: 'worker-1' },
+    ],
+    rebalances: [
+      {
+        rebalanceId: 'r9',
+        epoch: 9,
+        reason: 'worker-1 joined',
+        moves: 1,
+        startedAtMs: 10,
+        finishedAtMs: null,
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+      },
+    ],
+  },
 ];
 
 function json(m: object): string {
@@ -273,6 +309,10 @@ describe('NATS subjects', () => {
     ]);
     expect(parseSubject(s.heartbeat('w'))).toEqual({ kind: 'heartbeat', cluster: 'prod-eu', workerId: 'w' });
     expect(parseSubject('ripple.prod-eu.worker.*.heartbeat')).toBeUndefined();
+    expect(s.ack('w-1')).toBe('ripple.prod-eu.worker.w-1.ack');
+    expect(s.allAcks).toBe('ripple.prod-eu.worker.*.ack');
+    expect(parseSubject(s.ack('w-1'))).toEqual({ kind: 'ack', cluster: 'prod-eu', workerId: 'w-1' });
+    expect(s.stateBucket).toBe('ripple_prod-eu_state');
     expect(parseSubject('other.x.leader')).toBeUndefined();
   });
 

@@ -130,7 +130,12 @@ export function validateControlMessage(raw: unknown): ControlMessage {
         state: f.state('state'),
         partitions: f.list('partitions', (x, p) => {
           const g = f.sub(x, p);
-          return { partition: g.partition('partition'), offset: g.int64('offset'), lag: g.count('lag') };
+          const owned = {
+            partition: g.partition('partition'),
+            offset: g.int64('offset'),
+            lag: g.count('lag'),
+          };
+          return g.raw.epoch === undefined ? owned : { ...owned, epoch: g.epoch() };
         }),
         load: ((g) => ({
           cpu: g.num('cpu'),
@@ -204,8 +209,8 @@ export function validateControlMessage(raw: unknown): ControlMessage {
     }
     case 'status_request':
       return { type: t, v: 1, requestId: f.id('requestId') };
-    case 'status_response':
-      return {
+    case 'status_response': {
+      const base = {
         type: t,
         v: 1,
         requestId: f.id('requestId'),
@@ -223,6 +228,40 @@ export function validateControlMessage(raw: unknown): ControlMessage {
         }),
         unassigned: f.partitions('unassigned'),
       };
+      const partitions =
+        raw.partitions === undefined
+          ? undefined
+          : f.list('partitions', (x, p) => {
+              const g = f.sub(x, p);
+              return {
+                partition: g.partition('partition'),
+                workerId: g.raw.workerId === null ? null : g.id('workerId'),
+                epoch: g.epoch(),
+                lag: g.raw.lag === null ? null : g.count('lag'),
+                movingTo: g.raw.movingTo === null ? null : g.id('movingTo'),
+              };
+            });
+      const rebalances =
+        raw.rebalances === undefined
+          ? undefined
+          : f.list('rebalances', (x, p) => {
+              const g = f.sub(x, p);
+              return {
+                rebalanceId: g.id('rebalanceId'),
+                epoch: g.epoch(),
+                reason: g.str('reason'),
+                moves: g.count('moves'),
+                startedAtMs: g.time('startedAtMs'),
+                finishedAtMs: g.raw.finishedAtMs === null ? null : g.time('finishedAtMs'),
+                traceId: g.raw.traceId === null ? null : g.traceId('traceId'),
+              };
+            });
+      return {
+        ...base,
+        ...(partitions === undefined ? {} : { partitions }),
+        ...(rebalances === undefined ? {} : { rebalances }),
+      };
+    }
   }
 }
 
@@ -343,6 +382,12 @@ class Fields {
     const b = BigInt(v);
     if (b < INT64_MIN || b > INT64_MAX) this.fail(k, 'is out of the int64 range');
     return b;
+  }
+
+  traceId(k: string): string {
+    const v = this.raw[k];
+    if (typeof v !== 'string' || !/^[0-9a-f]{32}$/.test(v)) this.fail(k, 'is not a 32-hex-digit trace id');
+    return v;
   }
 
   state(k: string): WorkerState {

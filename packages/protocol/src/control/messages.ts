@@ -50,6 +50,8 @@ export interface OwnedPartition {
   readonly offset: bigint;
   /** records behind the end of the input partition */
   readonly lag: number;
+  /** the assignment epoch under which the worker holds the partition (optional, v1) */
+  readonly epoch?: number;
 }
 
 export interface WorkerLoad {
@@ -192,6 +194,31 @@ export interface WorkerStatus {
   readonly lastHeartbeatMs: number;
 }
 
+/** One row of the partition table in a status response. */
+export interface PartitionStatus {
+  readonly partition: number;
+  /** confirmed owner; null while unowned */
+  readonly workerId: string | null;
+  readonly epoch: number;
+  /** records behind the end of the input, from the owner's last heartbeat */
+  readonly lag: number | null;
+  /** where it is going while a rebalance moves it */
+  readonly movingTo: string | null;
+}
+
+/** A rebalance the coordinator decided, for status and tracing. */
+export interface RebalanceRecord {
+  readonly rebalanceId: string;
+  readonly epoch: number;
+  readonly reason: string;
+  readonly moves: number;
+  readonly startedAtMs: number;
+  /** null while in progress */
+  readonly finishedAtMs: number | null;
+  /** the trace holding the rebalance's spans (W3C trace id), if traced */
+  readonly traceId: string | null;
+}
+
 export interface StatusResponse {
   readonly type: 'status_response';
   readonly v: 1;
@@ -201,6 +228,10 @@ export interface StatusResponse {
   readonly numPartitions: number;
   readonly workers: readonly WorkerStatus[];
   readonly unassigned: readonly number[];
+  /** the partition table (optional, v1) */
+  readonly partitions?: readonly PartitionStatus[];
+  /** recent rebalances, newest first (optional, v1) */
+  readonly rebalances?: readonly RebalanceRecord[];
 }
 
 export type ControlMessage =

@@ -4,11 +4,12 @@
  * hostile or mistyped id can never inject a wildcard (`*`, `>`) or a level.
  *
  * ```
- * ripple.<c>.worker.register                  request/reply  worker -> coordinator   Register
+ * ripple.<c>.worker.register                  pub            worker -> coordinator   Register
  * ripple.<c>.worker.<w>.heartbeat             pub            worker -> coordinator   Heartbeat
  * ripple.<c>.assignment                       pub            coordinator -> all      Assignment
- * ripple.<c>.rebalance.<w>.revoke             request/reply  coordinator -> old owner Revoke / RevokeAck
- * ripple.<c>.rebalance.<w>.assign             request/reply  coordinator -> new owner Assign / AssignAck
+ * ripple.<c>.rebalance.<w>.revoke             pub            coordinator -> old owner Revoke
+ * ripple.<c>.rebalance.<w>.assign             pub            coordinator -> new owner Assign
+ * ripple.<c>.worker.<w>.ack                   pub            worker -> coordinator   RevokeAck / AssignAck
  * ripple.<c>.checkpoint.trigger               pub            checkpointer -> workers CheckpointTrigger
  * ripple.<c>.checkpoint.ack                   pub            worker -> checkpointer  CheckpointAck
  * ripple.<c>.checkpoint.lookup                request/reply  worker -> checkpointer  RestoreRequest / RestorePlanReply
@@ -16,7 +17,16 @@
  * ripple.<c>.status                           request/reply  anyone -> leader        StatusRequest/Response
  * ```
  * JetStream KV: bucket `ripple_<c>_leases`, key `coordinator` holds the
- * LeaderLease.
+ * LeaderLease; bucket `ripple_<c>_state`, key `coordinator` the
+ * coordinator's durable state (epoch counter and partition table).
+ *
+ * Rebalance steps are published, and acknowledged on the worker's own ack
+ * subject, rather than request/reply: a revoke can outlast any request
+ * timeout (drain + snapshot), the coordinator re-sends until acked and the
+ * worker re-acks duplicates. Everything a worker publishes is under
+ * `ripple.<c>.worker.<w>.`, so a subject permission can pin a worker's
+ * credentials to its own id (the receiver also checks that the subject's
+ * worker token equals the message's workerId).
  */
 import { InvalidSubjectTokenError } from '../errors.ts';
 
@@ -36,6 +46,10 @@ export interface ClusterSubjects {
   readonly assignment: string;
   revoke(workerId: string): string;
   assign(workerId: string): string;
+  /** where worker w publishes its RevokeAck / AssignAck */
+  ack(workerId: string): string;
+  /** subscription matching every worker's acks */
+  readonly allAcks: string;
   /** subscription matching every rebalance step addressed to one worker */
   rebalanceFor(workerId: string): string;
   readonly checkpointTrigger: string;
@@ -48,6 +62,8 @@ export interface ClusterSubjects {
   readonly all: string;
   readonly leaseBucket: string;
   readonly leaseKey: string;
+  readonly stateBucket: string;
+  readonly stateKey: string;
 }
 
 /** Subjects of one cluster; throws InvalidSubjectTokenError for a bad cluster name. */
@@ -61,6 +77,8 @@ export function clusterSubjects(cluster: string): ClusterSubjects {
     assignment: `${p}.assignment`,
     revoke: (w: string) => `${p}.rebalance.${checkToken('workerId', w)}.revoke`,
     assign: (w: string) => `${p}.rebalance.${checkToken('workerId', w)}.assign`,
+    ack: (w: string) => `${p}.worker.${checkToken('workerId', w)}.ack`,
+    allAcks: `${p}.worker.*.ack`,
     rebalanceFor: (w: string) => `${p}.rebalance.${checkToken('workerId', w)}.*`,
     checkpointTrigger: `${p}.checkpoint.trigger`,
     checkpointAck: `${p}.checkpoint.ack`,
@@ -70,6 +88,8 @@ export function clusterSubjects(cluster: string): ClusterSubjects {
     all: `${p}.>`,
     leaseBucket: `ripple_${cluster}_leases`,
     leaseKey: 'coordinator',
+    stateBucket: `ripple_${cluster}_state`,
+    stateKey: 'coordinator',
   });
 }
 
@@ -85,7 +105,11 @@ export type ParsedSubject =
         | 'status';
       readonly cluster: string;
     }
-  | { readonly kind: 'heartbeat' | 'revoke' | 'assign'; readonly cluster: string; readonly workerId: string };
+  | {
+      readonly kind: 'heartbeat' | 'ack' | 'revoke' | 'assign';
+      readonly cluster: string;
+      readonly workerId: string;
+    };
 
 /** Parses a concrete subject of the hierarchy; undefined when it is not one. */
 export function parseSubject(subject: string): ParsedSubject | undefined {
@@ -110,8 +134,8 @@ export function parseSubject(subject: string): ParsedSubject | undefined {
     case 'status':
       return { kind: 'status', cluster };
   }
-  if (t.length === 5 && t[2] === 'worker' && t[4] === 'heartbeat')
-    return { kind: 'heartbeat', cluster, workerId: t[3]! };
+  if (t.length === 5 && t[2] === 'worker' && (t[4] === 'heartbeat' || t[4] === 'ack'))
+    return { kind: t[4], cluster, workerId: t[3]! };
   if (t.length === 5 && t[2] === 'rebalance' && (t[4] === 'revoke' || t[4] === 'assign')) {
     return { kind: t[4], cluster, workerId: t[3]! };
   }
