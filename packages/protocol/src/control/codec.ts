@@ -212,7 +212,7 @@ export function validateControlMessage(raw: unknown): ControlMessage {
     case 'status_response': {
       const base = {
         type: t,
-        v: 1,
+        v: 1 as const,
         requestId: f.id('requestId'),
         leaderId: raw.leaderId === null ? null : f.id('leaderId'),
         epoch: f.epoch(),
