@@ -155,6 +155,7 @@ export class CoordinatorMachine {
 
   private readonly owner: (string | null)[];
   private readonly ownerEpoch: number[];
+  private readonly ownerInc: string[];
   private readonly lastRef: (HandedOffPartition | null)[];
   private readonly lag: (number | null)[];
   private readonly moves: (Move | null)[];
@@ -178,6 +179,7 @@ export class CoordinatorMachine {
     this.keepRebalances = options.keepRebalances ?? 20;
     this.owner = new Array<string | null>(n).fill(null);
     this.ownerEpoch = new Array<number>(n).fill(0);
+    this.ownerInc = new Array<string>(n).fill('');
     this.lastRef = new Array<HandedOffPartition | null>(n).fill(null);
     this.lag = new Array<number | null>(n).fill(null);
     this.moves = new Array<Move | null>(n).fill(null);
@@ -206,6 +208,7 @@ export class CoordinatorMachine {
   lead(now: number, doc: KvEntry | null): void {
     let owners: readonly (string | null)[] = new Array(this.numPartitions).fill(null);
     let epochs: readonly number[] = new Array(this.numPartitions).fill(0);
+    let incs: readonly string[] = new Array(this.numPartitions).fill('');
     let epoch = 0;
     if (doc !== null) {
       const d = decodeStateDoc(this.stateKey, doc.value);
@@ -218,6 +221,7 @@ export class CoordinatorMachine {
       owners = d.owners;
       epochs = d.epochs;
       epoch = d.epoch;
+      if (d.incarnations !== undefined) incs = d.incarnations;
     }
     this.leader = true;
     this.revision = doc?.revision ?? 0;
@@ -229,6 +233,7 @@ export class CoordinatorMachine {
       if (this.ownerEpoch[p]! <= epochs[p]!) {
         this.owner[p] = owners[p]!;
         this.ownerEpoch[p] = epochs[p]!;
+        this.ownerInc[p] = incs[p]!;
       }
       this.moves[p] = null;
       const o = this.owner[p];
@@ -294,6 +299,7 @@ export class CoordinatorMachine {
         if (mv !== null) this.dropMove(now, p, mv);
         this.owner[p] = w;
         this.ownerEpoch[p] = e;
+        this.ownerInc[p] = hb.incarnation;
         this.dirty = true;
         continue;
       }
@@ -318,7 +324,12 @@ export class CoordinatorMachine {
       }
     }
     for (let p = 0; p < this.numPartitions; p++) {
-      if (this.owner[p] === w && this.moves[p] === null && !held.has(p) && hb.epoch >= this.ownerEpoch[p]!) {
+      if (
+        this.owner[p] === w &&
+        this.moves[p] === null &&
+        !held.has(p) &&
+        (hb.epoch >= this.ownerEpoch[p]! || (this.ownerInc[p] !== '' && this.ownerInc[p] !== hb.incarnation))
+      ) {
         this.owner[p] = null; // it lost the partition (restart without state)
         this.lag[p] = null;
         this.dirty = true;
@@ -378,7 +389,7 @@ export class CoordinatorMachine {
     if (this.firstSeenAt === null) this.firstSeenAt = now;
     this.detectFailures(now);
     if (!this.leader || now < this.settleUntil) return;
-    this.repairMoves();
+    this.repairMoves(now);
     this.plan(now);
     this.sendDue(now);
     if (this.persistInFlight === null && this.dirty && now - this.lastPersistAt >= this.heartbeatIntervalMs) {
@@ -458,13 +469,23 @@ export class CoordinatorMachine {
     this.settle(now, mv.rebalanceId, p);
   }
 
-  /** Moves whose ends left: handled in forget(); here the revoking target follows the ring. */
-  private repairMoves(): void {
+  /**
+   * A revoke follows the ring: redirected when the target changes, called off
+   * when the ring gives the partition back to its current owner. An assign
+   * whose target is no longer a member is dropped (planned again).
+   */
+  private repairMoves(now: number): void {
     const target = this.currentTarget();
     for (let p = 0; p < this.numPartitions; p++) {
       const mv = this.moves[p] ?? null;
+      if (mv === null) continue;
       const t = target[p];
-      if (mv !== null && mv.phase === 'revoking' && t !== undefined && mv.to !== t) mv.to = t;
+      if (mv.phase === 'revoking' && t !== undefined && mv.to !== t) {
+        if (t === mv.from) this.dropMove(now, p, mv);
+        else mv.to = t;
+      } else if (mv.phase === 'assigning' && !this.members.has(mv.to)) {
+        this.dropMove(now, p, mv);
+      }
     }
   }
 
@@ -549,6 +570,7 @@ export class CoordinatorMachine {
         numPartitions: this.numPartitions,
         owners: this.owner,
         epochs: this.ownerEpoch,
+        incarnations: this.ownerInc,
       }),
       expectedRevision: this.revision,
       epoch,
@@ -608,6 +630,7 @@ export class CoordinatorMachine {
     this.moves[p] = null;
     this.owner[p] = mv.to;
     this.ownerEpoch[p] = mv.epoch;
+    this.ownerInc[p] = this.members.get(mv.to)?.incarnation ?? '';
     this.lastRef[p] = null;
     this.dirty = true;
     this.settle(now, mv.rebalanceId, p);
@@ -672,7 +695,10 @@ export class CoordinatorMachine {
       const o = this.owner[p];
       if (o === null || o === undefined) continue;
       let l = byWorker.get(o);
-      if (l === undefined) byWorker.set(o, (l = []));
+      if (l === undefined) {
+        l = [];
+        byWorker.set(o, l);
+      }
       l.push(p);
     }
     return [...this.members.values()]

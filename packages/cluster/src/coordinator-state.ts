@@ -18,6 +18,8 @@ export interface CoordinatorStateDoc {
   readonly owners: readonly (string | null)[];
   /** epoch under which each owner holds its partition */
   readonly epochs: readonly number[];
+  /** the owner's process incarnation when it took the partition ('' unknown) */
+  readonly incarnations?: readonly string[];
 }
 
 const encoder = new TextEncoder();
@@ -52,11 +54,20 @@ export function decodeStateDoc(key: string, bytes: Uint8Array): CoordinatorState
   for (const e of r.epochs) {
     if (!isCount(e) || e > r.epoch) throw new KvCorruptError(key, 'a partition epoch is above the counter');
   }
-  return {
-    v: 1,
+  const doc = {
+    v: 1 as const,
     epoch: r.epoch,
     numPartitions: n,
     owners: r.owners as (string | null)[],
     epochs: r.epochs as number[],
   };
+  if (r.incarnations === undefined) return doc;
+  if (
+    !Array.isArray(r.incarnations) ||
+    r.incarnations.length !== n ||
+    !r.incarnations.every((x) => typeof x === 'string' && x.length <= 64)
+  ) {
+    throw new KvCorruptError(key, 'incarnations is not a list of strings per partition');
+  }
+  return { ...doc, incarnations: r.incarnations as string[] };
 }

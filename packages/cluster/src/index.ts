@@ -10,6 +10,12 @@
  * deterministic simulation runs the same code as production.
  */
 export {
+  type CoordinatorEffect,
+  CoordinatorMachine,
+  type CoordinatorOptions,
+} from './coordinator-machine.ts';
+export { type CoordinatorStateDoc, decodeStateDoc, encodeStateDoc } from './coordinator-state.ts';
+export {
   BusUnavailableError,
   ClusterError,
   type ClusterErrorCode,
@@ -35,3 +41,4 @@ export {
 export { type Logger, silentLogger } from './logger.ts';
 export { MemoryKv } from './memory-kv.ts';
 export { DEFAULT_VNODES, HashRing, ringBalanceBound } from './ring.ts';
+export { type AgentEffect, WorkerAgentMachine, type WorkerAgentOptions } from './worker-agent-machine.ts';

@@ -1,0 +1,56 @@
+/**
+ * `pnpm sim [--seeds N] [--from S] [--seed S [--trace]] [--json]`: runs the
+ * deterministic cluster simulation over many seeds (CI: thousands), or one
+ * seed with its event log. A failing seed is printed with the command that
+ * replays it; the exit code is 1 if any seed failed.
+ */
+import { runSimulation } from './simulation.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const json = args.includes('--json');
+const one = flag('--seed');
+if (one !== undefined) {
+  const r = runSimulation({ seed: Number(one), trace: args.includes('--trace') });
+  for (const line of r.log) process.stdout.write(`${line}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ seed: r.seed, ok: r.ok, violation: r.violation, atMs: r.atMs, events: r.events, stats: r.stats })}\n`,
+  );
+  process.exit(r.ok ? 0 : 1);
+}
+const seeds = Number(flag('--seeds') ?? 2000);
+const from = Number(flag('--from') ?? 1);
+const t0 = performance.now();
+const cpu0 = process.cpuUsage();
+const failed: { seed: number; violation: string | null; atMs: number }[] = [];
+let events = 0;
+const totals: Record<string, number> = {};
+for (let s = from; s < from + seeds; s++) {
+  const r = runSimulation({ seed: s });
+  events += r.events;
+  for (const [k, v] of Object.entries(r.stats)) totals[k] = (totals[k] ?? 0) + v;
+  if (!r.ok) {
+    failed.push({ seed: s, violation: r.violation, atMs: r.atMs });
+    process.stderr.write(
+      `seed ${s} FAILED at ${r.atMs} ms: ${r.violation}\n  replay: pnpm sim --seed ${s} --trace\n`,
+    );
+  }
+}
+const wallS = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const summary = {
+  suite: 'cluster-sim',
+  seeds,
+  from,
+  failed: failed.length,
+  failedSeeds: failed.map((f) => f.seed).slice(0, 20),
+  events,
+  wall_s: Number(wallS.toFixed(2)),
+  cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+  totals,
+};
+process.stdout.write(json ? `${JSON.stringify(summary)}\n` : `${JSON.stringify(summary, null, 2)}\n`);
+process.exit(failed.length === 0 ? 0 : 1);
