@@ -1,0 +1,49 @@
+/**
+ * Errors of the checkpointer. One class per failure mode with a stable
+ * `code` and `retryable`; loops branch on those, never on message text.
+ */
+export type CheckpointerErrorCode = 'CKPTR_CONFIG' | 'CKPTR_ABORTED';
+
+export abstract class CheckpointerError extends Error {
+  abstract readonly code: CheckpointerErrorCode;
+  abstract readonly retryable: boolean;
+  override name = 'CheckpointerError';
+}
+
+/** An invalid configuration value: start-up stops, naming the key and its environment variable. */
+export class ConfigError extends CheckpointerError {
+  readonly code = 'CKPTR_CONFIG';
+  readonly retryable = false;
+  readonly key: string;
+  readonly envVar: string;
+  constructor(key: string, envVar: string, detail: string) {
+    super(`invalid config ${key} (${envVar}): ${detail}`);
+    this.name = 'ConfigError';
+    this.key = key;
+    this.envVar = envVar;
+  }
+}
+
+/** Why a checkpoint was not committed (metric label values). */
+export const ABORT_REASONS = [
+  'ack_timeout',
+  'epoch_changed',
+  'verify_failed',
+  'store_unavailable',
+  'stopped',
+] as const;
+export type AbortReason = (typeof ABORT_REASONS)[number];
+
+/** A checkpoint that will never be committed; the previous committed one stays latest. */
+export class CheckpointAbortedError extends CheckpointerError {
+  readonly code = 'CKPTR_ABORTED';
+  readonly retryable = false;
+  readonly checkpointId: string;
+  readonly reason: AbortReason;
+  constructor(checkpointId: string, reason: AbortReason, detail: string, options?: ErrorOptions) {
+    super(`checkpoint ${checkpointId} aborted (${reason}): ${detail}`, options);
+    this.name = 'CheckpointAbortedError';
+    this.checkpointId = checkpointId;
+    this.reason = reason;
+  }
+}

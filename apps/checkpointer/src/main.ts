@@ -1,0 +1,107 @@
+/**
+ * The checkpointer process: config from the environment, the object store
+ * (S3, a directory, or memory), the bus (NATS or memory), /health /ready
+ * /metrics, SIGTERM/SIGINT stop it cleanly (a checkpoint being committed
+ * finishes; one still collecting acks is aborted).
+ */
+import { DirObjectStore, MemoryObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
+import { checkpointLayout } from '@ripple/protocol';
+import { Checkpointer } from './checkpointer.ts';
+import { type CheckpointerConfig, loadConfig, redactedConfig } from './config.ts';
+import { staticTable } from './coordinator.ts';
+import { ConfigError } from './errors.ts';
+import { startHttp } from './http.ts';
+import { jsonLogger } from './logger.ts';
+import { MemoryBus } from './memory-bus.ts';
+import { CheckpointerMetrics } from './metrics.ts';
+import { NatsBus } from './nats-bus.ts';
+import type { MessageBus } from './ports.ts';
+
+function storeOf(c: CheckpointerConfig): ObjectStore {
+  if (c.store === 'memory') return new MemoryObjectStore();
+  if (c.store === 'dir') return new DirObjectStore(c.storeDir!);
+  return new S3ObjectStore({ ...c.s3, bucket: c.s3.bucket! });
+}
+
+async function main(): Promise<void> {
+  const log = jsonLogger('checkpointer');
+  let config: CheckpointerConfig;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      log.error('invalid configuration', { key: e.key, env: e.envVar, error: e.message });
+      process.exit(2);
+    }
+    throw e;
+  }
+  log.info('starting', { config: redactedConfig(config) });
+  const metrics = new CheckpointerMetrics(config.cluster);
+  const store = storeOf(config);
+  let bus: MessageBus;
+  if (config.bus === 'memory') bus = new MemoryBus();
+  else {
+    // The first connection is retried too: NATS down at start = not ready, retrying.
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        bus = await NatsBus.connect({
+          servers: config.natsUrl,
+          name: `ripple-checkpointer-${config.cluster}`,
+          ...(config.natsUser !== null ? { user: config.natsUser, pass: config.natsPass ?? '' } : {}),
+          logger: log,
+        });
+        break;
+      } catch (e) {
+        log.warn('nats unreachable; retrying', { waitMs: wait, error: String(e) });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+  const checkpointer = new Checkpointer({
+    cluster: config.cluster,
+    layout: checkpointLayout(config.prefix),
+    intervalMs: config.checkpointIntervalSec * 1000,
+    ackTimeoutMs: config.checkpointTimeoutSec * 1000,
+    commitTimeoutMs: config.commitTimeoutSec * 1000,
+    keep: config.checkpointsRetained,
+    staticTable:
+      config.staticPartitions > 0 ? staticTable(config.staticEpoch, config.staticPartitions) : null,
+    store,
+    bus,
+    metrics,
+    logger: log,
+    tickMs: Math.max(10, Math.min(250, (config.checkpointIntervalSec * 1000) / 10)),
+  });
+  const http = await startHttp({
+    host: config.host,
+    healthPort: config.healthPort,
+    metricsPort: config.metricsPort,
+    registry: metrics.registry,
+    ready: () => checkpointer.ready,
+    details: () => checkpointer.details(),
+  });
+  log.info('listening', { healthPort: http.healthPort, metricsPort: http.metricsPort });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    await checkpointer.stop();
+    await bus.close();
+    store.close();
+    await http.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  await checkpointer.start();
+  log.info('ready', checkpointer.details());
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', component: 'checkpointer', msg: 'fatal', error: String(e) })}\n`,
+  );
+  process.exit(1);
+});
