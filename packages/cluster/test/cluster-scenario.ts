@@ -46,7 +46,10 @@ export class ScenarioCluster {
   readonly coordinators = new Map<string, CoordinatorRunner>();
   readonly workers = new Map<string, { agent: WorkerAgent; host: MemoryPartitionHost }>();
   private incarnation = 0;
-  constructor(readonly env: ScenarioEnv) {}
+  readonly env: ScenarioEnv;
+  constructor(env: ScenarioEnv) {
+    this.env = env;
+  }
 
   startCoordinator(name: string): CoordinatorRunner {
     const e = this.env;
