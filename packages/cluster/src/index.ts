@@ -56,6 +56,7 @@ export {
   type LeaseOptions,
   type LeaseView,
 } from './lease.ts';
+export { LocalCluster, type LocalClusterEnv } from './local-cluster.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { MemoryBus } from './memory-bus.ts';
 export { MemoryKv } from './memory-kv.ts';
