@@ -1,8 +1,9 @@
+import { toDot } from './dot.ts';
+import { link, maxHeight, unlink } from './edges.ts';
 import {
   CycleError,
   DuplicateNameError,
   type GraphError,
-  InvariantError,
   NodeComputeError,
   NodeDisposedError,
   NodeHasDependentsError,
@@ -12,9 +13,21 @@ import {
   SnapshotMismatchError,
   StabilizeError,
 } from './errors.ts';
+import type {
+  GraphOptions,
+  GraphSnapshot,
+  GraphStats,
+  Incr,
+  IncrFold,
+  IncrFoldOptions,
+  Leaf,
+  NodeOptions,
+  Observer,
+} from './graph-api.ts';
+import { commitPending, foldPending, markSlot, pendingIndex } from './incr-fold-pending.ts';
+import { checkInvariants } from './invariants.ts';
 import {
   type AnyFn,
-  addChild,
   childAt,
   childCount,
   type Equality,
@@ -33,84 +46,11 @@ import {
   KIND_MAP2,
   KIND_MAPN,
   KIND_MASK,
-  KIND_NAMES,
   NodeExt,
   removeChildAt,
   setSlotAt,
   slotAt,
 } from './node.ts';
-
-declare const incrBrand: unique symbol;
-declare const leafBrand: unique symbol;
-declare const foldBrand: unique symbol;
-
-/** A node of the graph: read its `value` (the value as of the last stabilization). */
-export interface Incr<T> {
-  readonly id: number;
-  readonly value: T;
-  readonly height: number;
-  readonly name: string | null;
-  readonly [incrBrand]?: T;
-}
-/** A settable input. */
-export interface Leaf<T> extends Incr<T> {
-  readonly [leafBrand]: true;
-}
-/** An incremental fold whose inputs can be added and removed while the graph is live. */
-export interface IncrFold<T, A> extends Incr<A> {
-  readonly [foldBrand]: T;
-}
-
-export interface NodeOptions<T> {
-  /** Equality used for cutoff: an equal recomputed value stops propagation. Default `Object.is`. */
-  equal?: (a: T, b: T) => boolean;
-  /** Shown in errors and DOT output; for leaves, the key used by snapshots. */
-  name?: string;
-}
-
-export interface IncrFoldOptions<T, A> extends NodeOptions<A> {
-  /**
-   * Optional fused update for a changed input: must equal
-   * `add(remove(acc, oldValue), newValue)`. Saves a call and an intermediate
-   * accumulator on the hot path.
-   */
-  replace?: (acc: A, oldValue: T, newValue: T) => A;
-}
-
-export interface GraphOptions {
-  /** Check invariants after every stabilization (heights, queue, every value against a recompute). */
-  debug?: boolean;
-  /**
-   * Monotonic clock in nanoseconds, injected for determinism. When given, each
-   * stabilization's duration is measured with it (`stats().lastStabilizeNs`).
-   */
-  clock?: () => number;
-}
-
-export interface GraphStats {
-  stabilizations: number;
-  recomputes: number;
-  cutoffs: number;
-  nodeCount: number;
-  dirtyCount: number;
-  /** Nodes whose last recompute threw and that hold their previous value. */
-  staleCount: number;
-  /** Recomputes done by the last stabilization. */
-  lastRecomputes: number;
-  /** Duration of the last stabilization (0 without a clock). */
-  lastStabilizeNs: number;
-}
-
-/** Leaf values keyed by leaf name, in name order: the state that derived nodes are rebuilt from. */
-export interface GraphSnapshot {
-  readonly format: 1;
-  readonly leaves: ReadonlyArray<readonly [name: string, value: unknown]>;
-}
-
-export interface Observer {
-  /** Stop receiving changes. Idempotent. */
-  dispose(): void;
-}
 
 const STATE_IDLE = 0;
 const STATE_STABILIZING = 1;
@@ -406,7 +346,14 @@ export class Graph {
     this.maxDirty = -1;
     this.nRecomputes += recomputes;
     this.lastRecomputes = recomputes;
-    if (this.debug) this.checkInvariants();
+    if (this.debug) {
+      checkInvariants({
+        nodes: this.nodes,
+        bucketLen: this.bucketLen,
+        dirtyCount: this.dirtyCount,
+        liveCount: this.liveCount,
+      });
+    }
     this.state = STATE_NOTIFYING;
     if (this.notifyCount > 0) this.notify();
     this.state = STATE_IDLE;
@@ -581,21 +528,7 @@ export class Graph {
 
   /** Graphviz DOT of the whole graph, in node-id order (deterministic). */
   toDot(title = 'ripple'): string {
-    const lines = [`digraph ${JSON.stringify(title)} {`, '  rankdir=LR;'];
-    for (const n of this.nodes) {
-      if (n === null) continue;
-      const kind = KIND_NAMES[n.kind] ?? 'node';
-      const label = `${n.name ?? `#${n.id}`}\\n${kind} h=${n.height}`;
-      const shape = n.kind === KIND_LEAF ? 'box' : n.ext?.observers ? 'doubleoctagon' : 'ellipse';
-      lines.push(`  n${n.id} [label=${JSON.stringify(label).replaceAll('\\\\n', '\\n')}, shape=${shape}];`);
-    }
-    for (const n of this.nodes) {
-      if (n === null) continue;
-      const count = childCount(n);
-      for (let i = 0; i < count; i++) lines.push(`  n${n.id} -> n${childAt(n, i).id};`);
-    }
-    lines.push('}');
-    return `${lines.join('\n')}\n`;
+    return toDot(this.nodes, title);
   }
 
   // ---------------------------------------------------------------- snapshot
@@ -742,175 +675,5 @@ export class Graph {
         }
       }
     }
-  }
-
-  private checkInvariants(): void {
-    if (this.dirtyCount !== 0) throw new InvariantError(`dirty count ${this.dirtyCount} after stabilize`);
-    for (let h = 0; h < this.bucketLen.length; h++) {
-      if (this.bucketLen[h] !== 0) throw new InvariantError(`queue bucket ${h} not empty after stabilize`);
-    }
-    let live = 0;
-    for (const n of this.nodes) {
-      if (n === null) continue;
-      live++;
-      if ((n.flags & (F_QUEUED | F_PENDING)) !== 0)
-        throw new InvariantError(`${n.label()} still queued/pending`);
-      for (const p of inputsOf(n)) {
-        if ((p.flags & F_DISPOSED) !== 0) throw new InvariantError(`${n.label()} has a disposed input`);
-        if (p.height >= n.height)
-          throw new InvariantError(`${n.label()} height ${n.height} <= input ${p.label()}`);
-        if (indexOfChild(p, n, -1) < 0)
-          throw new InvariantError(`${p.label()} does not list dependent ${n.label()}`);
-      }
-      if (n.kind === KIND_LEAF || (n.flags & F_ERRORED) !== 0) continue;
-      const expected = this.recomputeForCheck(n);
-      if (!checkEqual(n.value, expected)) {
-        throw new InvariantError(
-          `${n.label()} holds ${preview(n.value)} but its inputs give ${preview(expected)} (stale value or impure function)`,
-        );
-      }
-    }
-    if (live !== this.liveCount)
-      throw new InvariantError(`node count ${this.liveCount} but ${live} live nodes`);
-  }
-
-  private recomputeForCheck(n: Node): unknown {
-    const f = n.fn as AnyFn;
-    switch (n.kind) {
-      case KIND_MAP:
-        return f((n.p0 as Node).value);
-      case KIND_MAP2:
-        return f((n.p0 as Node).value, (n.p1 as Node).value);
-      case KIND_MAPN:
-        return f((n.parents as Node[]).map((p) => p.value));
-      default: {
-        const ext = n.ext as NodeExt;
-        const ps = n.parents as Node[];
-        if (n.kind === KIND_INCR_FOLD) {
-          if (ext.pendingCount !== 0 || (ext.removed as unknown[]).length !== 0) {
-            throw new InvariantError(`${n.label()} has unapplied input changes`);
-          }
-          for (let i = 0; i < ps.length; i++) {
-            if ((ext.state as unknown[])[2 * i] !== (ps[i] as Node).value) {
-              throw new InvariantError(`${n.label()} input ${i} contribution is stale`);
-            }
-          }
-        }
-        let acc = ext.init;
-        for (const p of ps) acc = f(acc, p.value);
-        return acc;
-      }
-    }
-  }
-}
-
-const link = addChild;
-
-function unlink(parent: Node, child: Node, slot: number): void {
-  const i = indexOfChild(parent, child, slot);
-  if (i >= 0) removeChildAt(parent, i);
-}
-
-function markSlot(ext: NodeExt, slot: number, input: Node): void {
-  const state = ext.state as unknown[];
-  if (state[2 * slot + 1] === 0) {
-    state[2 * slot + 1] = 1;
-    const pending = ext.pending as Array<number | Node>;
-    const k = 2 * ext.pendingCount++;
-    pending[k] = slot;
-    pending[k + 1] = input;
-  }
-}
-
-function pendingIndex(ext: NodeExt, slot: number): number {
-  const pending = ext.pending as Array<number | Node>;
-  for (let k = 0; k < 2 * ext.pendingCount; k += 2) if (pending[k] === slot) return k;
-  throw new InvariantError(`pending slot ${slot} not found`);
-}
-
-/** Pure part of an incrFold recompute: may throw (user code), changes nothing. */
-function foldPending(n: Node): unknown {
-  const ext = n.ext as NodeExt;
-  const add = n.fn as AnyFn;
-  const remove = ext.remove as AnyFn;
-  const replace = ext.replace;
-  const state = ext.state as unknown[];
-  const pending = ext.pending as Array<number | Node>;
-  const removed = ext.removed as unknown[];
-  let acc = n.value;
-  for (let i = 0; i < removed.length; i++) acc = remove(acc, removed[i]);
-  const end = 2 * ext.pendingCount;
-  for (let k = 0; k < end; k += 2) {
-    const c = state[2 * (pending[k] as number)];
-    const v = (pending[k + 1] as Node).value;
-    if (c === FRESH) acc = add(acc, v);
-    else if (replace !== null) acc = replace(acc, c, v);
-    else acc = add(remove(acc, c), v);
-  }
-  return acc;
-}
-
-/** Commit part of an incrFold recompute: record what is now folded in. */
-function commitPending(n: Node): void {
-  const ext = n.ext as NodeExt;
-  const state = ext.state as unknown[];
-  const pending = ext.pending as Array<number | Node>;
-  const end = 2 * ext.pendingCount;
-  for (let k = 0; k < end; k += 2) {
-    const s = 2 * (pending[k] as number);
-    state[s] = (pending[k + 1] as Node).value;
-    state[s + 1] = 0;
-    pending[k + 1] = undefined as unknown as Node; // do not retain the input
-  }
-  ext.pendingCount = 0;
-  const removed = ext.removed as unknown[];
-  if (removed.length > 0) removed.length = 0;
-}
-
-function inputsOf(n: Node): Node[] {
-  if (n.parents !== null) return n.parents;
-  const r: Node[] = [];
-  if (n.p0 !== null) r.push(n.p0);
-  if (n.p1 !== null) r.push(n.p1);
-  return r;
-}
-
-function maxHeight(ps: readonly Node[]): number {
-  let h = -1;
-  for (const p of ps) if (p.height > h) h = p.height;
-  return h;
-}
-
-/**
- * Equality for debug checks: structural, with numbers compared to a relative
- * tolerance of 1e-9 (an incremental sum may differ from a refold in the last bits).
- */
-export function checkEqual(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a === 'number' && typeof b === 'number') {
-    return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-  }
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (a instanceof Map && b instanceof Map) {
-    if (a.size !== b.size) return false;
-    for (const [k, v] of a) if (!b.has(k) || !checkEqual(v, b.get(k))) return false;
-    return true;
-  }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) {
-    if (!checkEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
-
-function preview(v: unknown): string {
-  try {
-    const s = JSON.stringify(v);
-    return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
-  } catch {
-    return String(v);
   }
 }

@@ -25,15 +25,15 @@ export {
   SnapshotMismatchError,
   StabilizeError,
 } from './errors.ts';
-export {
-  Graph,
-  type GraphOptions,
-  type GraphSnapshot,
-  type GraphStats,
-  type Incr,
-  type IncrFold,
-  type IncrFoldOptions,
-  type Leaf,
-  type NodeOptions,
-  type Observer,
-} from './graph.ts';
+export { Graph } from './graph.ts';
+export type {
+  GraphOptions,
+  GraphSnapshot,
+  GraphStats,
+  Incr,
+  IncrFold,
+  IncrFoldOptions,
+  Leaf,
+  NodeOptions,
+  Observer,
+} from './graph-api.ts';
