@@ -85,13 +85,11 @@ export {
   WindowSnapshotError,
 } from './window/errors.ts';
 export { INT64_MAX, INT64_MIN, TIME_NEVER, TIME_NONE } from './window/event-time.ts';
+export type { KeyState } from './window/key-state.ts';
 export {
-  type KeyState,
   type WindowCallbacks,
   type WindowEmit,
   WindowOperator,
-  type WindowOptions,
-  type WindowSpec,
   type WindowStats,
 } from './window/window-operator.ts';
 export {
@@ -102,3 +100,4 @@ export {
   WINDOW_SNAPSHOT_VERSION,
   type WindowSnapshot,
 } from './window/window-snapshot.ts';
+export type { WindowOptions, WindowSpec } from './window/window-spec.ts';

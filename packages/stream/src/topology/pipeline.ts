@@ -38,15 +38,10 @@ import {
 } from '../aggregate/aggregator.ts';
 import { type Delta, diff, type Value, type ValueRecord, valueEqual } from '../delta/delta.ts';
 import { InvalidOptionError, WindowSnapshotError } from '../window/errors.ts';
-import {
-  type KeyState,
-  type WindowEmit,
-  WindowOperator,
-  type WindowOptions,
-  type WindowSpec,
-  type WindowStats,
-} from '../window/window-operator.ts';
+import type { KeyState } from '../window/key-state.ts';
+import { type WindowEmit, WindowOperator, type WindowStats } from '../window/window-operator.ts';
 import type { WindowSnapshot } from '../window/window-snapshot.ts';
+import type { WindowOptions, WindowSpec } from '../window/window-spec.ts';
 import type { Sink, Source } from './source-sink.ts';
 
 /** Names of the fields of `E` whose type is `T`. */

@@ -39,28 +39,12 @@
 import type { Aggregator } from '../aggregate/aggregator.ts';
 import { SlidingAggregate } from '../aggregate/sliding.ts';
 import type { ValueRecord } from '../delta/delta.ts';
-import { InvalidOptionError, StreamClosedError, WindowSnapshotError } from './errors.ts';
+import { StreamClosedError, WindowSnapshotError } from './errors.ts';
 import { fromSnapshotTime, INF, NONE, toSnapshotTime } from './event-time.ts';
+import { fnv1a, KeyState, Pane, Session } from './key-state.ts';
+import { calendarPush, heapPop, heapPush, Partition } from './timers.ts';
 import { WINDOW_SNAPSHOT_VERSION, type WindowSnapshot } from './window-snapshot.ts';
-
-export type WindowSpec =
-  | { readonly kind: 'tumbling'; readonly sizeNs: bigint }
-  | { readonly kind: 'sliding'; readonly sizeNs: bigint; readonly slideNs: bigint }
-  | { readonly kind: 'session'; readonly gapNs: bigint };
-
-export interface WindowOptions {
-  readonly window: WindowSpec;
-  /** Watermark = max event time - outOfOrderness. Default 0. */
-  readonly outOfOrdernessNs?: bigint;
-  /** How long after its end a window still accepts (and re-emits for) late events. Default 0. */
-  readonly allowedLatenessNs?: bigint;
-  /** Event time a partition may lag the operator-wide max before it counts as idle. Default 60 s. */
-  readonly idleTimeoutNs?: bigint;
-  /** Event time a key with no state is kept before it is dropped. Default: the window size (or gap). */
-  readonly keyRetentionNs?: bigint;
-  /** Number of partitions (independent watermarks and sequence numbers). Default 1. */
-  readonly partitions?: number;
-}
+import { floorDiv, resolveWindow, specString, type WindowOptions, type WindowSpec } from './window-spec.ts';
 
 /** One (re-)emission of a window for a key. `retract` = the window no longer exists (session merged away). */
 export interface WindowEmit<R> {
@@ -82,112 +66,6 @@ export interface WindowCallbacks<E, R> {
 }
 
 const ZERO = 0n;
-
-/** Floor division for bigint (rounds towards -infinity). */
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return (a % b !== ZERO && a < ZERO) !== b < ZERO ? q - 1n : q;
-}
-
-class Pane<A> {
-  start: bigint;
-  acc: A;
-  constructor(start: bigint, acc: A) {
-    this.start = start;
-    this.acc = acc;
-  }
-}
-
-class Session<A> {
-  start: bigint;
-  last: bigint;
-  acc: A;
-  /** Changed since last emitted. */
-  dirty = true;
-  /** Emitted at least once (must be retracted if merged away). */
-  emitted = false;
-  /** start as last emitted (for retraction when the start moves). */
-  emittedStart: bigint = NONE;
-  emittedEnd: bigint = NONE;
-  constructor(start: bigint, last: bigint, acc: A) {
-    this.start = start;
-    this.last = last;
-    this.acc = acc;
-  }
-}
-
-/** Per-key state. `slot` is free for the owner (the topology keeps its graph nodes there). */
-export class KeyState<A> {
-  readonly key: string;
-  readonly partition: number;
-  slot: unknown = null;
-  // pane windows (tumbling / sliding)
-  curStart: bigint = INF;
-  curEnd: bigint = INF;
-  cur: A | null = null;
-  panes: Array<Pane<A>> = [];
-  /** The last expired pane, reused for the next one (no allocation per window in steady state). */
-  spare: Pane<A> | null = null;
-  /**
-   * Sliding windows: a two-stack aggregate over copies of the panes of the
-   * last emitted window [swagLo, swagHi), so that the next window costs one
-   * shift per leaving pane and one push per entering pane, never a re-merge
-   * of the whole window. `swagDirty`: a pane inside that range changed (late
-   * data), rebuild on next use.
-   */
-  swag: unknown = null;
-  swagStarts: bigint[] = [];
-  swagLo: bigint = NONE;
-  swagHi: bigint = NONE;
-  swagDirty = false;
-  /** Range of window ends touched since they were last emitted. */
-  lo: bigint = NONE;
-  hi: bigint = NONE;
-  // session windows
-  sessions: Array<Session<A>> = [];
-  /** Time of this key's live timer entry (stale heap entries are skipped). */
-  timerAt: bigint = NONE;
-  /** Dropped from the operator (its graph nodes are gone too). */
-  evicted = false;
-  /** Watermark at which the key last ran out of state (NONE while it has state). */
-  idleSince: bigint = NONE;
-  constructor(key: string, partition: number) {
-    this.key = key;
-    this.partition = partition;
-  }
-}
-
-class Partition {
-  readonly id: number;
-  maxTs: bigint = NONE;
-  wm: bigint = NONE;
-  /** maxTs at or above which some timer is due (heap top + outOfOrderness). */
-  dueAt: bigint = INF;
-  /** Session timers: binary min-heap (parallel arrays). */
-  heapT: bigint[] = [];
-  heapK: Array<KeyState<unknown>> = [];
-  /**
-   * Pane-window timers: a calendar. Window ends are aligned, so few distinct
-   * times are pending; each holds the keys due then (O(1) insert, no compare).
-   */
-  calTimes: bigint[] = [];
-  cal = new Map<bigint, Array<KeyState<unknown>>>();
-  /** Last calendar slot used (most pushes of a window go to the same time). */
-  lastCalT: bigint = NONE;
-  lastCalList: Array<KeyState<unknown>> | null = null;
-  constructor(id: number) {
-    this.id = id;
-  }
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 export interface WindowStats {
   events: number;
@@ -247,46 +125,17 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     this.keyOf = keyOf;
     this.timeOf = timeOf;
     this.cb = callbacks;
-    const w = options.window;
-    this.spec = w;
-    const pos = (name: string, v: bigint) => {
-      if (v <= ZERO) throw new InvalidOptionError(name, `must be > 0 (got ${v})`);
-    };
-    const nonNeg = (name: string, v: bigint) => {
-      if (v < ZERO) throw new InvalidOptionError(name, `must be >= 0 (got ${v})`);
-    };
-    if (w.kind === 'session') {
-      pos('window.gapNs', w.gapNs);
-      this.session = true;
-      this.size = w.gapNs;
-      this.slide = w.gapNs;
-      this.gap = w.gapNs;
-    } else {
-      pos('window.sizeNs', w.sizeNs);
-      const slide = w.kind === 'sliding' ? w.slideNs : w.sizeNs;
-      pos('window.slideNs', slide);
-      if (w.sizeNs % slide !== ZERO) {
-        throw new InvalidOptionError(
-          'window.slideNs',
-          `window size ${w.sizeNs} must be a multiple of the slide ${slide}`,
-        );
-      }
-      this.session = false;
-      this.size = w.sizeNs;
-      this.slide = slide;
-      this.gap = ZERO;
-    }
-    this.ooo = options.outOfOrdernessNs ?? ZERO;
-    this.lateness = options.allowedLatenessNs ?? ZERO;
-    this.idle = options.idleTimeoutNs ?? 60_000_000_000n;
-    this.retention = options.keyRetentionNs ?? this.size;
-    nonNeg('outOfOrdernessNs', this.ooo);
-    nonNeg('allowedLatenessNs', this.lateness);
-    pos('idleTimeoutNs', this.idle);
-    nonNeg('keyRetentionNs', this.retention);
-    const n = options.partitions ?? 1;
-    if (!Number.isInteger(n) || n < 1 || n > 65536)
-      throw new InvalidOptionError('partitions', `must be 1..65536 (got ${n})`);
+    this.spec = options.window;
+    const r = resolveWindow(options);
+    this.session = r.session;
+    this.size = r.size;
+    this.slide = r.slide;
+    this.gap = r.gap;
+    this.ooo = r.ooo;
+    this.lateness = r.lateness;
+    this.idle = r.idle;
+    this.retention = r.retention;
+    const n = r.partitions;
     this.parts = [];
     for (let i = 0; i < n; i++) this.parts.push(new Partition(i));
   }
@@ -700,29 +549,8 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   }
 
   private timerPush(p: Partition, t: bigint, k: KeyState<A>): void {
-    if (this.session) {
-      heapPush(p, t, k as KeyState<unknown>);
-      return;
-    }
-    if (t === p.lastCalT && p.lastCalList !== null) {
-      p.lastCalList.push(k as KeyState<unknown>);
-      return;
-    }
-    const list = p.cal.get(t);
-    if (list !== undefined) {
-      p.lastCalT = t;
-      p.lastCalList = list;
-      list.push(k as KeyState<unknown>);
-      return;
-    }
-    const fresh = [k as KeyState<unknown>];
-    p.cal.set(t, fresh);
-    p.lastCalT = t;
-    p.lastCalList = fresh;
-    const T = p.calTimes;
-    let i = T.length;
-    while (i > 0 && (T[i - 1] as bigint) > t) i--;
-    T.splice(i, 0, t);
+    if (this.session) heapPush(p, t, k as KeyState<unknown>);
+    else calendarPush(p, t, k as KeyState<unknown>);
   }
 
   private processKey(k: KeyState<A>, p: Partition, wm: bigint): void {
@@ -895,52 +723,4 @@ export class WindowOperator<E, A, R extends ValueRecord> {
 function time(v: unknown, field: string): bigint {
   if (typeof v !== 'bigint') throw new WindowSnapshotError(`${field} is not a bigint`);
   return v;
-}
-
-function specString(w: WindowSpec): string {
-  return w.kind === 'session'
-    ? `session(${w.gapNs})`
-    : w.kind === 'sliding'
-      ? `sliding(${w.sizeNs},${w.slideNs})`
-      : `tumbling(${w.sizeNs})`;
-}
-
-// Binary min-heap on (time), parallel arrays, ties in insertion-independent but deterministic order.
-function heapPush(p: Partition, t: bigint, k: KeyState<unknown>): void {
-  const T = p.heapT;
-  const K = p.heapK;
-  let i = T.length;
-  T.push(t);
-  K.push(k);
-  while (i > 0) {
-    const up = (i - 1) >> 1;
-    if ((T[up] as bigint) <= t) break;
-    T[i] = T[up] as bigint;
-    K[i] = K[up] as KeyState<unknown>;
-    i = up;
-  }
-  T[i] = t;
-  K[i] = k;
-}
-
-function heapPop(p: Partition): void {
-  const T = p.heapT;
-  const K = p.heapK;
-  const t = T.pop() as bigint;
-  const k = K.pop() as KeyState<unknown>;
-  const n = T.length;
-  if (n === 0) return;
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= n) break;
-    const r = l + 1;
-    const c = r < n && (T[r] as bigint) < (T[l] as bigint) ? r : l;
-    if ((T[c] as bigint) >= t) break;
-    T[i] = T[c] as bigint;
-    K[i] = K[c] as KeyState<unknown>;
-    i = c;
-  }
-  T[i] = t;
-  K[i] = k;
 }
