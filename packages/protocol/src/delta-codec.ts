@@ -19,7 +19,8 @@ import { BatchEncoder, forEachRecord } from './batch.ts';
 import { type ByteWriter, INT64_MAX, INT64_MIN, Reader } from './bytes.ts';
 import { type DecodeFrameOptions, decodeFrame, type Frame, MessageType } from './envelope.ts';
 import { InvalidValueError, ValueOutOfRangeError } from './errors.ts';
-import type { Schema, SchemaRegistry } from './schema.ts';
+import type { SchemaRegistry } from './schema-registry.ts';
+import type { Schema } from './schema-types.ts';
 import { type Delta, readDelta, writeDelta } from './value-codec.ts';
 
 export interface EventTimeWindow {

@@ -203,25 +203,13 @@ export {
   UnsupportedVersionError,
   ValueOutOfRangeError,
 } from './errors.ts';
-export {
-  assertCompatible,
-  type CompatibilityResult,
-  canonicalBytes,
-  checkCompatibility,
-  decodeSchema,
-  defineSchema,
-  type FieldDef,
-  type FieldType,
-  fingerprintOf,
-  fingerprintOfCanonical,
-  type PrimitiveType,
-  resolveValue,
-  type Schema,
-  type SchemaDef,
-  SchemaRegistry,
-  validateValue,
-} from './schema.ts';
+export { decodeSchema, defineSchema } from './schema.ts';
+export { canonicalBytes, fingerprintOf, fingerprintOfCanonical } from './schema-canonical.ts';
+export { assertCompatible, type CompatibilityResult, checkCompatibility } from './schema-compat.ts';
 export { decodeSchemaFrame, encodeSchemaFrame } from './schema-frame.ts';
+export { SchemaRegistry } from './schema-registry.ts';
+export type { FieldDef, FieldType, PrimitiveType, Schema, SchemaDef } from './schema-types.ts';
+export { resolveValue, validateValue } from './schema-values.ts';
 export {
   type DecodeSnapshotOptions,
   decodeSnapshot,

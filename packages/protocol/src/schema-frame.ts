@@ -4,7 +4,8 @@
  */
 import { type DecodeFrameOptions, decodeFrame, encodeFrame, MessageType } from './envelope.ts';
 import { MalformedPayloadError, UnexpectedMessageError } from './errors.ts';
-import { decodeSchema, type Schema } from './schema.ts';
+import { decodeSchema } from './schema.ts';
+import type { Schema } from './schema-types.ts';
 
 export function encodeSchemaFrame(schema: Schema, options: { readonly sequence: number }): Uint8Array {
   return encodeFrame(

@@ -16,7 +16,7 @@
  * (schema.ts MAX_TYPE_DEPTH), below value-codec's MAX_DEPTH of 64.
  */
 import { ByteWriter, INT64_MAX, INT64_MIN } from './bytes.ts';
-import type { FieldDef, FieldType, Schema } from './schema.ts';
+import type { FieldDef, FieldType, Schema } from './schema-types.ts';
 import { type Value, writeBigint, writeNumber } from './value-codec.ts';
 
 const BOOL = 0;

@@ -17,8 +17,11 @@
 import { ByteWriter, INT64_MAX, INT64_MIN, Reader } from './bytes.ts';
 import { type DecodeFrameOptions, decodeFrame, finishFrame, MessageType, writeHeader } from './envelope.ts';
 import { InvalidValueError, MalformedPayloadError, UnexpectedMessageError } from './errors.ts';
-import { assertCompatible, decodeSchema, resolveValue, type Schema, validateValue } from './schema.ts';
+import { decodeSchema } from './schema.ts';
+import { assertCompatible } from './schema-compat.ts';
 import { writeConforming } from './schema-plan.ts';
+import type { Schema } from './schema-types.ts';
+import { resolveValue, validateValue } from './schema-values.ts';
 import { readValue, type Value, writeValue } from './value-codec.ts';
 
 export interface InputOffset {

@@ -46,7 +46,8 @@ import {
   UnknownSchemaError,
   ValueOutOfRangeError,
 } from './errors.ts';
-import { defineSchema, type Schema } from './schema.ts';
+import { defineSchema } from './schema.ts';
+import type { Schema } from './schema-types.ts';
 
 export interface Trade {
   readonly symbol: string;

@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ByteWriter, INT64_MAX, INT64_MIN } from '../src/bytes.ts';
 import { defineSchema, type PartitionSnapshot, type Value } from '../src/index.ts';
-import { violationOf } from '../src/schema.ts';
 import { conformsTo } from '../src/schema-plan.ts';
+import { violationOf } from '../src/schema-values.ts';
 import { encodeSnapshot, encodeSnapshotChecked } from '../src/snapshot-codec.ts';
 import { writeValue, writeValueChecked } from '../src/value-codec.ts';
 
