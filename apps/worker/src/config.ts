@@ -53,6 +53,8 @@ export interface WorkerConfig {
   readonly metricsPort: number;
   readonly otlpEndpoint: string | null;
   readonly shutdownGraceSec: number;
+  /** Embedded mode (`source` memory): trades in the synthetic input stream. */
+  readonly syntheticEvents: number;
   /** Snapshots kept per partition in the store (recovery falls back through them). */
   readonly keepSnapshots: number;
   /**
@@ -235,6 +237,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     metricsPort: port('RIPPLE_METRICS_PORT', 'metrics_port', 9102),
     otlpEndpoint: otlp,
     shutdownGraceSec: int('RIPPLE_SHUTDOWN_GRACE_SEC', 'shutdown_grace_sec', 25, 1, 3600),
+    syntheticEvents: int('RIPPLE_SYNTHETIC_EVENTS', 'synthetic_events', 200_000, 0, 100_000_000),
     keepSnapshots: int('RIPPLE_KEEP_SNAPSHOTS', 'keep_snapshots', 3, 1, 1000),
     recoveryAllowReset: bool('RIPPLE_RECOVERY_ALLOW_RESET', 'recovery_allow_reset', false),
   };

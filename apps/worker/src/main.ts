@@ -58,7 +58,7 @@ function adapters(cfg: WorkerConfig): {
     sink = new FileSink(cfg.outputDir as string, describeOutput);
   } else {
     // Embedded mode: a deterministic synthetic trade stream, outputs kept in memory.
-    const input = syntheticTopic(cfg.inputTopic, cfg.numPartitions, 200_000);
+    const input = syntheticTopic(cfg.inputTopic, cfg.numPartitions, cfg.syntheticEvents);
     source = new MemorySource(input);
     const topics = [cfg.outputTopic, cfg.dlqTopic, `${cfg.inputTopic}-late`].map(
       (t) => [t, new MemoryTopic(t, cfg.numPartitions)] as const,

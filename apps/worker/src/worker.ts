@@ -19,6 +19,8 @@
  * older than one already acted on is refused (`FencedError`). The static
  * `RIPPLE_PARTITIONS` of `start()` is one caller of the same seam.
  */
+
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import {
   type Context,
   context,
@@ -50,6 +52,13 @@ import {
 } from './ports.ts';
 import { checkpointId, Recovery, RecoveryAbortedError } from './recovery.ts';
 import { StepMetrics } from './step-metrics.ts';
+
+/**
+ * Processing time after which a step stops taking records of its batch (ms):
+ * the event loop gets a turn at least this often, and what one step frames
+ * and sends stays bounded.
+ */
+const STEP_BUDGET_MS = 25;
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
@@ -360,8 +369,16 @@ export class Worker {
   /** Run steps until `requestStop()`; then drain and checkpoint. */
   async run(): Promise<void> {
     while (!this.stopRequested) {
+      const t0 = performance.now();
       const n = await this.step(200);
       if (n === 0) await this.exclusive(() => this.flushCheckpointIfDue());
+      // A step whose promises are already resolved (an in-memory source, a
+      // sink that acknowledges at once) would otherwise never give the event
+      // loop a turn: no HTTP request, no timer, no signal would be served.
+      // After a long step, a timer turn: it always passes the I/O poll phase
+      // (an immediate queued from an I/O callback runs before it).
+      if (performance.now() - t0 > 5) await new Promise((r) => setTimeout(r, 0));
+      else await yieldToIo();
     }
     await this.drain();
   }
@@ -373,6 +390,8 @@ export class Worker {
 
   private inflight: Promise<void> | null = null;
   private prefetched: { gen: number; records: Promise<SourceRecord[]> } | null = null;
+  /** Records of a batch not processed within the step budget (processed first by the next step). */
+  private leftover: { gen: number; records: SourceRecord[] } | null = null;
 
   /** One poll-process-send cycle. Returns the number of records processed. */
   async step(maxWaitMs = 0): Promise<number> {
@@ -380,16 +399,23 @@ export class Worker {
   }
 
   private async stepOnce(maxWaitMs: number): Promise<number> {
-    const gen = this.prefetched?.gen ?? this.assignGen;
-    let records = await (this.prefetched?.records ?? this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs));
-    // Fetch the next batch while this one is processed. Only one poll is ever
-    // outstanding, and positions in checkpoints come from processed records, not
-    // from the source, so a prefetched batch lost in a crash is simply read again.
-    if (this.stopRequested) this.prefetched = null;
-    else {
-      const next = this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs);
-      next.catch(() => {}); // surfaced by the next step
-      this.prefetched = { gen: this.assignGen, records: next };
+    let gen: number;
+    let records: SourceRecord[];
+    if (this.leftover !== null) {
+      ({ gen, records } = this.leftover);
+      this.leftover = null;
+    } else {
+      gen = this.prefetched?.gen ?? this.assignGen;
+      records = await (this.prefetched?.records ?? this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs));
+      // Fetch the next batch while this one is processed. Only one poll is ever
+      // outstanding, and positions in checkpoints come from processed records, not
+      // from the source, so a prefetched batch lost in a crash is simply read again.
+      if (this.stopRequested) this.prefetched = null;
+      else {
+        const next = this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs);
+        next.catch(() => {}); // surfaced by the next step
+        this.prefetched = { gen: this.assignGen, records: next };
+      }
     }
     // A batch fetched before an assign may hold records of a partition at its
     // old position: the assign repositioned the source, so drop those.
@@ -404,18 +430,29 @@ export class Worker {
     const ctx = trace.setSpan(context.active(), span);
     try {
       const touched = new Set<JobPartition>();
-      for (const r of records) {
+      const t0 = performance.now();
+      let processed = records.length;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i] as SourceRecord;
         const p = this.parts.get(r.partition);
-        if (p === undefined) continue; // revoked meanwhile
-        p.ingest(r);
-        touched.add(p);
-        this.d.metrics.recordsIn.inc({ partition: r.partition });
+        if (p !== undefined) {
+          p.ingest(r);
+          touched.add(p);
+          this.d.metrics.recordsIn.inc({ partition: r.partition });
+        } // else: revoked meanwhile
+        // A big batch must not hold the event loop (health, metrics, signals):
+        // past the budget, the rest waits for the next step.
+        if ((i & 63) === 63 && i + 1 < records.length && performance.now() - t0 > STEP_BUDGET_MS) {
+          this.leftover = { gen, records: records.slice(i + 1) };
+          processed = i + 1;
+          break;
+        }
       }
       await this.sendPending([...touched], ctx);
       this.stepMetrics.observe(touched, this.parts.values());
       this.maybeLive();
       await this.flushCheckpointIfDue();
-      return records.length;
+      return processed;
     } catch (e) {
       failSpan(span, e);
       throw e;

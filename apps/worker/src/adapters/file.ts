@@ -16,6 +16,7 @@
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { TradeBatchEncoder } from '@ripple/protocol';
 import { TradeCsvParser } from '@ripple/trades';
 import { SinkError, SourceError } from '../errors.ts';
@@ -74,7 +75,11 @@ export class FileSource implements RecordSource {
         });
       },
     );
-    parser.push(bytes);
+    // In slices, yielding between them: a big file must not hold the event loop.
+    for (let at = 0; at < bytes.length; at += 1 << 16) {
+      parser.push(bytes.subarray(at, at + (1 << 16)));
+      await yieldToIo();
+    }
     parser.end();
     flush();
     this.logs.set(partition, records);

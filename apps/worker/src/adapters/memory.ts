@@ -14,6 +14,7 @@ export class MemoryTopic {
     Array<{ value: Uint8Array | null; headers: Record<string, string>; key: string | null }>
   >;
   readonly name: string;
+  private waiters: Array<() => void> = [];
   constructor(name: string, partitionCount: number) {
     this.name = name;
     this.partitions = Array.from({ length: partitionCount }, () => []);
@@ -27,7 +28,26 @@ export class MemoryTopic {
     const p = this.partitions[partition];
     if (p === undefined) throw new RangeError(`topic ${this.name} has no partition ${partition}`);
     p.push({ value, headers, key });
+    if (this.waiters.length > 0) {
+      const ws = this.waiters;
+      this.waiters = [];
+      for (const w of ws) w();
+    }
     return BigInt(p.length - 1);
+  }
+  /** Resolves at the next append, or after `ms`. */
+  waitForAppend(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== wake);
+        resolve();
+      }, ms);
+      this.waiters.push(wake);
+    });
   }
 }
 
@@ -48,7 +68,18 @@ export class MemorySource implements RecordSource {
   async unassign(partitions: readonly number[]): Promise<void> {
     for (const p of partitions) this.next.delete(p);
   }
-  async poll(maxRecords: number): Promise<SourceRecord[]> {
+  /** Up to `maxRecords`; when nothing is there, waits up to `maxWaitMs` for an append (never busy-polls). */
+  async poll(maxRecords: number, maxWaitMs = 0): Promise<SourceRecord[]> {
+    const out = this.take(maxRecords);
+    if (out.length > 0 || maxWaitMs <= 0 || this.next.size === 0) {
+      if (out.length === 0 && maxWaitMs > 0) await new Promise((r) => setTimeout(r, maxWaitMs));
+      return out;
+    }
+    await this.topic.waitForAppend(maxWaitMs);
+    return this.take(maxRecords);
+  }
+
+  private take(maxRecords: number): SourceRecord[] {
     const out: SourceRecord[] = [];
     const parts = [...this.next.keys()].sort((a, b) => a - b);
     // Round-robin over partitions so one busy partition does not starve the others.
