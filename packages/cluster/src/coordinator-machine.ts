@@ -284,6 +284,7 @@ export class CoordinatorMachine {
       if (this.owner[op.partition] === w) this.lag[op.partition] = op.lag;
     }
     for (const [p, e] of held) {
+      if (e > this.epoch) this.epoch = e; // never allocate below an epoch in use
       const mv = this.moves[p] ?? null;
       if (this.owner[p] === w) {
         if (e > this.ownerEpoch[p]!) this.ownerEpoch[p] = e;

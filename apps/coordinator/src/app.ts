@@ -1,0 +1,140 @@
+/**
+ * The coordinator process without the process concerns (signals, exit
+ * codes): NATS connection (credentials from the environment), JetStream KV
+ * buckets for the lease and the cluster state, the CoordinatorRunner, and
+ * HTTP: `GET /status` on the API port, `/health` `/ready` on the health
+ * port, `/metrics` on the metrics port. A dependency that is down keeps the
+ * process running, not ready, and retrying.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { CoordinatorRunner, type Logger } from '@ripple/cluster';
+import { NatsBus, NatsKv, natsAuthFromEnv } from '@ripple/cluster-nats';
+import { clusterSubjects } from '@ripple/protocol';
+import type { CoordinatorConfig } from './config.ts';
+import { json, serve } from './http.ts';
+import { CoordinatorMetrics } from './metrics.ts';
+
+export interface CoordinatorApp {
+  readonly runner: () => CoordinatorRunner | null;
+  readonly apiPort: number;
+  readonly healthPort: number;
+  readonly metricsPort: number;
+  close(): Promise<void>;
+}
+
+export async function startCoordinatorApp(
+  config: CoordinatorConfig,
+  logger: Logger,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<CoordinatorApp> {
+  const auth = natsAuthFromEnv(env);
+  const metrics = new CoordinatorMetrics(config.coordinatorId);
+  const subjects = clusterSubjects(config.cluster);
+  let runner: CoordinatorRunner | null = null;
+  let nc: NatsConnection | null = null;
+  let notReady = 'connecting to NATS';
+  let closed = false;
+
+  const http = await serve(config.host, [
+    {
+      port: config.apiPort,
+      route: async (url) => {
+        if (url !== '/status') return null;
+        if (runner === null) return json(503, { error: notReady });
+        return json(200, { ...runner.status('http'), self: config.coordinatorId, acting: runner.isLeader });
+      },
+    },
+    {
+      port: config.healthPort,
+      route: async (url) => {
+        if (url === '/health' || url === '/healthz') return json(200, { ok: true });
+        if (url !== '/ready' && url !== '/readyz') return null;
+        const ready =
+          runner !== null &&
+          nc !== null &&
+          !nc.isClosed() &&
+          (runner.isLeader || runner.lease.view().holderId !== null);
+        return json(ready ? 200 : 503, {
+          ready,
+          reason: ready ? null : runner === null ? notReady : 'lease state not known yet',
+          acting: runner?.isLeader ?? false,
+        });
+      },
+    },
+    {
+      port: config.metricsPort,
+      route: async (url) => {
+        if (url !== '/metrics') return null;
+        if (runner !== null) metrics.sample(runner);
+        return { code: 200, type: metrics.registry.contentType, body: await metrics.registry.metrics() };
+      },
+    },
+  ]);
+  logger.info('coordinator listening', {
+    api: http.ports[0],
+    health: http.ports[1],
+    metrics: http.ports[2],
+    nats: config.natsUrl,
+    auth: auth.describe,
+  });
+
+  const boot = (async () => {
+    nc = await connect({
+      servers: config.natsUrl.split(','),
+      name: `ripple-coordinator-${config.coordinatorId}`,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      ...auth.options,
+    });
+    notReady = 'opening JetStream KV buckets';
+    let delay = 200;
+    let kvs: [NatsKv, NatsKv] | null = null;
+    while (kvs === null && !closed) {
+      try {
+        kvs = [await NatsKv.open(nc, subjects.leaseBucket), await NatsKv.open(nc, subjects.stateBucket)];
+      } catch (e) {
+        logger.warn('JetStream KV not available, retrying', { error: String(e), inMs: delay });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+    if (kvs === null || closed) return;
+    const r = new CoordinatorRunner({
+      bus: new NatsBus(nc, (error, subject) =>
+        logger.error('control handler failed', { subject, error: String(error) }),
+      ),
+      cluster: config.cluster,
+      leaseKv: kvs[0],
+      stateKv: kvs[1],
+      replicaId: config.coordinatorId,
+      numPartitions: config.numPartitions,
+      heartbeatIntervalMs: config.heartbeatIntervalSec * 1000,
+      failureTimeoutMs: config.failureDetectionTimeoutSec * 1000,
+      leaseTtlMs: config.leaseTtlSec * 1000,
+      vnodes: config.vnodes,
+      logger,
+      observer: metrics.observer(),
+    });
+    r.start();
+    runner = r;
+    logger.info('coordinator started', { cluster: config.cluster, numPartitions: config.numPartitions });
+  })().catch((e: unknown) => {
+    notReady = `start-up failed: ${String(e)}`;
+    logger.error('coordinator start-up failed', { error: String(e) });
+  });
+
+  return {
+    runner: () => runner,
+    apiPort: http.ports[0]!,
+    healthPort: http.ports[1]!,
+    metricsPort: http.ports[2]!,
+    close: async () => {
+      closed = true;
+      await runner?.stop();
+      await http.close();
+      const c = nc as NatsConnection | null;
+      if (c !== null) await c.drain().catch(() => {});
+      await boot;
+    },
+  };
+}
