@@ -155,6 +155,8 @@ export class CoordinatorMachine {
 
   private readonly owner: (string | null)[];
   private readonly ownerEpoch: number[];
+  /** owner -> its partitions (an index of `owner`, kept by setOwner) */
+  private readonly ownedBy = new Map<string, Set<number>>();
   private readonly ownerInc: string[];
   private readonly lastRef: (HandedOffPartition | null)[];
   private readonly lag: (number | null)[];
@@ -183,6 +185,25 @@ export class CoordinatorMachine {
     this.lastRef = new Array<HandedOffPartition | null>(n).fill(null);
     this.lag = new Array<number | null>(n).fill(null);
     this.moves = new Array<Move | null>(n).fill(null);
+  }
+
+  private setOwner(p: number, w: string | null): void {
+    const old = this.owner[p] ?? null;
+    if (old === w) return;
+    if (old !== null) {
+      const set = this.ownedBy.get(old);
+      set?.delete(p);
+      if (set?.size === 0) this.ownedBy.delete(old);
+    }
+    this.owner[p] = w;
+    if (w !== null) {
+      let set = this.ownedBy.get(w);
+      if (set === undefined) {
+        set = new Set();
+        this.ownedBy.set(w, set);
+      }
+      set.add(p);
+    }
   }
 
   /** Effects queued since the last call, in order. */
@@ -231,7 +252,7 @@ export class CoordinatorMachine {
     for (let p = 0; p < this.numPartitions; p++) {
       // keep what heartbeats already showed if it is newer than the document
       if (this.ownerEpoch[p]! <= epochs[p]!) {
-        this.owner[p] = owners[p]!;
+        this.setOwner(p, owners[p]!);
         this.ownerEpoch[p] = epochs[p]!;
         this.ownerInc[p] = incs[p]!;
       }
@@ -298,7 +319,7 @@ export class CoordinatorMachine {
       if (e > this.ownerEpoch[p]! && (mv === null || mv.epoch < e)) {
         // held under an epoch newer than we know: a previous leader's decision we did not see
         if (mv !== null) this.dropMove(now, p, mv);
-        this.owner[p] = w;
+        this.setOwner(p, w);
         this.ownerEpoch[p] = e;
         this.ownerInc[p] = hb.incarnation;
         this.dirty = true;
@@ -324,14 +345,14 @@ export class CoordinatorMachine {
         }
       }
     }
-    for (let p = 0; p < this.numPartitions; p++) {
+    for (const p of [...(this.ownedBy.get(w) ?? [])]) {
       if (
         this.owner[p] === w &&
         this.moves[p] === null &&
         !held.has(p) &&
         (hb.epoch >= this.ownerEpoch[p]! || (this.ownerInc[p] !== '' && this.ownerInc[p] !== hb.incarnation))
       ) {
-        this.owner[p] = null; // it lost the partition (restart without state)
+        this.setOwner(p, null); // it lost the partition (restart without state)
         this.lag[p] = null;
         this.dirty = true;
         this.nextReason.push(`${w} lost partitions`);
@@ -350,7 +371,7 @@ export class CoordinatorMachine {
       mv.ref = hp;
       mv.from = null;
       mv.sent = false;
-      if (this.owner[p] === ack.workerId) this.owner[p] = null;
+      if (this.owner[p] === ack.workerId) this.setOwner(p, null);
       this.lastRef[p] = hp;
       this.dirty = true;
     }
@@ -445,7 +466,7 @@ export class CoordinatorMachine {
   private forget(now: number, workerId: string, restarted: boolean): void {
     for (let p = 0; p < this.numPartitions; p++) {
       if (this.owner[p] === workerId) {
-        this.owner[p] = null;
+        this.setOwner(p, null);
         this.lag[p] = null;
         this.lastRef[p] = null; // it may have checkpointed since: restore the newest valid
         this.dirty = true;
@@ -629,7 +650,7 @@ export class CoordinatorMachine {
 
   private complete(now: number, p: number, mv: Move): void {
     this.moves[p] = null;
-    this.owner[p] = mv.to;
+    this.setOwner(p, mv.to);
     this.ownerEpoch[p] = mv.epoch;
     this.ownerInc[p] = this.members.get(mv.to)?.incarnation ?? '';
     this.lastRef[p] = null;
