@@ -53,6 +53,10 @@ export interface WorkerConfig {
   readonly metricsPort: number;
   readonly otlpEndpoint: string | null;
   readonly shutdownGraceSec: number;
+  /** Trades further than this ahead of their record's log time are dead-lettered (`future_timestamp`). */
+  readonly maxFutureNs: bigint;
+  /** Largest record the worker writes (the broker's `message.max.bytes`); bigger output is split or truncated. */
+  readonly maxMessageBytes: number;
   /** Embedded mode (`source` memory): trades in the synthetic input stream. */
   readonly syntheticEvents: number;
   /** Snapshots kept per partition in the store (recovery falls back through them). */
@@ -237,6 +241,8 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     metricsPort: port('RIPPLE_METRICS_PORT', 'metrics_port', 9102),
     otlpEndpoint: otlp,
     shutdownGraceSec: int('RIPPLE_SHUTDOWN_GRACE_SEC', 'shutdown_grace_sec', 25, 1, 3600),
+    maxFutureNs: duration('RIPPLE_MAX_FUTURE', 'max_future', '1h'),
+    maxMessageBytes: int('RIPPLE_MAX_MESSAGE_BYTES', 'max_message_bytes', 1_000_000, 65_536, 100_000_000),
     syntheticEvents: int('RIPPLE_SYNTHETIC_EVENTS', 'synthetic_events', 200_000, 0, 100_000_000),
     keepSnapshots: int('RIPPLE_KEEP_SNAPSHOTS', 'keep_snapshots', 3, 1, 1000),
     recoveryAllowReset: bool('RIPPLE_RECOVERY_ALLOW_RESET', 'recovery_allow_reset', false),

@@ -10,13 +10,17 @@
  */
 import type { OutputRecord, PartitionSnapshot, Schema, SnapshotLeaf } from '@ripple/protocol';
 import type { WorkerConfig } from './config.ts';
-import type { SourceRecord } from './ports.ts';
+import type { Clock, SourceRecord } from './ports.ts';
+
+/** Why a record (or some of its trades) went to the dead-letter topic; a metric label and a DLQ header. */
+export type DeadLetterCode = 'malformed' | 'parse_error' | 'invalid_trade' | 'future_timestamp' | 'max_keys';
 
 /** An input record that could not be processed, with the reason (sent to the dead-letter topic). */
 export interface DeadLetter {
   readonly partition: number;
   readonly offset: bigint;
   readonly value: Uint8Array | null;
+  readonly code: DeadLetterCode;
   readonly reason: string;
 }
 
@@ -47,8 +51,8 @@ export interface JobPartition {
   ingest(r: SourceRecord): void;
   /** End of a bounded input: emit every open window. */
   flushAll(): void;
-  /** The late events as one side-output record value, and forget them. Null when there are none. */
-  takeLate(): Uint8Array | null;
+  /** The late events as side-output record values of at most about `maxBytes` each, and forget them. */
+  takeLate(maxBytes: number): Uint8Array[];
   /** Leaves of a checkpoint (call with nothing pending). */
   snapshotLeaves(): SnapshotLeaf[];
   graphStats(): PartitionGraphStats;
@@ -72,5 +76,11 @@ export interface Job {
   restore(partition: number, snapshot: PartitionSnapshot, inputTopic: string): JobPartition;
 }
 
+/** What the runtime hands a job besides its configuration. */
+export interface JobContext {
+  readonly onStep: StepObserver;
+  readonly clock: Clock;
+}
+
 /** Builds a job from the worker's configuration. */
-export type JobFactory = (config: WorkerConfig, onStep: StepObserver) => Job;
+export type JobFactory = (config: WorkerConfig, context: JobContext) => Job;

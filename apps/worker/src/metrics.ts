@@ -8,7 +8,8 @@ export class WorkerMetrics {
   readonly tradesIn: Counter<'partition'>;
   readonly deltasSent: Counter<'partition'>;
   readonly deltaBytes: Counter<'partition'>;
-  readonly deadLetters: Counter<'partition'>;
+  readonly deadLetters: Counter<'partition' | 'reason'>;
+  readonly dlqTruncated: Counter;
   readonly lateEvents: Counter<'partition'>;
   readonly consumerLag: Gauge<'partition'>;
   readonly keys: Gauge<'partition'>;
@@ -63,8 +64,13 @@ export class WorkerMetrics {
     });
     this.deadLetters = new Counter({
       name: 'ripple_worker_dead_letters_total',
-      help: 'Malformed input records sent to the dead-letter topic',
-      labelNames: p,
+      help: 'Records (or refused trades of a record) sent to the dead-letter topic, by reason code',
+      labelNames: ['partition', 'reason'],
+      registers: [r],
+    });
+    this.dlqTruncated = new Counter({
+      name: 'ripple_worker_dlq_truncated_total',
+      help: 'Dead-letter values truncated to fit the broker message size',
       registers: [r],
     });
     this.lateEvents = new Counter({

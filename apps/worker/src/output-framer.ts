@@ -16,9 +16,15 @@ export interface FramedCounts {
   readonly partition: number;
   readonly deltas: number;
   readonly bytes: number;
-  readonly dead: number;
+  /** Dead letters by code. */
+  readonly dead: ReadonlyMap<string, number>;
   readonly late: number;
+  /** Dead-letter values cut to fit the message size. */
+  readonly truncated: number;
 }
+
+/** Room kept for headers and the record envelope below `maxMessageBytes`. */
+const ENVELOPE_BYTES = 16 * 1024;
 
 export interface OutputTopics {
   readonly input: string;
@@ -32,10 +38,19 @@ export class OutputFramer {
   private readonly schema: Schema;
   private readonly workerId: string;
 
-  constructor(topics: OutputTopics, outputSchema: Schema, workerId: string) {
+  private readonly maxBytes: number;
+
+  /**
+   * `maxMessageBytes` is the broker's limit: an output or late frame is cut
+   * when it reaches a quarter of it (one record more cannot cross it: keys are
+   * bounded by the job), a dead-letter value longer than the limit minus the
+   * header room is truncated (header `ripple-dlq-truncated-from`).
+   */
+  constructor(topics: OutputTopics, outputSchema: Schema, workerId: string, maxMessageBytes = 1_000_000) {
     this.topics = topics;
     this.schema = outputSchema;
     this.workerId = workerId;
+    this.maxBytes = maxMessageBytes;
   }
 
   /**
@@ -57,14 +72,13 @@ export class OutputFramer {
       };
       let deltas = 0;
       let bytes = 0;
+      const frameBytes = this.maxBytes / 4;
       const outputs = p.outputs;
-      for (let i = 0; i < outputs.length; i += MAX_RECORDS_PER_FRAME) {
-        const enc = new DeltaBatchEncoder(this.schema);
-        const chunk = outputs.slice(i, i + MAX_RECORDS_PER_FRAME);
-        for (const r of chunk) enc.add(r);
-        const first = chunk[0]?.sequence ?? 0;
+      let enc = new DeltaBatchEncoder(this.schema);
+      let first = 0;
+      const flush = () => {
         const value = enc.finish({ sequence: first });
-        deltas += chunk.length;
+        deltas += enc.count;
         bytes += value.length;
         out.push({
           topic: this.topics.output,
@@ -73,35 +87,54 @@ export class OutputFramer {
           value,
           headers: { ...headers, 'ripple-first-sequence': String(first) },
         });
+        enc = new DeltaBatchEncoder(this.schema);
+      };
+      for (const r of outputs) {
+        if (enc.count === 0) first = r.sequence;
+        enc.add(r);
+        if (enc.count >= MAX_RECORDS_PER_FRAME || enc.byteLength >= frameBytes) flush();
       }
-      const dead = p.deadLetters.length;
+      if (enc.count > 0) flush();
+      const dead = new Map<string, number>();
+      let truncated = 0;
+      const room = this.maxBytes - ENVELOPE_BYTES;
       for (const dl of p.deadLetters) {
+        dead.set(dl.code, (dead.get(dl.code) ?? 0) + 1);
+        const value = dl.value ?? new Uint8Array(0);
+        const cut = value.length > room;
+        if (cut) truncated++;
         out.push({
           topic: this.topics.dlq,
           partition: p.partition,
           key: null,
-          value: dl.value ?? new Uint8Array(0),
+          value: cut ? value.subarray(0, room) : value,
           headers: {
             ...headers,
+            'ripple-dlq-code': dl.code,
             'ripple-dlq-reason': dl.reason.slice(0, 512),
             'ripple-source-topic': this.topics.input,
             'ripple-source-partition': String(dl.partition),
             'ripple-source-offset': String(dl.offset),
+            ...(cut ? { 'ripple-dlq-truncated-from': String(value.length) } : {}),
           },
         });
       }
       const late = p.lateCount;
-      const lateValue = p.takeLate();
-      if (lateValue !== null) {
+      const lateFrames = late > 0 ? p.takeLate(frameBytes) : [];
+      for (const value of lateFrames) {
         out.push({
           topic: this.topics.late,
           partition: p.partition,
           key: null,
-          value: lateValue,
-          headers: { ...headers, 'ripple-late-count': String(late) },
+          value,
+          headers: {
+            ...headers,
+            'ripple-late-count': String(late),
+            'ripple-late-frames': String(lateFrames.length),
+          },
         });
       }
-      counts.push({ partition: p.partition, deltas, bytes, dead, late });
+      counts.push({ partition: p.partition, deltas, bytes, dead, late, truncated });
       p.outputs.length = 0;
       p.deadLetters.length = 0;
     }

@@ -9,6 +9,14 @@ export interface SourceRecord {
   readonly offset: bigint;
   readonly value: Uint8Array | null;
   readonly headers: Readonly<Record<string, string>>;
+  /** When the log took the record (Kafka record timestamp), if the source knows it. */
+  readonly timestampMs?: number;
+  /**
+   * Set only by an in-process adapter that could not parse its input (the
+   * file source's bad CSV lines): the record is dead-lettered with this
+   * reason. Never read from record headers, which a producer controls.
+   */
+  readonly parseError?: string;
 }
 
 export interface PartitionStart {

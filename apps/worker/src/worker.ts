@@ -135,9 +135,12 @@ export class Worker {
     this.log = deps.logger ?? silentLogger;
     this.clock = deps.clock ?? systemClock;
     this.tracer = deps.tracer ?? trace.getTracer('ripple-worker');
-    this.job = deps.job(deps.config, (ns, recomputes) => {
-      deps.metrics.graphStabilizationNs.observe(ns);
-      deps.metrics.graphRecomputes.observe(recomputes);
+    this.job = deps.job(deps.config, {
+      onStep: (ns, recomputes) => {
+        deps.metrics.graphStabilizationNs.observe(ns);
+        deps.metrics.graphRecomputes.observe(recomputes);
+      },
+      clock: this.clock,
     });
     this.framer = new OutputFramer(
       {
@@ -148,6 +151,7 @@ export class Worker {
       },
       this.job.outputSchema,
       deps.config.workerId,
+      deps.config.maxMessageBytes,
     );
     this.recovery = new Recovery({
       job: this.job,
@@ -498,7 +502,8 @@ export class Worker {
     for (const c of counts) {
       if (c.deltas > 0) m.deltasSent.inc({ partition: c.partition }, c.deltas);
       if (c.bytes > 0) m.deltaBytes.inc({ partition: c.partition }, c.bytes);
-      if (c.dead > 0) m.deadLetters.inc({ partition: c.partition }, c.dead);
+      for (const [reason, n] of c.dead) m.deadLetters.inc({ partition: c.partition, reason }, n);
+      if (c.truncated > 0) m.dlqTruncated.inc(c.truncated);
       if (c.late > 0) m.lateEvents.inc({ partition: c.partition }, c.late);
     }
   }

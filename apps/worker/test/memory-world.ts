@@ -100,6 +100,8 @@ export function steppingClock(): Clock {
 export type { MemoryTopic };
 
 export interface World {
+  /** The sink refuses records bigger than this (a broker's message.max.bytes). */
+  maxRecordBytes?: number;
   input: Input;
   out: MemoryTopic;
   dlq: MemoryTopic;
@@ -123,7 +125,7 @@ export function newWorker(w: World, cfg = config(), metrics = new WorkerMetrics(
     config: cfg,
     job: vwapJob,
     source: new MemorySource(w.input.topic),
-    sink: new MemorySink(topics),
+    sink: new MemorySink(topics, w.maxRecordBytes),
     store: w.store,
     metrics,
     clock: steppingClock(),

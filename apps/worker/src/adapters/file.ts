@@ -6,8 +6,8 @@
  * original's trade format (`symbol,price,size,timestamp_ns,venue`; `#` lines
  * and blank lines skipped). Consecutive good lines are grouped into records
  * of up to `linesPerRecord` trades (TradeBatch frames); a bad line becomes a
- * record of its own carrying the raw line and the parser's reason (header
- * `ripple-parse-error`), which the worker sends to the dead-letter topic.
+ * record of its own carrying the raw line and the parser's reason
+ * (`SourceRecord.parseError`), which the worker sends to the dead-letter topic.
  * Offsets are record indexes, so checkpoints and replays work as with Kafka.
  *
  * Sink: appends to `<dir>/<topic>-p<N>.ndjson`, one JSON line per record:
@@ -24,7 +24,7 @@ import type { PartitionStart, RecordSink, RecordSource, SinkRecord, SourceRecord
 
 interface FileRecord {
   value: Uint8Array;
-  headers: Record<string, string>;
+  parseError?: string;
 }
 
 export class FileSource implements RecordSource {
@@ -58,7 +58,7 @@ export class FileSource implements RecordSource {
     let enc = new TradeBatchEncoder();
     const flush = () => {
       if (enc.count > 0) {
-        records.push({ value: enc.finish({ sequence: records.length }), headers: {} });
+        records.push({ value: enc.finish({ sequence: records.length }) });
         enc = new TradeBatchEncoder();
       }
     };
@@ -71,7 +71,7 @@ export class FileSource implements RecordSource {
         flush();
         records.push({
           value: new TextEncoder().encode(bad.text),
-          headers: { 'ripple-parse-error': `line ${bad.line}: ${bad.reason}` },
+          parseError: `line ${bad.line}: ${bad.reason}`,
         });
       },
     );
@@ -105,7 +105,13 @@ export class FileSource implements RecordSource {
       let i = from;
       for (; i < log.length && out.length < maxRecords; i++) {
         const r = log[i] as FileRecord;
-        out.push({ partition, offset: BigInt(i), value: r.value, headers: r.headers });
+        out.push({
+          partition,
+          offset: BigInt(i),
+          value: r.value,
+          headers: {},
+          ...(r.parseError !== undefined ? { parseError: r.parseError } : {}),
+        });
       }
       this.next.set(partition, i);
     }

@@ -205,6 +205,7 @@ export class KafkaSource implements RecordSource {
             out.push({
               partition,
               offset,
+              timestampMs: Number(batch.firstTimestamp + r.timestampDelta),
               value:
                 r.value === null ? null : new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.length),
               headers,

@@ -11,7 +11,12 @@ import type {
 /** An in-memory topic: partitions of appended records. Shared by a MemorySource and a MemorySink. */
 export class MemoryTopic {
   readonly partitions: Array<
-    Array<{ value: Uint8Array | null; headers: Record<string, string>; key: string | null }>
+    Array<{
+      value: Uint8Array | null;
+      headers: Record<string, string>;
+      key: string | null;
+      timestampMs: number;
+    }>
   >;
   readonly name: string;
   private waiters: Array<() => void> = [];
@@ -27,7 +32,7 @@ export class MemoryTopic {
   ) {
     const p = this.partitions[partition];
     if (p === undefined) throw new RangeError(`topic ${this.name} has no partition ${partition}`);
-    p.push({ value, headers, key });
+    p.push({ value, headers, key, timestampMs: Date.now() });
     if (this.waiters.length > 0) {
       const ws = this.waiters;
       this.waiters = [];
@@ -89,7 +94,14 @@ export class MemorySource implements RecordSource {
       let off = this.next.get(p) as bigint;
       while (off < BigInt(log.length) && out.length < maxRecords) {
         const r = log[Number(off)];
-        if (r !== undefined) out.push({ partition: p, offset: off, value: r.value, headers: r.headers });
+        if (r !== undefined)
+          out.push({
+            partition: p,
+            offset: off,
+            value: r.value,
+            headers: r.headers,
+            timestampMs: r.timestampMs,
+          });
         off++;
       }
       this.next.set(p, off);
@@ -110,11 +122,22 @@ export class MemorySink implements RecordSink {
   /** When set, `send` fails with it (fault injection). */
   failWith: Error | null = null;
   private readonly topics: ReadonlyMap<string, MemoryTopic>;
-  constructor(topics: ReadonlyMap<string, MemoryTopic>) {
+  /** Like a broker's `message.max.bytes`: a bigger record (value + key + headers) fails the send. */
+  private readonly maxRecordBytes: number;
+  constructor(topics: ReadonlyMap<string, MemoryTopic>, maxRecordBytes = Number.POSITIVE_INFINITY) {
     this.topics = topics;
+    this.maxRecordBytes = maxRecordBytes;
   }
   async send(records: readonly SinkRecord[]): Promise<void> {
     if (this.failWith !== null) throw this.failWith;
+    for (const r of records) {
+      let size = r.value.length + (r.key?.length ?? 0);
+      for (const [k, v] of Object.entries(r.headers)) size += k.length + v.length;
+      if (size > this.maxRecordBytes)
+        throw new Error(
+          `record of ${size} bytes to ${r.topic} exceeds the maximum message size ${this.maxRecordBytes}`,
+        );
+    }
     for (const r of records) {
       const t = this.topics.get(r.topic);
       if (t === undefined) throw new Error(`unknown topic ${r.topic}`);

@@ -8,13 +8,15 @@ import type { JobFactory } from '../../job.ts';
 import { PARTITION_STATE_SCHEMA, VWAP_OUTPUT_SCHEMA } from './schemas.ts';
 import { VwapPartition, type VwapPartitionOptions } from './vwap-partition.ts';
 
-export const vwapJob: JobFactory = (config, onStep) => {
+export const vwapJob: JobFactory = (config, { onStep, clock }) => {
   const options = (partition: number): VwapPartitionOptions => ({
     partition,
     windowNs: config.windowNs,
     allowedLatenessNs: config.allowedLatenessNs,
     outOfOrdernessNs: config.outOfOrdernessNs,
     maxKeys: config.maxKeysPerPartition,
+    maxFutureNs: config.maxFutureNs,
+    nowMs: () => clock.nowMs(),
     onStep,
   });
   return {

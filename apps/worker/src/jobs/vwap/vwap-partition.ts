@@ -36,10 +36,16 @@ import {
   type WindowRecord,
 } from '@ripple/stream';
 import { MalformedRecordError, SnapshotCorruptError, SnapshotIncompatibleError } from '../../errors.ts';
-import type { DeadLetter, JobPartition, PartitionGraphStats } from '../../job.ts';
+import type { DeadLetter, DeadLetterCode, JobPartition, PartitionGraphStats } from '../../job.ts';
 import type { SourceRecord } from '../../ports.ts';
 
-export const PARTITION_LEAF = '\u0000partition';
+/**
+ * Leaf names of a checkpoint: the partition's own state is `PARTITION_LEAF`;
+ * each key's state is `KEY_LEAF_PREFIX` + the key. A key is data and can be
+ * any string, so no key leaf can ever be named like the partition leaf.
+ */
+export const PARTITION_LEAF = 'partition';
+export const KEY_LEAF_PREFIX = 'key:';
 
 export interface VwapPartitionOptions {
   readonly partition: number;
@@ -48,6 +54,10 @@ export interface VwapPartitionOptions {
   readonly outOfOrdernessNs: bigint;
   /** Live keys allowed per partition; trades of further new keys are dead-lettered. */
   readonly maxKeys?: number;
+  /** Trades whose event time is further than this ahead of the record's log time (or the wall clock) are dead-lettered. */
+  readonly maxFutureNs?: bigint;
+  /** Wall clock (ms), for records whose source has no log time. */
+  readonly nowMs?: () => number;
   /** Called after each pipeline step (window + one graph stabilization) with its duration and recomputes. */
   readonly onStep?: (ns: number, recomputes: number) => void;
 }
@@ -89,10 +99,14 @@ export class VwapPartition implements JobPartition {
   private lastSeq = 0;
   private readonly onStep: ((ns: number, recomputes: number) => void) | null;
   private readonly maxKeys: number;
+  private readonly maxFutureNs: bigint;
+  private readonly nowMs: () => number;
 
   constructor(options: VwapPartitionOptions) {
     this.partition = options.partition;
     this.maxKeys = options.maxKeys ?? Number.POSITIVE_INFINITY;
+    this.maxFutureNs = options.maxFutureNs ?? 3_600_000_000_000n;
+    this.nowMs = options.nowMs ?? Date.now;
     this.onStep = options.onStep ?? null;
     this.pipeline = vwapTopology(options, (trade, _key, windowEndNs, watermarkNs) =>
       this.late.push({ trade, windowEndNs, watermarkNs }),
@@ -107,9 +121,14 @@ export class VwapPartition implements JobPartition {
   /** Process one input record; a record that cannot be decoded becomes a dead letter. */
   ingest(r: SourceRecord): void {
     this.nextOffset = r.offset + 1n;
-    const parseError = r.headers['ripple-parse-error'];
-    if (parseError !== undefined) {
-      this.deadLetters.push({ partition: r.partition, offset: r.offset, value: r.value, reason: parseError });
+    if (r.parseError !== undefined) {
+      this.deadLetters.push({
+        partition: r.partition,
+        offset: r.offset,
+        value: r.value,
+        code: 'parse_error',
+        reason: r.parseError,
+      });
       return;
     }
     let trades: Trade[];
@@ -117,9 +136,16 @@ export class VwapPartition implements JobPartition {
       trades = decodeInput(r.value);
     } catch (e) {
       const reason = e instanceof MalformedRecordError ? e.reason : String(e);
-      this.deadLetters.push({ partition: r.partition, offset: r.offset, value: r.value, reason });
+      this.deadLetters.push({
+        partition: r.partition,
+        offset: r.offset,
+        value: r.value,
+        code: 'malformed',
+        reason,
+      });
       return;
     }
+    trades = this.validate(r, trades);
     if (this.pipeline.keyCount + trades.length > this.maxKeys) trades = this.admit(r, trades);
     const t0 = this.onStep !== null ? performance.now() : 0;
     this.collect(this.pipeline.push(trades));
@@ -154,6 +180,7 @@ export class VwapPartition implements JobPartition {
         partition: r.partition,
         offset: r.offset,
         value: enc.finish({ sequence: 0 }),
+        code: 'max_keys',
         reason: `max_keys_per_partition (${this.maxKeys}) reached: ${refused.length} trade(s) of ${symbols.length} new key(s), e.g. ${symbols[0]}`,
       });
     }
@@ -164,13 +191,20 @@ export class VwapPartition implements JobPartition {
     return this.late.length;
   }
 
-  /** The late trades as one TradeBatch frame (the side output), and forget them. */
-  takeLate(): Uint8Array | null {
-    if (this.late.length === 0) return null;
-    const enc = new TradeBatchEncoder();
-    for (const l of this.late) enc.add(l.trade);
+  /** The late trades as TradeBatch frames of at most about `maxBytes` each (the side output), and forget them. */
+  takeLate(maxBytes: number): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    let enc = new TradeBatchEncoder();
+    for (const l of this.late) {
+      enc.add(l.trade);
+      if (enc.byteLength >= maxBytes) {
+        frames.push(enc.finish({ sequence: 0 }));
+        enc = new TradeBatchEncoder();
+      }
+    }
+    if (enc.count > 0) frames.push(enc.finish({ sequence: 0 }));
     this.late.length = 0;
-    return enc.finish({ sequence: 0 });
+    return frames;
   }
 
   graphStats(): PartitionGraphStats {
@@ -181,6 +215,66 @@ export class VwapPartition implements JobPartition {
       stabilizations: s.stabilizations,
       cutoffs: s.cutoffs,
     };
+  }
+
+  /**
+   * Trades the window must never see go to the dead-letter topic (one record
+   * per input record and reason, a TradeBatch of the refused trades):
+   * `invalid_trade` (price and size finite and > 0, price x size finite),
+   * `future_timestamp` (event time more than `maxFutureNs` ahead of the
+   * record's log time: it would drag the watermark into the future and make
+   * every later trade late). (Symbols are at most 255 UTF-8 bytes: the frame
+   * decoder guarantees it.) The common case allocates nothing.
+   */
+  private validate(r: SourceRecord, trades: Trade[]): Trade[] {
+    const limit = BigInt(Math.floor(r.timestampMs ?? this.nowMs())) * 1_000_000n + this.maxFutureNs;
+    let first = -1;
+    for (let i = 0; i < trades.length; i++) {
+      const t = trades[i] as Trade;
+      if (!(t.price > 0 && t.size > 0 && Number.isFinite(t.price * t.size)) || t.timestampNs > limit) {
+        first = i;
+        break;
+      }
+    }
+    if (first < 0) return trades;
+    const keep = trades.slice(0, first);
+    const refused = new Map<DeadLetterCode, { trades: Trade[]; example: string }>();
+    for (let i = first; i < trades.length; i++) {
+      const t = trades[i] as Trade;
+      let code: DeadLetterCode | null = null;
+      let why = '';
+      if (!(t.price > 0 && Number.isFinite(t.price))) {
+        code = 'invalid_trade';
+        why = `price must be finite and > 0, got ${t.price}`;
+      } else if (!(t.size > 0 && Number.isFinite(t.size))) {
+        code = 'invalid_trade';
+        why = `size must be finite and > 0, got ${t.size}`;
+      } else if (!Number.isFinite(t.price * t.size)) {
+        code = 'invalid_trade';
+        why = `price x size is not finite (${t.price} x ${t.size})`;
+      } else if (t.timestampNs > limit) {
+        code = 'future_timestamp';
+        why = `event time ${t.timestampNs} ns is more than ${this.maxFutureNs} ns ahead of ${limit - this.maxFutureNs} ns`;
+      }
+      if (code === null) keep.push(t);
+      else {
+        const g = refused.get(code) ?? { trades: [], example: why };
+        g.trades.push(t);
+        refused.set(code, g);
+      }
+    }
+    for (const [code, g] of refused) {
+      const enc = new TradeBatchEncoder();
+      for (const t of g.trades) enc.add(t);
+      this.deadLetters.push({
+        partition: r.partition,
+        offset: r.offset,
+        value: enc.finish({ sequence: 0 }),
+        code,
+        reason: `${code}: ${g.trades.length} trade(s), e.g. ${g.example}`,
+      });
+    }
+    return keep;
   }
 
   /** Emit every window still open (end of a bounded input). */
@@ -232,7 +326,7 @@ export class VwapPartition implements JobPartition {
     ];
     for (const k of snap.keys) {
       leaves.push({
-        name: k.key,
+        name: KEY_LEAF_PREFIX + k.key,
         value: {
           lo_ns: k.pendingFromNs,
           hi_ns: k.pendingToNs,
@@ -267,6 +361,13 @@ export class VwapPartition implements JobPartition {
     const keys: KeySnapshot[] = [];
     for (const leaf of snap.leaves) {
       if (leaf.name === PARTITION_LEAF) continue;
+      if (!leaf.name.startsWith(KEY_LEAF_PREFIX))
+        throw new SnapshotIncompatibleError(
+          where,
+          'leaf naming',
+          JSON.stringify(leaf.name),
+          `${KEY_LEAF_PREFIX}<key>`,
+        );
       const v = leaf.value as {
         lo_ns: bigint;
         hi_ns: bigint;
@@ -274,7 +375,7 @@ export class VwapPartition implements JobPartition {
         panes: Array<{ start_ns: bigint; acc: Value }>;
       };
       keys.push({
-        key: leaf.name,
+        key: leaf.name.slice(KEY_LEAF_PREFIX.length),
         pendingFromNs: v.lo_ns,
         pendingToNs: v.hi_ns,
         idleSinceNs: v.gc_at_ns,
