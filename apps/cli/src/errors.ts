@@ -7,9 +7,10 @@
 
 export type CliErrorCode = 'CLI_USAGE' | 'CLI_INPUT_UNREADABLE' | 'CLI_OUTPUT_UNWRITABLE';
 
-export abstract class CliError extends Error {
-  abstract readonly code: CliErrorCode;
-  abstract readonly retryable: boolean;
+import { RippleError } from '@ripple/core';
+
+export abstract class CliError extends RippleError {
+  abstract override readonly code: CliErrorCode;
   /** Process exit status for this error. */
   abstract readonly exitCode: number;
   override name = 'CliError';

@@ -17,10 +17,10 @@ export type GraphErrorCode =
   | 'GRAPH_SNAPSHOT_MISMATCH'
   | 'GRAPH_INVARIANT';
 
-export abstract class GraphError extends Error {
-  abstract readonly code: GraphErrorCode;
-  /** true when repeating the same call later can succeed without changing input. */
-  abstract readonly retryable: boolean;
+import { RippleError } from '@ripple/core';
+
+export abstract class GraphError extends RippleError {
+  abstract override readonly code: GraphErrorCode;
   override name = 'GraphError';
 }
 

@@ -21,8 +21,9 @@ const scratchF64 = new Float64Array(scratch);
 const scratchI64 = new BigInt64Array(scratch);
 const scratchU64 = new BigUint64Array(scratch);
 
-export const INT64_MIN = -(2n ** 63n);
-export const INT64_MAX = 2n ** 63n - 1n;
+import { INT64_MAX, INT64_MIN } from '@ripple/core';
+
+export { INT64_MAX, INT64_MIN };
 export const UINT64_MAX = 2n ** 64n - 1n;
 const TWO32 = 4294967296;
 

@@ -38,10 +38,12 @@ export type ProtocolErrorCode =
   | 'CKPT_INVALID_FIELD'
   | 'CKPT_BAD_CHAIN';
 
-export abstract class ProtocolError extends Error {
-  abstract readonly code: ProtocolErrorCode;
+import { RippleError } from '@ripple/core';
+
+export abstract class ProtocolError extends RippleError {
+  abstract override readonly code: ProtocolErrorCode;
   /** true when the same input can succeed later (e.g. once a schema handshake arrives). */
-  abstract readonly retryable: boolean;
+  abstract override readonly retryable: boolean;
   override name = 'ProtocolError';
 }
 

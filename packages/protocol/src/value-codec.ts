@@ -23,30 +23,13 @@
  * Nesting is limited to `MAX_DEPTH` levels on both sides (no stack overflow
  * on hostile input), bigints to `MAX_BIGINT_BYTES`.
  */
+
+import type { Delta, PatchOp, Value } from '@ripple/core';
 import type { ByteWriter, Reader } from './bytes.ts';
 import { InvalidValueError, MalformedPayloadError, ValueOutOfRangeError } from './errors.ts';
 
-/** The engine's structural value: what a node holds and a delta carries. */
-export type Value =
-  | null
-  | boolean
-  | number
-  | string
-  | bigint
-  | readonly Value[]
-  | { readonly [k: string]: Value };
-
-export type PatchOp =
-  | { readonly op: 'field_set'; readonly field: string; readonly value: Value }
-  | { readonly op: 'field_remove'; readonly field: string }
-  | { readonly op: 'map_set'; readonly field: string; readonly key: string; readonly value: Value }
-  | { readonly op: 'map_remove'; readonly field: string; readonly key: string };
-
-/** Absolute (idempotent) change to a value: Set, Patch or Remove. */
-export type Delta =
-  | { readonly kind: 'set'; readonly value: Value }
-  | { readonly kind: 'patch'; readonly ops: readonly PatchOp[] }
-  | { readonly kind: 'remove' };
+// The shapes are defined once in @ripple/core (shared with the stream layer); their encoding is here.
+export type { Delta, PatchOp, Value };
 
 export const MAX_DEPTH = 64;
 export const MAX_BIGINT_BYTES = 1024;

@@ -84,7 +84,7 @@ export {
   type StreamErrorCode,
   WindowSnapshotError,
 } from './window/errors.ts';
-export { INT64_MAX, INT64_MIN, TIME_NEVER, TIME_NONE } from './window/event-time.ts';
+export { TIME_NEVER, TIME_NONE } from './window/event-time.ts';
 export type { KeyState } from './window/key-state.ts';
 export {
   type WindowCallbacks,

@@ -1,8 +1,7 @@
+import { INT64_MAX, INT64_MIN } from '@ripple/core';
 import { describe, expect, it } from 'vitest';
 import {
   from,
-  INT64_MAX,
-  INT64_MIN,
   sum,
   TIME_NONE,
   tumbling,

@@ -12,6 +12,8 @@
  * integer > 0 (up to 2^53); timestamp an integer in [0, 2^63 - 1] ns.
  */
 
+import { INT64_MAX } from '@ripple/core';
+
 export interface Trade {
   symbol: string;
   price: number;
@@ -31,7 +33,7 @@ const NL = 10;
 const CR = 13;
 const HASH = 35;
 const DOT = 46;
-const MAX_TS = 2n ** 63n - 1n;
+const MAX_TS = INT64_MAX;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /**

@@ -20,28 +20,10 @@
  * new record and shares unchanged parts.
  */
 
-/** A wire-representable value. Records are plain objects; bigint carries int64 (e.g. nanoseconds). */
-export type Value =
-  | null
-  | boolean
-  | number
-  | string
-  | bigint
-  | readonly Value[]
-  | { readonly [k: string]: Value };
+import type { Delta, PatchOp, Value, ValueRecord } from '@ripple/core';
 
-export type ValueRecord = { readonly [k: string]: Value };
-
-export type PatchOp =
-  | { readonly op: 'field_set'; readonly field: string; readonly value: Value }
-  | { readonly op: 'field_remove'; readonly field: string }
-  | { readonly op: 'map_set'; readonly field: string; readonly key: string; readonly value: Value }
-  | { readonly op: 'map_remove'; readonly field: string; readonly key: string };
-
-export type Delta =
-  | { readonly kind: 'set'; readonly value: Value }
-  | { readonly kind: 'patch'; readonly ops: readonly PatchOp[] }
-  | { readonly kind: 'remove' };
+// The shapes are defined once in @ripple/core (shared with the protocol's codec); the algebra is here.
+export type { Delta, PatchOp, Value, ValueRecord };
 
 const REMOVE: Delta = Object.freeze({ kind: 'remove' });
 

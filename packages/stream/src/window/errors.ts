@@ -5,9 +5,10 @@
 
 export type StreamErrorCode = 'STREAM_INVALID_OPTION' | 'STREAM_SNAPSHOT_INVALID' | 'STREAM_CLOSED';
 
-export abstract class StreamError extends Error {
-  abstract readonly code: StreamErrorCode;
-  abstract readonly retryable: boolean;
+import { RippleError } from '@ripple/core';
+
+export abstract class StreamError extends RippleError {
+  abstract override readonly code: StreamErrorCode;
   override name = 'StreamError';
 }
 

@@ -14,8 +14,7 @@
  * sentinels.
  */
 
-export const INT64_MIN = -(2n ** 63n);
-export const INT64_MAX = 2n ** 63n - 1n;
+import { INT64_MAX, INT64_MIN } from '@ripple/core';
 
 /** Internal: before any time (below every int64). */
 export const NONE = -(2n ** 126n);
