@@ -6,6 +6,7 @@ import {
   TradeBatchEncoder,
 } from '@ripple/protocol';
 import { apply, type Value } from '@ripple/stream';
+import { ContractConsumer } from '@ripple/test-support';
 import { xorshift } from '@ripple/trades';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from '../src/adapters/memory.ts';
 import { loadConfig, type WorkerConfig } from '../src/config.ts';
@@ -168,43 +169,19 @@ export async function runToEnd(wk: Worker): Promise<void> {
   await wk.flushWindows();
 }
 
-/**
- * A consumer written from docs/consumer-contract.md only: per output
- * partition keep the highest sequence applied; drop a record whose sequence
- * is not above it (a re-emit); apply the others (absolute deltas) to the last
- * value per (key, window).
- */
+/** The output topic read by the documented consumer (docs/consumer-contract.md). */
 export function contractConsumer(out: MemoryTopic): {
   values: Map<string, Value>;
-  applied: number;
   dropped: number;
   sequences: number[][];
 } {
-  const schemas = new SchemaRegistry();
-  schemas.register(VWAP_OUTPUT_SCHEMA);
-  const values = new Map<string, Value>();
-  const sequences: number[][] = [];
-  let applied = 0;
-  let dropped = 0;
-  for (const part of out.partitions) {
-    let last = 0;
-    const seqs: number[] = [];
-    for (const rec of part) {
-      for (const r of decodeDeltaBatch(rec.value as Uint8Array, { schemas }).records) {
-        if (r.sequence <= last) {
-          dropped++;
-          continue;
-        }
-        last = r.sequence;
-        seqs.push(r.sequence);
-        applied++;
-        const k = `${r.key}@${r.window.startNs}`;
-        const v = apply(r.delta, values.get(k));
-        if (v === undefined) values.delete(k);
-        else values.set(k, v);
-      }
-    }
-    sequences.push(seqs);
-  }
-  return { values, applied, dropped, sequences };
+  const c = new ContractConsumer(VWAP_OUTPUT_SCHEMA);
+  out.partitions.forEach((part, partition) => {
+    for (const rec of part) c.consume(partition, rec.value as Uint8Array);
+  });
+  return {
+    values: c.values,
+    dropped: c.dropped,
+    sequences: out.partitions.map((_, p) => c.applied.get(p) ?? []),
+  };
 }

@@ -6,5 +6,8 @@
  *
  * - `oracle`: the independent VWAP oracle (final value of every symbol and
  *   window, and the late count) computed from the input trades alone.
+ * - `ContractConsumer`: a consumer of a job's output written only from
+ *   docs/consumer-contract.md (drop by sequence, keep the last value).
  */
+export { ContractConsumer } from './contract-consumer.ts';
 export { oracle, type WindowValue } from './vwap-oracle.ts';
