@@ -6,7 +6,7 @@
  * (coordinator-runner.ts) and the deterministic simulation drive this same
  * class.
  *
- * Protocol (docs/decisions/0004):
+ * Protocol (docs/decisions/0005):
  * - Membership comes from register and heartbeat messages; a worker silent
  *   for `failureTimeoutMs` is dead. Eligible for partitions: state starting,
  *   active or recovering (a draining worker's partitions are moved away).
@@ -276,7 +276,7 @@ export class CoordinatorMachine {
     const listened = this.firstSeenAt === null ? 0 : now - this.firstSeenAt;
     this.settleUntil = now + Math.max(0, this.heartbeatIntervalMs * 1.5 - listened);
     this.ringKey = '';
-    this.nextReason.push('leadership acquired');
+    this.nextReason = ['leadership acquired']; // what happened while following is not a reason
   }
 
   /** Stop acting (lease lost or fenced). The membership view is kept warm. */

@@ -51,10 +51,17 @@ export class MemoryPartitionHost implements PartitionHost {
 
   readonly store: MemorySnapshotStore;
   readonly topic: string;
+  /**
+   * false: a named snapshot missing from `store` is not an error, the
+   * partition resumes at the reference's offset (hosts in separate processes
+   * that share no store, e.g. scripts/demo-worker.ts)
+   */
+  readonly strict: boolean;
 
-  constructor(store: MemorySnapshotStore, topic = 'trades') {
+  constructor(store: MemorySnapshotStore, options: { topic?: string; strict?: boolean } = {}) {
     this.store = store;
-    this.topic = topic;
+    this.topic = options.topic ?? 'trades';
+    this.strict = options.strict ?? true;
   }
 
   private async pause(): Promise<void> {
@@ -71,8 +78,9 @@ export class MemoryPartitionHost implements PartitionHost {
       if (!this.store.claim(s.partition, epoch))
         throw new Error(`partition ${s.partition}: epoch ${epoch} is stale`);
       const snap = this.store.find(s.partition, s.snapshotKey);
-      if (s.snapshotKey !== null && snap === null) throw new Error(`snapshot ${s.snapshotKey} not found`);
-      this.held.set(s.partition, { epoch, offset: snap?.offset ?? 0n });
+      if (s.snapshotKey !== null && snap === null && this.strict)
+        throw new Error(`snapshot ${s.snapshotKey} not found`);
+      this.held.set(s.partition, { epoch, offset: snap?.offset ?? s.offsets[0]?.offset ?? 0n });
       this.log.push(
         `assign ${s.partition} e${epoch} from ${snap?.key ?? 'empty'} (${context?.rebalanceId ?? '-'})`,
       );

@@ -7,7 +7,7 @@
  *   there is none), replay the input from `offsets`, and resolve once every
  *   partition is live. Before going live the host must claim `epoch` where
  *   it writes (transactional producer epoch / epoch-checked manifest) so a
- *   previous owner's late writes are refused (docs/decisions/0004).
+ *   previous owner's late writes are refused (docs/decisions/0005).
  * - `revoke(partitions, epoch)`: stop fetching, flush output, write a
  *   snapshot, stop; resolve with each partition's snapshot reference and
  *   the offsets it covers. With `discard` the local copy is dropped without

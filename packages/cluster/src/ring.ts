@@ -11,7 +11,7 @@
  * - adding a worker to N moves only partitions that the new worker takes
  *   (about 1/(N+1) of them); removing one moves only its own partitions;
  * - balance: with 128 vnodes the largest share stays within the bound stated
- *   in `RING_BALANCE_BOUND` (measured, see docs/decisions/0004).
+ *   of `ringBalanceBound` (measured, see docs/decisions/0005).
  *
  * Cost: building is O(W·V log(W·V)) (one Float64Array sort), assigning is
  * one merge pass over the sorted points, O(W·V + P).
@@ -30,7 +30,7 @@ const INDEX_SPACE = 2 ** 20;
  * `ringBalanceBound(m)` = ceil(1.5 m + 3 sqrt(m)) + 3. The sqrt term covers
  * few partitions per worker, where clumped arcs dominate; with many
  * (m >= 150) the largest share measured over 200 random id sets per size was
- * 1.19-1.41 x the mean for 2-64 workers (docs/decisions/0004).
+ * 1.19-1.41 x the mean for 2-64 workers (docs/decisions/0005).
  */
 export function ringBalanceBound(meanPerWorker: number): number {
   return Math.ceil(1.5 * meanPerWorker + 3 * Math.sqrt(meanPerWorker)) + 3;
