@@ -6,6 +6,7 @@
  * write never becomes the latest.
  */
 import { type Span, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { Backoff, sleep } from './backoff.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { Clock, Logger, SnapshotStore, StoredSnapshot } from './ports.ts';
 
@@ -48,6 +49,11 @@ export class CheckpointWriter {
     return partition === undefined ? this.queued.size > 0 : this.queued.has(partition);
   }
 
+  /** Partitions with a snapshot waiting to be stored. */
+  pendingPartitions(): number[] {
+    return [...this.queued.keys()].sort((a, b) => a - b);
+  }
+
   /** Forget what is queued for these partitions (they are no longer owned). */
   forget(partitions: readonly number[]): void {
     for (const p of partitions) this.queued.delete(p);
@@ -63,8 +69,7 @@ export class CheckpointWriter {
   }
 
   private async writeQueued(): Promise<void> {
-    const { first, max } = this.o.backoffMs;
-    let delay = first;
+    const backoff = new Backoff(this.o.backoffMs.first, this.o.backoffMs.max);
     const m = this.o.metrics;
     while (this.queued.size > 0) {
       const [partition, snap] = this.queued.entries().next().value as [number, StoredSnapshot];
@@ -78,13 +83,14 @@ export class CheckpointWriter {
         // Only drop it if no newer capture replaced it meanwhile.
         if (this.queued.get(partition) === snap) this.queued.delete(partition);
         m.checkpoints.inc();
-        delay = first;
+        backoff.reset();
         this.lastStoredMs = this.o.clock.nowMs();
         this.o.store.prune(partition, this.o.keep).catch((e: unknown) => {
           this.o.logger.warn('snapshot prune failed', { partition, error: String(e) });
         });
       } catch (e) {
         m.checkpointFailures.inc();
+        const delay = backoff.next();
         span.recordException(e as Error);
         span.setStatus({ code: SpanStatusCode.ERROR });
         this.o.logger.warn('checkpoint store write failed; retrying', {
@@ -95,7 +101,6 @@ export class CheckpointWriter {
         });
         if (this.stopped) return;
         await sleep(delay);
-        delay = Math.min(max, delay * 2);
       } finally {
         span.end();
       }
@@ -116,8 +121,4 @@ export class CheckpointWriter {
     }
     return !waiting() && (partitions !== undefined || this.writer === null);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -34,8 +34,6 @@ export interface WorkerConfig {
   /** Where to start a partition that has no checkpoint. */
   readonly startPosition: 'earliest' | 'latest';
   readonly maxBatchRecords: number;
-  /** Output records buffered but not acknowledged above which fetching pauses. */
-  readonly maxInFlightRecords: number;
   readonly s3: {
     readonly endpoint: string | null;
     readonly region: string;
@@ -224,7 +222,6 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
       'latest',
     ]),
     maxBatchRecords: int('RIPPLE_MAX_BATCH_RECORDS', 'max_batch_records', 5000, 1, 1_000_000),
-    maxInFlightRecords: int('RIPPLE_MAX_IN_FLIGHT_RECORDS', 'max_in_flight_records', 50_000, 1, 10_000_000),
     s3: {
       endpoint: s3Endpoint,
       region: str('S3_REGION', 's3_region', 'us-east-1'),

@@ -1,8 +1,9 @@
 /**
  * The worker process: config -> adapters -> HTTP (health, metrics) -> tracing
  * -> recovery -> loop. SIGTERM/SIGINT drain and checkpoint within the grace
- * period; a second signal exits at once. Exit codes: 0 stopped cleanly,
- * 1 failed, 2 invalid configuration.
+ * period; a second signal exits at once. Exit codes: 0 stopped cleanly with
+ * the final checkpoint stored, 1 failed or the final checkpoint not stored
+ * (logged with the partitions), 2 invalid configuration.
  */
 import { mkdirSync } from 'node:fs';
 import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
@@ -123,7 +124,10 @@ async function main(): Promise<number> {
     lifecycle: worker.lifecycle,
     registry: metrics.registry,
     details: () => worker.progress(),
-    failures: () => worker.failures(),
+    failures: () => [
+      ...worker.failures(),
+      ...worker.degradedDependencies.map((dependency) => ({ dependency, state: 'degraded' })),
+    ],
     ready: () => worker.ready,
   });
   log.info('listening', { health: http.healthPort, metrics: http.metricsPort, partitions: cfg.partitions });
@@ -143,7 +147,11 @@ async function main(): Promise<number> {
 
   try {
     await worker.start();
-    await worker.run();
+    const stored = await worker.run();
+    if (!stored) {
+      log.error('stopped without storing the final checkpoint; exiting 1', { progress: worker.progress() });
+      return 1;
+    }
     log.info('stopped', { progress: worker.progress() });
     return 0;
   } catch (e) {

@@ -10,6 +10,9 @@ export class WorkerMetrics {
   readonly deltaBytes: Counter<'partition'>;
   readonly deadLetters: Counter<'partition' | 'reason'>;
   readonly dlqTruncated: Counter;
+  readonly degraded: Gauge<'dependency'>;
+  readonly retries: Counter<'dependency'>;
+  readonly cacheWriteFailures: Counter;
   readonly lateEvents: Counter<'partition'>;
   readonly consumerLag: Gauge<'partition'>;
   readonly keys: Gauge<'partition'>;
@@ -66,6 +69,23 @@ export class WorkerMetrics {
       name: 'ripple_worker_dead_letters_total',
       help: 'Records (or refused trades of a record) sent to the dead-letter topic, by reason code',
       labelNames: ['partition', 'reason'],
+      registers: [r],
+    });
+    this.degraded = new Gauge({
+      name: 'ripple_worker_degraded',
+      help: '1 while a dependency fails with retryable errors and the worker retries with backoff',
+      labelNames: ['dependency'],
+      registers: [r],
+    });
+    this.retries = new Counter({
+      name: 'ripple_worker_retries_total',
+      help: 'Retries after retryable source or sink errors',
+      labelNames: ['dependency'],
+      registers: [r],
+    });
+    this.cacheWriteFailures = new Counter({
+      name: 'ripple_worker_cache_write_failures_total',
+      help: 'Checkpoint writes to the local cache that failed (e.g. a full disk); processing goes on',
       registers: [r],
     });
     this.dlqTruncated = new Counter({
@@ -159,7 +179,7 @@ export class WorkerMetrics {
     });
     this.backpressure = new Gauge({
       name: 'ripple_transport_backpressure_level',
-      help: 'Output records awaiting acknowledgement / max_in_flight_records (0..1)',
+      help: '1 while a batch waits for the sink to acknowledge it (the worker holds at most two batches), else 0',
       registers: [r],
     });
     this.graphStabilizations = new Counter({

@@ -31,9 +31,10 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { encodeSnapshot } from '@ripple/protocol';
+import { Backoff, sleep } from './backoff.ts';
 import { CheckpointWriter } from './checkpoint-writer.ts';
 import type { WorkerConfig } from './config.ts';
-import { CheckpointNotStoredError, FencedError, RecoveryFailedError } from './errors.ts';
+import { CheckpointNotStoredError, FencedError, RecoveryFailedError, WorkerError } from './errors.ts';
 import type { Job, JobFactory, JobPartition } from './job.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -339,7 +340,41 @@ export class Worker {
    * partition without a usable snapshot keeps the worker not ready).
    */
   get ready(): boolean {
-    return this.lifecycle.ready && this.failed.size === 0;
+    return this.lifecycle.ready && this.failed.size === 0 && this.degraded.size === 0;
+  }
+
+  /** Dependencies failing with retryable errors right now (the worker retries them with backoff). */
+  get degradedDependencies(): string[] {
+    return [...this.degraded];
+  }
+
+  private readonly degraded = new Set<string>();
+  private readonly backoffs = new Map<string, Backoff>();
+
+  /** A retryable failure of `dependency`: degraded, counted, logged; resolves after a backoff delay (with jitter). */
+  private async retryAfter(dependency: string, e: unknown): Promise<void> {
+    const m = this.d.metrics;
+    if (!this.degraded.has(dependency)) {
+      this.degraded.add(dependency);
+      m.degraded.set({ dependency }, 1);
+    }
+    m.retries.inc({ dependency });
+    let b = this.backoffs.get(dependency);
+    if (b === undefined) {
+      const cfg = this.d.retryBackoffMs ?? { first: 100, max: 5000 };
+      b = new Backoff(cfg.first, cfg.max);
+      this.backoffs.set(dependency, b);
+    }
+    const delayMs = b.next();
+    this.log.warn('retryable failure; degraded, retrying', { dependency, delayMs, error: String(e) });
+    await sleep(delayMs, this.stopping.signal);
+  }
+
+  private recovered(dependency: string): void {
+    if (!this.degraded.delete(dependency)) return;
+    this.backoffs.get(dependency)?.reset();
+    this.d.metrics.degraded.set({ dependency }, 0);
+    this.log.info('dependency recovered', { dependency });
   }
 
   /** Assigned partitions that did not start, with the reason. */
@@ -370,21 +405,33 @@ export class Worker {
 
   // ------------------------------------------------------------------- loop
 
-  /** Run steps until `requestStop()`; then drain and checkpoint. */
-  async run(): Promise<void> {
-    while (!this.stopRequested) {
-      const t0 = performance.now();
-      const n = await this.step(200);
-      if (n === 0) await this.exclusive(() => this.flushCheckpointIfDue());
-      // A step whose promises are already resolved (an in-memory source, a
-      // sink that acknowledges at once) would otherwise never give the event
-      // loop a turn: no HTTP request, no timer, no signal would be served.
-      // After a long step, a timer turn: it always passes the I/O poll phase
-      // (an immediate queued from an I/O callback runs before it).
-      if (performance.now() - t0 > 5) await new Promise((r) => setTimeout(r, 0));
-      else await yieldToIo();
+  /**
+   * Run steps until `requestStop()`; then drain and checkpoint. Resolves
+   * with whether the final checkpoint was stored. A non-retryable failure
+   * rejects (after a drain attempt: what was acknowledged is checkpointed).
+   */
+  async run(): Promise<boolean> {
+    try {
+      while (!this.stopRequested) {
+        const t0 = performance.now();
+        const n = await this.step(200);
+        if (n === 0) await this.exclusive(() => this.flushCheckpointIfDue());
+        // A step whose promises are already resolved (an in-memory source, a
+        // sink that acknowledges at once) would otherwise never give the event
+        // loop a turn: no HTTP request, no timer, no signal would be served.
+        // After a long step, a timer turn: it always passes the I/O poll phase
+        // (an immediate queued from an I/O callback runs before it).
+        if (performance.now() - t0 > 5) await new Promise((r) => setTimeout(r, 0));
+        else await yieldToIo();
+      }
+    } catch (e) {
+      this.log.error('non-retryable failure: draining before exit', { error: String(e) });
+      this.stopRequested = true;
+      this.stopping.abort();
+      await this.drain().catch((d: unknown) => this.log.error('drain failed', { error: String(d) }));
+      throw e;
     }
-    await this.drain();
+    return await this.drain();
   }
 
   requestStop(): void {
@@ -410,7 +457,15 @@ export class Worker {
       this.leftover = null;
     } else {
       gen = this.prefetched?.gen ?? this.assignGen;
-      records = await (this.prefetched?.records ?? this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs));
+      try {
+        records = await (this.prefetched?.records ?? this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs));
+      } catch (e) {
+        this.prefetched = null;
+        if (!isRetryable(e) || this.stopRequested) throw e;
+        await this.retryAfter('source', e);
+        return 0;
+      }
+      if (this.degraded.has('source')) this.recovered('source');
       // Fetch the next batch while this one is processed. Only one poll is ever
       // outstanding, and positions in checkpoints come from processed records, not
       // from the source, so a prefetched batch lost in a crash is simply read again.
@@ -482,19 +537,41 @@ export class Worker {
     this.inflight = sending;
   }
 
-  /** Wait until everything handed to the sink is acknowledged (rethrows a send failure). */
+  /** A send that failed for good: no checkpoint may be taken after it (it would cover lost output). */
+  private sendFailure: unknown = null;
+
+  /** Wait until everything handed to the sink is acknowledged (rethrows a send failure, now and forever). */
   async settle(): Promise<void> {
+    if (this.sendFailure !== null) throw this.sendFailure;
     const p = this.inflight;
     if (p === null) return;
     this.inflight = null;
-    await p;
+    try {
+      await p;
+    } catch (e) {
+      this.sendFailure = e;
+      throw e;
+    }
   }
 
   private async transmit(out: SinkRecord[], counts: FramedCounts[]): Promise<void> {
     if (out.length > 0) {
       this.d.metrics.backpressure.set(1);
       const t0 = performance.now();
-      await this.d.sink.send(out);
+      // Retryable failures (broker restart, leader change, timeout) are retried
+      // with backoff while the worker reports degraded; the same records are
+      // sent again (a re-send can duplicate records the broker already took:
+      // same sequences, absorbed by consumers as re-emits).
+      for (;;) {
+        try {
+          await this.d.sink.send(out);
+          break;
+        } catch (e) {
+          if (!isRetryable(e) || this.stopping.signal.aborted) throw e;
+          await this.retryAfter('sink', e);
+        }
+      }
+      this.recovered('sink');
       this.d.metrics.sinkLatency.observe((performance.now() - t0) / 1000);
       this.d.metrics.backpressure.set(0);
     }
@@ -562,7 +639,13 @@ export class Worker {
           await this.d.cache.put(p.partition, snapshotId, bytes);
           await this.d.cache.prune(p.partition, 2);
         } catch (e) {
-          this.log.warn('checkpoint cache write failed', { partition: p.partition, error: String(e) });
+          // A full or broken disk degrades restarts (no fast local restore), nothing else.
+          this.d.metrics.cacheWriteFailures.inc();
+          this.log.warn('checkpoint cache write failed', {
+            store: this.d.cache.name,
+            partition: p.partition,
+            error: String(e),
+          });
         }
       }
       this.writer.enqueue(p.partition, { id: snapshotId, bytes });
@@ -582,8 +665,12 @@ export class Worker {
 
   // ------------------------------------------------------------------ drain
 
-  /** Stop taking input, checkpoint what was processed, close. Used by SIGTERM and `run()`. */
-  async drain(): Promise<void> {
+  /**
+   * Stop taking input, checkpoint what was processed, close. Used by SIGTERM
+   * and `run()`. Resolves with whether the final checkpoint was stored within
+   * the grace period; rejects when what was produced could not be acknowledged.
+   */
+  async drain(): Promise<boolean> {
     this.stopRequested = true;
     if (this.lifecycle.state === 'Active') this.lifecycle.transition('Draining');
     else if (this.lifecycle.state === 'Recovering' || this.lifecycle.state === 'Starting')
@@ -591,13 +678,19 @@ export class Worker {
     try {
       await this.capture();
       const stored = await this.writer.waitForStored(this.cfg.shutdownGraceSec * 1000);
-      if (!stored) this.log.error('final checkpoint not stored before the grace period ended');
+      if (!stored)
+        this.log.error('final checkpoint not stored before the grace period ended', {
+          store: this.d.store.name,
+          partitions: this.writer.pendingPartitions(),
+          graceSec: this.cfg.shutdownGraceSec,
+        });
       this.writer.stop();
       if (this.lifecycle.state === 'Draining') this.lifecycle.transition('Stopping');
       this.prefetched = null;
       await this.d.source.close();
       await this.d.sink.close();
       this.lifecycle.transition('Stopped');
+      return stored;
     } catch (e) {
       if (this.lifecycle.canTransition('Failed')) this.lifecycle.transition('Failed');
       throw e;
@@ -620,6 +713,11 @@ export class Worker {
     await this.sendPending([...this.parts.values()], context.active());
     await this.settle();
   }
+}
+
+/** Loops branch on the flag of the typed error; an unknown error is not retried. */
+function isRetryable(e: unknown): boolean {
+  return e instanceof WorkerError && e.retryable;
 }
 
 function failSpan(span: Span, e: unknown): void {

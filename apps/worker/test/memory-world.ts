@@ -13,7 +13,7 @@ import { loadConfig, type WorkerConfig } from '../src/config.ts';
 import { VWAP_OUTPUT_SCHEMA } from '../src/jobs/vwap/schemas.ts';
 import { vwapJob } from '../src/jobs/vwap/vwap-job.ts';
 import { WorkerMetrics } from '../src/metrics.ts';
-import type { Clock } from '../src/ports.ts';
+import type { Clock, RecordSink, RecordSource } from '../src/ports.ts';
 import { Worker } from '../src/worker.ts';
 
 // A world of in-memory ports for worker tests: a seeded input topic (with
@@ -103,6 +103,9 @@ export type { MemoryTopic };
 export interface World {
   /** The sink refuses records bigger than this (a broker's message.max.bytes). */
   maxRecordBytes?: number;
+  /** Fault injection at the seams: wrap the sink or the source a worker gets. */
+  wrapSink?: (s: RecordSink) => RecordSink;
+  wrapSource?: (s: RecordSource) => RecordSource;
   input: Input;
   out: MemoryTopic;
   dlq: MemoryTopic;
@@ -125,8 +128,8 @@ export function newWorker(w: World, cfg = config(), metrics = new WorkerMetrics(
   return new Worker({
     config: cfg,
     job: vwapJob,
-    source: new MemorySource(w.input.topic),
-    sink: new MemorySink(topics, w.maxRecordBytes),
+    source: (w.wrapSource ?? ((s) => s))(new MemorySource(w.input.topic)),
+    sink: (w.wrapSink ?? ((s) => s))(new MemorySink(topics, w.maxRecordBytes)),
     store: w.store,
     metrics,
     clock: steppingClock(),

@@ -95,6 +95,7 @@ export class KafkaSource implements RecordSource {
     const latest = starts.filter((s) => s.position === 'latest').map((s) => s.partition);
     const e = earliest.length > 0 ? await this.listOffset(earliest, EARLIEST) : new Map<number, bigint>();
     const l = latest.length > 0 ? await this.listOffset(latest, LATEST) : new Map<number, bigint>();
+    this.dropBuffered(starts.map((s) => s.partition));
     for (const s of starts) {
       const pos =
         s.position === 'earliest'
@@ -108,6 +109,7 @@ export class KafkaSource implements RecordSource {
 
   async unassign(partitions: readonly number[]): Promise<void> {
     for (const p of partitions) this.next.delete(p);
+    this.dropBuffered(partitions);
   }
 
   async endOffset(partition: number): Promise<bigint> {
@@ -118,12 +120,42 @@ export class KafkaSource implements RecordSource {
     return this.highWatermarks.get(partition);
   }
 
+  /** Fetched and not yet returned (a fetch can answer more than `maxRecords`). */
+  private buffered: SourceRecord[] = [];
+  private bufferedAt = 0;
+
+  private dropBuffered(partitions: readonly number[]): void {
+    if (this.bufferedAt >= this.buffered.length) return;
+    const drop = new Set(partitions);
+    this.buffered = this.buffered.slice(this.bufferedAt).filter((r) => !drop.has(r.partition));
+    this.bufferedAt = 0;
+  }
+
   /**
-   * One fetch per partition leader. `maxRecords` is not enforced record by
-   * record: a response is bounded by `partitionMaxBytes` per partition (1 MiB
-   * by default), which is what bounds memory.
+   * At most `maxRecords` records, in offset order per partition. One fetch
+   * per partition leader when nothing is buffered (a response is bounded by
+   * `partitionMaxBytes` per partition, 1 MiB by default); what a fetch
+   * answered beyond `maxRecords` is returned by the next polls.
    */
-  async poll(_maxRecords: number, maxWaitMs: number): Promise<SourceRecord[]> {
+  async poll(maxRecords: number, maxWaitMs: number): Promise<SourceRecord[]> {
+    if (this.bufferedAt >= this.buffered.length) {
+      this.buffered = await this.fetchAll(maxWaitMs);
+      this.bufferedAt = 0;
+    }
+    const end = Math.min(this.buffered.length, this.bufferedAt + Math.max(1, maxRecords));
+    const out =
+      this.bufferedAt === 0 && end === this.buffered.length
+        ? this.buffered
+        : this.buffered.slice(this.bufferedAt, end);
+    this.bufferedAt = end;
+    if (this.bufferedAt >= this.buffered.length) {
+      this.buffered = [];
+      this.bufferedAt = 0;
+    }
+    return out;
+  }
+
+  private async fetchAll(maxWaitMs: number): Promise<SourceRecord[]> {
     if (this.next.size === 0) {
       if (maxWaitMs > 0) await new Promise((r) => setTimeout(r, maxWaitMs));
       return [];

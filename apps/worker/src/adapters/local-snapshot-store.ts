@@ -20,11 +20,17 @@ export class LocalSnapshotStore implements SnapshotStore {
     return join(this.dir, `p${partition}`);
   }
 
+  /**
+   * Write `<id>.snap.tmp`, fsync it, rename it to `<id>.snap`, fsync the
+   * directory (so the rename survives a power loss). On any failure (a full
+   * disk: ENOSPC) the temporary file is removed and a retryable error thrown:
+   * a partial snapshot never carries the final name.
+   */
   async put(partition: number, id: string, bytes: Uint8Array): Promise<void> {
+    const dir = this.partDir(partition);
+    const tmp = join(dir, `${id}.snap.tmp`);
     try {
-      const dir = this.partDir(partition);
       await mkdir(dir, { recursive: true });
-      const tmp = join(dir, `${id}.snap.tmp`);
       const fh = await open(tmp, 'w');
       try {
         await fh.writeFile(bytes);
@@ -33,7 +39,14 @@ export class LocalSnapshotStore implements SnapshotStore {
         await fh.close();
       }
       await rename(tmp, join(dir, `${id}.snap`));
+      const dh = await open(dir, 'r');
+      try {
+        await dh.sync();
+      } finally {
+        await dh.close();
+      }
     } catch (e) {
+      await unlink(tmp).catch(() => {});
       throw new SnapshotStoreUnavailableError('put', e);
     }
   }
