@@ -8,6 +8,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { MemoryPartitionHost, MemorySnapshotStore, WorkerAgent } from '@ripple/cluster';
 import { NatsBus, NatsKv } from '@ripple/cluster-nats';
 import {
@@ -20,9 +24,12 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { type CoordinatorApp, loadConfig, startCoordinatorApp } from '../src/index.ts';
 import { jsonLogger } from '../src/logger.ts';
 
-const NATS_URL = process.env.NATS_URL;
-if (!NATS_URL)
-  throw new Error('this suite needs NATS_URL: run `pnpm infra:up` and `source infra/.run/env` first');
+const { NATS_URL, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP, JAEGER_QUERY_URL: JAEGER } = process.env;
+if (!NATS_URL || !OTLP || !JAEGER) {
+  throw new Error(
+    'this suite needs NATS_URL, OTEL_EXPORTER_OTLP_ENDPOINT and JAEGER_QUERY_URL: run `pnpm infra:up` and `source infra/.run/env` first',
+  );
+}
 
 async function eventually<T>(
   what: string,
@@ -66,8 +73,17 @@ describe('apps/coordinator over real NATS', () => {
   const agents: WorkerAgent[] = [];
   let child: ChildProcess | undefined;
   let app: CoordinatorApp | undefined;
+  // the in-process workers export their spans to the real Jaeger under a service of their own
+  const workerService = `ripple-worker-it-${randomBytes(3).toString('hex')}`;
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': workerService }),
+    spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${OTLP}/v1/traces` }))],
+  });
+  trace.setGlobalTracerProvider(provider);
 
   afterAll(async () => {
+    trace.disable();
+    await provider.shutdown();
     for (const a of agents) a.close();
     if (child?.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
     await app?.close();
@@ -77,12 +93,12 @@ describe('apps/coordinator over real NATS', () => {
     for (const c of conns) await c.drain();
   });
 
-  test('two replicas, status over HTTP and NATS, metrics, SIGTERM hands over', async () => {
+  test('two replicas, status over HTTP and NATS, metrics, SIGTERM hands over, the rebalance trace in Jaeger', async () => {
     // replica 1: a real process
     const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
     let stderr = '';
     child = spawn(process.execPath, ['--conditions=@ripple/source', main], {
-      env: { ...process.env, ...env, RIPPLE_COORDINATOR_ID: 'proc-a' },
+      env: { ...process.env, ...env, RIPPLE_COORDINATOR_ID: 'proc-a', OTEL_EXPORTER_OTLP_ENDPOINT: OTLP },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr?.on('data', (d: Buffer) => {
@@ -199,8 +215,40 @@ describe('apps/coordinator over real NATS', () => {
     expect(
       Number(/^ripple_coordinator_epoch\{coordinator="inproc-b"\} (\d+)$/m.exec(metrics)?.[1]),
     ).toBeGreaterThan(status.epoch);
+    // one trace per rebalance in the real Jaeger: the coordinator's decision as the root, the workers' steps as children
+    const traced = status.rebalances?.find((r) => r.moves > 0 && r.traceId !== null);
+    expect(traced).toBeDefined();
+    interface JaegerSpan {
+      spanID: string;
+      operationName: string;
+      processID: string;
+      references: { refType: string; spanID: string }[];
+    }
+    interface JaegerTrace {
+      spans: JaegerSpan[];
+      processes: Record<string, { serviceName: string }>;
+    }
+    const jt = await eventually('rebalance trace in Jaeger', 20_000, async () => {
+      const r = await fetch(`${JAEGER}/api/traces/${traced!.traceId}`);
+      if (r.status !== 200) return undefined;
+      const t = ((await r.json()) as { data?: JaegerTrace[] }).data?.[0];
+      return t?.spans.some((x) => x.operationName === 'ripple.rebalance') &&
+        t.spans.some((x) => x.operationName === 'ripple.worker.assign')
+        ? t
+        : undefined;
+    });
+    const root = jt.spans.find((x) => x.operationName === 'ripple.rebalance')!;
+    expect(jt.processes[root.processID]?.serviceName).toBe('ripple-coordinator');
+    const steps = jt.spans.filter((x) => x.operationName.startsWith('ripple.worker.'));
+    expect(steps.length).toBeGreaterThan(0);
+    for (const st of steps) {
+      expect(jt.processes[st.processID]?.serviceName).toBe(workerService);
+      expect(st.references).toContainEqual(
+        expect.objectContaining({ refType: 'CHILD_OF', spanID: root.spanID }),
+      );
+    }
     process.stdout.write(
-      `${JSON.stringify({ suite: 'coordinator-app', takeover_after_sigterm_ms: takeoverMs })}\n`,
+      `${JSON.stringify({ suite: 'coordinator-app', takeover_after_sigterm_ms: takeoverMs, jaeger_trace: traced!.traceId, trace_spans: jt.spans.length })}\n`,
     );
   }, 60_000);
 });
