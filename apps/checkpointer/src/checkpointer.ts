@@ -94,7 +94,8 @@ export class Checkpointer {
   private committing: Promise<void> | null = null;
   private retaining: Promise<void> | null = null;
   private rebuilt = false;
-  private storeOk = true;
+  /** last outcome of reads (get/head/list) and writes (put/delete): a store refusing only writes is down too */
+  private readonly storeOk = { read: true, write: true };
   private stopping = false;
 
   constructor(o: CheckpointerOptions) {
@@ -122,7 +123,7 @@ export class Checkpointer {
   }
 
   get ready(): boolean {
-    return this.rebuilt && this.storeOk && this.o.bus.connected && !this.stopping;
+    return this.rebuilt && this.storeOk.read && this.storeOk.write && this.o.bus.connected && !this.stopping;
   }
 
   /** What /ready reports besides the flag. */
@@ -130,7 +131,7 @@ export class Checkpointer {
     const latest = this.coord.latestCommitted;
     return {
       rebuilt: this.rebuilt,
-      storeOk: this.storeOk,
+      storeOk: { ...this.storeOk },
       busConnected: this.o.bus.connected,
       epoch: this.coord.epoch,
       latestCommitted: latest?.checkpointId ?? null,
@@ -153,7 +154,7 @@ export class Checkpointer {
           let highestObjectSeq = 0;
           for (const x of objects)
             highestObjectSeq = Math.max(highestObjectSeq, this.o.layout.parseSnapshotKey(x.key)?.seq ?? 0);
-          this.storeOk = true;
+          this.storeOk.read = true;
           return { view, highestObjectSeq };
         } catch (e) {
           this.storeFailed('list', e);
@@ -285,7 +286,7 @@ export class Checkpointer {
     let answer: Awaited<ReturnType<typeof findRestorePlan>>;
     try {
       const view = await this.catalog.refresh();
-      this.storeOk = true;
+      this.storeOk.read = true;
       answer = await findRestorePlan(
         this.o.store,
         view.manifests.map((x) => x.manifest),
@@ -446,10 +447,10 @@ export class Checkpointer {
     return this.retaining;
   }
 
-  private async store<T>(op: string, f: () => Promise<T>): Promise<T> {
+  private async store<T>(op: 'get' | 'head' | 'list' | 'put' | 'delete', f: () => Promise<T>): Promise<T> {
     try {
       const v = await f();
-      this.storeOk = true;
+      this.storeOk[op === 'put' || op === 'delete' ? 'write' : 'read'] = true;
       return v;
     } catch (e) {
       this.storeFailed(op, e);
@@ -457,9 +458,9 @@ export class Checkpointer {
     }
   }
 
-  private storeFailed(op: string, e: unknown): void {
+  private storeFailed(op: 'get' | 'head' | 'list' | 'put' | 'delete', e: unknown): void {
     if (e instanceof ObjectStoreError && e.retryable) {
-      this.storeOk = false;
+      this.storeOk[op === 'put' || op === 'delete' ? 'write' : 'read'] = false;
       this.o.metrics.storeErrors.inc({ op });
     }
     this.updateReady();

@@ -83,9 +83,10 @@ export type AckOutcome =
 
 interface AcceptedAck {
   readonly ref: PartitionCheckpoint;
-  /** bytes of the newly written object, by kind; 0 when carried forward unchanged */
-  readonly newBytes: number;
-  readonly kind: 'full' | 'incremental' | 'unchanged';
+  /** bytes of objects no committed manifest referenced before, by kind (0 when carried forward unchanged) */
+  readonly written: { readonly full: number; readonly incremental: number };
+  /** the partition's committed reference is carried forward as is */
+  readonly unchanged: boolean;
   readonly ack: CheckpointAck;
 }
 
@@ -234,33 +235,22 @@ export class CheckpointCoordinator {
 
   private accept(c: InFlight, ack: CheckpointAck): AcceptedAck | { reason: AckRefusal; detail: string } {
     const previous = this.latest?.partitions.find((p) => p.partition === ack.partition);
-    const tip = previous?.chain[previous.chain.length - 1];
-    const base = {
-      partition: ack.partition,
-      epoch: ack.epoch,
-      workerId: ack.workerId,
-      offsets: ack.offsets,
-      outputSequence: ack.outputSequence ?? null,
-      schemaFingerprint: ack.schemaFingerprint ?? null,
-    };
-    if (tip !== undefined && ack.snapshotKey === tip.key) {
-      // Unchanged: the previous chain is carried forward as is.
-      if (ack.bytes !== tip.bytes || ack.crc32c !== tip.crc32c)
-        return { reason: 'bad_chain', detail: `${ack.snapshotKey} re-acked with another size or CRC` };
-      return {
-        ref: { ...base, writtenBy: previous!.writtenBy, chain: previous!.chain },
-        newBytes: 0,
-        kind: 'unchanged',
-        ack,
-      };
-    }
+    const committed = new Map((previous?.chain ?? []).map((o) => [o.key, o]));
     const parts = this.o.layout.parseSnapshotKey(ack.snapshotKey);
-    if (parts === undefined || parts.partition !== ack.partition || parts.checkpointId !== c.checkpointId)
+    if (parts === undefined || parts.partition !== ack.partition || parts.seq > c.seq)
       return {
         reason: 'bad_key',
-        detail: `${ack.snapshotKey} is not this checkpoint's key for partition ${ack.partition}`,
+        detail: `${ack.snapshotKey} is not a snapshot key of partition ${ack.partition}`,
+      };
+    // A key of an earlier checkpoint: the owner's state did not change since it wrote that object
+    // (committed or not); it is referenced again, nothing new was written.
+    if (parts.seq === c.seq && parts.checkpointId !== c.checkpointId)
+      return {
+        reason: 'bad_key',
+        detail: `${ack.snapshotKey} names another attempt of checkpoint ${parts.seq}`,
       };
     const prefix = ack.chain ?? [];
+    const reused = parts.seq < c.seq;
     const kind = prefix.length === 0 ? 'full' : 'incremental';
     if (parts.kind !== kind)
       return {
@@ -269,7 +259,7 @@ export class CheckpointCoordinator {
       };
     for (const o of prefix) {
       const q = this.o.layout.parseSnapshotKey(o.key);
-      if (q === undefined || q.partition !== ack.partition || q.seq >= c.seq)
+      if (q === undefined || q.partition !== ack.partition || q.seq >= parts.seq)
         return {
           reason: 'bad_chain',
           detail: `chain object ${o.key} is not an earlier snapshot of partition ${ack.partition}`,
@@ -283,7 +273,31 @@ export class CheckpointCoordinator {
       if (e instanceof CheckpointFormatError) return { reason: 'bad_chain', detail: e.message };
       throw e;
     }
-    return { ref: { ...base, writtenBy: c.checkpointId, chain }, newBytes: ack.bytes, kind, ack };
+    // Objects a committed manifest already references must be acked exactly as committed; the others
+    // (this checkpoint's object, or objects of aborted checkpoints referenced for the first time) are new.
+    const written = { full: 0, incremental: 0 };
+    for (const o of chain) {
+      const known = committed.get(o.key);
+      if (known === undefined) written[o.kind] += o.bytes;
+      else if (known.bytes !== o.bytes || known.crc32c !== o.crc32c || known.kind !== o.kind)
+        return {
+          reason: 'bad_chain',
+          detail: `${o.key} acked with another size, CRC or kind than committed`,
+        };
+    }
+    const ref: PartitionCheckpoint = { ...this.baseRef(ack), writtenBy: parts.checkpointId, chain };
+    return { ref, written, unchanged: reused && committed.has(ack.snapshotKey), ack };
+  }
+
+  private baseRef(ack: CheckpointAck) {
+    return {
+      partition: ack.partition,
+      epoch: ack.epoch,
+      workerId: ack.workerId,
+      offsets: ack.offsets,
+      outputSequence: ack.outputSequence ?? null,
+      schemaFingerprint: ack.schemaFingerprint ?? null,
+    };
   }
 
   private manifestOf(c: InFlight, nowMs: number): CheckpointManifest {
@@ -295,8 +309,8 @@ export class CheckpointCoordinator {
     const written = { full: 0, incremental: 0 };
     for (const [p, a] of c.acks) {
       refs.set(p, a.ref);
-      if (a.kind === 'full') written.full += a.newBytes;
-      else if (a.kind === 'incremental') written.incremental += a.newBytes;
+      written.full += a.written.full;
+      written.incremental += a.written.incremental;
     }
     return {
       v: 1,

@@ -201,6 +201,23 @@ describe('Checkpointer service', () => {
     );
   });
 
+  it('a partition whose ack was lost re-acks its uncommitted object once unchanged, and commits resume', async () => {
+    const r = await rig();
+    await step(r, 1000);
+    const c1 = last(r, 'committed')!.manifest;
+    r.workers[1]!.churn(3, 5, 7);
+    r.workers[1]!.withhold.add(3);
+    await step(r, 1000);
+    await step(r, 500);
+    expect(last(r, 'aborted')!.reason).toBe('ack_timeout');
+    r.workers[1]!.withhold.clear();
+    await step(r, 1000);
+    const c2 = last(r, 'committed')!.manifest;
+    expect(c2.seq).toBeGreaterThan(c1.seq);
+    expect(c2.partitions[3]!.writtenBy).not.toBe(c1.checkpointId);
+    expect(c2.written.incremental).toBeGreaterThan(0);
+  });
+
   it('acks from a stale epoch or a zombie owner are refused and counted; an epoch change aborts', async () => {
     const r = await rig();
     await step(r, 1000);

@@ -168,6 +168,39 @@ describe('CheckpointCoordinator', () => {
     });
   });
 
+  it('re-acking an object of an aborted checkpoint (state unchanged since) is accepted and counted as new', () => {
+    const c = make();
+    c.setTable(table(1, { 0: 'w0', 1: 'w1' }));
+    const id1 = triggerId(c, 0);
+    c.onAck(ack(id1, 0));
+    c.onAck(ack(id1, 1));
+    const m1 = commitAll(c, 1);
+    // checkpoint 2: partition 1 writes an increment, partition 0 never acks: aborted
+    const id2 = triggerId(c, 10_000);
+    const inc2 = layout.snapshotKey(1, id2, 'incremental');
+    c.onAck(ack(id2, 1, { snapshotKey: inc2, bytes: 9, chain: m1.partitions[1]!.chain }));
+    expect(c.tick(13_000).kind).toBe('timeout');
+    // checkpoint 3: partition 1 did not change since its (uncommitted) increment and acks it again
+    const id3 = triggerId(c, 20_000);
+    c.onAck(ack(id3, 0, { snapshotKey: m1.partitions[0]!.chain[0]!.key }));
+    expect(
+      c.onAck(ack(id3, 1, { snapshotKey: inc2, bytes: 9, chain: m1.partitions[1]!.chain })),
+    ).toMatchObject({ accepted: true });
+    const m3 = commitAll(c, 20_001);
+    expect(m3.partitions[1]).toMatchObject({
+      writtenBy: id2,
+      chain: [m1.partitions[1]!.chain[0], { key: inc2, kind: 'incremental' }],
+    });
+    expect(m3.partitions[0]!.writtenBy).toBe(id1);
+    expect(m3.written).toEqual({ full: 0, incremental: 9 });
+    // another attempt of the same sequence number is not this checkpoint's
+    const id4 = triggerId(c, 30_000);
+    const other = id4.replace(/-[0-9a-z]+$/, '-zzz');
+    expect(c.onAck(ack(id4, 0, { snapshotKey: layout.snapshotKey(0, other, 'full') }))).toMatchObject({
+      reason: 'bad_key',
+    });
+  });
+
   it('an epoch change aborts a checkpoint collecting acks; a stale assignment is ignored', () => {
     const c = make();
     c.setTable(table(1, { 0: 'w0', 1: 'w1' }));

@@ -38,6 +38,7 @@ export class SimWorker {
   readonly withhold = new Set<number>();
   readonly acked: CheckpointAck[] = [];
   uploadFailures = 0;
+  lastError: unknown = undefined;
   private readonly unsub: () => void;
   private readonly pending = new Set<Promise<void>>();
 
@@ -96,8 +97,9 @@ export class SimWorker {
       let ack: CheckpointAck;
       try {
         ack = await this.snapshot(p, s, t.checkpointId, t.epoch);
-      } catch {
+      } catch (e) {
         this.uploadFailures++;
+        this.lastError = e;
         continue; // upload failed: no ack, the checkpoint times out
       }
       if (this.withhold.has(p) || !this.alive) continue;
