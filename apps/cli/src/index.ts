@@ -5,6 +5,14 @@
  */
 
 export { HELP, type InputSpec, parseVwapArgs, type VwapOptions } from './args.ts';
+export {
+  CHECKPOINTS_HELP,
+  type CheckpointsCommand,
+  type CheckpointsIo,
+  type CheckpointsOptions,
+  parseCheckpointsArgs,
+  runCheckpoints,
+} from './checkpoints.ts';
 export { CliError, type CliErrorCode, InputError, OutputError, UsageError } from './errors.ts';
 export { CsvTradeSource, LineSink } from './io.ts';
 export { CSV_HEADER, formatDelta, type OutputFormat } from './output-format.ts';

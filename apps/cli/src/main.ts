@@ -4,6 +4,7 @@
  * Commands: `vwap` (see `ripple vwap --help`).
  */
 import { HELP, parseVwapArgs } from './args.ts';
+import { CHECKPOINTS_HELP, parseCheckpointsArgs, runCheckpoints } from './checkpoints.ts';
 import { CliError, UsageError } from './errors.ts';
 import { runVwap } from './vwap.ts';
 
@@ -11,6 +12,7 @@ const USAGE = `ripple: a distributed incremental stream processor (local command
 
 Usage:
   pnpm ripple vwap --help     VWAP per symbol and window over synthetic, file or stdin trades
+  pnpm ripple checkpoints --help   committed checkpoints: list, show, verify, restore-plan
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -19,6 +21,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
+    }
+    if (command === 'checkpoints') {
+      const o = parseCheckpointsArgs(rest);
+      if (o === null) {
+        process.stdout.write(CHECKPOINTS_HELP);
+        return 0;
+      }
+      return await runCheckpoints(o, { stdout: process.stdout, env: process.env });
     }
     if (command !== 'vwap') throw new UsageError(`unknown command ${JSON.stringify(command)}`, 'command');
     const options = parseVwapArgs(rest);
@@ -36,7 +46,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CliError) {
       process.stderr.write(`ripple: ${e.message}\n`);
-      if (e instanceof UsageError) process.stderr.write('see: pnpm ripple vwap --help\n');
+      if (e instanceof UsageError)
+        process.stderr.write(
+          `see: pnpm ripple ${command === 'checkpoints' ? 'checkpoints' : 'vwap'} --help\n`,
+        );
       return e.exitCode;
     }
     throw e;
