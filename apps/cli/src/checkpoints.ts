@@ -252,9 +252,8 @@ export async function runCheckpoints(o: CheckpointsOptions, io: CheckpointsIo): 
             `schema ${p.schemaFingerprint ?? '-'}  next output sequence ${p.outputSequence ?? '-'}\n`,
         );
         const rows = [['STEP', 'KIND', 'BYTES', 'CRC32C', 'KEY']];
-        p.chain.forEach((x, i) =>
-          rows.push([String(i + 1), x.kind, String(x.bytes), x.crc32c.toString(16).padStart(8, '0'), x.key]),
-        );
+        for (const [i, x] of p.chain.entries())
+          rows.push([String(i + 1), x.kind, String(x.bytes), x.crc32c.toString(16).padStart(8, '0'), x.key]);
         out(table(rows));
         out(
           `then replay input from: ${p.offsets.map((x) => `${x.topic}/${x.partition}@${x.offset}`).join(' ') || '(no offsets)'}\n`,
