@@ -6,9 +6,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
-import { decodeDeltaBatch, SchemaRegistry, type Trade, TradeBatchEncoder } from '@ripple/protocol';
+import {
+  decodeDeltaBatch,
+  decodeTradeBatch,
+  SchemaRegistry,
+  type Trade,
+  TradeBatchEncoder,
+} from '@ripple/protocol';
 import { apply, type Value } from '@ripple/stream';
-import { oracle, type WindowValue } from '@ripple/test-support';
+import { ContractConsumer, oracle, type WindowValue } from '@ripple/test-support';
 import { xorshift } from '@ripple/trades';
 import { VWAP_OUTPUT_SCHEMA } from '@ripple/worker';
 import { eventually, sleep } from './helpers.ts';
@@ -340,12 +346,80 @@ export async function metric(w: WorkerProcess, name: string): Promise<number> {
   return sum;
 }
 
+/** One look at a running worker: its state, whether a snapshot upload is in flight, records consumed in this life. */
+export interface WorkerSample {
+  state: string;
+  writing: boolean;
+  recordsIn: number;
+}
+
+export async function sample(w: WorkerProcess): Promise<WorkerSample | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text();
+    let state = 'unknown';
+    let writing = false;
+    let recordsIn = 0;
+    for (const line of text.split('\n')) {
+      const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (line.startsWith('ripple_worker_state{') && v === 1)
+        state = /state="([A-Za-z]+)"/.exec(line)?.[1] ?? state;
+      else if (line.startsWith('ripple_worker_checkpoint_writing')) writing = v === 1;
+      else if (line.startsWith('ripple_worker_records_in_total{')) recordsIn += v;
+    }
+    return { state, writing, recordsIn };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a kill landed, from the last sample before it. */
+export function landing(s: WorkerSample | undefined): 'recovery' | 'checkpoint' | 'steady' {
+  if (s === undefined || s.state === 'Starting' || s.state === 'Recovering') return 'recovery';
+  return s.writing ? 'checkpoint' : 'steady';
+}
+
+/** The output topic read by the documented consumer (docs/consumer-contract.md), sentinel windows left out. */
+export function contractOutputs(records: TopicRecord[]): {
+  windows: Map<string, WindowValue>;
+  dropped: number;
+} {
+  const c = new ContractConsumer(VWAP_OUTPUT_SCHEMA);
+  const sorted = [...records].sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
+  for (const r of sorted) c.consume(r.partition, r.value as Buffer);
+  const windows = new Map<string, WindowValue>();
+  for (const [k, v] of c.values) {
+    if (k.startsWith(`${SENTINEL}@`)) continue;
+    const w = v as unknown as WindowValue;
+    windows.set(k, { vwap: w.vwap, volume: w.volume, count: w.count });
+  }
+  return { windows, dropped: c.dropped };
+}
+
+/** Identity of a trade (the late side output holds trades, in no fixed batching). */
+export const tradeId = (t: Trade): string => `${t.symbol}|${t.timestampNs}|${t.price}|${t.size}`;
+
+/** Distinct late trades on the side topic, and how many were re-sent. */
+export function lateTrades(records: TopicRecord[]): { ids: Set<string>; resent: number } {
+  const ids = new Set<string>();
+  let resent = 0;
+  for (const r of records) {
+    for (const t of decodeTradeBatch(r.value as Buffer)) {
+      const id = tradeId(t);
+      if (ids.has(id)) resent++;
+      ids.add(id);
+    }
+  }
+  return { ids, resent };
+}
+
 /** Wait until the worker has consumed every partition up to `ends`. */
 export async function waitCaughtUp(w: WorkerProcess, ends: bigint[], timeoutMs: number): Promise<void> {
   await eventually('worker caught up', timeoutMs, async () => {
     const p = await progress(w);
     if (p?.details == null) return undefined;
-    const done = p.details.every((d) => BigInt(d.nextOffset ?? '-1') >= (ends[d.partition] ?? 0n));
+    // Every partition with input must be owned and past its end (an empty list is not "caught up").
+    const at = new Map(p.details.map((d) => [d.partition, BigInt(d.nextOffset ?? '-1')]));
+    const done = ends.every((end, partition) => end === 0n || (at.get(partition) ?? -1n) >= end);
     return done ? true : undefined;
   });
 }

@@ -4,14 +4,17 @@
 //
 //   pnpm test:integration                     (20 kills, as CI runs it)
 //   RIPPLE_INTEGRITY_KILLS=100 pnpm test:integration   (the long run; also `pnpm integrity --kills 100`)
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from './helpers.ts';
 import {
+  contractOutputs,
   createTopics,
   deleteTopics,
   FlakyProxy,
   finalOutputs,
+  landing,
+  lateTrades,
   makeStream,
   metric,
   PARTITIONS,
@@ -19,11 +22,14 @@ import {
   readAll,
   SEC,
   type Stream,
+  sample,
   sleep,
   startWorker,
   stopWorker,
   streamOracle,
   type Topics,
+  tradeId,
+  type WorkerSample,
   waitCaughtUp,
   xorshift,
 } from './worker-harness.ts';
@@ -108,6 +114,21 @@ function expectMatchesOracle(stream: Stream, outputs: ReturnType<typeof finalOut
   expect(examples, `${wrong} window(s) differ from the oracle`).toEqual([]);
 }
 
+/** The late side topic holds every late trade of the oracle once (re-sends after a crash recognised), nothing else. */
+async function expectLateExact(
+  topics: Topics,
+  stream: Stream,
+): Promise<{ ids: Set<string>; resent: number }> {
+  const late = lateTrades(await readAll(brokers, topics.late));
+  const want = new Set(streamOracle(stream, WINDOW, LATENESS, OOO).lateTrades.map(tradeId));
+  expect(want.size).toBeGreaterThan(0);
+  const missing = [...want].filter((x) => !late.ids.has(x));
+  const extra = [...late.ids].filter((x) => !want.has(x));
+  expect(missing.slice(0, 5), `${missing.length} late trade(s) missing`).toEqual([]);
+  expect(extra.slice(0, 5), `${extra.length} unexpected late trade(s)`).toEqual([]);
+  return late;
+}
+
 /** The DLQ holds exactly the malformed records (by source partition and offset); returns re-sends. */
 async function expectDlqExact(topics: Topics, stream: Stream): Promise<number> {
   const dlq = await readAll(brokers, topics.dlq);
@@ -129,7 +150,7 @@ describe('worker integrity on real Kafka + S3', () => {
     for (const t of created) await deleteTopics(brokers, t);
   });
 
-  test(`exact after ${KILLS} SIGKILLs at random moments (1,000,000 trades)`, {
+  test(`exact after ${KILLS} SIGKILLs landing in recovery, checkpoint uploads and steady processing (1,000,000 trades)`, {
     timeout: 40 * 60_000,
   }, async () => {
     const id = uniqueId();
@@ -145,25 +166,64 @@ describe('worker integrity on real Kafka + S3', () => {
     await produce(brokers, topics.input, stream.records);
     const rnd = xorshift(7);
     const t0 = Date.now();
+    const landed = { recovery: 0, checkpoint: 0, steady: 0 };
+    const lives: Array<{ where: string; recordsIn: number }> = [];
     for (let k = 0; k < KILLS; k++) {
       const w = await startWorker(workerEnv(topics, `it-kill-${id}`));
-      await sleep(200 + (rnd() % 1800));
+      let last: WorkerSample | undefined;
+      const mode = k % 4;
+      if (mode === 0) {
+        // Early: while the worker restores its snapshots and replays.
+        await sleep(5 + (rnd() % 40));
+        last = await sample(w);
+      } else if (mode === 1) {
+        // During a snapshot upload (checkpoints every second).
+        const until = Date.now() + 5000;
+        for (;;) {
+          last = await sample(w);
+          if ((last?.writing ?? false) || Date.now() > until) break;
+          await sleep(2);
+        }
+      } else {
+        await sleep(200 + (rnd() % 1800));
+        last = await sample(w);
+      }
       await stopWorker(w, 'SIGKILL');
+      const where = landing(last);
+      landed[where]++;
+      lives.push({ where, recordsIn: last?.recordsIn ?? 0 });
     }
+    // Every kind of landing happened, and every life not killed in recovery made progress.
+    expect(landed.recovery, JSON.stringify(landed)).toBeGreaterThan(0);
+    expect(landed.checkpoint, JSON.stringify(landed)).toBeGreaterThan(0);
+    expect(landed.steady, JSON.stringify(landed)).toBeGreaterThan(0);
+    const stalled = lives.filter((l) => l.where !== 'recovery' && l.recordsIn === 0);
+    expect(stalled, 'lives that consumed nothing before their kill').toEqual([]);
     const last = await startWorker(workerEnv(topics, `it-kill-${id}`));
     await waitCaughtUp(last, ends(stream), 10 * 60_000);
     expect(await stopWorker(last, 'SIGTERM')).toBe(0);
-    const outputs = finalOutputs(await readAll(brokers, topics.output));
+    const records = await readAll(brokers, topics.output);
+    const outputs = finalOutputs(records);
     expectMatchesOracle(stream, outputs);
+    // The documented consumer (drop by sequence, keep the last value) ends exactly at the oracle.
+    const contract = contractOutputs(records);
+    expectMatchesOracle(stream, { ...outputs, windows: contract.windows });
+    // Duplicates were really produced and absorbed: the test cannot pass vacuously.
+    expect(outputs.duplicates).toBeGreaterThan(0);
+    expect(contract.dropped).toBe(outputs.duplicates);
+    const late = await expectLateExact(topics, stream);
     const dlqResent = await expectDlqExact(topics, stream);
     console.log(
       JSON.stringify({
         suite: 'integrity',
         kills: KILLS,
+        landed,
         trades: stream.tradeCount,
         windows: outputs.windows.size,
         deltas: outputs.deltas,
         duplicate_reemits: outputs.duplicates,
+        late_trades: late.ids.size,
+        late_resent: late.resent,
         dlq_records: stream.malformed.size,
         dlq_resent: dlqResent,
         seconds: (Date.now() - t0) / 1000,
@@ -295,6 +355,97 @@ describe('worker integrity on real Kafka + S3', () => {
       await waitCaughtUp(again, ends(stream), 120_000);
       expect(await stopWorker(again, 'SIGTERM')).toBe(0);
       expectMatchesOracle(stream, finalOutputs(await readAll(brokers, topics.output)));
+    } finally {
+      await proxy.close();
+      s3.destroy();
+    }
+  });
+  test('restarts while S3 is down and with the newest snapshot corrupted: not ready meanwhile, never a reset, exact', {
+    timeout: 10 * 60_000,
+  }, async () => {
+    const id = uniqueId();
+    const prefix = `it-s3r-${id}`;
+    const topics = await createTopics(brokers, prefix);
+    created.push(topics);
+    const s3url = new URL(env.S3_ENDPOINT);
+    const proxy = new FlakyProxy({ host: s3url.hostname, port: Number(s3url.port) });
+    const port = await proxy.start();
+    const s3 = new S3Client({
+      region: env.S3_REGION,
+      endpoint: env.S3_ENDPOINT,
+      forcePathStyle: true,
+      credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
+    });
+    const latest = async (p: number) => {
+      try {
+        const r = await s3.send(
+          new GetObjectCommand({ Bucket: env.S3_BUCKET, Key: `${prefix}/p${p}/LATEST` }),
+        );
+        return (await r.Body?.transformToString())?.trim();
+      } catch {
+        return undefined;
+      }
+    };
+    const viaProxy = { S3_ENDPOINT: `http://127.0.0.1:${port}` };
+    try {
+      const stream = makeStream({
+        trades: 200_000,
+        symbols: 400,
+        tradesPerRecord: 100,
+        seed: 6,
+        malformedEvery: 300,
+      });
+      const half = stream.records.map((r) => r.slice(0, Math.floor(r.length / 2)));
+      const rest = stream.records.map((r) => r.slice(Math.floor(r.length / 2)));
+      await produce(brokers, topics.input, half);
+      const a = await startWorker(workerEnv(topics, prefix, viaProxy));
+      await waitCaughtUp(
+        a,
+        half.map((r) => BigInt(r.length)),
+        120_000,
+      );
+      const first = await eventually('a stored checkpoint of p0', 30_000, async () => latest(0));
+      await stopWorker(a, 'SIGKILL');
+      const outBefore = (await readAll(brokers, topics.output)).length;
+
+      // S3 down at start: the worker waits, not ready, and does not start over.
+      proxy.down();
+      const b = await startWorker(workerEnv(topics, prefix, viaProxy));
+      await produce(brokers, topics.input, rest);
+      await eventually('recovery store errors counted', 30_000, async () =>
+        (await metric(b, 'ripple_worker_recovery_store_errors_total')) >= 2 ? true : undefined,
+      );
+      const r = await fetch(`http://127.0.0.1:${b.healthPort}/ready`);
+      expect(r.status).toBe(503);
+      expect(((await r.json()) as { state: string }).state).toBe('Starting');
+      expect((await readAll(brokers, topics.output)).length).toBe(outBefore); // nothing produced from an empty state
+      proxy.restore();
+      await waitCaughtUp(b, ends(stream), 180_000);
+      await eventually('a newer checkpoint of p0', 60_000, async () => {
+        const now = await latest(0);
+        return now !== undefined && now !== first ? true : undefined;
+      });
+      await stopWorker(b, 'SIGKILL');
+
+      // The newest snapshot of partition 0 corrupted: the next restart falls back to an older one.
+      const newest = (await latest(0)) as string;
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: env.S3_BUCKET,
+          Key: `${prefix}/p0/${newest}.snap`,
+          Body: new Uint8Array(512).fill(0x52),
+        }),
+      );
+      const c = await startWorker(workerEnv(topics, prefix, viaProxy));
+      await waitCaughtUp(c, ends(stream), 120_000);
+      expect(await metric(c, 'ripple_worker_snapshot_fallbacks_total')).toBe(1);
+      expect(await metric(c, 'ripple_worker_partitions_failed')).toBe(0);
+      expect(await stopWorker(c, 'SIGTERM')).toBe(0);
+      const records = await readAll(brokers, topics.output);
+      const contract = contractOutputs(records);
+      expectMatchesOracle(stream, { ...finalOutputs(records), windows: contract.windows });
+      await expectLateExact(topics, stream);
+      await expectDlqExact(topics, stream);
     } finally {
       await proxy.close();
       s3.destroy();

@@ -77,6 +77,7 @@ export class CheckpointWriter {
         attributes: { 'ripple.partition': partition, 'ripple.checkpoint': snap.id },
       });
       const t0 = performance.now();
+      m.checkpointWriting.set(1);
       try {
         await this.o.store.put(partition, snap.id, snap.bytes);
         this.o.onStored?.(partition, performance.now() - t0);
@@ -102,6 +103,7 @@ export class CheckpointWriter {
         if (this.stopped) return;
         await sleep(delay);
       } finally {
+        m.checkpointWriting.set(0);
         span.end();
       }
     }

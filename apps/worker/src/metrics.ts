@@ -20,6 +20,7 @@ export class WorkerMetrics {
   readonly checkpointDuration: Histogram;
   readonly checkpointAge: Gauge;
   readonly checkpointFailures: Counter;
+  readonly checkpointWriting: Gauge;
   readonly checkpoints: Counter;
   readonly recoveries: Counter<'source'>;
   readonly snapshotRejected: Counter<'reason'>;
@@ -131,6 +132,11 @@ export class WorkerMetrics {
     this.checkpointFailures = new Counter({
       name: 'ripple_worker_checkpoint_failures_total',
       help: 'Checkpoint writes that failed (retried with backoff)',
+      registers: [r],
+    });
+    this.checkpointWriting = new Gauge({
+      name: 'ripple_worker_checkpoint_writing',
+      help: '1 while a snapshot is being written to the store, else 0',
       registers: [r],
     });
     this.checkpoints = new Counter({

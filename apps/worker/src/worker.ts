@@ -589,6 +589,8 @@ export class Worker {
 
   /** Partitions whose checkpoint is due and not yet captured in this round. */
   private due: number[] = [];
+  /** Next offset of each partition's last captured checkpoint. */
+  private readonly capturedAt = new Map<number, bigint>();
 
   /**
    * Every `checkpoint_interval_sec` each partition is checkpointed; partitions
@@ -600,7 +602,8 @@ export class Worker {
     this.d.metrics.checkpointAge.set((now - this.writer.lastStoredMs) / 1000);
     if (this.due.length === 0 && now - this.lastCaptureMs >= this.cfg.checkpointIntervalSec * 1000) {
       this.lastCaptureMs = now;
-      this.due = [...this.parts.keys()];
+      // A partition with nothing consumed since its last checkpoint is not written again.
+      this.due = [...this.parts].filter(([p, x]) => x.nextOffset !== this.capturedAt.get(p)).map(([p]) => p);
     }
     const next = this.due.shift();
     if (next !== undefined) await this.capture([next]);
@@ -649,6 +652,7 @@ export class Worker {
         }
       }
       this.writer.enqueue(p.partition, { id: snapshotId, bytes });
+      this.capturedAt.set(p.partition, p.nextOffset);
       ids.set(p.partition, snapshotId);
     }
     const captureMs = performance.now() - t0;

@@ -14,6 +14,7 @@ export interface WindowValue {
  * a trade is late when its window end plus the allowed lateness is at or
  * before the watermark (max event time so far, this trade included, minus the
  * out-of-orderness). Trades of `exclude` count for the watermark only.
+ * `lateTrades` are the late trades in input order (the side output's content).
  */
 export function oracle(
   input: { readonly trades: ReadonlyArray<readonly Trade[]> },
@@ -21,9 +22,10 @@ export function oracle(
   latenessNs: bigint,
   oooNs: bigint,
   exclude?: string,
-): { windows: Map<string, WindowValue>; late: number } {
+): { windows: Map<string, WindowValue>; late: number; lateTrades: Trade[] } {
   const acc = new Map<string, { pv: number; volume: number; count: number }>();
   let late = 0;
+  const lateTrades: Trade[] = [];
   for (const list of input.trades) {
     let maxTs = -(2n ** 62n);
     for (const t of list) {
@@ -31,6 +33,7 @@ export function oracle(
       const start = t.timestampNs - (t.timestampNs % windowNs);
       if (start + windowNs + latenessNs <= maxTs - oooNs) {
         late++;
+        lateTrades.push(t);
         continue;
       }
       if (t.symbol === exclude) continue;
@@ -44,5 +47,5 @@ export function oracle(
   }
   const windows = new Map<string, WindowValue>();
   for (const [k, a] of acc) windows.set(k, { vwap: a.pv / a.volume, volume: a.volume, count: a.count });
-  return { windows, late };
+  return { windows, late, lateTrades };
 }

@@ -24,7 +24,7 @@ export interface KafkaSourceOptions {
   readonly brokers: readonly string[];
   readonly topic: string;
   readonly clientId: string;
-  /** Bytes fetched per partition per request. */
+  /** Bytes fetched per partition per request (default 256 KiB: a response is decoded in one go, so it bounds how long the event loop is held). */
   readonly partitionMaxBytes?: number;
 }
 
@@ -43,7 +43,7 @@ export class KafkaSource implements RecordSource {
 
   constructor(o: KafkaSourceOptions) {
     this.topic = o.topic;
-    this.partitionMaxBytes = o.partitionMaxBytes ?? 1 << 20;
+    this.partitionMaxBytes = o.partitionMaxBytes ?? 256 << 10;
     this.consumer = new Consumer({
       clientId: o.clientId,
       // Required by the constructor; never joined: fetch() is group-free.
@@ -200,7 +200,7 @@ export class KafkaSource implements RecordSource {
         ],
         maxWaitTime: Math.max(0, maxWaitMs),
         minBytes: 1,
-        maxBytes: 16 << 20,
+        maxBytes: 4 << 20,
       });
     } catch (e) {
       this.meta = null;
