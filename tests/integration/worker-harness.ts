@@ -372,9 +372,15 @@ export async function sample(w: WorkerProcess): Promise<WorkerSample | undefined
   }
 }
 
-/** Where a kill landed, from the last sample before it. */
+/**
+ * Where a kill landed, from the last sample before it: `recovery` while the
+ * snapshots are being restored (state Starting, or no record consumed yet in
+ * this life), `checkpoint` while a snapshot upload is in flight, else
+ * `steady`. (The state stays Recovering while a long backlog is replayed, so
+ * the state alone does not tell recovery from processing.)
+ */
 export function landing(s: WorkerSample | undefined): 'recovery' | 'checkpoint' | 'steady' {
-  if (s === undefined || s.state === 'Starting' || s.state === 'Recovering') return 'recovery';
+  if (s === undefined || s.state === 'Starting' || s.recordsIn === 0) return 'recovery';
   return s.writing ? 'checkpoint' : 'steady';
 }
 
