@@ -85,10 +85,10 @@ export {
   WindowSnapshotError,
 } from './window/errors.ts';
 export { TIME_NEVER, TIME_NONE } from './window/event-time.ts';
-export type { KeyState } from './window/key-state.ts';
 export {
   type WindowCallbacks,
   type WindowEmit,
+  type WindowKey,
   WindowOperator,
   type WindowStats,
 } from './window/window-operator.ts';

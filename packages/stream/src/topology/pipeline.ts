@@ -38,8 +38,12 @@ import {
 } from '../aggregate/aggregator.ts';
 import { type Delta, diff, type Value, type ValueRecord, valueEqual } from '../delta/delta.ts';
 import { InvalidOptionError, WindowSnapshotError } from '../window/errors.ts';
-import type { KeyState } from '../window/key-state.ts';
-import { type WindowEmit, WindowOperator, type WindowStats } from '../window/window-operator.ts';
+import {
+  type WindowEmit,
+  type WindowKey,
+  WindowOperator,
+  type WindowStats,
+} from '../window/window-operator.ts';
 import type { WindowSnapshot } from '../window/window-snapshot.ts';
 import type { WindowOptions, WindowSpec } from '../window/window-spec.ts';
 import type { Sink, Source } from './source-sink.ts';
@@ -385,7 +389,7 @@ export class CompiledPipeline<E, O> {
     this.batchNo++;
   }
 
-  private onEmit(k: KeyState<unknown>, em: WindowEmit<ValueRecord>): void {
+  private onEmit(k: WindowKey, em: WindowEmit<ValueRecord>): void {
     let slot = k.slot as KeySlot | null;
     if (slot !== null && slot.pending === this.batchNo) this.flush();
     if (em.retract) {
@@ -402,7 +406,7 @@ export class CompiledPipeline<E, O> {
     this.graph.set(slot.leaf, rec);
   }
 
-  private onEvict(k: KeyState<unknown>): void {
+  private onEvict(k: WindowKey): void {
     const slot = k.slot as KeySlot | null;
     if (slot === null) return;
     if (slot.pending === this.batchNo) this.flush();
@@ -410,7 +414,7 @@ export class CompiledPipeline<E, O> {
     k.slot = null;
   }
 
-  private makeSlot(k: KeyState<unknown>): KeySlot {
+  private makeSlot(k: WindowKey): KeySlot {
     const g = this.graph;
     const key = k.key;
     const partition = k.partition;

@@ -56,13 +56,24 @@ export interface WindowEmit<R> {
   readonly retract: boolean;
 }
 
+/**
+ * What a callback sees of a key: its name, its partition, and `slot`, a field
+ * the owner may use to keep its own per-key state (the topology keeps the
+ * key's graph leaf there). The operator's internal key state stays private.
+ */
+export interface WindowKey {
+  readonly key: string;
+  readonly partition: number;
+  slot: unknown;
+}
+
 export interface WindowCallbacks<E, R> {
   /** A window result (first emission or correction) or a retraction. Called synchronously. */
-  onEmit(key: KeyState<unknown>, emit: WindowEmit<R>): void;
+  onEmit(key: WindowKey, emit: WindowEmit<R>): void;
   /** An event later than allowed lateness (side output). */
   onLate?(event: E, key: string, windowEndNs: bigint, watermarkNs: bigint): void;
   /** A key's state was dropped. */
-  onEvict?(key: KeyState<unknown>): void;
+  onEvict?(key: WindowKey): void;
 }
 
 const ZERO = 0n;
