@@ -1,0 +1,263 @@
+import {
+  type GraphError,
+  NodeComputeError,
+  ObserverError,
+  ReentrancyError,
+  StabilizeError,
+} from './errors.ts';
+import type { GraphOptions } from './graph-api.ts';
+import { commitPending, foldPending, markSlot } from './incr-fold-pending.ts';
+import { checkInvariants } from './invariants.ts';
+import {
+  type AnyFn,
+  F_DISPOSED,
+  F_ERRORED,
+  F_NOTIFY,
+  F_PENDING,
+  F_QUEUED,
+  type GNode,
+  KIND_FOLD,
+  KIND_INCR_FOLD,
+  KIND_LEAF,
+  KIND_MAP,
+  KIND_MAP2,
+  KIND_MAPN,
+  type NodeExt,
+} from './node.ts';
+
+export const STATE_IDLE = 0;
+export const STATE_STABILIZING = 1;
+export const STATE_NOTIFYING = 2;
+
+type Node = GNode;
+
+export class GraphKernel {
+  protected readonly debug: boolean;
+  protected readonly clock: (() => number) | null;
+  protected nodes: Array<Node | null> = [];
+  protected freeIds: number[] = [];
+  protected liveCount = 0;
+  protected readonly byName = new Map<string, Node>();
+
+  /** Dirty queue: one array per height (`bucketLen[h]` entries in use). */
+  protected buckets: Array<Array<Node | undefined>> = [];
+  protected bucketLen: number[] = [];
+  protected minDirty = Number.POSITIVE_INFINITY;
+  protected maxDirty = -1;
+  protected dirtyCount = 0;
+
+  protected state = STATE_IDLE;
+  protected notifyList: Node[] = [];
+  protected notifyCount = 0;
+  protected errors: GraphError[] = [];
+
+  protected nStabilizations = 0;
+  protected nRecomputes = 0;
+  protected nCutoffs = 0;
+  protected nStale = 0;
+  protected lastRecomputes = 0;
+  protected lastNs = 0;
+
+  constructor(options: GraphOptions = {}) {
+    this.debug = options.debug ?? false;
+    this.clock = options.clock ?? null;
+  }
+
+  protected assertNotStabilizing(op: string): void {
+    if (this.state === STATE_STABILIZING) throw new ReentrancyError(op);
+  }
+
+  // ------------------------------------------------------------- stabilizing
+
+  /**
+   * Propagate every pending change. Returns the number of nodes recomputed.
+   * Throws `StabilizeError` (after finishing) if user functions or observers threw.
+   */
+  stabilize(): number {
+    if (this.state !== STATE_IDLE) throw new ReentrancyError('stabilize()');
+    this.nStabilizations++;
+    if (this.dirtyCount === 0) {
+      this.lastRecomputes = 0;
+      return 0;
+    }
+    const t0 = this.clock !== null ? this.clock() : 0;
+    this.state = STATE_STABILIZING;
+    let recomputes = 0;
+    const buckets = this.buckets;
+    const bucketLen = this.bucketLen;
+    // Dependents always sit higher than their inputs, so bucket h never grows while it is drained.
+    for (let h = this.minDirty; h <= this.maxDirty; h++) {
+      const len = bucketLen[h] as number;
+      if (len === 0) continue;
+      const bucket = buckets[h] as Array<Node | undefined>;
+      for (let i = 0; i < len; i++) {
+        const n = bucket[i] as Node;
+        bucket[i] = undefined;
+        n.flags &= ~F_QUEUED;
+        if ((n.flags & F_DISPOSED) !== 0) continue;
+        if (n.height !== h) {
+          // Height was raised after the node was queued: requeue at its height.
+          this.enqueue(n);
+          continue;
+        }
+        recomputes++;
+        this.recompute(n);
+      }
+      bucketLen[h] = 0;
+      this.dirtyCount -= len;
+    }
+    this.minDirty = Number.POSITIVE_INFINITY;
+    this.maxDirty = -1;
+    this.nRecomputes += recomputes;
+    this.lastRecomputes = recomputes;
+    if (this.debug) {
+      checkInvariants({
+        nodes: this.nodes,
+        bucketLen: this.bucketLen,
+        dirtyCount: this.dirtyCount,
+        liveCount: this.liveCount,
+      });
+    }
+    this.state = STATE_NOTIFYING;
+    if (this.notifyCount > 0) this.notify();
+    this.state = STATE_IDLE;
+    if (this.clock !== null) this.lastNs = this.clock() - t0;
+    if (this.errors.length > 0) {
+      const errors = this.errors;
+      this.errors = [];
+      throw new StabilizeError(errors);
+    }
+    return recomputes;
+  }
+
+  protected recompute(n: Node): void {
+    const old = n.value;
+    let nv: unknown;
+    let same: boolean;
+    try {
+      switch (n.kind) {
+        case KIND_LEAF:
+          nv = n.aux;
+          n.aux = undefined;
+          n.flags &= ~F_PENDING;
+          break;
+        case KIND_MAP:
+          nv = (n.fn as AnyFn)((n.p0 as Node).value);
+          break;
+        case KIND_MAP2:
+          nv = (n.fn as AnyFn)((n.p0 as Node).value, (n.p1 as Node).value);
+          break;
+        case KIND_MAPN: {
+          const ps = n.parents as Node[];
+          const scratch = (n.ext as NodeExt).scratch as unknown[];
+          for (let i = 0; i < ps.length; i++) scratch[i] = (ps[i] as Node).value;
+          nv = (n.fn as AnyFn)(scratch);
+          break;
+        }
+        case KIND_FOLD: {
+          const ps = n.parents as Node[];
+          const f = n.fn as AnyFn;
+          let acc = (n.ext as NodeExt).init;
+          for (let i = 0; i < ps.length; i++) acc = f(acc, (ps[i] as Node).value);
+          nv = acc;
+          break;
+        }
+        default:
+          nv = foldPending(n);
+      }
+      const eq = n.equal;
+      // Inlined Object.is: NaN equals NaN, +0 differs from -0.
+      same =
+        eq === null
+          ? old === nv
+            ? old !== 0 || 1 / (old as number) === 1 / (nv as number)
+            : // biome-ignore lint/suspicious/noSelfCompare: NaN test without a call on the hot path
+              old !== old && nv !== nv
+          : eq(old, nv);
+    } catch (cause) {
+      this.fail(n, cause);
+      return;
+    }
+    if (n.kind === KIND_INCR_FOLD) commitPending(n);
+    if ((n.flags & F_ERRORED) !== 0) {
+      n.flags &= ~F_ERRORED;
+      this.nStale--;
+    }
+    if (same) {
+      this.nCutoffs++;
+      return;
+    }
+    n.value = nv;
+    const ext = n.ext;
+    if (ext !== null && ext.observers !== null && (n.flags & F_NOTIFY) === 0) {
+      n.flags |= F_NOTIFY;
+      ext.old = old;
+      this.notifyList[this.notifyCount++] = n;
+    }
+    const c0 = n.c0;
+    if (c0 === null) return;
+    if (c0.kind === KIND_INCR_FOLD) markSlot(c0.ext as NodeExt, n.c0s, n);
+    if ((c0.flags & F_QUEUED) === 0) this.enqueue(c0);
+    const out = n.out;
+    if (out === null) return;
+    for (let i = 0; i < out.length; i += 2) {
+      const c = out[i] as Node;
+      if (c.kind === KIND_INCR_FOLD) markSlot(c.ext as NodeExt, out[i + 1] as number, n);
+      if ((c.flags & F_QUEUED) === 0) this.enqueue(c);
+    }
+  }
+
+  protected fail(n: Node, cause: unknown): void {
+    if (n.kind === KIND_LEAF) {
+      // Only a user equality can throw here: the set is rejected, the leaf keeps its value.
+      n.aux = undefined;
+      n.flags &= ~F_PENDING;
+    }
+    if ((n.flags & F_ERRORED) === 0) {
+      n.flags |= F_ERRORED;
+      this.nStale++;
+    }
+    this.errors.push(new NodeComputeError(n.id, n.label(), cause));
+  }
+
+  protected notify(): void {
+    const list = this.notifyList;
+    const count = this.notifyCount;
+    this.notifyCount = 0;
+    for (let i = 0; i < count; i++) {
+      const n = list[i] as Node;
+      list[i] = undefined as unknown as Node;
+      n.flags &= ~F_NOTIFY;
+      const ext = n.ext;
+      if (ext === null || (n.flags & F_DISPOSED) !== 0) continue;
+      const old = ext.old;
+      ext.old = undefined;
+      const observers = ext.observers;
+      if (observers === null) continue;
+      const value = n.value;
+      for (let j = 0; j < observers.length; j++) {
+        try {
+          (observers[j] as (o: unknown, v: unknown) => void)(old, value);
+        } catch (cause) {
+          this.errors.push(new ObserverError(n.id, n.label(), cause));
+        }
+      }
+    }
+  }
+
+  protected enqueue(n: Node): void {
+    n.flags |= F_QUEUED;
+    const h = n.height;
+    const bucketLen = this.bucketLen;
+    while (bucketLen.length <= h) {
+      this.buckets.push([]);
+      bucketLen.push(0);
+    }
+    const len = bucketLen[h] as number;
+    (this.buckets[h] as Array<Node | undefined>)[len] = n;
+    bucketLen[h] = len + 1;
+    if (h < this.minDirty) this.minDirty = h;
+    if (h > this.maxDirty) this.maxDirty = h;
+    this.dirtyCount++;
+  }
+}
