@@ -10,7 +10,7 @@
 // - recovery_s: a partition with 2,000 keys checkpointed, then 1M events behind the checkpoint:
 //   time for a fresh worker to restore from S3 and replay to the end.
 // - checkpoint_ms_p99/p50: each checkpoint under load, from capture start to the stored
-//   pointer in S3 (one partition captured every 4th step while the worker consumes the input,
+//   pointer in S3 (one partition captured every 2nd step while the worker consumes the input,
 //   over fresh output topics until at least 200 samples); checkpoint_stall_ms_p99/p50: the
 //   processing stall it causes, i.e. the capture call as the loop sees it (the wait for the
 //   in-flight sink batch included).
@@ -166,12 +166,12 @@ async function main(): Promise<void> {
     const eventsPerS = stream.tradeCount / median(workerRuns);
     const passPerS = stream.tradeCount / median(passRuns);
 
-    // 2. Checkpoints under load: one partition captured every 4th step while the worker
+    // 2. Checkpoints under load: one partition captured every 2nd step while the worker
     //    consumes the input; each timed from capture start to its stored pointer, the stall
     //    being the capture call as the loop sees it. Fresh outputs until 200 samples.
     const totals: number[] = [];
     const stalls: number[] = [];
-    for (let round = 0; totals.length < 200 && round < 30; round++) {
+    for (let round = 0; totals.length < 200 && round < 200; round++) {
       const out = await createTopics(brokers, `bench-ck-${id}-${round}`);
       created.push(out);
       const started = new Map<number, number>();
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
       let next = 0;
       while (!w.progress().every((p) => (p.nextOffset ?? -1n) >= (ends[p.partition] ?? 0n))) {
         await w.step(50);
-        if (++steps % 4 !== 0) continue;
+        if (++steps % 2 !== 0) continue;
         const partition = next++ % PARTITIONS;
         if (started.has(partition)) continue; // its previous checkpoint is still being stored
         const t0 = performance.now();

@@ -30,15 +30,15 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { encodeSnapshot } from '@ripple/protocol';
-import { Backoff, sleep } from './backoff.ts';
 import { CheckpointWriter } from './checkpoint-writer.ts';
 import type { WorkerConfig } from './config.ts';
-import { CheckpointNotStoredError, FencedError, RecoveryFailedError, WorkerError } from './errors.ts';
+import { DependencyHealth, isRetryable } from './dependency-health.ts';
+import { CheckpointNotStoredError, FencedError, RecoveryFailedError } from './errors.ts';
 import type { Job, JobFactory, JobPartition } from './job.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { WorkerMetrics } from './metrics.ts';
-import { type FramedCounts, OutputFramer } from './output-framer.ts';
+import { OutputFramer } from './output-framer.ts';
+import { OutputSender } from './output-sender.ts';
 import {
   type Clock,
   type Logger,
@@ -51,7 +51,8 @@ import {
   silentLogger,
   systemClock,
 } from './ports.ts';
-import { checkpointId, Recovery, RecoveryAbortedError } from './recovery.ts';
+import { Recovery, RecoveryAbortedError } from './recovery.ts';
+import { SnapshotCapture } from './snapshot-capture.ts';
 import { StepMetrics } from './step-metrics.ts';
 
 /**
@@ -108,6 +109,9 @@ export class Worker {
   private readonly recovery: Recovery;
   private readonly writer: CheckpointWriter;
   private readonly stepMetrics: StepMetrics;
+  private readonly health: DependencyHealth;
+  private readonly sender: OutputSender;
+  private readonly snapshots: SnapshotCapture;
   private readonly parts = new Map<number, JobPartition>();
   /** Epoch each owned partition was assigned at. */
   private readonly epochs = new Map<number, number>();
@@ -121,8 +125,6 @@ export class Worker {
   private readonly stopping = new AbortController();
   /** Assigned partitions that did not start (no usable snapshot), with the reason. */
   private readonly failed = new Map<number, RecoveryFailedError>();
-  private lastCaptureMs = 0;
-  private checkpointSeq = 0;
   /** Serializes steps with assign/revoke. */
   private turn: Promise<void> = Promise.resolve();
   /** Bumped on every assign; a batch fetched before it may hold records of the re-assigned partitions. */
@@ -176,6 +178,24 @@ export class Worker {
       onStored: (partition, ms) => deps.onCheckpoint?.({ phase: 'store', ms, partition }),
     });
     this.stepMetrics = new StepMetrics(deps.metrics, deps.source);
+    this.health = new DependencyHealth(
+      deps.metrics,
+      this.log,
+      deps.retryBackoffMs ?? { first: 100, max: 5000 },
+      this.stopping.signal,
+    );
+    this.sender = new OutputSender(deps.sink, deps.metrics, this.health, this.stopping.signal);
+    this.snapshots = new SnapshotCapture({
+      workerId: deps.config.workerId,
+      inputTopic: deps.config.inputTopic,
+      stateSchema: this.job.stateSchema,
+      intervalMs: deps.config.checkpointIntervalSec * 1000,
+      cache: deps.cache ?? null,
+      writer: this.writer,
+      metrics: deps.metrics,
+      logger: this.log,
+      onCapture: (ms) => deps.onCheckpoint?.({ phase: 'capture', ms }),
+    });
     this.lifecycle.onTransition((from, to) => {
       deps.metrics.setState(to);
       this.log.info('state', { from, to });
@@ -213,8 +233,9 @@ export class Worker {
       if (e instanceof RecoveryAbortedError) return; // stopped while the store was unreadable
       throw e;
     }
-    this.lastCaptureMs = this.clock.nowMs();
-    this.writer.lastStoredMs = this.lastCaptureMs;
+    const now = this.clock.nowMs();
+    this.snapshots.startClock(now);
+    this.writer.lastStoredMs = now;
   }
 
   /**
@@ -328,7 +349,7 @@ export class Worker {
         this.liveWaiters.delete(p.partition);
         this.stepMetrics.forget(p.partition);
       }
-      this.due = this.due.filter((p) => !owned.includes(p));
+      this.snapshots.forget(owned);
       this.maybeLive();
       this.log.info('partitions revoked', { partitions: owned, epoch });
       return out;
@@ -340,41 +361,12 @@ export class Worker {
    * partition without a usable snapshot keeps the worker not ready).
    */
   get ready(): boolean {
-    return this.lifecycle.ready && this.failed.size === 0 && this.degraded.size === 0;
+    return this.lifecycle.ready && this.failed.size === 0 && this.health.healthy;
   }
 
   /** Dependencies failing with retryable errors right now (the worker retries them with backoff). */
   get degradedDependencies(): string[] {
-    return [...this.degraded];
-  }
-
-  private readonly degraded = new Set<string>();
-  private readonly backoffs = new Map<string, Backoff>();
-
-  /** A retryable failure of `dependency`: degraded, counted, logged; resolves after a backoff delay (with jitter). */
-  private async retryAfter(dependency: string, e: unknown): Promise<void> {
-    const m = this.d.metrics;
-    if (!this.degraded.has(dependency)) {
-      this.degraded.add(dependency);
-      m.degraded.set({ dependency }, 1);
-    }
-    m.retries.inc({ dependency });
-    let b = this.backoffs.get(dependency);
-    if (b === undefined) {
-      const cfg = this.d.retryBackoffMs ?? { first: 100, max: 5000 };
-      b = new Backoff(cfg.first, cfg.max);
-      this.backoffs.set(dependency, b);
-    }
-    const delayMs = b.next();
-    this.log.warn('retryable failure; degraded, retrying', { dependency, delayMs, error: String(e) });
-    await sleep(delayMs, this.stopping.signal);
-  }
-
-  private recovered(dependency: string): void {
-    if (!this.degraded.delete(dependency)) return;
-    this.backoffs.get(dependency)?.reset();
-    this.d.metrics.degraded.set({ dependency }, 0);
-    this.log.info('dependency recovered', { dependency });
+    return this.health.list();
   }
 
   /** Assigned partitions that did not start, with the reason. */
@@ -439,7 +431,6 @@ export class Worker {
     this.stopping.abort();
   }
 
-  private inflight: Promise<void> | null = null;
   private prefetched: { gen: number; records: Promise<SourceRecord[]> } | null = null;
   /** Records of a batch not processed within the step budget (processed first by the next step). */
   private leftover: { gen: number; records: SourceRecord[] } | null = null;
@@ -462,10 +453,10 @@ export class Worker {
       } catch (e) {
         this.prefetched = null;
         if (!isRetryable(e) || this.stopRequested) throw e;
-        await this.retryAfter('source', e);
+        await this.health.retryAfter('source', e);
         return 0;
       }
-      if (this.degraded.has('source')) this.recovered('source');
+      this.health.recovered('source');
       // Fetch the next batch while this one is processed. Only one poll is ever
       // outstanding, and positions in checkpoints come from processed records, not
       // from the source, so a prefetched batch lost in a crash is simply read again.
@@ -529,83 +520,21 @@ export class Worker {
       (p) => this.epochs.get(p) ?? this.epoch,
       traceHeaders,
     );
-    // At most one batch in flight: wait for the previous one, then send this one
-    // while the caller goes on to fetch and process the next batch.
-    await this.settle();
-    const sending = this.transmit(records, counts);
-    sending.catch(() => {}); // surfaced by the next settle()
-    this.inflight = sending;
+    await this.sender.send(records, counts);
   }
 
-  /** A send that failed for good: no checkpoint may be taken after it (it would cover lost output). */
-  private sendFailure: unknown = null;
-
-  /** Wait until everything handed to the sink is acknowledged (rethrows a send failure, now and forever). */
+  /** Wait until everything handed to the sink is acknowledged (rethrows a send failure). */
   async settle(): Promise<void> {
-    if (this.sendFailure !== null) throw this.sendFailure;
-    const p = this.inflight;
-    if (p === null) return;
-    this.inflight = null;
-    try {
-      await p;
-    } catch (e) {
-      this.sendFailure = e;
-      throw e;
-    }
-  }
-
-  private async transmit(out: SinkRecord[], counts: FramedCounts[]): Promise<void> {
-    if (out.length > 0) {
-      this.d.metrics.backpressure.set(1);
-      const t0 = performance.now();
-      // Retryable failures (broker restart, leader change, timeout) are retried
-      // with backoff while the worker reports degraded; the same records are
-      // sent again (a re-send can duplicate records the broker already took:
-      // same sequences, absorbed by consumers as re-emits).
-      for (;;) {
-        try {
-          await this.d.sink.send(out);
-          break;
-        } catch (e) {
-          if (!isRetryable(e) || this.stopping.signal.aborted) throw e;
-          await this.retryAfter('sink', e);
-        }
-      }
-      this.recovered('sink');
-      this.d.metrics.sinkLatency.observe((performance.now() - t0) / 1000);
-      this.d.metrics.backpressure.set(0);
-    }
-    const m = this.d.metrics;
-    for (const c of counts) {
-      if (c.deltas > 0) m.deltasSent.inc({ partition: c.partition }, c.deltas);
-      if (c.bytes > 0) m.deltaBytes.inc({ partition: c.partition }, c.bytes);
-      for (const [reason, n] of c.dead) m.deadLetters.inc({ partition: c.partition, reason }, n);
-      if (c.truncated > 0) m.dlqTruncated.inc(c.truncated);
-      if (c.late > 0) m.lateEvents.inc({ partition: c.partition }, c.late);
-    }
+    await this.sender.settle();
   }
 
   // ------------------------------------------------------------ checkpoints
 
-  /** Partitions whose checkpoint is due and not yet captured in this round. */
-  private due: number[] = [];
-  /** Next offset of each partition's last captured checkpoint. */
-  private readonly capturedAt = new Map<number, bigint>();
-
-  /**
-   * Every `checkpoint_interval_sec` each partition is checkpointed; partitions
-   * are independent (each snapshot carries its own offsets), so a round is
-   * spread over steps, one partition per step, to keep each pause short.
-   */
+  /** Every `checkpoint_interval_sec`, one due partition per step (see `SnapshotCapture`). */
   private async flushCheckpointIfDue(): Promise<void> {
     const now = this.clock.nowMs();
     this.d.metrics.checkpointAge.set((now - this.writer.lastStoredMs) / 1000);
-    if (this.due.length === 0 && now - this.lastCaptureMs >= this.cfg.checkpointIntervalSec * 1000) {
-      this.lastCaptureMs = now;
-      // A partition with nothing consumed since its last checkpoint is not written again.
-      this.due = [...this.parts].filter(([p, x]) => x.nextOffset !== this.capturedAt.get(p)).map(([p]) => p);
-    }
-    const next = this.due.shift();
+    const next = this.snapshots.next(now, this.parts);
     if (next !== undefined) await this.capture([next]);
   }
 
@@ -616,50 +545,12 @@ export class Worker {
    */
   async capture(partitions: readonly number[] = [...this.parts.keys()]): Promise<Map<number, string>> {
     await this.settle(); // a checkpoint never covers outputs the sink has not acknowledged
-    const t0 = performance.now();
-    const createdAtNs = this.clock.nowNs();
-    const id = `${this.checkpointSeq++}`;
-    const ids = new Map<number, string>();
+    const parts: Array<{ part: JobPartition; epoch: number }> = [];
     for (const partition of partitions) {
-      const p = this.parts.get(partition);
-      if (p === undefined || p.nextOffset === null) continue; // nothing consumed yet: nothing to save
-      const epoch = this.epochs.get(partition) ?? this.epoch;
-      const snapshotId = checkpointId(epoch, p.nextOffset, createdAtNs);
-      const leaves = p.snapshotLeaves();
-      const bytes = encodeSnapshot({
-        checkpointId: snapshotId,
-        workerId: this.cfg.workerId,
-        partition: p.partition,
-        epoch,
-        createdAtNs,
-        nodeCount: leaves.length,
-        offsets: [{ topic: this.cfg.inputTopic, partition: p.partition, offset: p.nextOffset }],
-        schema: this.job.stateSchema,
-        leaves,
-      });
-      if (this.d.cache) {
-        try {
-          await this.d.cache.put(p.partition, snapshotId, bytes);
-          await this.d.cache.prune(p.partition, 2);
-        } catch (e) {
-          // A full or broken disk degrades restarts (no fast local restore), nothing else.
-          this.d.metrics.cacheWriteFailures.inc();
-          this.log.warn('checkpoint cache write failed', {
-            store: this.d.cache.name,
-            partition: p.partition,
-            error: String(e),
-          });
-        }
-      }
-      this.writer.enqueue(p.partition, { id: snapshotId, bytes });
-      this.capturedAt.set(p.partition, p.nextOffset);
-      ids.set(p.partition, snapshotId);
+      const part = this.parts.get(partition);
+      if (part !== undefined) parts.push({ part, epoch: this.epochs.get(partition) ?? this.epoch });
     }
-    const captureMs = performance.now() - t0;
-    this.d.metrics.checkpointDuration.observe(captureMs / 1000);
-    this.d.onCheckpoint?.({ phase: 'capture', ms: captureMs });
-    this.log.info('checkpoint captured', { capture: id, partitions });
-    return ids;
+    return await this.snapshots.capture(parts, this.clock.nowNs());
   }
 
   /** Wait until every queued checkpoint is stored, or `timeoutMs` passes. Returns true when stored. */
@@ -717,11 +608,6 @@ export class Worker {
     await this.sendPending([...this.parts.values()], context.active());
     await this.settle();
   }
-}
-
-/** Loops branch on the flag of the typed error; an unknown error is not retried. */
-function isRetryable(e: unknown): boolean {
-  return e instanceof WorkerError && e.retryable;
 }
 
 function failSpan(span: Span, e: unknown): void {
