@@ -64,6 +64,12 @@ export interface CheckpointerOptions {
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly nonce?: () => string;
+  /**
+   * High availability: only the holder of the lease triggers, commits and
+   * deletes; a standby rebuilds its state from the store when it takes over.
+   * Absent: this process is the only checkpointer.
+   */
+  readonly leader?: { readonly isLeader: () => boolean };
 }
 
 export type CheckpointEvent =
@@ -97,6 +103,8 @@ export class Checkpointer {
   /** last outcome of reads (get/head/list) and writes (put/delete): a store refusing only writes is down too */
   private readonly storeOk = { read: true, write: true };
   private stopping = false;
+  private wasLeader = false;
+  private takingOver: Promise<void> | null = null;
 
   constructor(o: CheckpointerOptions) {
     this.o = o;
@@ -122,6 +130,27 @@ export class Checkpointer {
     for (const l of this.listeners) l(e);
   }
 
+  private isLeader(): boolean {
+    return this.o.leader === undefined || this.o.leader.isLeader();
+  }
+
+  /** Re-reads the committed checkpoints (a standby taking over continues after the last holder's). */
+  private async resync(): Promise<void> {
+    try {
+      const view = await this.store('list', () => this.catalog.refresh());
+      const objects = await this.store('list', () => this.o.store.list(this.o.layout.snapshotsPrefix));
+      let highest = view.highestSeq;
+      for (const x of objects) highest = Math.max(highest, this.o.layout.parseSnapshotKey(x.key)?.seq ?? 0);
+      const latest = view.manifests[view.manifests.length - 1]?.manifest ?? null;
+      this.coord.restore(latest, highest);
+      if (latest !== null) this.publishLatest(latest);
+      this.o.logger.info('leading: state re-read from the store', { latest: latest?.checkpointId ?? null });
+    } catch (e) {
+      if (!(e instanceof ObjectStoreError)) throw e;
+      this.wasLeader = false; // retried on the next tick
+    }
+  }
+
   get ready(): boolean {
     return this.rebuilt && this.storeOk.read && this.storeOk.write && this.o.bus.connected && !this.stopping;
   }
@@ -134,6 +163,7 @@ export class Checkpointer {
       storeOk: { ...this.storeOk },
       busConnected: this.o.bus.connected,
       epoch: this.coord.epoch,
+      role: this.isLeader() ? 'leader' : 'standby',
       latestCommitted: latest?.checkpointId ?? null,
       inFlight: this.coord.inFlight?.checkpointId ?? null,
     };
@@ -197,6 +227,22 @@ export class Checkpointer {
   tick(): void {
     if (this.stopping || !this.rebuilt) return;
     this.updateReady();
+    if (!this.isLeader()) {
+      const c = this.coord.inFlight;
+      if (c !== null && c.phase === 'collecting') this.aborted(c, 'not_leader', 'lease lost');
+      this.wasLeader = false;
+      return;
+    }
+    if (!this.wasLeader) {
+      // Taking over (or starting as the leader): what the previous holder committed is in the store.
+      this.wasLeader = true;
+      if (this.o.leader !== undefined) {
+        this.takingOver = this.resync().finally(() => {
+          this.takingOver = null;
+        });
+      }
+    }
+    if (this.takingOver !== null) return;
     const r = this.coord.tick(this.now());
     switch (r.kind) {
       case 'idle':
@@ -354,6 +400,12 @@ export class Checkpointer {
           );
         }
       }, retry);
+      if (!this.isLeader())
+        throw new CheckpointAbortedError(
+          c.checkpointId,
+          'not_leader',
+          'lease lost before the manifest was written',
+        );
       if (!this.coord.mayWrite(c))
         throw new CheckpointAbortedError(
           c.checkpointId,
@@ -405,6 +457,7 @@ export class Checkpointer {
   /** One retention pass; failures are counted and logged, the next commit retries. */
   async runRetention(): Promise<void> {
     if (this.retaining !== null) return this.retaining;
+    if (!this.isLeader()) return;
     this.retaining = (async () => {
       try {
         const view = await this.store('list', () => this.catalog.refresh());
@@ -468,6 +521,7 @@ export class Checkpointer {
 
   private updateReady(): void {
     this.o.metrics.ready.set(this.ready ? 1 : 0);
+    this.o.metrics.leader.set(this.isLeader() ? 1 : 0);
   }
 
   private publishLatest(m: CheckpointManifest): void {
@@ -495,6 +549,7 @@ export class Checkpointer {
     for (const u of this.unsubscribe.splice(0)) u();
     await this.committing;
     await this.retaining;
+    await this.takingOver;
     const c = this.coord.inFlight;
     if (c !== null && c.phase === 'collecting') this.aborted(c, 'stopped', 'checkpointer stopping');
     this.updateReady();

@@ -21,6 +21,9 @@
  * | nats_url | NATS_URL | nats://127.0.0.1:4222 (bus memory: none) |
  * | nats_user / nats_pass | NATS_USER, NATS_PASS | none |
  * | bus (nats, memory) | RIPPLE_BUS | nats |
+ * | ha (off, lease: one active replica through a JetStream KV lease) | RIPPLE_HA | off |
+ * | instance_id (lease holder id) | RIPPLE_INSTANCE_ID | HOSTNAME + random |
+ * | lease_ttl_ms | RIPPLE_LEASE_TTL_MS | 10000 |
  * | host | RIPPLE_HOST | 0.0.0.0 |
  * | health_port | RIPPLE_HEALTH_PORT | 9301 |
  * | metrics_port | RIPPLE_METRICS_PORT | 9302 |
@@ -50,6 +53,9 @@ export interface CheckpointerConfig {
   readonly natsUrl: string;
   readonly natsUser: string | null;
   readonly natsPass: string | null;
+  readonly ha: 'off' | 'lease';
+  readonly instanceId: string;
+  readonly leaseTtlMs: number;
   readonly host: string;
   readonly healthPort: number;
   readonly metricsPort: number;
@@ -106,6 +112,19 @@ export function loadConfig(env: Env = process.env): CheckpointerConfig {
   const natsUrl = str('NATS_URL', 'nats://127.0.0.1:4222');
   if (!/^(nats|tls|ws|wss):\/\/\S+$/.test(natsUrl.split(',')[0] ?? ''))
     throw new ConfigError('nats_url', 'NATS_URL', `${JSON.stringify(natsUrl)} is not a nats:// URL`);
+  const ha = oneOf('ha', 'RIPPLE_HA', 'off', ['off', 'lease'] as const);
+  if (ha === 'lease' && oneOf('bus', 'RIPPLE_BUS', 'nats', ['nats', 'memory'] as const) !== 'nats')
+    throw new ConfigError('ha', 'RIPPLE_HA', 'lease needs bus nats (the lease lives in JetStream KV)');
+  const instanceId = str(
+    'RIPPLE_INSTANCE_ID',
+    `${(env.HOSTNAME ?? 'checkpointer').replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 48)}-${process.pid}`,
+  );
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(instanceId))
+    throw new ConfigError(
+      'instance_id',
+      'RIPPLE_INSTANCE_ID',
+      `${JSON.stringify(instanceId)} is not [A-Za-z0-9_-]{1,64}`,
+    );
   const interval = num('checkpoint_interval_sec', 'RIPPLE_CHECKPOINT_INTERVAL_SEC', 10, 0.05, 86_400, false);
   return {
     cluster,
@@ -137,6 +156,9 @@ export function loadConfig(env: Env = process.env): CheckpointerConfig {
     natsUrl,
     natsUser: raw('NATS_USER') ?? null,
     natsPass: raw('NATS_PASS') ?? null,
+    ha,
+    instanceId,
+    leaseTtlMs: num('lease_ttl_ms', 'RIPPLE_LEASE_TTL_MS', 10_000, 300, 600_000),
     host: str('RIPPLE_HOST', '0.0.0.0'),
     healthPort: num('health_port', 'RIPPLE_HEALTH_PORT', 9301, 0, 65_535),
     metricsPort: num('metrics_port', 'RIPPLE_METRICS_PORT', 9302, 0, 65_535),

@@ -30,6 +30,7 @@ export const ABORT_REASONS = [
   'epoch_changed',
   'verify_failed',
   'store_unavailable',
+  'not_leader',
   'stopped',
 ] as const;
 export type AbortReason = (typeof ABORT_REASONS)[number];

@@ -4,8 +4,10 @@
  * /metrics, SIGTERM/SIGINT stop it cleanly (a checkpoint being committed
  * finishes; one still collecting acks is aborted).
  */
+import { LeaseKeeper } from '@ripple/cluster';
+import { NatsKv } from '@ripple/cluster-nats';
 import { DirObjectStore, MemoryObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
-import { checkpointLayout } from '@ripple/protocol';
+import { checkpointLayout, clusterSubjects } from '@ripple/protocol';
 import { Checkpointer } from './checkpointer.ts';
 import { type CheckpointerConfig, loadConfig, redactedConfig } from './config.ts';
 import { staticTable } from './coordinator.ts';
@@ -57,6 +59,29 @@ async function main(): Promise<void> {
       }
     }
   }
+  // HA: one active replica, through the same JetStream KV lease as the coordinator (its own key).
+  let lease: LeaseKeeper | null = null;
+  if (config.ha === 'lease') {
+    const nc = (bus as NatsBus).connection;
+    for (let wait = 250; lease === null; wait = Math.min(wait * 2, 5000)) {
+      try {
+        const kv = await NatsKv.open(nc, clusterSubjects(config.cluster).leaseBucket);
+        lease = new LeaseKeeper({
+          holderId: config.instanceId,
+          key: 'checkpointer',
+          ttlMs: config.leaseTtlMs,
+          kv,
+          logger: log,
+          onChange: (leader, term) =>
+            log.info(leader ? 'lease acquired: active' : 'lease lost: standby', { term }),
+        });
+      } catch (e) {
+        log.warn('lease store unavailable; retrying', { waitMs: wait, error: String(e) });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+  const keeper = lease;
   const checkpointer = new Checkpointer({
     cluster: config.cluster,
     layout: checkpointLayout(config.prefix),
@@ -71,6 +96,7 @@ async function main(): Promise<void> {
     metrics,
     logger: log,
     tickMs: Math.max(10, Math.min(250, (config.checkpointIntervalSec * 1000) / 10)),
+    ...(keeper === null ? {} : { leader: { isLeader: () => keeper.leader } }),
   });
   const http = await startHttp({
     host: config.host,
@@ -87,6 +113,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('stopping', { signal });
     await checkpointer.stop();
+    await keeper?.stop();
     await bus.close();
     store.close();
     await http.close();
@@ -96,7 +123,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   await checkpointer.start();
-  log.info('ready', checkpointer.details());
+  keeper?.start();
+  log.info('started', checkpointer.details());
 }
 
 main().catch((e: unknown) => {

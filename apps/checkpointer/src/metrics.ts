@@ -23,6 +23,7 @@ export class CheckpointerMetrics {
   readonly lookups: Counter<'status'>;
   readonly badMessages: Counter<'code'>;
   readonly ready: Gauge;
+  readonly leader: Gauge;
 
   constructor(cluster: string) {
     const r = this.registry;
@@ -130,6 +131,11 @@ export class CheckpointerMetrics {
       name: 'ripple_checkpoint_bad_messages_total',
       help: 'Messages refused at the boundary, by error code',
       labelNames: ['code'],
+      registers: reg,
+    });
+    this.leader = new Gauge({
+      name: 'ripple_checkpoint_leader',
+      help: '1 while this replica holds the checkpointer lease (or runs without HA)',
       registers: reg,
     });
     this.ready = new Gauge({

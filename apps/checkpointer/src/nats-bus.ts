@@ -50,6 +50,11 @@ export class NatsBus implements MessageBus {
     return new NatsBus(nc, o.logger);
   }
 
+  /** the underlying connection (for JetStream KV: the HA lease) */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
   get connected(): boolean {
     return this.up && !this.nc.isClosed();
   }

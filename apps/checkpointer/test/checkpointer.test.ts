@@ -353,6 +353,84 @@ describe('Checkpointer service', () => {
   });
 });
 
+describe('Checkpointer with a lease (HA)', () => {
+  it('a standby neither triggers nor deletes; on taking over it re-reads the store and continues after the last commit', async () => {
+    const bus = new MemoryBus();
+    const mem = new MemoryObjectStore();
+    const store = new FaultyStore(mem);
+    const clock = { t: 5_000_000 };
+    const lead = { a: true, b: false };
+    const mk = (who: 'a' | 'b') => {
+      const metrics = new CheckpointerMetrics(cluster);
+      const cp = new Checkpointer({
+        cluster,
+        layout,
+        intervalMs: 1000,
+        ackTimeoutMs: 500,
+        commitTimeoutMs: 2000,
+        keep: 3,
+        staticTable: null,
+        store,
+        bus,
+        metrics,
+        logger: silentLogger,
+        tickMs: 0,
+        now: () => clock.t,
+        nonce: () => who,
+        leader: { isLeader: () => lead[who] },
+      });
+      return { cp, metrics, events: [] as CheckpointEvent[] };
+    };
+    const a = mk('a');
+    const b = mk('b');
+    for (const x of [a, b]) {
+      x.cp.on((e) => x.events.push(e));
+      await x.cp.start();
+    }
+    const w = new SimWorker(bus, store, layout, cluster, 'w0', 1, [0, 1, 2, 3]);
+    bus.publish(
+      subjects.assignment,
+      encodeControlMessage(assignment(1, { 0: 'w0', 1: 'w0', 2: 'w0', 3: 'w0' })),
+    );
+    await settle();
+    const round = async () => {
+      clock.t += 1000;
+      a.cp.tick();
+      b.cp.tick();
+      await settle();
+      await w.settle();
+      await settle();
+      a.cp.tick();
+      b.cp.tick();
+      await settle();
+    };
+    w.churn(0, 5, 1);
+    await round();
+    await round();
+    expect(a.events.filter((e) => e.type === 'committed')).toHaveLength(2);
+    expect(b.events).toEqual([]);
+    expect(b.cp.details().role).toBe('standby');
+    // failover: a loses the lease, b takes it
+    lead.a = false;
+    lead.b = true;
+    await round(); // b re-reads the store
+    await round();
+    const committed = b.events.filter(
+      (e): e is Extract<CheckpointEvent, { type: 'committed' }> => e.type === 'committed',
+    );
+    expect(committed.length).toBeGreaterThan(0);
+    expect(committed[0]!.manifest.seq).toBe(3);
+    expect(committed[0]!.manifest.checkpointId).toMatch(/-b$/);
+    expect(a.events.filter((e) => e.type === 'committed')).toHaveLength(2);
+    expect(await b.metrics.registry.metrics()).toMatch(/ripple_checkpoint_leader\{cluster="unit"\} 1/);
+    expect(await a.metrics.registry.metrics()).toMatch(/ripple_checkpoint_leader\{cluster="unit"\} 0/);
+    await a.cp.stop();
+    await b.cp.stop();
+    w.stop();
+    await bus.close();
+  });
+});
+
 describe('config', () => {
   it('defaults follow the reference; invalid values name the key and the variable', () => {
     const c = loadConfig({ S3_BUCKET: 'b' });
