@@ -203,3 +203,15 @@ describe('faults', () => {
     expect(log).toMatch(/final checkpoint not stored before the grace period ended.*"partitions":\[0\]/);
   }, 30_000);
 });
+
+describe('Kafka error classification', () => {
+  it('broker errors marked not retryable stop the loop; network errors and timeouts are retried', async () => {
+    const { NetworkError, ProtocolError, TimeoutError } = await import('@platformatic/kafka');
+    const { kafkaRetryable } = await import('../src/adapters/kafka.ts');
+    expect(kafkaRetryable(new ProtocolError('MESSAGE_TOO_LARGE'))).toBe(false);
+    expect(kafkaRetryable(new ProtocolError('TOPIC_AUTHORIZATION_FAILED'))).toBe(false);
+    expect(kafkaRetryable(new ProtocolError('NOT_LEADER_OR_FOLLOWER'))).toBe(true);
+    expect(kafkaRetryable(new NetworkError('connection refused'))).toBe(true);
+    expect(kafkaRetryable(new TimeoutError('request timed out'))).toBe(true);
+  });
+});

@@ -10,7 +10,7 @@
  * Sink: an idempotent producer with acks=all; `send` resolves once every
  * record is acknowledged by all in-sync replicas.
  */
-import { Consumer, Producer } from '@platformatic/kafka';
+import { Consumer, findErrorBy, Producer } from '@platformatic/kafka';
 import { SinkError, SourceError } from '../errors.ts';
 import type { PartitionStart, RecordSink, RecordSource, SinkRecord, SourceRecord } from '../ports.ts';
 
@@ -19,6 +19,19 @@ const LATEST = -1n;
 /** Kafka error codes that mean "your metadata is stale, look again". */
 const RETRY_WITH_METADATA = new Set([3, 5, 6, 9, 74, 75]);
 const OFFSET_OUT_OF_RANGE = 1;
+
+/**
+ * A client error is retryable unless the client or the broker marked one of
+ * its causes as not retryable (`canRetry: false`, e.g. MESSAGE_TOO_LARGE,
+ * authorization failures). Network errors and timeouts are retryable.
+ */
+export function kafkaRetryable(e: unknown): boolean {
+  if (!(e instanceof Error)) return true;
+  // The client marks its own timeouts canRetry: false (it gave up); for the worker a
+  // timeout or a lost connection (a broker restarting) is worth retrying.
+  if (findErrorBy(e, 'code', 'PLT_KFK_NETWORK') !== null) return true;
+  return findErrorBy(e, 'canRetry', false) === null;
+}
 
 export interface KafkaSourceOptions {
   readonly brokers: readonly string[];
@@ -66,7 +79,7 @@ export class KafkaSource implements RecordSource {
       };
       return this.meta;
     } catch (e) {
-      throw new SourceError(`metadata for ${this.topic}: ${(e as Error).message}`, true, e);
+      throw new SourceError(`metadata for ${this.topic}: ${(e as Error).message}`, kafkaRetryable(e), e);
     }
   }
 
@@ -80,7 +93,7 @@ export class KafkaSource implements RecordSource {
       const arr = r.get(this.topic) ?? [];
       return new Map(partitions.map((p) => [p, arr[p] ?? 0n]));
     } catch (e) {
-      throw new SourceError(`listOffsets ${this.topic}: ${(e as Error).message}`, true, e);
+      throw new SourceError(`listOffsets ${this.topic}: ${(e as Error).message}`, kafkaRetryable(e), e);
     }
   }
 
@@ -204,7 +217,7 @@ export class KafkaSource implements RecordSource {
       });
     } catch (e) {
       this.meta = null;
-      throw new SourceError(`fetch from broker ${leader}: ${(e as Error).message}`, true, e);
+      throw new SourceError(`fetch from broker ${leader}: ${(e as Error).message}`, kafkaRetryable(e), e);
     }
     const out: SourceRecord[] = [];
     for (const tr of res.responses) {
@@ -318,7 +331,11 @@ export class KafkaSink implements RecordSink {
         })),
       });
     } catch (e) {
-      throw new SinkError(`produce ${records.length} record(s): ${(e as Error).message}`, true, e);
+      throw new SinkError(
+        `produce ${records.length} record(s): ${(e as Error).message}`,
+        kafkaRetryable(e),
+        e,
+      );
     }
   }
 
