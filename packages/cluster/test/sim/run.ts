@@ -21,6 +21,46 @@ if (one !== undefined) {
   );
   process.exit(r.ok ? 0 : 1);
 }
+if (args.includes('--scale')) {
+  // one run at scale, no faults: 1,000 workers and 10,000 partitions through the simulated bus
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = runSimulation({
+    seed: 1,
+    workers: 1000,
+    maxWorkers: 1000,
+    numPartitions: 10_000,
+    faults: false,
+    chaosMs: 0,
+    heartbeatMs: 5000,
+    failureMs: 30_000,
+    leaseTtlMs: 10_000,
+    settleMs: 120_000,
+    stopWhenConverged: true,
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const hb = r.stats.heartbeats ?? 0;
+  process.stdout.write(
+    `${JSON.stringify({
+      suite: 'cluster-sim-scale',
+      ok: r.ok,
+      violation: r.violation,
+      workers: 1000,
+      partitions: 10_000,
+      converged_at_virtual_ms: r.stats.convergedAtMs,
+      events: r.events,
+      heartbeats_received: hb,
+      rebalances: r.stats.rebalances,
+      coordinator_us_per_heartbeat: Number(((r.stats.heartbeatUs ?? 0) / Math.max(1, hb)).toFixed(1)),
+      slowest_coordinator_tick_ms: Number((r.stats.maxDecisionMs ?? 0).toFixed(1)),
+      wall_s: Number(((performance.now() - t0) / 1000).toFixed(2)),
+      cpu_s: Number(cpuS.toFixed(2)),
+      cpu_us_per_event: Number(((cpuS * 1e6) / r.events).toFixed(1)),
+    })}\n`,
+  );
+  process.exit(r.ok ? 0 : 1);
+}
 const seeds = Number(flag('--seeds') ?? 2000);
 const from = Number(flag('--from') ?? 1);
 const t0 = performance.now();

@@ -59,6 +59,10 @@ export interface SimOptions {
   readonly leaseTtlMs?: number;
   /** collect a readable event log (for replaying one seed) */
   readonly trace?: boolean;
+  /** false: no faults at all (the scale run); default true */
+  readonly faults?: boolean;
+  /** stop as soon as the cluster has converged (after healing); default false */
+  readonly stopWhenConverged?: boolean;
 }
 
 export interface SimResult {
@@ -170,8 +174,9 @@ export function runSimulation(options: SimOptions): SimResult {
   const settleMs = options.settleMs ?? failureMs + leaseTtlMs + 6000;
   const maxDelay = options.maxDelayMs ?? 60;
   const maxWorkers = options.maxWorkers ?? 8;
-  let dropRate = options.dropRate ?? 0.03;
-  let dupRate = options.dupRate ?? 0.03;
+  const faults = options.faults !== false;
+  let dropRate = faults ? (options.dropRate ?? 0.03) : 0;
+  let dupRate = faults ? (options.dupRate ?? 0.03) : 0;
   const log: string[] = [];
   const trace = options.trace === true;
   const stats: Record<string, number> = {
@@ -184,6 +189,10 @@ export function runSimulation(options: SimOptions): SimResult {
     hostFailures: 0,
     failovers: 0,
     restoresFromOlderRef: 0,
+    heartbeats: 0,
+    heartbeatUs: 0,
+    maxDecisionMs: 0,
+    convergedAtMs: -1,
   };
 
   const q = new Queue();
@@ -277,9 +286,13 @@ export function runSimulation(options: SimOptions): SimResult {
       case 'register':
         c.machine.onRegister(now, m);
         break;
-      case 'heartbeat':
+      case 'heartbeat': {
+        stats.heartbeats!++;
+        const t0 = performance.now();
         c.machine.onHeartbeat(now, m);
+        stats.heartbeatUs! += (performance.now() - t0) * 1000;
         break;
+      }
       case 'revoke_ack':
         c.machine.onRevokeAck(now, m);
         break;
@@ -395,7 +408,10 @@ export function runSimulation(options: SimOptions): SimResult {
       say(`${c.id} lost the lease`);
       c.machine.follow();
     }
+    const t0 = performance.now();
     c.machine.tick(now);
+    const ms = performance.now() - t0;
+    if (ms > stats.maxDecisionMs!) stats.maxDecisionMs = ms;
     coordEffects(c);
   };
 
@@ -704,7 +720,7 @@ export function runSimulation(options: SimOptions): SimResult {
     startCoord('c0', 0);
     startCoord('c1', 0);
     for (let i = 0; i < (options.workers ?? 3); i++) startWorker(`w${nextWorker++}`, 0);
-    q.push(500, chaos);
+    if (faults) q.push(500, chaos);
     q.push(chaosMs, heal);
     const end = chaosMs + settleMs;
     for (;;) {
@@ -713,6 +729,10 @@ export function runSimulation(options: SimOptions): SimResult {
       now = e.at;
       e.run();
       events++;
+      if (options.stopWhenConverged === true && healed && events % 1000 === 0 && converged() === null) {
+        stats.convergedAtMs = now;
+        break;
+      }
     }
     if (!healed) fail('never healed');
     const c = converged();
