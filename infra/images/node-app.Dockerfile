@@ -1,0 +1,65 @@
+# One image per Ripple app (apps/<APP>), built from the repository root:
+#   docker build -f infra/images/node-app.Dockerfile --build-arg APP=worker \
+#     --label org.opencontainers.image.version=0.1.0 \
+#     --label org.opencontainers.image.revision=$(git rev-parse HEAD) -t ripple/worker .
+# `pnpm images` builds every app listed in infra/images/apps.txt this way and
+# sets the version/revision labels. Classic-builder compatible (no BuildKit
+# syntax), so DOCKER_BUILDKIT=0 works. Few instructions on purpose: with the
+# vfs storage driver every committed step copies the whole filesystem.
+# Elsewhere the base is the official node:24-bookworm-slim; on machines without
+# an image registry infra/base-image.sh builds an equivalent local base.
+ARG BASE_IMAGE=node:24-bookworm-slim
+
+# --- only the package manifests: this stage's output changes only when a
+# manifest or the lockfile changes, so the install layer below is reused.
+FROM ${BASE_IMAGE} AS manifests
+COPY . /src
+RUN cd /src && mkdir -p /m/scripts \
+ && cp package.json pnpm-lock.yaml pnpm-workspace.yaml /m/ \
+ && cp scripts/check-node.cjs /m/scripts/ \
+ && for f in apps/*/package.json packages/*/package.json; do mkdir -p "/m/${f%/package.json}" && cp "$f" "/m/$f"; done \
+ && if [ -f infra/images/.build-ca.pem ]; then cp infra/images/.build-ca.pem /m/.build-ca.pem; fi
+
+# --- dependencies of every workspace package (shared by all apps), then the build.
+# --ignore-scripts: the `node` devDependency would fetch a second Node binary.
+# .build-ca.pem (written by infra/images.sh from the host's trust store) lets
+# npm/pnpm through a TLS-intercepting proxy; it never reaches the runtime image.
+FROM ${BASE_IMAGE} AS build
+COPY --from=manifests /m/ /src/
+RUN cd /src && if [ -s .build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/.build-ca.pem; fi \
+ && npm install --global --no-audit --no-fund pnpm@10.34.9 \
+ && pnpm install --frozen-lockfile --ignore-scripts
+COPY . /src
+# tsc -b emits runnable JS (relative .ts imports are rewritten to .js);
+# `pnpm deploy --prod` gathers the app, its production dependencies and its
+# workspace packages' built dist/ into /out (--offline: from the store the
+# install above filled); /out/app is what the app adds.
+ARG APP
+RUN test -n "${APP}" || { echo "--build-arg APP=<directory under apps/> is required" >&2; exit 2; }; \
+    cd /src && pnpm exec tsc -b "apps/${APP}" \
+ && pnpm --filter "./apps/${APP}" deploy --prod --legacy --ignore-scripts --offline /out/deploy \
+ && mkdir -p /out/app && mv /out/deploy/node_modules /out/node_modules \
+ && cp /out/deploy/package.json /out/app/ && cp -r /out/deploy/dist /out/app/dist \
+ && rm -rf /out/app/dist/test /out/app/dist/tsconfig.tsbuildinfo /out/deploy
+
+# --- runtime settings first (cached per app), then two content layers:
+# production node_modules (reused while the dependencies do not change) and the app.
+FROM ${BASE_IMAGE} AS runtime
+ARG APP
+ARG HEALTH_PORT=9100
+ARG METRICS_PORT=9102
+ENV NODE_ENV=production RIPPLE_HEALTH_PORT=${HEALTH_PORT} RIPPLE_METRICS_PORT=${METRICS_PORT}
+LABEL org.opencontainers.image.title="ripple-${APP}" org.opencontainers.image.description="Ripple ${APP}" \
+      org.opencontainers.image.source="https://github.com/ripple/ripple" org.opencontainers.image.licenses="UNLICENSED"
+WORKDIR /app
+USER node
+EXPOSE ${HEALTH_PORT} ${METRICS_PORT}
+# /health answers 200 while the process is alive and not failed (no curl in the image: Node's fetch).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.RIPPLE_HEALTH_PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node is PID 1 (no shell in between): SIGTERM from `docker stop` / the kubelet reaches the app, which drains.
+ENTRYPOINT ["node", "dist/src/main.js"]
+
+FROM runtime
+COPY --from=build /out/node_modules /app/node_modules
+COPY --from=build /out/app/ /app/

@@ -1,0 +1,168 @@
+// The worker image deployed into the real single-node Kubernetes that
+// infra/k8s/cluster.sh starts (ci overlay: hostNetwork, 127.0.0.1 endpoints),
+// against the real Kafka and S3 of infra/up.sh. Trades flow through the
+// worker pods (static partitions: p % replicas == ordinal, until the
+// coordinator exists), one pod is deleted mid-stream (failover: the StatefulSet
+// recreates it and it resumes from its S3 checkpoint), and the output must be
+// exactly what the oracle computes. Also: every overlay passes a server-side
+// dry run, and the prod overlay binds the apps to 0.0.0.0.
+//   bash infra/k8s/cluster.sh up && pnpm images && pnpm test:deploy   (.ci/run does all of it)
+import { execFileSync } from 'node:child_process';
+import { afterAll, describe, expect, test } from 'vitest';
+import { eventually, requireEnv, uniqueId } from '../integration/helpers.ts';
+import {
+  createTopics,
+  deleteTopics,
+  finalOutputs,
+  makeStream,
+  PARTITIONS,
+  produce,
+  readAll,
+  SEC,
+  streamOracle,
+  type Topics,
+} from '../integration/worker-harness.ts';
+
+const env = requireEnv(
+  'KUBECTL',
+  'KUBECONFIG',
+  'KAFKA_BROKERS',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+);
+const brokers = env.KAFKA_BROKERS.split(',');
+const NS = 'ripple';
+const REPLICAS = 2; // k8s/overlays/ci
+const healthPort = (ordinal: number) => 19100 + 10 * ordinal; // k8s/overlays/ci/worker-hostnet.yaml
+
+function kubectl(...args: string[]): string {
+  return execFileSync(env.KUBECTL, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 300_000 });
+}
+function kubectlIn(input: string, ...args: string[]): string {
+  return execFileSync(env.KUBECTL, args, { input, encoding: 'utf8', timeout: 60_000 });
+}
+
+interface Ready {
+  state: string;
+  details: Array<{ partition: number; nextOffset: string | null }> | null;
+}
+async function ready(ordinal: number): Promise<Ready | undefined> {
+  try {
+    return (await (await fetch(`http://127.0.0.1:${healthPort(ordinal)}/ready`)).json()) as Ready;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Next offset per partition over every worker pod (undefined while a pod does not answer). */
+async function offsets(): Promise<Map<number, bigint> | undefined> {
+  const out = new Map<number, bigint>();
+  for (let i = 0; i < REPLICAS; i++) {
+    const r = await ready(i);
+    if (r?.details == null) return undefined;
+    for (const d of r.details) out.set(d.partition, BigInt(d.nextOffset ?? '-1'));
+  }
+  return out;
+}
+
+describe('worker image on the local Kubernetes (ci overlay)', () => {
+  let topics: Topics | undefined;
+  afterAll(async () => {
+    try {
+      kubectl('delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s');
+    } finally {
+      if (topics) await deleteTopics(brokers, topics);
+    }
+  }, 180_000);
+
+  test('trades flow through the worker pods; a deleted pod fails over; output exact', {
+    timeout: 15 * 60_000,
+  }, async () => {
+    const id = uniqueId();
+    topics = await createTopics(brokers, `k8s-${id}`);
+    const stream = makeStream({ trades: 200_000, symbols: 400, tradesPerRecord: 100, seed: 11, malformedEvery: 250 });
+    await produce(brokers, topics.input, stream.records);
+
+    // Namespace, credentials (Secret) and per-run keys (ConfigMap ripple-run) before the pods exist.
+    kubectl('create', 'namespace', NS);
+    kubectl(
+      'create', 'secret', 'generic', 'ripple-s3', '-n', NS,
+      `--from-literal=access-key-id=${env.S3_ACCESS_KEY_ID}`,
+      `--from-literal=secret-access-key=${env.S3_SECRET_ACCESS_KEY}`,
+    );
+    const run = {
+      RIPPLE_INPUT_TOPIC: topics.input,
+      RIPPLE_OUTPUT_TOPIC: topics.output,
+      RIPPLE_DLQ_TOPIC: topics.dlq,
+      RIPPLE_S3_PREFIX: `k8s-${id}`,
+      RIPPLE_WINDOW: '10s',
+      RIPPLE_LATENESS: '5s',
+      RIPPLE_OUT_OF_ORDERNESS: '1s',
+      RIPPLE_MAX_BATCH_RECORDS: '200',
+    };
+    kubectl('create', 'configmap', 'ripple-run', '-n', NS, ...Object.entries(run).map(([k, v]) => `--from-literal=${k}=${v}`));
+
+    // Every manifest of every overlay is accepted by this API server.
+    for (const overlay of ['dev', 'prod', 'ci']) {
+      const out = kubectl('apply', '--dry-run=server', '-k', `k8s/overlays/${overlay}`);
+      expect(out, overlay).toContain('(server dry run)');
+    }
+
+    const t0 = Date.now();
+    kubectl('apply', '-k', 'k8s/overlays/ci');
+    kubectl('rollout', 'status', 'statefulset/worker', '-n', NS, '--timeout=240s');
+    const readyMs = Date.now() - t0;
+
+    // Failover: once worker-1 has made progress, delete it; the StatefulSet recreates it.
+    const ends = stream.records.map((r) => BigInt(r.length));
+    const mine1 = [...Array(PARTITIONS).keys()].filter((p) => p % REPLICAS === 1);
+    await eventually('worker-1 progress', 120_000, async () => {
+      const r = await ready(1);
+      const moved = r?.details?.some((d) => BigInt(d.nextOffset ?? '-1') > 0n);
+      return moved ? true : undefined;
+    });
+    const uid = kubectl('get', 'pod', 'worker-1', '-n', NS, '-o', 'jsonpath={.metadata.uid}');
+    kubectl('delete', 'pod', 'worker-1', '-n', NS, '--wait=true', '--timeout=120s');
+    await eventually('worker-1 recreated and Ready', 180_000, async () => {
+      const now = kubectl('get', 'pod', 'worker-1', '-n', NS, '-o', 'jsonpath={.metadata.uid} {.status.conditions[?(@.type=="Ready")].status}');
+      return now.startsWith(uid) || !now.endsWith('True') ? undefined : true;
+    });
+    expect((await ready(1))?.details?.map((d) => d.partition).sort()).toEqual(mine1);
+
+    await eventually('every partition consumed', 8 * 60_000, async () => {
+      const o = await offsets();
+      if (o === undefined || o.size !== PARTITIONS) return undefined;
+      return [...o].every(([p, next]) => next >= (ends[p] ?? 0n)) ? true : undefined;
+    });
+    // Graceful stop of every pod (SIGTERM through the kubelet: drain + final checkpoint).
+    kubectl('scale', 'statefulset/worker', '-n', NS, '--replicas=0');
+    await eventually('worker pods gone', 120_000, async () =>
+      kubectl('get', 'pods', '-n', NS, '-o', 'name').trim() === '' ? true : undefined,
+    );
+
+    const got = finalOutputs(await readAll(brokers, topics.output));
+    const want = streamOracle(stream, 10n * SEC, 5n * SEC, 1n * SEC).windows;
+    const differ: string[] = [];
+    for (const [k, w] of want) {
+      const g = got.windows.get(k);
+      if (g?.count !== w.count || g.volume !== w.volume || Math.abs(g.vwap - w.vwap) > 1e-9 * Math.abs(w.vwap))
+        differ.push(`${k}: got ${JSON.stringify(g)} want ${JSON.stringify(w)}`);
+    }
+    const unexpected = [...got.windows.keys()].filter((k) => !want.has(k));
+    expect(want.size).toBeGreaterThan(1000);
+    expect(differ.slice(0, 3), `${differ.length} window(s) missing or different`).toEqual([]);
+    expect(unexpected.slice(0, 3), `${unexpected.length} unexpected window(s)`).toEqual([]);
+    console.log(
+      JSON.stringify({
+        suite: 'k8s',
+        pods: REPLICAS,
+        failovers: 1,
+        trades: stream.tradeCount,
+        windows: got.windows.size,
+        duplicate_reemits: got.duplicates,
+        rollout_ready_s: readyMs / 1000,
+        seconds: (Date.now() - t0) / 1000,
+      }),
+    );
+  });
+});
