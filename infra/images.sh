@@ -38,7 +38,6 @@ while read -r app health metrics; do
     --build-arg "BASE_IMAGE=$BASE" --build-arg "APP=$app" \
     --build-arg "HEALTH_PORT=$health" --build-arg "METRICS_PORT=$metrics" \
     --label "org.opencontainers.image.version=$version" --label "org.opencontainers.image.revision=$REVISION" \
-    --label "org.opencontainers.image.created=$(date -u +%FT%TZ)" \
     -t "$ref" -t "ripple/$app:latest" "$ROOT" >"$out" 2>&1; then
     fail "images" "$out" "docker build of $app failed"
   fi

@@ -30,22 +30,28 @@ RUN cd /src && if [ -s .build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/.bu
  && npm install --global --no-audit --no-fund pnpm@10.34.9 \
  && pnpm install --frozen-lockfile --ignore-scripts
 COPY . /src
-# tsc -b emits runnable JS (relative .ts imports are rewritten to .js);
-# `pnpm deploy --prod` gathers the app, its production dependencies and its
-# workspace packages' built dist/ into /out (--offline: from the store the
-# install above filled); /out/app is what the app adds.
-ARG APP
-RUN test -n "${APP}" || { echo "--build-arg APP=<directory under apps/> is required" >&2; exit 2; }; \
-    cd /src && pnpm exec tsc -b "apps/${APP}" \
- && pnpm --filter "./apps/${APP}" deploy --prod --legacy --ignore-scripts --offline /out/deploy \
- && mkdir -p /out/app && mv /out/deploy/node_modules /out/node_modules \
- && cp /out/deploy/package.json /out/app/ && cp -r /out/deploy/dist /out/app/dist \
- && rm -rf /out/app/dist/test /out/app/dist/tsconfig.tsbuildinfo /out/deploy
+# Every app at once, so that the images of all apps share this stage:
+# tsc -b emits runnable JS (relative .ts imports are rewritten to .js) and
+# `pnpm deploy --prod` gathers each app, its production dependencies and its
+# workspace packages' built dist/ into /out/<app>; /out/<app>/app is what the
+# app itself adds. (`--legacy`: the non-legacy deploy needs
+# inject-workspace-packages; the legacy one resolves versions again, from the
+# registry, within the package.json ranges.)
+RUN cd /src && if [ -s .build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/.build-ca.pem; fi \
+ && apps=$(for d in apps/*/; do [ -f "$d/src/main.ts" ] && basename "$d"; done) \
+ && pnpm exec tsc -b $(for a in $apps; do echo "apps/$a"; done) \
+ && for a in $apps; do \
+      pnpm --filter "./apps/$a" deploy --prod --legacy --ignore-scripts --prefer-offline "/out/$a/deploy" \
+      && mkdir -p "/out/$a/app" && mv "/out/$a/deploy/node_modules" "/out/$a/node_modules" \
+      && cp "/out/$a/deploy/package.json" "/out/$a/app/" && cp -r "/out/$a/deploy/dist" "/out/$a/app/dist" \
+      && rm -rf "/out/$a/app/dist/test" "/out/$a/app/dist/tsconfig.tsbuildinfo" "/out/$a/deploy" || exit 1; \
+    done
 
 # --- runtime settings first (cached per app), then two content layers:
 # production node_modules (reused while the dependencies do not change) and the app.
 FROM ${BASE_IMAGE} AS runtime
 ARG APP
+RUN test -n "${APP}" || { echo "--build-arg APP=<directory under apps/> is required" >&2; exit 2; }
 ARG HEALTH_PORT=9100
 ARG METRICS_PORT=9102
 ENV NODE_ENV=production RIPPLE_HEALTH_PORT=${HEALTH_PORT} RIPPLE_METRICS_PORT=${METRICS_PORT}
@@ -61,5 +67,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 ENTRYPOINT ["node", "dist/src/main.js"]
 
 FROM runtime
-COPY --from=build /out/node_modules /app/node_modules
-COPY --from=build /out/app/ /app/
+ARG APP
+COPY --from=build /out/${APP}/node_modules /app/node_modules
+COPY --from=build /out/${APP}/app/ /app/

@@ -24,7 +24,9 @@ describe('worker image', () => {
     if (topics) await deleteTopics(env.KAFKA_BROKERS.split(','), topics);
   });
 
-  test('labels, non-root, compiled JS as PID 1; docker stop drains and exits 0', { timeout: 180_000 }, async () => {
+  test('labels, non-root, compiled JS as PID 1; docker stop drains and exits 0', {
+    timeout: 180_000,
+  }, async () => {
     const inspect = JSON.parse(docker('image', 'inspect', IMAGE))[0];
     const labels = inspect.Config.Labels as Record<string, string>;
     for (const l of ['version', 'revision', 'source', 'title'])
@@ -38,13 +40,34 @@ describe('worker image', () => {
     // host network (no bridge here): a port no other test uses, bound to loopback
     const port = 19000 + Math.floor(Math.random() * 400) * 2;
     docker(
-      'run', '-d', '--name', name, '--network', 'host',
-      '-e', 'RIPPLE_WORKER_ID=img-test', '-e', 'RIPPLE_HOST=127.0.0.1',
-      '-e', `RIPPLE_HEALTH_PORT=${port}`, '-e', `RIPPLE_METRICS_PORT=${port + 1}`,
-      '-e', `KAFKA_BROKERS=${env.KAFKA_BROKERS}`, '-e', 'RIPPLE_SNAPSHOT_STORE=memory',
-      '-e', 'RIPPLE_NUM_PARTITIONS=8', '-e', 'RIPPLE_PARTITIONS=0-7',
-      '-e', `RIPPLE_INPUT_TOPIC=${topics.input}`, '-e', `RIPPLE_OUTPUT_TOPIC=${topics.output}`,
-      '-e', `RIPPLE_DLQ_TOPIC=${topics.dlq}`,
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '-e',
+      'RIPPLE_WORKER_ID=img-test',
+      '-e',
+      'RIPPLE_HOST=127.0.0.1',
+      '-e',
+      `RIPPLE_HEALTH_PORT=${port}`,
+      '-e',
+      `RIPPLE_METRICS_PORT=${port + 1}`,
+      '-e',
+      `KAFKA_BROKERS=${env.KAFKA_BROKERS}`,
+      '-e',
+      'RIPPLE_SNAPSHOT_STORE=memory',
+      '-e',
+      'RIPPLE_NUM_PARTITIONS=8',
+      '-e',
+      'RIPPLE_PARTITIONS=0-7',
+      '-e',
+      `RIPPLE_INPUT_TOPIC=${topics.input}`,
+      '-e',
+      `RIPPLE_OUTPUT_TOPIC=${topics.output}`,
+      '-e',
+      `RIPPLE_DLQ_TOPIC=${topics.dlq}`,
       IMAGE,
     );
     await eventually('worker ready', 60_000, async () => {

@@ -23,23 +23,57 @@ import {
   type Topics,
 } from '../integration/worker-harness.ts';
 
-const env = requireEnv(
-  'KUBECTL',
-  'KUBECONFIG',
-  'KAFKA_BROKERS',
-  'S3_ACCESS_KEY_ID',
-  'S3_SECRET_ACCESS_KEY',
-);
+const env = requireEnv('KUBECTL', 'KUBECONFIG', 'KAFKA_BROKERS', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY');
 const brokers = env.KAFKA_BROKERS.split(',');
 const NS = 'ripple';
 const REPLICAS = 2; // k8s/overlays/ci
 const healthPort = (ordinal: number) => 19100 + 10 * ordinal; // k8s/overlays/ci/worker-hostnet.yaml
 
 function kubectl(...args: string[]): string {
-  return execFileSync(env.KUBECTL, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 300_000 });
+  return execFileSync(env.KUBECTL, args, {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: 300_000,
+  });
 }
-function kubectlIn(input: string, ...args: string[]): string {
-  return execFileSync(env.KUBECTL, args, { input, encoding: 'utf8', timeout: 60_000 });
+
+interface K8sObject {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: {
+    template?: {
+      spec: {
+        containers: Array<{
+          name: string;
+          env?: Array<{ name: string; value?: string }>;
+          envFrom?: Array<{ configMapRef?: { name: string } }>;
+        }>;
+      };
+    };
+  };
+}
+
+/** RIPPLE_HOST per app container as the overlay renders it (env wins over the ConfigMaps). */
+function bindHosts(overlay: string): Record<string, string | undefined> {
+  const list = JSON.parse(
+    kubectl('apply', '--dry-run=server', '-o', 'json', '-k', `k8s/overlays/${overlay}`),
+  ) as {
+    items: K8sObject[];
+  };
+  const maps = new Map(
+    list.items.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data ?? {}]),
+  );
+  const out: Record<string, string | undefined> = {};
+  for (const o of list.items) {
+    for (const c of o.spec?.template?.spec.containers ?? []) {
+      let host: string | undefined;
+      for (const f of c.envFrom ?? []) host = maps.get(f.configMapRef?.name ?? '')?.RIPPLE_HOST ?? host;
+      host = c.env?.find((e) => e.name === 'RIPPLE_HOST')?.value ?? host;
+      out[c.name] = host;
+    }
+  }
+  return out;
 }
 
 interface Ready {
@@ -80,13 +114,24 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
   }, async () => {
     const id = uniqueId();
     topics = await createTopics(brokers, `k8s-${id}`);
-    const stream = makeStream({ trades: 200_000, symbols: 400, tradesPerRecord: 100, seed: 11, malformedEvery: 250 });
+    const stream = makeStream({
+      trades: 200_000,
+      symbols: 400,
+      tradesPerRecord: 100,
+      seed: 11,
+      malformedEvery: 250,
+    });
     await produce(brokers, topics.input, stream.records);
 
     // Namespace, credentials (Secret) and per-run keys (ConfigMap ripple-run) before the pods exist.
     kubectl('create', 'namespace', NS);
     kubectl(
-      'create', 'secret', 'generic', 'ripple-s3', '-n', NS,
+      'create',
+      'secret',
+      'generic',
+      'ripple-s3',
+      '-n',
+      NS,
       `--from-literal=access-key-id=${env.S3_ACCESS_KEY_ID}`,
       `--from-literal=secret-access-key=${env.S3_SECRET_ACCESS_KEY}`,
     );
@@ -100,13 +145,23 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       RIPPLE_OUT_OF_ORDERNESS: '1s',
       RIPPLE_MAX_BATCH_RECORDS: '200',
     };
-    kubectl('create', 'configmap', 'ripple-run', '-n', NS, ...Object.entries(run).map(([k, v]) => `--from-literal=${k}=${v}`));
+    kubectl(
+      'create',
+      'configmap',
+      'ripple-run',
+      '-n',
+      NS,
+      ...Object.entries(run).map(([k, v]) => `--from-literal=${k}=${v}`),
+    );
 
     // Every manifest of every overlay is accepted by this API server.
     for (const overlay of ['dev', 'prod', 'ci']) {
       const out = kubectl('apply', '--dry-run=server', '-k', `k8s/overlays/${overlay}`);
       expect(out, overlay).toContain('(server dry run)');
     }
+    // prod: every app container gets RIPPLE_HOST=0.0.0.0 (from the ConfigMap, not overridden).
+    expect(bindHosts('prod')).toEqual({ checkpointer: '0.0.0.0', coordinator: '0.0.0.0', worker: '0.0.0.0' });
+    expect(bindHosts('ci')).toEqual({ worker: '127.0.0.1' });
 
     const t0 = Date.now();
     kubectl('apply', '-k', 'k8s/overlays/ci');
@@ -124,7 +179,15 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     const uid = kubectl('get', 'pod', 'worker-1', '-n', NS, '-o', 'jsonpath={.metadata.uid}');
     kubectl('delete', 'pod', 'worker-1', '-n', NS, '--wait=true', '--timeout=120s');
     await eventually('worker-1 recreated and Ready', 180_000, async () => {
-      const now = kubectl('get', 'pod', 'worker-1', '-n', NS, '-o', 'jsonpath={.metadata.uid} {.status.conditions[?(@.type=="Ready")].status}');
+      const now = kubectl(
+        'get',
+        'pod',
+        'worker-1',
+        '-n',
+        NS,
+        '-o',
+        'jsonpath={.metadata.uid} {.status.conditions[?(@.type=="Ready")].status}',
+      );
       return now.startsWith(uid) || !now.endsWith('True') ? undefined : true;
     });
     expect((await ready(1))?.details?.map((d) => d.partition).sort()).toEqual(mine1);
@@ -145,7 +208,11 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     const differ: string[] = [];
     for (const [k, w] of want) {
       const g = got.windows.get(k);
-      if (g?.count !== w.count || g.volume !== w.volume || Math.abs(g.vwap - w.vwap) > 1e-9 * Math.abs(w.vwap))
+      if (
+        g?.count !== w.count ||
+        g.volume !== w.volume ||
+        Math.abs(g.vwap - w.vwap) > 1e-9 * Math.abs(w.vwap)
+      )
         differ.push(`${k}: got ${JSON.stringify(g)} want ${JSON.stringify(w)}`);
     }
     const unexpected = [...got.windows.keys()].filter((k) => !want.has(k));
