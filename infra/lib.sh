@@ -7,6 +7,10 @@ CACHE_DIR="$INFRA_DIR/.cache"
 RUN_DIR="$INFRA_DIR/.run"
 ENV_DIR="$RUN_DIR/env.d"
 mkdir -p "$CACHE_DIR" "$RUN_DIR" "$ENV_DIR"
+# Bulky machine-local state (the Docker engine's data root, the Kubernetes
+# node's containerd and kubelet dirs) lives outside the repository, so that
+# linters and test globs never walk it; one directory per clone.
+STATE_DIR=${RIPPLE_STATE_DIR:-/var/tmp/ripple-state/$(printf '%s' "$INFRA_DIR" | sha256sum | cut -c1-12)}
 
 # INFRA_PORT_OFFSET (default 0) shifts every port, so a second set (another
 # clone, a CI dry run) can run beside the usual one on the same machine.

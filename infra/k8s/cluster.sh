@@ -7,13 +7,13 @@
 #   infra/k8s/cluster.sh load IMAGE...   docker save | ctr -n k8s.io images import -
 #   infra/k8s/cluster.sh down    kill pods through containerd, stop all, wipe state
 # Only hostNetwork pods work (no pod network, no kube-proxy, no CoreDNS).
-# State under infra/.run/k8s/; exports (KUBECONFIG, K8S_BIN) in infra/.run/k8s.env.
+# State under $STATE_DIR/k8s (outside the repository, see lib.sh); exports (KUBECONFIG, K8S_BIN) in infra/.run/k8s.env.
 # Ports (shifted by INFRA_PORT_OFFSET): etcd 23790/23800, apiserver 16443,
 # kubelet 10250 (healthz 10248), controller-manager 10257, scheduler 10259.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 HERE="$INFRA_DIR/k8s"
-K=$RUN_DIR/k8s
+K=$STATE_DIR/k8s
 KL=$K/logs
 KR=$K/run
 ENVF=$RUN_DIR/k8s.env
@@ -61,7 +61,7 @@ k8s_up() {
   el pki
   local cni_bin=/usr/lib/cni
   sed -e "s|@K@|$K|g" -e "s|@CNI_BIN@|$cni_bin|g" "$HERE/conf/containerd.toml" >"$K/containerd.toml"
-  sed -e "s|@K@|$K|g" -e "s|@PORT@|$KUBELET_PORT|g" -e "s|@HEALTHZ@|$KUBELET_HEALTHZ|g" "$HERE/conf/kubelet.yaml" >"$K/kubelet.yaml"
+  sed -e "s|@K@|$K|g" -e "s|@PORT@|$KUBELET_PORT|g" -e "s|@HEALTHZ@|$KUBELET_HEALTHZ|g" "$HERE/conf/kubelet.yaml.in" >"$K/kubelet.yaml"
   cp "$HERE/conf/10-hostnet.conflist" "$K/cni/net.d/"
 
   RUN_DIR=$KR start_bg etcd "$KL/etcd.log" etcd --name ripple-k8s --data-dir "$K/etcd-data" \
@@ -84,6 +84,9 @@ k8s_up() {
     --kubelet-client-certificate="$P/kubelet-client.crt" --kubelet-client-key="$P/kubelet-client.key" \
     --kubelet-certificate-authority="$P/ca.crt" --kubelet-preferred-address-types=Hostname \
     --kubelet-port="$KUBELET_PORT" --profiling=false
+  wait_until kube-apiserver "$KL/kube-apiserver.log" 90 "$KR/kube-apiserver.pid" kc get --raw /readyz
+  el "apiserver ready"
+  # they exit at once when the apiserver does not answer yet: start them after it
   RUN_DIR=$KR start_bg kube-controller-manager "$KL/kube-controller-manager.log" "$K8S_BIN/kube-controller-manager" \
     --kubeconfig="$P/admin.kubeconfig" --authentication-kubeconfig="$P/admin.kubeconfig" \
     --authorization-kubeconfig="$P/admin.kubeconfig" --bind-address=127.0.0.1 --secure-port="$CM_PORT" \
@@ -94,8 +97,6 @@ k8s_up() {
     --kubeconfig="$P/admin.kubeconfig" --authentication-kubeconfig="$P/admin.kubeconfig" \
     --authorization-kubeconfig="$P/admin.kubeconfig" --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" \
     --leader-elect=false --profiling=false
-  wait_until kube-apiserver "$KL/kube-apiserver.log" 90 "$KR/kube-apiserver.pid" kc get --raw /readyz
-  el "apiserver ready"
   wait_until containerd "$KL/containerd.log" 30 "$KR/containerd.pid" ctr_ version
   pause_image
   el "pause image imported"
@@ -104,6 +105,7 @@ k8s_up() {
   node_ready() { [[ $(kc get node "$(hostname | tr 'A-Z' 'a-z')" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
   wait_until kubelet "$KL/kubelet.log" 90 "$KR/kubelet.pid" node_ready
   el "node Ready"
+  pid_alive "$KR/kube-scheduler.pid" || fail kube-scheduler "$KL/kube-scheduler.log" "exited"
   wait_until kube-controller-manager "$KL/kube-controller-manager.log" 60 "$KR/kube-controller-manager.pid" kc get serviceaccount default
   {
     echo "# written by infra/k8s/cluster.sh; source it"
