@@ -49,14 +49,16 @@ export async function startCoordinatorApp(
       route: async (url) => {
         if (url === '/health' || url === '/healthz') return json(200, { ok: true });
         if (url !== '/ready' && url !== '/readyz') return null;
+        const blocked = runner?.blockedReason ?? null;
         const ready =
           runner !== null &&
           nc !== null &&
           !nc.isClosed() &&
+          blocked === null &&
           (runner.isLeader || runner.lease.view().holderId !== null);
         return json(ready ? 200 : 503, {
           ready,
-          reason: ready ? null : runner === null ? notReady : 'lease state not known yet',
+          reason: ready ? null : runner === null ? notReady : (blocked ?? 'lease state not known yet'),
           acting: runner?.isLeader ?? false,
         });
       },

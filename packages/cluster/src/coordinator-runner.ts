@@ -69,6 +69,8 @@ export class CoordinatorRunner {
   private subs: BusSubscription[] = [];
   private timer: NodeJS.Timeout | null = null;
   private leading: Promise<void> | null = null;
+  /** why the lease holder cannot act (unreadable or mismatching state), null when it can */
+  private cannotLead: string | null = null;
   private readonly spans = new Map<string, Span>();
   private readonly started = new Map<string, number>();
 
@@ -103,6 +105,11 @@ export class CoordinatorRunner {
 
   get isLeader(): boolean {
     return this.lease.leader && this.machine.isLeader;
+  }
+
+  /** Set while this replica holds the lease but cannot act on the stored state (e.g. another num_partitions). */
+  get blockedReason(): string | null {
+    return this.lease.leader ? this.cannotLead : null;
   }
 
   start(): void {
@@ -163,9 +170,15 @@ export class CoordinatorRunner {
         epoch: this.machine.currentEpoch,
       });
     } catch (error) {
-      // an unreadable store or document: do not act (the epoch would be unknown); retried next tick
-      this.logger.error('cannot take over: cluster state unreadable', { error: String(error) });
+      // an unreadable store or document: do not act (the epoch would be unknown); retried next tick,
+      // logged when the reason changes (not 4 times a second)
+      const reason = String(error);
+      if (reason !== this.cannotLead)
+        this.logger.error('cannot take over: cluster state unusable', { error: reason });
+      this.cannotLead = reason;
+      return;
     }
+    this.cannotLead = null;
   }
 
   private receive(m: BusMessage, kind: 'heartbeat' | 'register' | 'ack'): void {

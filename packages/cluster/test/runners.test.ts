@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { MemoryBus, MemoryKv } from '../src/index.ts';
+import { CoordinatorRunner, encodeStateDoc, MemoryBus, MemoryKv } from '../src/index.ts';
 import { runScenario } from './cluster-scenario.ts';
 
 describe('CoordinatorRunner + WorkerAgent over the in-memory bus and KV', () => {
@@ -20,4 +20,44 @@ describe('CoordinatorRunner + WorkerAgent over the in-memory bus and KV', () => 
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     expect(figures.takeover_ms).toBeLessThan(300 + 2 * 30 + 250);
   }, 30_000);
+});
+
+describe('CoordinatorRunner with a stored state of another partition count', () => {
+  test('holds the lease but does not act, and says why', async () => {
+    const bus = new MemoryBus();
+    const leases = new MemoryKv();
+    const state = new MemoryKv();
+    state.updateSync(
+      'coordinator',
+      encodeStateDoc({
+        v: 1,
+        epoch: 7,
+        numPartitions: 4,
+        owners: [null, null, null, null],
+        epochs: [0, 0, 0, 0],
+      }),
+      0,
+    );
+    const r = new CoordinatorRunner({
+      bus,
+      cluster: 'mismatch',
+      leaseKv: leases,
+      stateKv: state,
+      replicaId: 'c0',
+      numPartitions: 8,
+      heartbeatIntervalMs: 20,
+      failureTimeoutMs: 200,
+      leaseTtlMs: 200,
+    });
+    r.start();
+    try {
+      const deadline = Date.now() + 5000;
+      while (r.blockedReason === null && Date.now() < deadline) await new Promise((x) => setTimeout(x, 10));
+      expect(r.blockedReason).toMatch(/numPartitions: 8 differs from the stored cluster state \(4\)/);
+      expect(r.isLeader).toBe(false);
+      expect(r.machine.currentEpoch).toBe(0);
+    } finally {
+      await r.stop();
+    }
+  });
 });
