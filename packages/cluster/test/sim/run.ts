@@ -71,7 +71,10 @@ const totals: Record<string, number> = {};
 for (let s = from; s < from + seeds; s++) {
   const r = runSimulation({ seed: s });
   events += r.events;
-  for (const [k, v] of Object.entries(r.stats)) totals[k] = (totals[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(r.stats)) {
+    if (k === 'maxDecisionMs' || k === 'convergedAtMs') totals[k] = Math.max(totals[k] ?? 0, v);
+    else totals[k] = (totals[k] ?? 0) + v;
+  }
   if (!r.ok) {
     failed.push({ seed: s, violation: r.violation, atMs: r.atMs });
     process.stderr.write(
