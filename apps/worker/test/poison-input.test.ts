@@ -211,3 +211,45 @@ describe('poison input', () => {
     expect(cut.length).toBe(1);
   });
 });
+
+describe('poison input on the file path', () => {
+  it('a 10 KB symbol in a CSV file is dead-lettered with the reason; the worker starts and finishes', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FileSink, FileSource } = await import('../src/adapters/file.ts');
+    const { MemorySnapshotStore: Store } = await import('../src/adapters/memory.ts');
+    const { WorkerMetrics } = await import('../src/metrics.ts');
+    const { Worker } = await import('../src/worker.ts');
+    const { vwapJob } = await import('../src/jobs/vwap/vwap-job.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'ripple-poison-file-'));
+    const lines: string[] = [];
+    for (let i = 0; i < 200; i++)
+      lines.push(`S${i % 3},100,${1 + (i % 4)},${1_700_000_000_000_000_000n + BigInt(i) * 100_000_000n},X`);
+    lines.splice(50, 0, `${'L'.repeat(10_000)},100,1,1700000005000000000,X`);
+    writeFileSync(join(dir, 'trades-p0.csv'), `${lines.join('\n')}\n`);
+    const cfg = config({
+      RIPPLE_SOURCE: 'file',
+      RIPPLE_INPUT_DIR: dir,
+      RIPPLE_OUTPUT_DIR: join(dir, 'out'),
+      RIPPLE_NUM_PARTITIONS: '1',
+      RIPPLE_PARTITIONS: '0',
+    });
+    const wk = new Worker({
+      config: cfg,
+      job: vwapJob,
+      source: new FileSource(dir, 'trades', 40),
+      sink: new FileSink(join(dir, 'out')),
+      store: new Store(),
+      metrics: new WorkerMetrics('file'),
+    });
+    await wk.start();
+    await runToEnd(wk);
+    const dlq = readFileSync(join(dir, 'out', 'trades-dlq-p0.ndjson'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(dlq.length).toBe(1);
+    expect(JSON.parse(dlq[0] as string).headers['ripple-dlq-reason']).toMatch(/cannot be framed.*255/);
+    expect(wk.progress()[0]?.nextOffset).toBeGreaterThan(0n);
+  });
+});

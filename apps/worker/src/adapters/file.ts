@@ -18,7 +18,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { TradeBatchEncoder } from '@ripple/protocol';
-import { TradeCsvParser } from '@ripple/trades';
+import { formatTrade, TradeCsvParser } from '@ripple/trades';
 import { SinkError, SourceError } from '../errors.ts';
 import type { PartitionStart, RecordSink, RecordSource, SinkRecord, SourceRecord } from '../ports.ts';
 
@@ -64,7 +64,18 @@ export class FileSource implements RecordSource {
     };
     const parser = new TradeCsvParser(
       (t) => {
-        enc.add(t);
+        try {
+          enc.add(t);
+        } catch (e) {
+          // A line the parser accepts but the frame cannot carry (e.g. a symbol over
+          // 255 UTF-8 bytes) is dead-lettered like a bad line, never a crash at start-up.
+          flush();
+          records.push({
+            value: new TextEncoder().encode(formatTrade(t)),
+            parseError: `trade cannot be framed: ${(e as Error).message}`,
+          });
+          return;
+        }
         if (enc.count >= this.linesPerRecord) flush();
       },
       (bad) => {
