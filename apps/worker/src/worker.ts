@@ -284,6 +284,9 @@ export class Worker {
         const live = await this.exclusive(async () => {
           await this.d.source.assign(starts);
           this.assignGen++;
+          // Partitions already owned stay as they are; they now act at the new epoch.
+          for (const partition of partitions)
+            if (this.parts.has(partition)) this.epochs.set(partition, epoch);
           for (const [partition, p] of restoredParts) {
             this.parts.set(partition, p);
             this.epochs.set(partition, epoch);

@@ -67,9 +67,17 @@ describe('assign / revoke', () => {
     await stepUntil(b, () => live);
     await assigned2;
 
+    // Re-assigning an owned partition at a newer epoch keeps its state and moves its epoch.
+    await b.assign([1, 2], 4);
+    expect(b.owned()).toEqual([1, 2]);
+    await b.step();
+    await b.capture([1]);
+    await b.waitForCheckpoints(1000);
+    expect((await w.store.latest(1))?.id).toMatch(/^e0000000004-/);
+
     // Stale epochs are refused, on both sides.
     await expect(a.assign([1], 2)).rejects.toBeInstanceOf(FencedError);
-    await expect(b.revoke([1], 2)).rejects.toThrow(/epoch 2 refused/);
+    await expect(b.revoke([1], 3)).rejects.toThrow(/epoch 3 refused/);
 
     await runToEnd(a);
     await runToEnd(b);
