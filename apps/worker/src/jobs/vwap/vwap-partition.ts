@@ -100,6 +100,9 @@ export class VwapPartition implements JobPartition {
   private readonly onStep: ((ns: number, recomputes: number) => void) | null;
   private readonly maxKeys: number;
   private readonly maxFutureNs: bigint;
+  /** Event-time bound of the last validated record, and the log time it was computed for. */
+  private limitAtMs = Number.NaN;
+  private limitNs = 0n;
   private readonly nowMs: () => number;
 
   constructor(options: VwapPartitionOptions) {
@@ -227,7 +230,13 @@ export class VwapPartition implements JobPartition {
    * decoder guarantees it.) The common case allocates nothing.
    */
   private validate(r: SourceRecord, trades: Trade[]): Trade[] {
-    const limit = BigInt(Math.floor(r.timestampMs ?? this.nowMs())) * 1_000_000n + this.maxFutureNs;
+    const ms = r.timestampMs ?? this.nowMs();
+    if (ms !== this.limitAtMs) {
+      // Records of one producer batch share their log time: one bigint product per batch.
+      this.limitAtMs = ms;
+      this.limitNs = BigInt(Math.floor(ms)) * 1_000_000n + this.maxFutureNs;
+    }
+    const limit = this.limitNs;
     let first = -1;
     for (let i = 0; i < trades.length; i++) {
       const t = trades[i] as Trade;
