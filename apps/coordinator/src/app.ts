@@ -81,15 +81,27 @@ export async function startCoordinatorApp(
   });
 
   const boot = (async () => {
-    nc = await connect({
-      servers: config.natsUrl.split(','),
-      name: `ripple-coordinator-${config.coordinatorId}`,
-      waitOnFirstConnect: true,
-      maxReconnectAttempts: -1,
-      ...auth.options,
-    });
-    notReady = 'opening JetStream KV buckets';
+    // first connection: retried here (so close() can stop it); after that the client reconnects forever
     let delay = 200;
+    while (nc === null && !closed) {
+      try {
+        nc = await connect({
+          servers: config.natsUrl.split(','),
+          name: `ripple-coordinator-${config.coordinatorId}`,
+          timeout: 2000,
+          maxReconnectAttempts: -1,
+          ...auth.options,
+        });
+      } catch (e) {
+        notReady = `connecting to NATS: ${e instanceof Error ? e.message : String(e)}`;
+        logger.warn('NATS not reachable, retrying', { error: String(e), inMs: delay });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+    if (nc === null || closed) return;
+    notReady = 'opening JetStream KV buckets';
+    delay = 200;
     let kvs: [NatsKv, NatsKv] | null = null;
     while (kvs === null && !closed) {
       try {
