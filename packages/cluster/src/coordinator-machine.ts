@@ -152,6 +152,7 @@ export class CoordinatorMachine {
   private lastPersistAt = 0;
   private dirty = false;
   private lastBroadcastKey = '';
+  private lastBroadcastAt = 0;
 
   private readonly owner: (string | null)[];
   private readonly ownerEpoch: number[];
@@ -417,7 +418,7 @@ export class CoordinatorMachine {
     if (this.persistInFlight === null && this.dirty && now - this.lastPersistAt >= this.heartbeatIntervalMs) {
       this.persist(now, this.epoch);
     }
-    this.broadcast();
+    this.broadcast(now);
   }
 
   private touch(
@@ -671,15 +672,17 @@ export class CoordinatorMachine {
     this.out.push({ kind: 'rebalance_finished', record: record(r) });
   }
 
-  private broadcast(): void {
+  private broadcast(now: number): void {
     const owners: { partition: number; workerId: string }[] = [];
     for (let p = 0; p < this.numPartitions; p++) {
       const o = this.owner[p];
       if (o !== null && o !== undefined) owners.push({ partition: p, workerId: o });
     }
     const key = `${this.epoch}:${owners.length}:${owners.map((o) => o.workerId).join(',')}`;
-    if (key === this.lastBroadcastKey) return;
+    // on every change, and again every heartbeat interval for late subscribers (checkpointer, restarts)
+    if (key === this.lastBroadcastKey && now - this.lastBroadcastAt < this.heartbeatIntervalMs) return;
     this.lastBroadcastKey = key;
+    this.lastBroadcastAt = now;
     this.out.push({
       kind: 'broadcast',
       message: { type: 'assignment', v: 1, epoch: this.epoch, numPartitions: this.numPartitions, owners },

@@ -230,3 +230,50 @@ describe('WorkerAgentMachine', () => {
     expect(a.drain()).toContainEqual({ kind: 'stopped', graceful: true });
   });
 });
+
+describe('assignment broadcast', () => {
+  test('on every change and again every heartbeat interval', () => {
+    const c = cluster(2);
+    const count = () => c.m.drain().filter((e) => e.kind === 'broadcast').length;
+    let t = c.advance(100);
+    for (const w of c.ids) c.m.onHeartbeat(t, hb(w, t, c.held(w), 1));
+    c.m.tick(t);
+    count();
+    t = c.advance(10);
+    c.m.tick(t);
+    expect(count()).toBe(0); // nothing changed and the interval (100 ms) is not over
+    t = c.advance(150);
+    for (const w of c.ids) c.m.onHeartbeat(t, hb(w, t, c.held(w), 1));
+    c.m.tick(t);
+    expect(count()).toBe(1); // the same table again, for late subscribers
+    t = c.advance(10);
+    c.m.onHeartbeat(t, hb('w9', t));
+    c.m.tick(t);
+    c.m.onPersisted(t, { ok: true, revision: 9 });
+    c.m.drain();
+    t = c.advance(10);
+    // a move completes: the table changed, broadcast at once
+    const target = new HashRing(['w0', 'w1', 'w9']).assign(P);
+    const p = target.findIndex((w) => w === 'w9');
+    const from = c.m.ownerOf(p).workerId!;
+    c.m.onRevokeAck(t, {
+      type: 'revoke_ack',
+      v: 1,
+      epoch: 2,
+      rebalanceId: 'e2',
+      workerId: from,
+      partitions: [{ partition: p, snapshotKey: null, offsets: [] }],
+    });
+    c.m.drain();
+    c.m.onAssignAck(t, {
+      type: 'assign_ack',
+      v: 1,
+      epoch: 2,
+      rebalanceId: 'e2',
+      workerId: 'w9',
+      partitions: [p],
+    });
+    c.m.tick(t);
+    expect(count()).toBe(1);
+  });
+});
