@@ -135,7 +135,12 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       `--from-literal=access-key-id=${env.S3_ACCESS_KEY_ID}`,
       `--from-literal=secret-access-key=${env.S3_SECRET_ACCESS_KEY}`,
     );
+    // The endpoints of this run's services (the overlay's 127.0.0.1 defaults assume no INFRA_PORT_OFFSET).
+    const endpoints = ['KAFKA_BROKERS', 'NATS_URL', 'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET'].flatMap((k) =>
+      process.env[k] ? [[k, process.env[k] as string] as const] : [],
+    );
     const run = {
+      ...Object.fromEntries(endpoints),
       RIPPLE_INPUT_TOPIC: topics.input,
       RIPPLE_OUTPUT_TOPIC: topics.output,
       RIPPLE_DLQ_TOPIC: topics.dlq,
