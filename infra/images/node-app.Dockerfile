@@ -34,7 +34,8 @@ COPY . /src
 # tsc -b emits runnable JS (relative .ts imports are rewritten to .js) and
 # `pnpm deploy --prod` gathers each app, its production dependencies and its
 # workspace packages' built dist/ into /out/<app>; /out/<app>/app is what the
-# app itself adds. (`--legacy`: the non-legacy deploy needs
+# app itself adds; node_modules/.modules.yaml goes (it holds a timestamp, which
+# would make the node_modules layer differ on every build). (`--legacy`: the non-legacy deploy needs
 # inject-workspace-packages; the legacy one resolves versions again, from the
 # registry, within the package.json ranges.)
 RUN cd /src && if [ -s .build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/.build-ca.pem; fi \
@@ -44,7 +45,8 @@ RUN cd /src && if [ -s .build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/.bu
       pnpm --filter "./apps/$a" deploy --prod --legacy --ignore-scripts --prefer-offline "/out/$a/deploy" \
       && mkdir -p "/out/$a/app" && mv "/out/$a/deploy/node_modules" "/out/$a/node_modules" \
       && cp "/out/$a/deploy/package.json" "/out/$a/app/" && cp -r "/out/$a/deploy/dist" "/out/$a/app/dist" \
-      && rm -rf "/out/$a/app/dist/test" "/out/$a/app/dist/tsconfig.tsbuildinfo" "/out/$a/deploy" || exit 1; \
+      && rm -rf "/out/$a/app/dist/test" "/out/$a/app/dist/tsconfig.tsbuildinfo" "/out/$a/deploy" \
+      && rm -f "/out/$a/node_modules/.modules.yaml" || exit 1; \
     done
 
 # --- runtime settings first (cached per app), then two content layers:
