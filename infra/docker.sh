@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A private Docker engine for building and running Ripple's images:
 #   infra/docker.sh up      install Debian docker.io if missing, start dockerd
-#   infra/docker.sh down    stop it by its pid (containers first)
+#   infra/docker.sh down [--wipe]   stop it by its pid (containers first);
+#                           --wipe also deletes its data root (images, layers)
 #   infra/docker.sh env     print the exports (also in infra/.run/docker.env)
 # dockerd runs with no bridge, no iptables, its own data root, exec root and
 # unix socket under $STATE_DIR/docker (outside the repository, see lib.sh), a
@@ -84,15 +85,21 @@ docker_down() {
     [[ -z $ids ]] || "$DOCKER_BIN" -H "unix://$DOCKER_SOCK" kill $ids >/dev/null 2>&1 || true
   fi
   stop_pid dockerd
+  # dockerd leaves its network-namespace mount behind
+  grep -o " $DOCKER_DIR/exec/[^ ]*" /proc/mounts 2>/dev/null | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" || true; done
   rm -f "$DOCKER_ENV"
+  if [[ ${1:-} == --wipe ]]; then
+    rm -rf "$DOCKER_DIR"
+    log "docker: wiped $DOCKER_DIR"
+  fi
 }
 
 case ${1:-} in
 up) docker_up ;;
-down) docker_down ;;
+down) docker_down "${2:-}" ;;
 env) cat "$DOCKER_ENV" ;;
 *)
-  echo "usage: infra/docker.sh up|down|env" >&2
+  echo "usage: infra/docker.sh up|down [--wipe]|env" >&2
   exit 2
   ;;
 esac
