@@ -7,7 +7,7 @@
  * class.
  *
  * Protocol (docs/decisions/0005):
- * - Membership comes from register and heartbeat messages; a worker silent
+ * - Membership comes from heartbeats (registers are hints); a worker silent
  *   for `failureTimeoutMs` is dead. Eligible for partitions: state starting,
  *   active or recovering (a draining worker's partitions are moved away).
  * - Target table = HashRing(eligible members).assign(numPartitions).
@@ -288,9 +288,15 @@ export class CoordinatorMachine {
     this.rebalances.clear();
   }
 
-  onRegister(now: number, m: Register): void {
-    this.touch(now, m.workerId, m.incarnation, 'starting', m.sentAtMs, 0);
-  }
+  /**
+   * A register is a hint, not membership: it arrives on a subject every
+   * worker may publish to, so one worker's credentials could register
+   * another id. Membership (and restarts, by incarnation) comes only from
+   * heartbeats, published on the worker's own subject. A register of a known
+   * member refreshes nothing; of an unknown one, the first heartbeat (sent
+   * right after it) makes it a member.
+   */
+  onRegister(_now: number, _m: Register): void {}
 
   onHeartbeat(now: number, hb: Heartbeat): void {
     const member = this.members.get(hb.workerId);
