@@ -125,7 +125,11 @@ nc.subscribe(subjects.checkpointTrigger, {
     if (t.type !== 'checkpoint_trigger') return;
     void Promise.all([...parts].map(([p, s]) => snapshot(p, s, t.checkpointId, t.epoch))).then((acks) => {
       for (const a of acks)
-        nc.publish(subjects.checkpointAck, encodeControlMessage(a), { headers: m.headers });
+        nc.publish(
+          subjects.checkpointAck,
+          encodeControlMessage(a),
+          m.headers === undefined ? undefined : { headers: m.headers },
+        );
       churn(); // the load goes on between checkpoints
     });
   },
