@@ -74,6 +74,9 @@ describe('manifest codec', () => {
       codeOf(() => decodeManifest(utf8.encode('RIPPLE-CHECKPOINT-MANIFEST/2 length=0 crc32c=00000000\n'))),
     ).toBe('CKPT_UNSUPPORTED_VERSION');
     expect(codeOf(() => decodeManifest(new Uint8Array(0)))).toBe('CKPT_BAD_HEADER');
+    // the header is canonical: a version with a leading zero is not version 1 (found by the fuzz test)
+    const padded = utf8.encode(text(good).replace('MANIFEST/1 ', 'MANIFEST/01 '));
+    expect(codeOf(() => decodeManifest(padded))).toBe('CKPT_UNSUPPORTED_VERSION');
     expect(codeOf(() => decodeManifest(good, { maxBytes: 10 }))).toBe('CKPT_TOO_LARGE');
     expect(codeOf(() => decodeManifest(withBody('[1,2')))).toBe('CKPT_MALFORMED');
     expect(codeOf(() => decodeManifest(withBody('[]')))).toBe('CKPT_INVALID_FIELD');
