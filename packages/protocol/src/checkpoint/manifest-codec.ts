@@ -26,7 +26,8 @@ import { type CheckpointManifest, MANIFEST_VERSIONS, validateManifest } from './
 export const MANIFEST_MAGIC = 'RIPPLE-CHECKPOINT-MANIFEST/';
 export const DEFAULT_MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const MAX_HEADER = 96;
-const HEADER = /^RIPPLE-CHECKPOINT-MANIFEST\/([1-9][0-9]{0,2}) length=(0|[1-9][0-9]{0,9}) crc32c=([0-9a-f]{8})$/;
+const HEADER =
+  /^RIPPLE-CHECKPOINT-MANIFEST\/([1-9][0-9]{0,2}) length=(0|[1-9][0-9]{0,9}) crc32c=([0-9a-f]{8})$/;
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
