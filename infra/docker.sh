@@ -86,7 +86,7 @@ docker_down() {
   fi
   stop_pid dockerd
   # dockerd leaves its network-namespace mount behind
-  grep -o " $DOCKER_DIR/exec/[^ ]*" /proc/mounts 2>/dev/null | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" || true; done
+  { grep -o " $DOCKER_DIR/exec/[^ ]*" /proc/mounts || true; } | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" || true; done
   rm -f "$DOCKER_ENV"
   if [[ ${1:-} == --wipe ]]; then
     rm -rf "$DOCKER_DIR"
