@@ -142,7 +142,7 @@ k8s_down() {
   for c in kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do RUN_DIR=$KR stop_pid "$c"; done
   # kubelet mounts (projected service-account tokens, overlay rootfs) and its cgroups
   if [[ -d $K ]]; then
-    grep -o " $K/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" || true; done
+    { grep -o " $K/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" || true; done
   fi
   for c in /sys/fs/cgroup/*/kubepods; do [[ -d $c ]] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
   rm -rf "$K" "$ENVF"
