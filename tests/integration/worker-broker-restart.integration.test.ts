@@ -2,6 +2,8 @@
 // is never disturbed), the worker keeps running while Kafka is gone, reports
 // degraded and retries with backoff, and once the broker is back it finishes
 // with exactly the oracle's output for the documented consumer.
+import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
+import { VWAP_OUTPUT_SCHEMA } from '@ripple/worker';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from './helpers.ts';
 import { PrivateKafka } from './private-kafka.ts';
@@ -83,8 +85,43 @@ describe('worker across a broker restart', () => {
     expect(await metric(w, 'ripple_worker_retries_total')).toBeGreaterThan(0);
     expect(await metric(w, 'ripple_worker_degraded')).toBe(0);
     expect(await stopWorker(w, 'SIGTERM')).toBe(0);
-    const got = contractOutputs(await readAll(brokers, topics.output)).windows;
+    const outRecords = await readAll(brokers, topics.output);
+    const got = contractOutputs(outRecords).windows;
     const want = streamOracle(stream, 10n * SEC, 5n * SEC, SEC).windows;
+    if (got.size !== want.size) {
+      // Where it went wrong: per output partition, sequence gaps and re-emits in log order, and
+      // missing windows per input partition (symbols SYMppppp map to partition number mod 8).
+      const schemas = new SchemaRegistry();
+      schemas.register(VWAP_OUTPUT_SCHEMA);
+      const diag: Record<number, { records: number; gaps: string[]; backwards: number }> = {};
+      const last = new Map<number, number>();
+      const sorted = [...outRecords].sort(
+        (x, y) => x.partition - y.partition || (x.offset < y.offset ? -1 : 1),
+      );
+      for (const rec of sorted) {
+        const d = diag[rec.partition] ?? { records: 0, gaps: [], backwards: 0 };
+        diag[rec.partition] = d;
+        d.records++;
+        for (const r of decodeDeltaBatch(rec.value as Buffer, { schemas }).records) {
+          const l = last.get(rec.partition) ?? 0;
+          if (r.sequence > l + 1 && d.gaps.length < 5) d.gaps.push(`${l}->${r.sequence}@${rec.offset}`);
+          if (r.sequence <= l) d.backwards++;
+          last.set(rec.partition, Math.max(l, r.sequence));
+        }
+      }
+      const missing: Record<string, number> = {};
+      for (const k of want.keys()) {
+        if (got.has(k)) continue;
+        const p = String(Number(k.slice(3, 8)) % PARTITIONS);
+        missing[p] = (missing[p] ?? 0) + 1;
+      }
+      const retries = w
+        .log()
+        .split('\n')
+        .filter((l) => /retry|recovered/i.test(l))
+        .slice(0, 30);
+      console.error(JSON.stringify({ diag, missing, lastSequence: Object.fromEntries(last), retries }));
+    }
     expect(got.size).toBe(want.size);
     let wrong = 0;
     for (const [k, v] of want) {

@@ -181,11 +181,28 @@ export class KafkaSource implements RecordSource {
       list.push(p);
       byLeader.set(leader, list);
     }
-    const results = await Promise.all(
+    // Positions move only with the records a poll returns: a fetch that fails
+    // (or a sibling fetch to another leader that fails) must never advance a
+    // partition whose records are then dropped.
+    const settled = await Promise.allSettled(
       [...byLeader].map(([leader, parts]) => this.fetchFrom(meta, leader, parts, maxWaitMs)),
     );
+    for (const r of settled) {
+      // A failure that will not go away stops the poll before any position moves.
+      if (r.status === 'rejected' && !(r.reason instanceof SourceError && r.reason.retryable)) throw r.reason;
+    }
     const out: SourceRecord[] = [];
-    for (const r of results) for (const x of r) out.push(x);
+    let failure: unknown = null;
+    for (const r of settled) {
+      if (r.status === 'rejected') {
+        failure ??= r.reason;
+        continue;
+      }
+      for (const [partition, next] of r.value.positions)
+        if (this.next.has(partition)) this.next.set(partition, next);
+      for (const x of r.value.records) if (this.next.has(x.partition)) out.push(x);
+    }
+    if (failure !== null && out.length === 0) throw failure;
     return out;
   }
 
@@ -194,7 +211,7 @@ export class KafkaSource implements RecordSource {
     leader: number,
     parts: number[],
     maxWaitMs: number,
-  ): Promise<SourceRecord[]> {
+  ): Promise<{ records: SourceRecord[]; positions: Map<number, bigint> }> {
     let res: Awaited<ReturnType<Consumer['fetch']>>;
     try {
       res = await this.consumer.fetch({
@@ -220,6 +237,7 @@ export class KafkaSource implements RecordSource {
       throw new SourceError(`fetch from broker ${leader}: ${(e as Error).message}`, kafkaRetryable(e), e);
     }
     const out: SourceRecord[] = [];
+    const positions = new Map<number, bigint>();
     for (const tr of res.responses) {
       for (const pr of tr.partitions) {
         const partition = pr.partitionIndex;
@@ -234,7 +252,9 @@ export class KafkaSource implements RecordSource {
               false,
             );
           }
-          throw new SourceError(`fetch partition ${partition}: Kafka error code ${pr.errorCode}`, true);
+          // Any other error: this partition is fetched again by the next poll (nothing of it is taken).
+          this.meta = null;
+          continue;
         }
         const start = this.next.get(partition);
         if (start === undefined) continue; // unassigned meanwhile
@@ -258,10 +278,10 @@ export class KafkaSource implements RecordSource {
             nextOffset = offset + 1n;
           }
         }
-        this.next.set(partition, nextOffset);
+        positions.set(partition, nextOffset);
       }
     }
-    return out;
+    return { records: out, positions };
   }
 
   async close(): Promise<void> {
