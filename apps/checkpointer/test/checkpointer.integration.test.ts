@@ -7,6 +7,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NatsKv } from '@ripple/cluster-nats';
 import { S3ObjectStore } from '@ripple/object-store';
 import {
   type Assignment,
@@ -245,6 +246,8 @@ afterAll(async () => {
   if (assignmentTimer !== null) clearInterval(assignmentTimer);
   if (proc !== null) await stopProcess(proc);
   for (const w of workers) w.stop();
+  // the HA test's lease bucket (JetStream KV) goes too
+  if (bus !== undefined) await (await NatsKv.open(bus.connection, subjects.leaseBucket)).destroy();
   await bus?.close();
   if (store !== undefined) {
     await store.delete((await store.list(`${prefix}/`)).map((o) => o.key));
