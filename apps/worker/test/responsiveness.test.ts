@@ -122,7 +122,7 @@ async function expectResponsiveAndIdle(p: Proc): Promise<void> {
   const final = seen[seen.length - 1] ?? 0;
   const busy = seen.filter((n) => n < final).length;
   expect(final, 'records consumed').toBeGreaterThan(0);
-  expect(busy, 'samples taken before the input was consumed').toBeGreaterThanOrEqual(5);
+  expect(busy, 'samples taken before the input was consumed').toBeGreaterThanOrEqual(3);
   // 90 % within 100 ms; none stalls (the code before issue 9 never answered in
   // memory mode). This test runs beside the whole unit suite on 2 shared
   // cores: at a load average of 15 a few requests (3 of 59 seen) waited
@@ -150,7 +150,7 @@ describe('worker responsiveness', { timeout: 60_000 }, () => {
       RIPPLE_SOURCE: 'memory',
       RIPPLE_SNAPSHOT_STORE: 'local',
       RIPPLE_CHECKPOINT_CACHE_DIR: dir,
-      RIPPLE_SYNTHETIC_EVENTS: '1500000',
+      RIPPLE_SYNTHETIC_EVENTS: '2000000',
     });
     await expectResponsiveAndIdle(p);
   });
