@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `pnpm images`: builds ripple/<app>:<version> (and :latest) for every app in
 # infra/images/apps.txt that exists under apps/, through the engine that
-# infra/docker.sh starts (started here if it is not running). Without
+# infra/docker.sh starts (started here if it is not running), or through your
+# own engine when DOCKER_HOST or RIPPLE_USE_SYSTEM_DOCKER=1 is set. Without
 # BASE_IMAGE in the environment the local base from infra/base-image.sh is
 # used (no image registry here); set BASE_IMAGE=node:24-bookworm-slim elsewhere.
 # Prints one JSON line per image: app, ref, size_mb, build_s, layers reused.
@@ -9,10 +10,15 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROOT=$(cd "$INFRA_DIR/.." && pwd)
-[[ -f $RUN_DIR/docker.env ]] && pid_alive "$RUN_DIR/dockerd.pid" || bash "$INFRA_DIR/docker.sh" up
-# shellcheck source=/dev/null
-source "$RUN_DIR/docker.env"
-DOCKER=/usr/bin/docker
+if [[ -n ${DOCKER_HOST:-} || -n ${RIPPLE_USE_SYSTEM_DOCKER:-} ]]; then
+  # an engine of your own (DOCKER_HOST, or the default socket): use it as it is
+  DOCKER=$(command -v docker)
+else
+  [[ -f $RUN_DIR/docker.env ]] && pid_alive "$RUN_DIR/dockerd.pid" || bash "$INFRA_DIR/docker.sh" up
+  # shellcheck source=/dev/null
+  source "$RUN_DIR/docker.env"
+  DOCKER=/usr/bin/docker
+fi
 BASE=${BASE_IMAGE:-$(bash "$INFRA_DIR/base-image.sh")}
 REVISION=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD 2>/dev/null || REVISION="$REVISION-dirty"
