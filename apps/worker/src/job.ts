@@ -47,6 +47,8 @@ export interface JobPartition {
   readonly deadLetters: DeadLetter[];
   /** Late events held for the side output. */
   readonly lateCount: number;
+  /** Events (e.g. trades) decoded, validated and accepted into the job since this partition object was created. */
+  readonly eventsIn: number;
   /** Process one input record (a record that cannot be decoded becomes a dead letter). */
   ingest(r: SourceRecord): void;
   /** End of a bounded input: emit every open window. */

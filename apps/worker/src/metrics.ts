@@ -50,7 +50,7 @@ export class WorkerMetrics {
     });
     this.tradesIn = new Counter({
       name: 'ripple_worker_trades_in_total',
-      help: 'Trades decoded and processed',
+      help: 'Trades decoded, validated and accepted by the job',
       labelNames: p,
       registers: [r],
     });
@@ -113,8 +113,8 @@ export class WorkerMetrics {
       registers: [r],
     });
     this.watermarkLagMs = new Gauge({
-      name: 'ripple_worker_watermark_ns',
-      help: 'Event-time watermark per partition (ns since epoch, as a float)',
+      name: 'ripple_worker_watermark_lag_ms',
+      help: 'Wall-clock time minus the partition event-time watermark, in milliseconds',
       labelNames: p,
       registers: [r],
     });

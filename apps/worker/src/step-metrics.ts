@@ -2,9 +2,10 @@
  * Per-step metrics: O(1) per partition a batch touched (keys, watermark, lag,
  * graph counters as differences), graph totals once per step.
  */
+import { INT64_MAX, INT64_MIN } from '@ripple/core';
 import type { JobPartition } from './job.ts';
 import type { WorkerMetrics } from './metrics.ts';
-import type { RecordSource } from './ports.ts';
+import type { Clock, RecordSource } from './ports.ts';
 
 export class StepMetrics {
   private readonly m: WorkerMetrics;
@@ -12,9 +13,14 @@ export class StepMetrics {
   /** Graph counters already reported, per partition (counters only ever add the difference). */
   private readonly graphSeen = new Map<number, { stabilizations: number; cutoffs: number }>();
 
-  constructor(metrics: WorkerMetrics, source: RecordSource) {
+  /** Events already counted, per partition object (a restored partition is a new object counting from 0). */
+  private readonly eventsSeen = new WeakMap<JobPartition, number>();
+  private readonly clock: Clock;
+
+  constructor(metrics: WorkerMetrics, source: RecordSource, clock: Clock) {
     this.m = metrics;
     this.source = source;
+    this.clock = clock;
   }
 
   observe(touched: Iterable<JobPartition>, all: Iterable<JobPartition>): void {
@@ -44,8 +50,14 @@ export class StepMetrics {
     m.graphCutoffs.inc(Math.max(0, g.cutoffs - seen.cutoffs));
     this.graphSeen.set(p.partition, { stabilizations: g.stabilizations, cutoffs: g.cutoffs });
     m.keys.set({ partition: p.partition }, p.keyCount);
+    const events = p.eventsIn;
+    m.tradesIn.inc({ partition: p.partition }, events - (this.eventsSeen.get(p) ?? 0));
+    this.eventsSeen.set(p, events);
     const wm = p.watermarkNs;
-    if (wm > -(2n ** 62n)) m.watermarkLagMs.set({ partition: p.partition }, Number(wm));
+    // Before the first event the operator reports a time outside the int64 range: no watermark yet.
+    if (wm > INT64_MIN && wm < INT64_MAX) {
+      m.watermarkLagMs.set({ partition: p.partition }, this.clock.nowMs() - Number(wm / 1_000_000n));
+    }
     const end = this.source.lastKnownEnd(p.partition);
     if (end !== undefined && p.nextOffset !== null) {
       m.consumerLag.set({ partition: p.partition }, Number(end > p.nextOffset ? end - p.nextOffset : 0n));

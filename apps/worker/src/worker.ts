@@ -177,7 +177,7 @@ export class Worker {
       keep: deps.keepSnapshots ?? deps.config.keepSnapshots,
       onStored: (partition, ms) => deps.onCheckpoint?.({ phase: 'store', ms, partition }),
     });
-    this.stepMetrics = new StepMetrics(deps.metrics, deps.source);
+    this.stepMetrics = new StepMetrics(deps.metrics, deps.source, this.clock);
     this.health = new DependencyHealth(
       deps.metrics,
       this.log,

@@ -3,14 +3,13 @@
  * InvalidCheckpointFieldError naming the document and the field's path, so a
  * refusal says exactly what was wrong and where.
  */
+import { INT64_MAX, INT64_MIN } from '@ripple/core';
 import type { KafkaOffset } from '../control/messages.ts';
 import { type CheckpointDocument, InvalidCheckpointFieldError } from './errors.ts';
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 const DECIMAL = /^-?(0|[1-9][0-9]{0,18})$/;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 export const MAX_KEY_CHARS = 1024;
 export const MAX_ITEMS = 1 << 16;
 

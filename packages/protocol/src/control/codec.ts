@@ -5,6 +5,7 @@
  * refusal by `error.code` and go on.
  */
 
+import { INT64_MAX, INT64_MIN } from '@ripple/core';
 import type { SnapshotObjectRef } from '../checkpoint/manifest.ts';
 import {
   ControlMessageError,
@@ -29,8 +30,6 @@ import {
 export const DEFAULT_MAX_CONTROL_BYTES = 1024 * 1024;
 const MAX_LIST = 65536;
 const MAX_STRING = 1024;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 const DECIMAL = /^-?(0|[1-9][0-9]{0,18})$/;
 
 export interface DecodeControlOptions {

@@ -150,6 +150,7 @@ export class VwapPartition implements JobPartition {
     }
     trades = this.validate(r, trades);
     if (this.pipeline.keyCount + trades.length > this.maxKeys) trades = this.admit(r, trades);
+    this.eventsIn += trades.length;
     const t0 = this.onStep !== null ? performance.now() : 0;
     this.collect(this.pipeline.push(trades));
     if (this.onStep !== null) {
@@ -189,6 +190,9 @@ export class VwapPartition implements JobPartition {
     }
     return keep;
   }
+
+  /** Trades accepted into the pipeline (after validation and the key limit). */
+  eventsIn = 0;
 
   get lateCount(): number {
     return this.late.length;
