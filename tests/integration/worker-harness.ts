@@ -380,7 +380,7 @@ export async function sample(w: WorkerProcess): Promise<WorkerSample | undefined
  * the state alone does not tell recovery from processing.)
  */
 export function landing(s: WorkerSample | undefined): 'recovery' | 'checkpoint' | 'steady' {
-  if (s === undefined || s.state === 'Starting' || s.recordsIn === 0) return 'recovery';
+  if (s === undefined || s.state === 'starting' || s.recordsIn === 0) return 'recovery';
   return s.writing ? 'checkpoint' : 'steady';
 }
 

@@ -417,7 +417,7 @@ describe('worker integrity on real Kafka + S3', () => {
       );
       const r = await fetch(`http://127.0.0.1:${b.healthPort}/ready`);
       expect(r.status).toBe(503);
-      expect(((await r.json()) as { state: string }).state).toBe('Starting');
+      expect(((await r.json()) as { state: string }).state).toBe('starting');
       expect((await readAll(brokers, topics.output)).length).toBe(outBefore); // nothing produced from an empty state
       proxy.restore();
       await waitCaughtUp(b, ends(stream), 180_000);

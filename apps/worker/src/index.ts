@@ -22,7 +22,7 @@ export {
 export type { DeadLetter, Job, JobFactory, JobPartition } from './job.ts';
 export { PARTITION_STATE_SCHEMA, VWAP_OUTPUT_SCHEMA } from './jobs/vwap/schemas.ts';
 export { vwapJob } from './jobs/vwap/vwap-job.ts';
-export { Lifecycle, type WorkerState } from './lifecycle.ts';
+export { Lifecycle } from './lifecycle.ts';
 export { WorkerMetrics } from './metrics.ts';
 export type {
   Clock,

@@ -1,7 +1,8 @@
+import type { WorkerState } from '@ripple/protocol';
 import { LifecycleError } from './errors.ts';
 
 /**
- * Worker lifecycle:
+ * Worker lifecycle (the states are protocol's `WorkerState`: the same values travel in heartbeats):
  *
  *   Starting -> Recovering -> Active -> Draining -> Stopping -> Stopped
  *   Starting -> Active            (no checkpoint to restore)
@@ -10,37 +11,18 @@ import { LifecycleError } from './errors.ts';
  *
  * Invalid transitions throw `LifecycleError`.
  */
-export type WorkerState =
-  | 'Starting'
-  | 'Recovering'
-  | 'Active'
-  | 'Draining'
-  | 'Stopping'
-  | 'Stopped'
-  | 'Failed';
-
-export const WORKER_STATES: readonly WorkerState[] = [
-  'Starting',
-  'Recovering',
-  'Active',
-  'Draining',
-  'Stopping',
-  'Stopped',
-  'Failed',
-];
-
 const ALLOWED: Record<WorkerState, readonly WorkerState[]> = {
-  Starting: ['Recovering', 'Active', 'Stopping', 'Failed'],
-  Recovering: ['Active', 'Stopping', 'Failed'],
-  Active: ['Recovering', 'Draining', 'Failed'],
-  Draining: ['Stopping', 'Failed'],
-  Stopping: ['Stopped', 'Failed'],
-  Stopped: [],
-  Failed: ['Stopped'],
+  starting: ['recovering', 'active', 'stopping', 'failed'],
+  recovering: ['active', 'stopping', 'failed'],
+  active: ['recovering', 'draining', 'failed'],
+  draining: ['stopping', 'failed'],
+  stopping: ['stopped', 'failed'],
+  stopped: [],
+  failed: ['stopped'],
 };
 
 export class Lifecycle {
-  private current: WorkerState = 'Starting';
+  private current: WorkerState = 'starting';
   private readonly listeners: Array<(from: WorkerState, to: WorkerState) => void> = [];
 
   get state(): WorkerState {
@@ -49,12 +31,12 @@ export class Lifecycle {
 
   /** Ready to take traffic: only when Active. */
   get ready(): boolean {
-    return this.current === 'Active';
+    return this.current === 'active';
   }
 
   /** Alive: anything but Failed (Stopped processes exit). */
   get healthy(): boolean {
-    return this.current !== 'Failed';
+    return this.current !== 'failed';
   }
 
   canTransition(to: WorkerState): boolean {

@@ -156,7 +156,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (e) {
     log.error('worker failed', { error: String(e), stack: (e as Error).stack });
-    if (worker.lifecycle.canTransition('Failed')) worker.lifecycle.transition('Failed');
+    if (worker.lifecycle.canTransition('failed')) worker.lifecycle.transition('failed');
     return 1;
   } finally {
     await http.close();

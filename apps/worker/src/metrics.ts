@@ -1,6 +1,7 @@
 /** Every metric the worker exports, declared once. Names follow the original (`ripple_` prefix). */
+
+import { WORKER_STATES, type WorkerState } from '@ripple/protocol';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { WORKER_STATES, type WorkerState } from './lifecycle.ts';
 
 export class WorkerMetrics {
   readonly registry = new Registry();

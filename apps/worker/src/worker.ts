@@ -299,8 +299,8 @@ export class Worker {
             waits.push(new Promise<void>((r) => this.liveWaiters.set(s.partition, [r])));
           }
           const st = this.lifecycle.state;
-          if (st === 'Starting') this.lifecycle.transition(restored > 0 ? 'Recovering' : 'Active');
-          else if (st === 'Active' && restored > 0) this.lifecycle.transition('Recovering');
+          if (st === 'starting') this.lifecycle.transition(restored > 0 ? 'recovering' : 'active');
+          else if (st === 'active' && restored > 0) this.lifecycle.transition('recovering');
           this.maybeLive();
           return { live: Promise.all(waits).then(() => {}) };
         });
@@ -393,8 +393,8 @@ export class Worker {
         this.liveWaiters.delete(partition);
       }
     }
-    if (this.lifecycle.state === 'Recovering' && this.replayTarget.size === 0) {
-      this.lifecycle.transition('Active');
+    if (this.lifecycle.state === 'recovering' && this.replayTarget.size === 0) {
+      this.lifecycle.transition('active');
     }
   }
 
@@ -570,9 +570,9 @@ export class Worker {
    */
   async drain(): Promise<boolean> {
     this.stopRequested = true;
-    if (this.lifecycle.state === 'Active') this.lifecycle.transition('Draining');
-    else if (this.lifecycle.state === 'Recovering' || this.lifecycle.state === 'Starting')
-      this.lifecycle.transition('Stopping');
+    if (this.lifecycle.state === 'active') this.lifecycle.transition('draining');
+    else if (this.lifecycle.state === 'recovering' || this.lifecycle.state === 'starting')
+      this.lifecycle.transition('stopping');
     try {
       await this.capture();
       const stored = await this.writer.waitForStored(this.cfg.shutdownGraceSec * 1000);
@@ -583,14 +583,14 @@ export class Worker {
           graceSec: this.cfg.shutdownGraceSec,
         });
       this.writer.stop();
-      if (this.lifecycle.state === 'Draining') this.lifecycle.transition('Stopping');
+      if (this.lifecycle.state === 'draining') this.lifecycle.transition('stopping');
       this.prefetched = null;
       await this.d.source.close();
       await this.d.sink.close();
-      this.lifecycle.transition('Stopped');
+      this.lifecycle.transition('stopped');
       return stored;
     } catch (e) {
-      if (this.lifecycle.canTransition('Failed')) this.lifecycle.transition('Failed');
+      if (this.lifecycle.canTransition('failed')) this.lifecycle.transition('failed');
       throw e;
     }
   }

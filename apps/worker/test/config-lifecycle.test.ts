@@ -87,18 +87,18 @@ describe('worker lifecycle', () => {
     const l = new Lifecycle();
     const seen: string[] = [];
     l.onTransition((_f, t) => seen.push(t));
-    for (const s of ['Recovering', 'Active', 'Draining', 'Stopping', 'Stopped'] as const) l.transition(s);
-    expect(seen).toEqual(['Recovering', 'Active', 'Draining', 'Stopping', 'Stopped']);
+    for (const s of ['recovering', 'active', 'draining', 'stopping', 'stopped'] as const) l.transition(s);
+    expect(seen).toEqual(['recovering', 'active', 'draining', 'stopping', 'stopped']);
   });
 
   it('rejects invalid transitions', () => {
     const l = new Lifecycle();
-    expect(() => l.transition('Draining')).toThrowError(LifecycleError);
-    l.transition('Active');
+    expect(() => l.transition('draining')).toThrowError(LifecycleError);
+    l.transition('active');
     expect(l.ready).toBe(true);
-    expect(() => l.transition('Stopped')).toThrowError(/Active -> Stopped/);
-    l.transition('Failed');
+    expect(() => l.transition('stopped')).toThrowError(/active -> stopped/);
+    l.transition('failed');
     expect(l.healthy).toBe(false);
-    expect(() => l.transition('Active')).toThrowError(LifecycleError);
+    expect(() => l.transition('active')).toThrowError(LifecycleError);
   });
 });

@@ -111,7 +111,7 @@ describe('faults', () => {
     for (let i = 0; i < 10; i++) await a.step();
     broken = true;
     await expect(a.run()).rejects.toThrow(/record too large/);
-    expect(a.lifecycle.state).toBe('Failed');
+    expect(a.lifecycle.state).toBe('failed');
     broken = false;
     const b = newWorker(w);
     await b.start();

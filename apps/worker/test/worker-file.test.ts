@@ -68,7 +68,7 @@ describe('worker on files', () => {
     await a.drain(); // checkpoint in the local directory
     const b = make();
     await b.start();
-    expect(b.lifecycle.state).toBe('Recovering');
+    expect(b.lifecycle.state).toBe('recovering');
     while ((await b.step()) > 0) {}
     await b.flushWindows();
     const dlq = [...readLines(join(output, 'trades-dlq-p0.ndjson'))];

@@ -13,7 +13,7 @@ describe('worker on in-memory ports', () => {
     const w = world(400, 1);
     const wk = newWorker(w);
     await wk.start();
-    expect(wk.lifecycle.state).toBe('Active');
+    expect(wk.lifecycle.state).toBe('active');
     await runToEnd(wk);
     const { values } = finalValues(w.out);
     const o = oracle(w.input, 10n * SEC, 5n * SEC, SEC);
@@ -96,13 +96,13 @@ describe('worker on in-memory ports', () => {
     await a.start();
     for (let i = 0; i < 20; i++) await a.step();
     await a.drain();
-    expect(a.lifecycle.state).toBe('Stopped');
+    expect(a.lifecycle.state).toBe('stopped');
     const before = finalValues(w.out);
     const b = newWorker(w);
     await b.start();
-    expect(b.lifecycle.state).toBe('Recovering');
+    expect(b.lifecycle.state).toBe('recovering');
     await runToEnd(b);
-    expect(b.lifecycle.state).toBe('Active');
+    expect(b.lifecycle.state).toBe('active');
     const after = finalValues(w.out);
     expect(before.duplicates).toBe(0);
     expect(after.duplicates).toBe(0);

@@ -59,7 +59,7 @@ describe('recovery', () => {
     });
     await new Promise((r) => setTimeout(r, 60));
     expect(started).toBe(false);
-    expect(b.lifecycle.state).toBe('Starting');
+    expect(b.lifecycle.state).toBe('starting');
     expect(b.ready).toBe(false);
     expect(await metric(m, 'ripple_worker_recovery_store_errors_total')).toBeGreaterThan(1);
     w.store.failWith = null;
