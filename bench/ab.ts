@@ -4,9 +4,10 @@
 // (A B, then B A, ...), so both see the same machine load; each figure is the median over rounds,
 // and the ratio is taken round by round. Run it twice with the checkouts swapped: whichever is
 // built first gets a small advantage. Prints one JSON line. The checkouts must have
-// packages/graph-engine, packages/stream and packages/trades (main since issue 8).
+// packages/graph-engine and packages/trades (packages/stream since issue 8; before it, graph-engine).
 // Graph: one leaf change + stabilize on the VWAP-shaped graph of bench/graph.ts (ns per update).
 // Pipeline: the compiled VWAP topology of bench/pipeline.ts on synthetic trades (events/s).
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const [beforeDir, afterDir] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -25,8 +26,13 @@ type AnyGraph = {
 };
 const geB = await import(`${beforeDir}/packages/graph-engine/src/index.ts`);
 const geA = await import(`${afterDir}/packages/graph-engine/src/index.ts`);
-const stB = await import(`${beforeDir}/packages/stream/src/index.ts`);
-const stA = await import(`${afterDir}/packages/stream/src/index.ts`);
+// Before issue 8 the stream layer lived in graph-engine (same exported names).
+const streamOf = async (dir: string) =>
+  existsSync(`${dir}/packages/stream/src/index.ts`)
+    ? await import(`${dir}/packages/stream/src/index.ts`)
+    : await import(`${dir}/packages/graph-engine/src/index.ts`);
+const stB = await streamOf(beforeDir);
+const stA = await streamOf(afterDir);
 const trA = await import(`${afterDir}/packages/trades/src/index.ts`);
 
 function xs(seed: number) {
