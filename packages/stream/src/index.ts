@@ -56,6 +56,7 @@ export { formatDuration, parseDuration } from './topology/duration.ts';
 export {
   AggregateStep,
   type AggregatorKit,
+  applyPipelineDelta,
   CompiledPipeline,
   type CompileOptions,
   type FieldOf,
@@ -64,6 +65,7 @@ export {
   PartitionStep,
   PIPELINE_SNAPSHOT_VERSION,
   type PipelineSnapshot,
+  type PipelineSnapshotDelta,
   type PipelineStats,
   type RunSummary,
   SourceStep,
@@ -93,11 +95,13 @@ export {
   type WindowStats,
 } from './window/window-operator.ts';
 export {
+  applyWindowDelta,
   type KeySnapshot,
   type PaneSnapshot,
   type PartitionTimeSnapshot,
   type SessionSnapshot,
   WINDOW_SNAPSHOT_VERSION,
   type WindowSnapshot,
+  type WindowSnapshotDelta,
 } from './window/window-snapshot.ts';
 export type { WindowOptions, WindowSpec } from './window/window-spec.ts';

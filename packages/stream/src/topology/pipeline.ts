@@ -44,7 +44,11 @@ import {
   WindowOperator,
   type WindowStats,
 } from '../window/window-operator.ts';
-import type { WindowSnapshot } from '../window/window-snapshot.ts';
+import {
+  applyWindowDelta,
+  type WindowSnapshot,
+  type WindowSnapshotDelta,
+} from '../window/window-snapshot.ts';
 import type { WindowOptions, WindowSpec } from '../window/window-spec.ts';
 import type { Sink, Source } from './source-sink.ts';
 
@@ -278,6 +282,24 @@ export interface PipelineSnapshot {
   readonly lastSequences: readonly number[];
 }
 
+/** A pipeline snapshot's changes since a base (see `CompiledPipeline.snapshotChanges`). */
+export interface PipelineSnapshotDelta {
+  readonly version: typeof PIPELINE_SNAPSHOT_VERSION;
+  readonly window: WindowSnapshotDelta;
+  readonly lastSequences: readonly number[];
+}
+
+/** The pipeline snapshot `delta` describes on top of `base` (see `applyWindowDelta`). */
+export function applyPipelineDelta(base: PipelineSnapshot, delta: PipelineSnapshotDelta): PipelineSnapshot {
+  if (delta.version !== base.version || delta.lastSequences.length !== base.lastSequences.length)
+    throw new WindowSnapshotError('delta does not apply to this pipeline snapshot');
+  return {
+    version: delta.version,
+    window: applyWindowDelta(base.window, delta.window),
+    lastSequences: [...delta.lastSequences],
+  };
+}
+
 /** A compiled pipeline: push batches of events, get output deltas back. Deterministic. */
 export class CompiledPipeline<E, O> {
   readonly graph: Graph;
@@ -364,6 +386,28 @@ export class CompiledPipeline<E, O> {
   /** Operator state + sequence numbers (see `PipelineSnapshot`). */
   snapshot(): PipelineSnapshot {
     return { version: PIPELINE_SNAPSHOT_VERSION, window: this.op.snapshot(), lastSequences: [...this.seqs] };
+  }
+
+  /**
+   * The changes since the last `markSnapshotted` (or `restore`): applied to
+   * the snapshot taken then (`applyPipelineDelta`) they give `snapshot()`.
+   */
+  snapshotChanges(): PipelineSnapshotDelta {
+    return {
+      version: PIPELINE_SNAPSHOT_VERSION,
+      window: this.op.snapshotChanges(),
+      lastSequences: [...this.seqs],
+    };
+  }
+
+  /** The current state is the base of the next `snapshotChanges`. */
+  markSnapshotted(): void {
+    this.op.markSnapshotted();
+  }
+
+  /** Keys changed since the last snapshot mark (an upper bound). */
+  get changedKeyCount(): number {
+    return this.op.changedKeyCount;
   }
 
   /** Restore into a freshly compiled pipeline of the same topology. */

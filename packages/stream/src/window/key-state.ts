@@ -68,6 +68,10 @@ export class KeyState<A> {
   evicted = false;
   /** Watermark at which the key last ran out of state (NONE while it has state). */
   idleSince: bigint = NONE;
+  /** Changed since the operator's last snapshot mark (it is in the operator's changed list). */
+  changed = false;
+  /** Created since the operator's last snapshot mark (it is in the operator's created list). */
+  fresh = false;
   constructor(key: string, partition: number) {
     this.key = key;
     this.partition = partition;

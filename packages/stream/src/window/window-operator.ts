@@ -43,7 +43,12 @@ import { StreamClosedError, WindowSnapshotError } from './errors.ts';
 import { fromSnapshotTime, INF, NONE, toSnapshotTime } from './event-time.ts';
 import { fnv1a, KeyState, Pane, Session } from './key-state.ts';
 import { calendarPush, heapPop, heapPush, Partition } from './timers.ts';
-import { WINDOW_SNAPSHOT_VERSION, type WindowSnapshot } from './window-snapshot.ts';
+import {
+  type KeySnapshot,
+  WINDOW_SNAPSHOT_VERSION,
+  type WindowSnapshot,
+  type WindowSnapshotDelta,
+} from './window-snapshot.ts';
 import { floorDiv, resolveWindow, specString, type WindowOptions, type WindowSpec } from './window-spec.ts';
 
 /** One (re-)emission of a window for a key. `retract` = the window no longer exists (session merged away). */
@@ -102,6 +107,13 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   private readonly retention: bigint;
   private readonly parts: Partition[];
   private readonly keys = new Map<string, KeyState<A>>();
+  /**
+   * Change tracking for incremental snapshots (see `snapshotChanges`): keys
+   * changed (including evicted) and keys created since the last
+   * `markSnapshotted`, each listed once (guarded by its `changed` / `fresh` flag).
+   */
+  private changedKeys: Array<KeyState<A>> = [];
+  private createdKeys: Array<KeyState<A>> = [];
   private globalMax: bigint = NONE;
   private nextSweep: bigint = NONE;
   private closed = false;
@@ -169,6 +181,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         if (k.evicted) k = this.newKey(key); // the advance dropped this key's old state
       }
     }
+    if (!k.changed) this.touch(k);
     if (ts >= k.curStart && ts < k.curEnd) {
       this.agg.add(k.cur as A, e);
       return;
@@ -217,7 +230,15 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   private newKey(key: string): KeyState<A> {
     const k = new KeyState<A>(key, fnv1a(key) % this.parts.length);
     this.keys.set(key, k);
+    k.fresh = true;
+    this.createdKeys.push(k);
     return k;
+  }
+
+  /** Record that `k` changed since the last snapshot mark (call when `!k.changed`). */
+  private touch(k: KeyState<A>): void {
+    k.changed = true;
+    this.changedKeys.push(k);
   }
 
   private pushPane(k: KeyState<A>, p: Partition, e: E, ts: bigint): void {
@@ -494,6 +515,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     if (k.timerAt === NONE && k.panes.length === 0 && k.sessions.length === 0) {
       k.evicted = true;
       this.keys.delete(k.key);
+      if (!k.changed) this.touch(k);
     }
     this.cb.onLate?.(e, k.key, windowEnd, wm);
   }
@@ -565,6 +587,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   }
 
   private processKey(k: KeyState<A>, p: Partition, wm: bigint): void {
+    if (!k.changed) this.touch(k);
     if (this.session) this.processSessions(k, p, wm);
     else this.processPanes(k, p, wm);
     // Next timer: pending emission, next expiry, or dropping the key.
@@ -603,6 +626,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   private evict(k: KeyState<A>): void {
     k.evicted = true;
     this.keys.delete(k.key);
+    if (!k.changed) this.touch(k);
     this.cb.onEvict?.(k as KeyState<unknown>);
   }
 
@@ -650,26 +674,44 @@ export class WindowOperator<E, A, R extends ValueRecord> {
    * idle time. The format is documented in window-snapshot.ts.
    */
   snapshot(): WindowSnapshot {
-    const agg = this.agg;
-    const keys: WindowSnapshot['keys'][number][] = [];
-    for (const k of this.keys.values()) {
-      keys.push({
-        key: k.key,
-        pendingFromNs: toSnapshotTime(k.lo),
-        pendingToNs: toSnapshotTime(k.hi),
-        idleSinceNs: toSnapshotTime(k.idleSince),
-        panes: k.panes.map((pn) => ({ startNs: pn.start, acc: agg.save(pn.acc) })),
-        sessions: k.sessions.map((s) => ({
-          startNs: s.start,
-          lastNs: s.last,
-          dirty: s.dirty,
-          emitted: s.emitted,
-          emittedStartNs: toSnapshotTime(s.emittedStart),
-          emittedEndNs: toSnapshotTime(s.emittedEnd),
-          acc: agg.save(s.acc),
-        })),
-      });
+    const keys: KeySnapshot[] = [];
+    for (const k of this.keys.values()) keys.push(this.keySnapshot(k));
+    return { ...this.header(), keys };
+  }
+
+  /**
+   * The keys changed since the last `markSnapshotted` (or `restore`): what
+   * `applyWindowDelta` needs to turn the snapshot taken then into the
+   * snapshot of now, exactly (same keys, same order). Costs O(changed keys),
+   * not O(keys). Does not reset the tracking: call `markSnapshotted` once the
+   * result (or a full snapshot) is the new base.
+   */
+  snapshotChanges(): WindowSnapshotDelta {
+    const keys: KeySnapshot[] = [];
+    const removed: string[] = [];
+    for (const k of this.changedKeys) {
+      if (k.fresh) continue; // listed below, in creation order
+      if (this.keys.get(k.key) === k) keys.push(this.keySnapshot(k));
+      else removed.push(k.key); // evicted (and maybe re-created: then appended below)
     }
+    for (const k of this.createdKeys) if (this.keys.get(k.key) === k) keys.push(this.keySnapshot(k));
+    return { ...this.header(), keys, removed };
+  }
+
+  /** The current state is the base of the next `snapshotChanges`. */
+  markSnapshotted(): void {
+    for (const k of this.changedKeys) k.changed = false;
+    for (const k of this.createdKeys) k.fresh = false;
+    this.changedKeys = [];
+    this.createdKeys = [];
+  }
+
+  /** Keys changed or created since the last snapshot mark (an upper bound: a key may be listed twice). */
+  get changedKeyCount(): number {
+    return this.changedKeys.length + this.createdKeys.length;
+  }
+
+  private header(): Omit<WindowSnapshot, 'keys'> {
     return {
       version: WINDOW_SNAPSHOT_VERSION,
       window: specString(this.spec),
@@ -678,7 +720,26 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         maxEventTimeNs: toSnapshotTime(p.maxTs),
         watermarkNs: toSnapshotTime(p.wm),
       })),
-      keys,
+    };
+  }
+
+  private keySnapshot(k: KeyState<A>): KeySnapshot {
+    const agg = this.agg;
+    return {
+      key: k.key,
+      pendingFromNs: toSnapshotTime(k.lo),
+      pendingToNs: toSnapshotTime(k.hi),
+      idleSinceNs: toSnapshotTime(k.idleSince),
+      panes: k.panes.map((pn) => ({ startNs: pn.start, acc: agg.save(pn.acc) })),
+      sessions: k.sessions.map((s) => ({
+        startNs: s.start,
+        lastNs: s.last,
+        dirty: s.dirty,
+        emitted: s.emitted,
+        emittedStartNs: toSnapshotTime(s.emittedStart),
+        emittedEndNs: toSnapshotTime(s.emittedEnd),
+        acc: agg.save(s.acc),
+      })),
     };
   }
 
@@ -724,6 +785,8 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         this.schedule(p, k, p.wm + 1n);
       }
       for (const p of this.parts) this.updateDue(p);
+      // The restored state is the snapshot: the base of the next incremental one.
+      this.markSnapshotted();
     } catch (cause) {
       if (cause instanceof WindowSnapshotError) throw cause;
       throw new WindowSnapshotError('malformed', cause);

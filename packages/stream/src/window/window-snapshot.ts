@@ -17,6 +17,7 @@
  *   snapshot (so the same bytes once encoded).
  */
 import type { Value } from '../delta/delta.ts';
+import { WindowSnapshotError } from './errors.ts';
 
 export const WINDOW_SNAPSHOT_VERSION = 1;
 
@@ -68,4 +69,41 @@ export interface WindowSnapshot {
   /** One entry per partition of the operator, by partition index. */
   readonly partitions: readonly PartitionTimeSnapshot[];
   readonly keys: readonly KeySnapshot[];
+}
+
+/**
+ * The keys of a `WindowSnapshot` that changed since an earlier one (the
+ * base): the header (counters, partition times) as of now, the keys set
+ * since the base and the keys gone since the base. Produced by
+ * `WindowOperator.snapshotChanges`, applied by `applyWindowDelta`.
+ */
+export interface WindowSnapshotDelta extends WindowSnapshot {
+  /** Keys set since the base: keys of the base are replaced in place, the others appended in this order. */
+  readonly keys: readonly KeySnapshot[];
+  /** Keys of the base that are gone (a key gone and created again is also in `keys`). */
+  readonly removed: readonly string[];
+}
+
+/**
+ * The snapshot `delta` describes on top of `base`: removals first, then sets
+ * (in place for keys of the base, appended otherwise), so the keys come out
+ * in the order the operator holds them. Pure and deterministic; a delta
+ * applies to its own base only (applied twice, a re-created key would move).
+ */
+export function applyWindowDelta(base: WindowSnapshot, delta: WindowSnapshotDelta): WindowSnapshot {
+  if (delta.version !== base.version || delta.window !== base.window)
+    throw new WindowSnapshotError(`delta of window ${delta.window} does not apply to ${base.window}`);
+  if (delta.partitions.length !== base.partitions.length)
+    throw new WindowSnapshotError('delta and base have different partition counts');
+  const keys = new Map<string, KeySnapshot>();
+  for (const k of base.keys) keys.set(k.key, k);
+  for (const k of delta.removed) keys.delete(k);
+  for (const k of delta.keys) keys.set(k.key, k);
+  return {
+    version: delta.version,
+    window: delta.window,
+    counters: delta.counters,
+    partitions: delta.partitions,
+    keys: [...keys.values()],
+  };
 }
