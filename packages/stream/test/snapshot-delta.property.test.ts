@@ -17,7 +17,12 @@ type Out = { sum: number; count: number };
 
 const WINDOWS: WindowOptions[] = [
   // short retention so keys are evicted and come back within a run
-  { window: { kind: 'tumbling', sizeNs: 10n }, outOfOrdernessNs: 3n, allowedLatenessNs: 5n, keyRetentionNs: 7n },
+  {
+    window: { kind: 'tumbling', sizeNs: 10n },
+    outOfOrdernessNs: 3n,
+    allowedLatenessNs: 5n,
+    keyRetentionNs: 7n,
+  },
   { window: { kind: 'sliding', sizeNs: 12n, slideNs: 4n }, outOfOrdernessNs: 2n, allowedLatenessNs: 4n },
   { window: { kind: 'session', gapNs: 6n }, outOfOrdernessNs: 2n, allowedLatenessNs: 6n, partitions: 3 },
 ];
@@ -120,4 +125,3 @@ describe('incremental snapshots: base + increments == full snapshot', () => {
     }
   });
 });
-
