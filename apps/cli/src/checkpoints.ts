@@ -10,6 +10,7 @@ import { findRestorePlan, ManifestCatalog, verifyObject } from '@ripple/checkpoi
 import { DirObjectStore, type ObjectStore, ObjectStoreError, S3ObjectStore } from '@ripple/object-store';
 import { type CheckpointManifest, checkpointLayout } from '@ripple/protocol';
 import { InputError, UsageError } from './errors.ts';
+import { flag, parse, str } from './parse.ts';
 
 export const CHECKPOINTS_HELP = `ripple checkpoints: inspect committed checkpoints (read-only).
 
@@ -20,7 +21,7 @@ Usage:
                                                    (all retained checkpoints without ID); exit 1 on a failure
   pnpm ripple checkpoints restore-plan PARTITION   the newest verified chain a restoring worker gets
 
-Options:
+Options (--opt VALUE or --opt=VALUE):
   --json              one JSON document on stdout instead of tables
   --cluster NAME      cluster name (default: $RIPPLE_CLUSTER or ripple)
   --prefix PREFIX     key prefix (default: $RIPPLE_S3_PREFIX or checkpoints/<cluster>)
@@ -49,28 +50,25 @@ export function parseCheckpointsArgs(
   args: readonly string[],
   env: Env = process.env,
 ): CheckpointsOptions | null {
-  const positional: string[] = [];
-  let json = false;
-  let cluster = env.RIPPLE_CLUSTER || 'ripple';
-  let prefix: string | null = env.RIPPLE_S3_PREFIX || null;
-  let storeKind = 's3';
-  let dir: string | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`, a);
-      return v;
-    };
-    if (a === '--help' || a === '-h') return null;
-    else if (a === '--json') json = true;
-    else if (a === '--cluster') cluster = value();
-    else if (a === '--prefix') prefix = value();
-    else if (a === '--store') storeKind = value();
-    else if (a === '--dir') dir = value();
-    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`, a);
-    else positional.push(a);
-  }
+  const p = parse(
+    args,
+    {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      cluster: { type: 'string' },
+      prefix: { type: 'string' },
+      store: { type: 'string' },
+      dir: { type: 'string' },
+    },
+    true,
+  );
+  if (flag(p, 'help')) return null;
+  const positional = p.positionals;
+  const json = flag(p, 'json');
+  const cluster = str(p, 'cluster') ?? (env.RIPPLE_CLUSTER || 'ripple');
+  const prefix: string | null = str(p, 'prefix') ?? (env.RIPPLE_S3_PREFIX || null);
+  const storeKind = str(p, 'store') ?? 's3';
+  const dir: string | null = str(p, 'dir') ?? null;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(cluster))
     throw new UsageError(`--cluster ${JSON.stringify(cluster)} is not [A-Za-z0-9_-]{1,64}`, '--cluster');
   const [sub, arg, extra] = positional;

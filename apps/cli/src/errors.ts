@@ -5,7 +5,12 @@
  * counted and skipped.
  */
 
-export type CliErrorCode = 'CLI_USAGE' | 'CLI_INPUT_UNREADABLE' | 'CLI_OUTPUT_UNWRITABLE';
+export type CliErrorCode =
+  | 'CLI_USAGE'
+  | 'CLI_INPUT_UNREADABLE'
+  | 'CLI_OUTPUT_UNWRITABLE'
+  | 'CLI_TIMESTAMP_UNIT'
+  | 'CLI_SERVICE_UNAVAILABLE';
 
 import { RippleError } from '@ripple/core';
 
@@ -52,5 +57,40 @@ export class OutputError extends CliError {
     super(`cannot write ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'OutputError';
     this.path = path;
+  }
+}
+
+/**
+ * CSV timestamps look like milliseconds or microseconds since the epoch while
+ * nanoseconds were expected. Exit status 2: rerun with `--timestamp-unit`.
+ */
+export class TimestampUnitError extends CliError {
+  readonly code = 'CLI_TIMESTAMP_UNIT';
+  readonly retryable = false;
+  readonly exitCode = 2;
+  readonly path: string;
+  readonly line: number;
+  constructor(path: string, line: number, ts: bigint, suspect: 'ms' | 'us') {
+    const asNs = new Date(Number(ts / 1_000_000n)).toISOString();
+    const asUnit = new Date(Number(suspect === 'ms' ? ts : ts / 1000n)).toISOString();
+    super(
+      `${path} line ${line}: timestamp ${ts} looks like ${suspect === 'ms' ? 'milliseconds' : 'microseconds'} since the epoch (${asUnit}); read as nanoseconds it is ${asNs}. Pass --timestamp-unit ${suspect} (or --timestamp-unit ns to take it as nanoseconds)`,
+    );
+    this.name = 'TimestampUnitError';
+    this.path = path;
+    this.line = line;
+  }
+}
+
+/** A service the command talks to (Kafka, NATS, the coordinator) cannot be reached. Exit status 1. */
+export class ServiceUnavailableError extends CliError {
+  readonly code = 'CLI_SERVICE_UNAVAILABLE';
+  readonly retryable = true;
+  readonly exitCode = 1;
+  readonly service: string;
+  constructor(service: string, detail: string, cause?: unknown) {
+    super(`${service}: ${detail}`, cause === undefined ? undefined : { cause });
+    this.name = 'ServiceUnavailableError';
+    this.service = service;
   }
 }

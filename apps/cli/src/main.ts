@@ -1,59 +1,67 @@
 #!/usr/bin/env node
 /**
- * Entry point of the `ripple` command (`pnpm ripple <command> ...`).
- * Commands: `vwap` (see `ripple vwap --help`).
+ * Entry point of the `ripple` command (`pnpm ripple <command> ...`): one
+ * binary, one subcommand per operator task, `--help` on each, `--version`.
+ * Misuse prints the reason and the usage line on stderr and exits 2.
  */
-import { HELP, parseVwapArgs } from './args.ts';
-import { CHECKPOINTS_HELP, parseCheckpointsArgs, runCheckpoints } from './checkpoints.ts';
+import { readFileSync } from 'node:fs';
+import { COMMANDS, type Command, type CommandIo } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
-import { runVwap } from './vwap.ts';
 
-const USAGE = `ripple: a distributed incremental stream processor (local command)
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `ripple ${VERSION}: a distributed incremental stream processor: the operator's command
 
 Usage:
-  pnpm ripple vwap --help     VWAP per symbol and window over synthetic, file or stdin trades
-  pnpm ripple checkpoints --help   committed checkpoints: list, show, verify, restore-plan
-`;
+  pnpm ripple <command> [options]      (--opt VALUE or --opt=VALUE; <command> --help for each)
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+  --version  the version
+  --help     this text
+
+Exit status: 0 success, 1 a failure (unreadable input, unreachable service), 2 misuse.
+`;
+}
+
+export async function main(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  let command: Command | undefined;
   try {
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    }
-    if (command === 'checkpoints') {
-      const o = parseCheckpointsArgs(rest);
-      if (o === null) {
-        process.stdout.write(CHECKPOINTS_HELP);
-        return 0;
-      }
-      return await runCheckpoints(o, { stdout: process.stdout, env: process.env });
-    }
-    if (command !== 'vwap') throw new UsageError(`unknown command ${JSON.stringify(command)}`, 'command');
-    const options = parseVwapArgs(rest);
-    if (options === null) {
-      process.stdout.write(HELP);
+    if (name === '--help' || name === '-h' || name === 'help') {
+      io.stdout.write(usage());
       return 0;
     }
-    await runVwap(options, {
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      now: () => performance.now(),
-    });
-    return 0;
+    if (name === '--version' || name === '-V') {
+      io.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    if (name === undefined) throw new UsageError('give a command', 'command');
+    command = COMMANDS.find((c) => c.name === name);
+    if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`, 'command');
+    return await command.run(rest, io);
   } catch (e) {
     if (e instanceof CliError) {
-      process.stderr.write(`ripple: ${e.message}\n`);
+      io.stderr.write(`ripple${command === undefined ? '' : ` ${command.name}`}: ${e.message}\n`);
       if (e instanceof UsageError)
-        process.stderr.write(
-          `see: pnpm ripple ${command === 'checkpoints' ? 'checkpoints' : 'vwap'} --help\n`,
+        io.stderr.write(
+          command === undefined
+            ? usage()
+            : `usage: ${command.usage}\nsee: pnpm ripple ${command.name} --help\n`,
         );
       return e.exitCode;
     }
     throw e;
   }
+}
+
+function processIo(): CommandIo {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
 if (import.meta.main) {

@@ -8,13 +8,16 @@
  * or `remove` (a session merged into another; only key fields). An empty
  * window is never emitted, so `vwap` is always a number.
  *
- * csv: the same fields in that order, after a `#` header line.
+ * csv: the same fields in that order, after a plain header line; a symbol
+ * with a comma, quote or newline is quoted (RFC 4180), which `splitCsvLine`
+ * of @ripple/trades reads back.
  */
 import type { OutputDelta, Value } from '@ripple/stream';
+import { csvField } from '@ripple/trades';
 
 export type OutputFormat = 'csv' | 'ndjson';
 
-export const CSV_HEADER = '# symbol,window_start_ns,window_end_ns,vwap,volume,count,delta,partition,seq';
+export const CSV_HEADER = 'symbol,window_start_ns,window_end_ns,vwap,volume,count,delta,partition,seq';
 
 type Rec = Record<string, Value>;
 
@@ -31,7 +34,7 @@ export function formatDelta(d: OutputDelta<Value>, format: OutputFormat): string
     }
     return `{"symbol":${JSON.stringify(symbol)},"window_start_ns":${num(v.window_start_ns)},"window_end_ns":${num(v.window_end_ns)},"vwap":${num(v.vwap)},"volume":${num(v.volume)},"count":${num(v.count)},"delta":"${d.delta.kind}","partition":${d.partition},"seq":${d.seq}}`;
   }
-  const sym = /[",\n]/.test(symbol) ? `"${symbol.replaceAll('"', '""')}"` : symbol;
+  const sym = csvField(symbol);
   if (v === null) return `${sym},${d.windowStartNs},,,,,remove,${d.partition},${d.seq}`;
   return `${sym},${num(v.window_start_ns)},${num(v.window_end_ns)},${num(v.vwap)},${num(v.volume)},${num(v.count)},${d.delta.kind},${d.partition},${d.seq}`;
 }

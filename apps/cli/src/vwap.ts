@@ -23,11 +23,14 @@ export interface VwapSummary {
   readonly events: number;
   readonly deltas: number;
   readonly badLines: number;
+  /** Header lines recognised and skipped (0 or 1). */
+  readonly headers: number;
   readonly late: number;
   readonly seconds: number;
 }
 
 const MAX_LATE_REPORTS = 100;
+const MAX_BAD_REPORTS = 100;
 
 class SyntheticSource implements Source<Trade> {
   readonly name = 'synthetic';
@@ -56,12 +59,22 @@ async function openWritable(path: string): Promise<Writable> {
 export async function runVwap(o: VwapOptions, io: CliIo): Promise<VwapSummary> {
   const t0 = io.now();
   let badLines = 0;
+  const badOut = o.badOut === null ? null : await openWritable(o.badOut);
   const onBad = (b: BadLine) => {
     badLines++;
-    io.stderr.write(`line ${b.line}: ${b.reason}: ${b.text}\n`);
+    const text = `line ${b.line}: ${b.reason}: ${b.text}\n`;
+    badOut?.write(text);
+    if (badLines <= MAX_BAD_REPORTS) io.stderr.write(text);
+    if (badLines === MAX_BAD_REPORTS + 1)
+      io.stderr.write(
+        o.badOut === null
+          ? `further bad lines are counted only (use --bad-out FILE to keep them all)\n`
+          : `further bad lines go to ${o.badOut} only\n`,
+      );
   };
+  const csvOptions = { batchSize: o.batchSize, timestampUnit: o.timestampUnit };
   const input = o.input;
-  const source: Source<Trade> =
+  const source: Source<Trade> & { headers?: number } =
     input.kind === 'synthetic'
       ? new SyntheticSource(input.events, input.symbols, o.batchSize)
       : input.kind === 'file'
@@ -72,9 +85,9 @@ export async function runVwap(o: VwapOptions, io: CliIo): Promise<VwapSummary> {
               return h.createReadStream({ highWaterMark: 1 << 16 });
             },
             onBad,
-            o.batchSize,
+            csvOptions,
           )
-        : new CsvTradeSource('stdin', async () => io.stdin, onBad, o.batchSize);
+        : new CsvTradeSource('stdin', async () => io.stdin, onBad, csvOptions);
   const out = o.out === null ? io.stdout : await openWritable(o.out);
   const sink = new LineSink(o.out ?? 'stdout', out, o.format, o.out !== null);
   const lateOut = o.lateOut === null ? null : await openWritable(o.lateOut);
@@ -123,12 +136,23 @@ export async function runVwap(o: VwapOptions, io: CliIo): Promise<VwapSummary> {
     },
   });
   if (lateOut !== null) await new Promise<void>((resolve) => lateOut.end(resolve));
+  if (badOut !== null) await new Promise<void>((resolve) => badOut.end(resolve));
   const seconds = (io.now() - t0) / 1000;
   if (showProgress) io.stderr.write('\n');
-  io.stderr.write(
-    `ripple vwap: ${summary.events} events, ${summary.deltas} deltas, ${badLines} bad line(s), ${summary.late} late event(s) in ${seconds.toFixed(3)} s (${fmtRate(summary.events / Math.max(seconds, 1e-9))} events/s)\n`,
-  );
-  return { events: summary.events, deltas: summary.deltas, badLines, late: summary.late, seconds };
+  const result: VwapSummary = {
+    events: summary.events,
+    deltas: summary.deltas,
+    badLines,
+    headers: source.headers ?? 0,
+    late: summary.late,
+    seconds,
+  };
+  if (o.json) io.stderr.write(`${JSON.stringify({ summary: result })}\n`);
+  else
+    io.stderr.write(
+      `ripple vwap: ${summary.events} events, ${summary.deltas} deltas, ${badLines} bad line(s), ${summary.late} late event(s) in ${seconds.toFixed(3)} s (${fmtRate(summary.events / Math.max(seconds, 1e-9))} events/s)\n`,
+    );
+  return result;
 }
 
 function maxOf(xs: readonly bigint[]): bigint {

@@ -12,4 +12,11 @@ export {
   syntheticTrade,
   xorshift,
 } from './synthetic.ts';
-export { type BadLine, formatTrade, type Trade, TradeCsvParser } from './trade-csv.ts';
+export {
+  type BadLine,
+  csvField,
+  formatTrade,
+  splitCsvLine,
+  type Trade,
+  TradeCsvParser,
+} from './trade-csv.ts';

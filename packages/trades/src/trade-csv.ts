@@ -10,6 +10,11 @@
  * Validation (each failure is a `BadLine` with a reason, never an exception):
  * exactly 5 fields; non-empty symbol; price a finite number > 0; size an
  * integer > 0 (up to 2^53); timestamp an integer in [0, 2^63 - 1] ns.
+ *
+ * Quoted fields (RFC 4180: `"..."`, `""` for a quote, commas and newlines
+ * inside) are read on a slower path taken only by lines containing a quote;
+ * `formatTrade` quotes a symbol or venue that needs it, so whatever it writes
+ * reads back.
  */
 
 import { INT64_MAX } from '@ripple/core';
@@ -33,6 +38,7 @@ const NL = 10;
 const CR = 13;
 const HASH = 35;
 const DOT = 46;
+const QUOTE = 34;
 const MAX_TS = INT64_MAX;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
@@ -74,18 +80,34 @@ export class TradeCsvParser {
     let c2 = -1;
     let c3 = -1;
     let c4 = -1;
+    let inQuote = false;
+    let quoted = false;
+    let closedAt = -2;
     for (let i = 0; i < n; i++) {
       const b = buf[i] as number;
-      if (b === COMMA) {
+      if (b === QUOTE) {
+        // A quote opens a field only at its start (or re-opens right after closing: `""`).
+        if (inQuote) {
+          inQuote = false;
+          closedAt = i;
+        } else if ((i === s || buf[i - 1] === COMMA || closedAt === i - 1) && buf[s] !== HASH) {
+          inQuote = true;
+          quoted = true;
+        }
+      } else if (inQuote) {
+        // a comma or newline inside a quoted field is data
+      } else if (b === COMMA) {
         if (nc === 0) c1 = i;
         else if (nc === 1) c2 = i;
         else if (nc === 2) c3 = i;
         else if (nc === 3) c4 = i;
         nc++;
       } else if (b === NL) {
-        this.line(buf, s, i, nc, c1, c2, c3, c4);
+        if (quoted) this.quotedLine(buf, s, i);
+        else this.line(buf, s, i, nc, c1, c2, c3, c4);
         s = i + 1;
         nc = 0;
+        quoted = false;
       }
     }
     if (s < n) this.carry = Buffer.from(buf.subarray(s, n));
@@ -95,6 +117,10 @@ export class TradeCsvParser {
     if (this.carry === null) return;
     const c = this.carry;
     this.carry = null;
+    if (c.includes(QUOTE)) {
+      this.quotedLine(c, 0, c.length);
+      return;
+    }
     const cs: number[] = [];
     for (let i = 0; i < c.length; i++) if (c[i] === COMMA) cs.push(i);
     this.line(c, 0, c.length, cs.length, cs[0] ?? -1, cs[1] ?? -1, cs[2] ?? -1, cs[3] ?? -1);
@@ -148,6 +174,42 @@ export class TradeCsvParser {
     const symbol = intern(this.symbols, buf, s, c1);
     const venue = intern(this.venues, buf, c4 + 1, e);
     this.onTrade({ symbol, price, size, timestampNs: ts, venue });
+  }
+
+  /**
+   * A record with quoted fields (it may span lines): split by RFC 4180, then
+   * the same checks as `line`, on the unquoted field texts.
+   */
+  private quotedLine(buf: Buffer, s: number, e: number): void {
+    this.lineNo++;
+    const first = this.lineNo;
+    for (let i = s; i < e; i++) if (buf[i] === NL) this.lineNo++;
+    const text = buf.toString('utf8', s, e).replace(/\r$/, '');
+    const t = text.trimStart();
+    if (t === '' || t.startsWith('#')) return;
+    const r = this.quotedFields(text);
+    if (typeof r === 'string') this.onBad({ line: first, reason: r, text: text.slice(0, 120) });
+    else this.onTrade(r);
+  }
+
+  /** The trade of a quoted record, or why it is not one. */
+  private quotedFields(text: string): Trade | string {
+    const fields = splitCsvLine(text);
+    if (fields === null) return 'unterminated quote, or text after a closing quote';
+    if (fields.length !== 5) return `expected 5 fields, got ${fields.length}`;
+    const [symbol, priceText, sizeText, tsText, venue] = fields as [string, string, string, string, string];
+    if (symbol === '') return 'empty symbol';
+    const pb = Buffer.from(priceText, 'latin1');
+    const price = parsePrice(pb, 0, pb.length);
+    if (!(price > 0) || price === Number.POSITIVE_INFINITY)
+      return `price ${JSON.stringify(priceText)} is not a finite number > 0`;
+    const sb = Buffer.from(sizeText, 'latin1');
+    const size = parseUint(sb, 0, sb.length);
+    if (!(size > 0)) return `size ${JSON.stringify(sizeText)} is not an integer > 0`;
+    const tb = Buffer.from(tsText, 'latin1');
+    const ts = this.parseTimestamp(tb, 0, tb.length);
+    if (ts === null) return `timestamp_ns ${JSON.stringify(tsText)} is not an integer in [0, 2^63-1]`;
+    return { symbol, price, size, timestampNs: ts, venue };
   }
 
   /** Integer nanoseconds in [0, 2^63-1], else null. The high digits' bigint is cached (they rarely change). */
@@ -249,7 +311,51 @@ function intern(table: Map<number, string>, buf: Buffer, s: number, e: number): 
   return text;
 }
 
-/** One trade as a CSV line (no newline). */
+/** A CSV field, quoted when it holds a comma, quote, CR or LF, or starts with '#' or blank. */
+export function csvField(text: string): string {
+  return /[",\r\n]|^[#\s]|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * Fields of one CSV record (RFC 4180 quoting); null when a quote is
+ * unterminated or text follows a closing quote.
+ */
+export function splitCsvLine(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line.charCodeAt(i) === QUOTE) {
+      let v = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) return null;
+        v += line.slice(i, q);
+        if (line.charCodeAt(q + 1) === QUOTE) {
+          v += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      out.push(v);
+      if (i === line.length) return out;
+      if (line.charCodeAt(i) !== COMMA) return null;
+      i++;
+    } else {
+      const c = line.indexOf(',', i);
+      const end = c < 0 ? line.length : c;
+      const v = line.slice(i, end);
+      if (v.includes('"')) return null;
+      out.push(v);
+      if (c < 0) return out;
+      i = c + 1;
+    }
+  }
+}
+
+/** One trade as a CSV line (no newline); `TradeCsvParser` reads it back. */
 export function formatTrade(t: Trade): string {
-  return `${t.symbol},${t.price},${t.size},${t.timestampNs},${t.venue}`;
+  return `${csvField(t.symbol)},${t.price},${t.size},${t.timestampNs},${csvField(t.venue)}`;
 }
