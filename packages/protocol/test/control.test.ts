@@ -134,6 +134,14 @@ export const samples: ControlMessage[] = [
       },
     ],
   },
+  {
+    type: 'assign',
+    v: 1,
+    epoch: 6,
+    rebalanceId: 'rb-2',
+    workerId: 'worker-1',
+    partitions: [{ partition: 3, snapshotKey: 'snap/3/17', offsets, outputSequence: 9_007_199_254_740_993n }],
+  },
 ];
 
 function json(m: object): string {

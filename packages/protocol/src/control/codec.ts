@@ -281,6 +281,7 @@ function handedOff(f: Fields, x: unknown, p: string): HandedOffPartition {
     partition: g.partition('partition'),
     snapshotKey: g.raw.snapshotKey === null ? null : g.str('snapshotKey'),
     offsets: g.offsets('offsets'),
+    ...(g.raw.outputSequence === undefined ? {} : { outputSequence: g.int64('outputSequence') }),
   };
 }
 

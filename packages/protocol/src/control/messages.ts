@@ -105,6 +105,11 @@ export interface HandedOffPartition {
   /** object key of the snapshot written on drain; null if the partition had no state */
   readonly snapshotKey: string | null;
   readonly offsets: readonly KafkaOffset[];
+  /**
+   * the partition's next output sequence number (int64) at the hand-over
+   * (optional, v1): the new owner checks that what it restored continues it
+   */
+  readonly outputSequence?: bigint;
 }
 
 export interface RevokeAck {
