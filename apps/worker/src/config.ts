@@ -19,12 +19,22 @@ export interface WorkerConfig {
   readonly inputTopic: string;
   readonly outputTopic: string;
   readonly dlqTopic: string;
-  /** Partitions this worker owns until a coordinator assigns them. */
+  /** Partitions this worker owns (single-worker mode; empty in cluster mode, where the coordinator assigns them). */
   readonly partitions: readonly number[];
+  /**
+   * Cluster name (`RIPPLE_CLUSTER`): when set the worker joins that cluster
+   * over the control bus (registers, heartbeats, takes and gives partitions
+   * at runtime) instead of owning `partitions`.
+   */
+  readonly cluster: string | null;
+  /** NATS servers of the control bus (cluster mode). */
+  readonly natsUrl: string | null;
   readonly numPartitions: number;
   readonly maxKeysPerPartition: number;
   readonly checkpointIntervalSec: number;
+  /** Seconds between heartbeats (cluster mode; fractions allowed for tests). */
   readonly heartbeatIntervalSec: number;
+  /** Seconds of silence after which the coordinator declares a worker dead (must exceed the heartbeat). */
   readonly failureDetectionTimeoutSec: number;
   /** Assignment epoch written into checkpoints and output; a stale epoch is fenced. */
   readonly epoch: number;
@@ -121,6 +131,15 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     if (raw === 'false' || raw === '0') return false;
     throw new ConfigError(key, `${JSON.stringify(raw)} is not true/false (set ${envName})`);
   };
+  const seconds = (envName: string, key: string, dflt: number, min: number, max: number): number => {
+    const raw = get(envName, key);
+    if (raw === undefined) return dflt;
+    if (!/^\d+(\.\d+)?$/.test(raw.trim()))
+      throw new ConfigError(key, `${JSON.stringify(raw)} is not a number of seconds (set ${envName})`);
+    const v = Number(raw);
+    if (v < min || v > max) throw new ConfigError(key, `${v} is outside [${min}, ${max}] (set ${envName})`);
+    return v;
+  };
   const duration = (envName: string, key: string, dflt: string): bigint => {
     const raw = get(envName, key) ?? dflt;
     let ns: bigint;
@@ -162,13 +181,38 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
       throw new ConfigError('kafka_brokers', `${JSON.stringify(b)} is not host:port`);
   }
   const numPartitions = int('RIPPLE_NUM_PARTITIONS', 'num_partitions', 128, 1, 100_000);
-  const partitions = parsePartitions(str('RIPPLE_PARTITIONS', 'partitions', '0'), numPartitions);
-  const heartbeatIntervalSec = int('RIPPLE_HEARTBEAT_INTERVAL_SEC', 'heartbeat_interval_sec', 5, 1, 3600);
-  const failureDetectionTimeoutSec = int(
+  const cluster = get('RIPPLE_CLUSTER', 'cluster') ?? null;
+  if (cluster !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(cluster))
+    throw new ConfigError(
+      'cluster',
+      `${JSON.stringify(cluster)} is not [A-Za-z0-9_-]{1,64} (set RIPPLE_CLUSTER)`,
+    );
+  const partitionsRaw = get('RIPPLE_PARTITIONS', 'partitions');
+  if (cluster !== null && partitionsRaw !== undefined)
+    throw new ConfigError(
+      'partitions',
+      'not used in cluster mode: the coordinator assigns partitions (unset RIPPLE_PARTITIONS or RIPPLE_CLUSTER)',
+    );
+  const partitions = cluster !== null ? [] : parsePartitions(partitionsRaw ?? '0', numPartitions);
+  const natsUrl = get('NATS_URL', 'nats_url') ?? null;
+  if (cluster !== null && natsUrl === null)
+    throw new ConfigError('nats_url', 'required in cluster mode (set NATS_URL)');
+  for (const u of natsUrl?.split(',') ?? []) {
+    if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim()))
+      throw new ConfigError('nats_url', `${JSON.stringify(u)} is not a nats:// URL (set NATS_URL)`);
+  }
+  const heartbeatIntervalSec = seconds(
+    'RIPPLE_HEARTBEAT_INTERVAL_SEC',
+    'heartbeat_interval_sec',
+    5,
+    0.01,
+    3600,
+  );
+  const failureDetectionTimeoutSec = seconds(
     'RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC',
     'failure_detection_timeout_sec',
     30,
-    1,
+    0.02,
     86_400,
   );
   if (failureDetectionTimeoutSec <= heartbeatIntervalSec) {
@@ -208,6 +252,8 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     outputTopic: topic('RIPPLE_OUTPUT_TOPIC', 'output_topic', 'vwap-output'),
     dlqTopic: topic('RIPPLE_DLQ_TOPIC', 'dlq_topic', 'trades-dlq'),
     partitions,
+    cluster,
+    natsUrl,
     numPartitions,
     maxKeysPerPartition: int('RIPPLE_MAX_KEYS_PER_PARTITION', 'max_keys_per_partition', 2000, 1, 10_000_000),
     checkpointIntervalSec: int('RIPPLE_CHECKPOINT_INTERVAL_SEC', 'checkpoint_interval_sec', 10, 1, 86_400),

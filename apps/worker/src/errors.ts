@@ -12,7 +12,9 @@ export type WorkerErrorCode =
   | 'WORKER_FENCED'
   | 'WORKER_CHECKPOINT_NOT_STORED'
   | 'WORKER_SNAPSHOT_INCOMPATIBLE'
-  | 'WORKER_RECOVERY_FAILED';
+  | 'WORKER_RECOVERY_FAILED'
+  | 'WORKER_HANDOFF_MISMATCH'
+  | 'WORKER_PARTITION_NOT_STARTED';
 
 export abstract class WorkerError extends Error {
   abstract readonly code: WorkerErrorCode;
@@ -106,11 +108,17 @@ export class FencedError extends WorkerError {
   readonly retryable = false;
   readonly epoch: number;
   readonly current: number;
-  constructor(operation: string, epoch: number, current: number) {
-    super(`${operation} at epoch ${epoch} refused: this worker already acts at epoch ${current}`);
+  /** The partition the refusal is about (undefined: below the configured epoch). */
+  readonly partition: number | undefined;
+  constructor(operation: string, epoch: number, current: number, partition?: number) {
+    super(
+      `${operation} at epoch ${epoch} refused: this worker already acts at epoch ${current}` +
+        (partition === undefined ? '' : ` for partition ${partition}`),
+    );
     this.name = 'FencedError';
     this.epoch = epoch;
     this.current = current;
+    this.partition = partition;
   }
 }
 
@@ -161,5 +169,33 @@ export class RecoveryFailedError extends WorkerError {
     this.name = 'RecoveryFailedError';
     this.partition = partition;
     this.refused = refused;
+  }
+}
+
+/**
+ * An assigned partition restored to an earlier position than the one its
+ * previous owner handed over (the handed-off snapshot is not visible yet, or
+ * unusable): the assign fails and the coordinator re-sends it.
+ */
+export class HandoffMismatchError extends WorkerError {
+  readonly code = 'WORKER_HANDOFF_MISMATCH';
+  readonly retryable = true;
+  readonly partition: number;
+  constructor(partition: number, detail: string) {
+    super(`partition ${partition}: restored state does not continue the hand-over (${detail})`);
+    this.name = 'HandoffMismatchError';
+    this.partition = partition;
+  }
+}
+
+/** An assigned partition did not start (no usable snapshot): the assign fails, the coordinator re-sends. */
+export class PartitionNotStartedError extends WorkerError {
+  readonly code = 'WORKER_PARTITION_NOT_STARTED';
+  readonly retryable = true;
+  readonly partitions: readonly number[];
+  constructor(partitions: readonly number[]) {
+    super(`partition(s) ${partitions.join(',')} did not start (no usable snapshot)`);
+    this.name = 'PartitionNotStartedError';
+    this.partitions = partitions;
   }
 }

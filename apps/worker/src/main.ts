@@ -4,20 +4,33 @@
  * period; a second signal exits at once. Exit codes: 0 stopped cleanly with
  * the final checkpoint stored, 1 failed or the final checkpoint not stored
  * (logged with the partitions), 2 invalid configuration.
+ *
+ * Cluster mode (`RIPPLE_CLUSTER` set): `num_partitions` is checked against
+ * the input topic, the control bus is opened, the worker starts with no
+ * partition and joins the cluster (`joinCluster`); the coordinator assigns
+ * partitions. SIGTERM hands every partition over first (each is flushed,
+ * checkpointed and acked to the coordinator), then drains.
  */
 import { mkdirSync } from 'node:fs';
+import { NatsAuthConfigError } from '@ripple/cluster-nats';
 import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
 import { FileSink, FileSource } from './adapters/file.ts';
 import { KafkaSink, KafkaSource } from './adapters/kafka.ts';
+import { kafkaPartitionCount } from './adapters/kafka-topic.ts';
 import { LocalSnapshotStore } from './adapters/local-snapshot-store.ts';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from './adapters/memory.ts';
 import { S3SnapshotStore } from './adapters/s3-snapshot-store.ts';
+import { Backoff, sleep } from './backoff.ts';
+import { type OpenBus, openControlBus } from './cluster-bus.ts';
+import { type ClusterMember, joinCluster } from './cluster-member.ts';
 import { loadConfig, type WorkerConfig } from './config.ts';
+import { isRetryable } from './dependency-health.ts';
 import { ConfigError } from './errors.ts';
 import { startHttp } from './http.ts';
 import { VWAP_OUTPUT_SCHEMA } from './jobs/vwap/schemas.ts';
 import { vwapJob } from './jobs/vwap/vwap-job.ts';
 import { WorkerMetrics } from './metrics.ts';
+import { checkPartitionCount } from './partition-count.ts';
 import type { Logger, RecordSink, RecordSource, SinkRecord, SnapshotStore } from './ports.ts';
 import { syntheticTopic } from './synthetic.ts';
 import { startTracing } from './tracing.ts';
@@ -133,20 +146,61 @@ async function main(): Promise<number> {
   log.info('listening', { health: http.healthPort, metrics: http.metricsPort, partitions: cfg.partitions });
 
   let signals = 0;
+  const stopping = new AbortController();
+  let member: ClusterMember | null = null;
+  let bus: OpenBus | null = null;
   const onSignal = (sig: string) => {
     signals++;
     if (signals > 1) {
       log.warn('second signal: exiting without drain', { signal: sig });
       process.exit(1);
     }
-    log.info('draining', { signal: sig, graceSec: cfg.shutdownGraceSec });
-    worker.requestStop();
+    stopping.abort();
+    if (member === null) {
+      log.info('draining', { signal: sig, graceSec: cfg.shutdownGraceSec });
+      worker.requestStop();
+      return;
+    }
+    log.info('handing partitions over', { signal: sig, graceSec: cfg.shutdownGraceSec });
+    member.leave().then(
+      (graceful) => {
+        log.info('draining', { handedOver: graceful, still: worker.owned() });
+        worker.requestStop();
+      },
+      (e: unknown) => {
+        log.error('hand-over failed; draining', { error: String(e) });
+        worker.requestStop();
+      },
+    );
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
 
   try {
-    await worker.start();
+    if (cfg.cluster === null) await worker.start();
+    else {
+      if (cfg.source === 'kafka') {
+        const count = await untilAnswered(
+          () => kafkaPartitionCount(cfg.kafkaBrokers, cfg.inputTopic, `ripple-${cfg.workerId}-meta`),
+          'input topic metadata',
+          log,
+          stopping.signal,
+        );
+        if (count !== null) checkPartitionCount(cfg.inputTopic, cfg.numPartitions, count);
+      }
+      bus = await openControlBus(cfg, log, stopping.signal);
+      await worker.start([]);
+      if (!stopping.signal.aborted) {
+        member = joinCluster({
+          worker,
+          bus: bus.bus,
+          config: cfg,
+          logger: log,
+          rpcAddress: `${cfg.host}:${http.healthPort}`,
+        });
+        log.info('joined cluster', { cluster: cfg.cluster, workerId: cfg.workerId });
+      }
+    }
     const stored = await worker.run();
     if (!stored) {
       log.error('stopped without storing the final checkpoint; exiting 1', { progress: worker.progress() });
@@ -155,12 +209,40 @@ async function main(): Promise<number> {
     log.info('stopped', { progress: worker.progress() });
     return 0;
   } catch (e) {
+    if (e instanceof ConfigError || e instanceof NatsAuthConfigError) {
+      log.error('invalid configuration', { error: e.message });
+      process.stderr.write(`ripple worker: ${e.message}\n`);
+      return 2;
+    }
     log.error('worker failed', { error: String(e), stack: (e as Error).stack });
     if (worker.lifecycle.canTransition('failed')) worker.lifecycle.transition('failed');
     return 1;
   } finally {
+    member?.close();
+    await bus?.close();
     await http.close();
     await tracing.shutdown();
+  }
+}
+
+/** `fn` retried with backoff while it fails retryably; null when stopped meanwhile. */
+async function untilAnswered<T>(
+  fn: () => Promise<T>,
+  what: string,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<T | null> {
+  const backoff = new Backoff(200, 5000);
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isRetryable(e)) throw e;
+      const delayMs = backoff.next();
+      log.warn(`${what} unavailable, retrying`, { error: String(e), delayMs });
+      await sleep(delayMs, signal);
+      if (signal.aborted) return null;
+    }
   }
 }
 

@@ -15,9 +15,12 @@
  * Ownership changes at runtime through `assign(partitions, epoch)` (restore
  * from the newest valid snapshot, replay from its offsets, resolve when live)
  * and `revoke(partitions, epoch)` (stop fetching, flush output, checkpoint,
- * resolve with the stored snapshot and offsets). A request with an epoch
- * older than one already acted on is refused (`FencedError`). The static
- * `RIPPLE_PARTITIONS` of `start()` is one caller of the same seam.
+ * resolve with the stored snapshot and offsets). Epochs are tracked per
+ * partition (docs/decisions/0005): a request for a partition with an epoch
+ * older than one already acted on for it, or an assign at the epoch it was
+ * revoked at, is refused (`FencedError`). The static `RIPPLE_PARTITIONS` of
+ * `start()` is one caller of the same seam; the cluster host
+ * (`cluster-host.ts`) is the other.
  */
 
 import { setImmediate as yieldToIo } from 'node:timers/promises';
@@ -33,7 +36,12 @@ import {
 import { CheckpointWriter } from './checkpoint-writer.ts';
 import type { WorkerConfig } from './config.ts';
 import { DependencyHealth, isRetryable } from './dependency-health.ts';
-import { CheckpointNotStoredError, FencedError, RecoveryFailedError } from './errors.ts';
+import {
+  CheckpointNotStoredError,
+  FencedError,
+  HandoffMismatchError,
+  RecoveryFailedError,
+} from './errors.ts';
 import type { Job, JobFactory, JobPartition } from './job.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -97,6 +105,26 @@ export interface PartitionHandoff {
   readonly nextSequence: number;
 }
 
+/** Where the previous owner handed a partition over: what the restored state must reach. */
+export interface HandoffExpectation {
+  /** Next input offset the hand-over covers (null: the previous owner had consumed nothing). */
+  readonly nextOffset: bigint | null;
+  /** Next output sequence number at the hand-over, when the previous owner said. */
+  readonly nextSequence?: number;
+}
+
+/** A held partition as heartbeats report it. */
+export interface HeldPartition {
+  readonly partition: number;
+  /** Epoch the partition is held at. */
+  readonly epoch: number;
+  /** Next input offset (0 when nothing consumed yet). */
+  readonly offset: bigint;
+  /** Records behind the end of the input partition as of the last poll. */
+  readonly lag: number;
+  readonly keys: number;
+}
+
 export class Worker {
   readonly lifecycle = new Lifecycle();
   readonly job: Job;
@@ -115,8 +143,16 @@ export class Worker {
   private readonly parts = new Map<number, JobPartition>();
   /** Epoch each owned partition was assigned at. */
   private readonly epochs = new Map<number, number>();
-  /** Highest epoch acted on; assign/revoke with an older one is fenced. */
+  /** Highest epoch acted on (any partition); the epoch of output a partition has none for. */
   private epoch: number;
+  /** Configured epoch: nothing older is ever accepted. */
+  private readonly epochFloor: number;
+  /** Highest epoch seen per partition (assign, revoke or release). */
+  private readonly seen = new Map<number, number>();
+  /** Partitions given up at the epoch in `seen`: an assign at that same epoch is stale. */
+  private readonly goneAt = new Map<number, number>();
+  /** Input records processed since start (all partitions), for the load in heartbeats. */
+  processedRecords = 0;
   /** Offsets each restored/assigned partition must reach to be live, and who waits for it. */
   private readonly replayTarget = new Map<number, bigint>();
   private readonly liveWaiters = new Map<number, Array<() => void>>();
@@ -135,6 +171,7 @@ export class Worker {
     this.d = deps;
     this.cfg = deps.config;
     this.epoch = deps.config.epoch;
+    this.epochFloor = deps.config.epoch;
     this.log = deps.logger ?? silentLogger;
     this.clock = deps.clock ?? systemClock;
     this.tracer = deps.tracer ?? trace.getTracer('ripple-worker');
@@ -218,17 +255,37 @@ export class Worker {
     }
   }
 
-  private checkEpoch(operation: string, epoch: number): void {
-    if (epoch < this.epoch) throw new FencedError(operation, epoch, this.epoch);
-    this.epoch = epoch;
+  /** Refuse a stale request for any of `partitions`; otherwise record `epoch` as seen for them. */
+  private checkEpoch(
+    operation: 'assign' | 'revoke' | 'release',
+    partitions: readonly number[],
+    epoch: number,
+  ): void {
+    if (epoch < this.epochFloor) throw new FencedError(operation, epoch, this.epochFloor);
+    for (const p of partitions) {
+      const seen = this.seen.get(p) ?? this.epochFloor;
+      if (epoch < seen || (operation === 'assign' && this.goneAt.get(p) === epoch))
+        throw new FencedError(operation, epoch, seen, p);
+    }
+    for (const p of partitions) {
+      this.seen.set(p, epoch);
+      if (operation === 'assign') this.goneAt.delete(p);
+      else this.goneAt.set(p, epoch);
+    }
+    if (epoch > this.epoch) this.epoch = epoch;
   }
 
   // ------------------------------------------------------------- ownership
 
-  /** Restore the statically configured partitions (`RIPPLE_PARTITIONS`) and assign the source. */
-  async start(): Promise<void> {
+  /**
+   * Restore the statically configured partitions (`RIPPLE_PARTITIONS`) and
+   * assign the source. A cluster member starts with none (`[]`): the
+   * coordinator assigns them.
+   */
+  async start(partitions: readonly number[] = this.cfg.partitions): Promise<void> {
     try {
-      await this.attach(this.cfg.partitions, this.cfg.epoch);
+      for (const p of partitions) this.seen.set(p, this.cfg.epoch);
+      await this.attach(partitions, this.cfg.epoch);
     } catch (e) {
       if (e instanceof RecoveryAbortedError) return; // stopped while the store was unreadable
       throw e;
@@ -243,15 +300,36 @@ export class Worker {
    * valid snapshot (or start it empty), replay from the snapshot's offsets,
    * and resolve once every one of them has caught up with the log end seen
    * at assignment (live). Needs the loop (`run()` or `step()`) to progress.
+   * With `expected` (the previous owner's hand-over), a partition whose
+   * restored state is behind it fails the assign (`HandoffMismatchError`,
+   * retryable): nothing is taken, the coordinator re-sends.
    */
-  async assign(partitions: readonly number[], epoch: number): Promise<void> {
-    this.checkEpoch('assign', epoch);
-    const { live } = await this.attach(partitions, epoch);
-    await live;
+  async assign(
+    partitions: readonly number[],
+    epoch: number,
+    expected?: ReadonlyMap<number, HandoffExpectation>,
+  ): Promise<void> {
+    this.checkEpoch('assign', partitions, epoch);
+    const { live } = await this.attach(partitions, epoch, expected);
+    await this.tracer.startActiveSpan(
+      'ripple.worker.replay',
+      { attributes: { 'ripple.partitions': partitions.join(','), 'ripple.epoch': epoch } },
+      async (span) => {
+        try {
+          await live;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   /** Restore and assign; `live` resolves once the partitions caught up (a promise in an object: not awaited here). */
-  private async attach(partitions: readonly number[], epoch: number): Promise<{ live: Promise<void> }> {
+  private async attach(
+    partitions: readonly number[],
+    epoch: number,
+    expected?: ReadonlyMap<number, HandoffExpectation>,
+  ): Promise<{ live: Promise<void> }> {
     return await this.tracer.startActiveSpan('ripple.worker.recovery', async (span) => {
       try {
         const fresh = partitions.filter((p) => !this.parts.has(p));
@@ -268,6 +346,8 @@ export class Worker {
             this.log.error('partition not started', { partition, error: e.message });
             continue;
           }
+          const want = expected?.get(partition);
+          if (want !== undefined) checkHandoff(partition, p, want);
           this.failed.delete(partition);
           this.d.metrics.partitionsFailed.set(this.failed.size);
           if (p === null) {
@@ -324,17 +404,30 @@ export class Worker {
     epoch: number,
     timeoutMs = this.cfg.shutdownGraceSec * 1000,
   ): Promise<PartitionHandoff[]> {
-    this.checkEpoch('revoke', epoch);
+    this.checkEpoch('revoke', partitions, epoch);
     return await this.exclusive(async () => {
       for (const p of partitions) this.failed.delete(p);
       this.d.metrics.partitionsFailed.set(this.failed.size);
       const owned = partitions.filter((p) => this.parts.has(p));
       await this.d.source.unassign(owned);
       const parts = owned.map((p) => this.parts.get(p) as JobPartition);
-      await this.sendPending(parts, context.active());
-      const ids = await this.capture(owned);
-      if (!(await this.writer.waitForStored(timeoutMs, owned))) {
-        throw new CheckpointNotStoredError('revoke', owned, timeoutMs);
+      const span = this.tracer.startSpan('ripple.worker.handoff_checkpoint', {
+        attributes: { 'ripple.partitions': owned.join(','), 'ripple.epoch': epoch },
+      });
+      let ids: Map<number, string>;
+      try {
+        await this.sendPending(parts, trace.setSpan(context.active(), span));
+        ids = await this.capture(owned);
+        if (!(await this.writer.waitForStored(timeoutMs, owned))) {
+          throw new CheckpointNotStoredError('revoke', owned, timeoutMs);
+        }
+      } catch (e) {
+        failSpan(span, e);
+        // Nothing half-moved: the partitions stay owned and are read again from where they are.
+        await this.resume(parts);
+        throw e;
+      } finally {
+        span.end();
       }
       const out: PartitionHandoff[] = [];
       for (const p of parts) {
@@ -345,18 +438,50 @@ export class Worker {
           nextOffset: p.nextOffset,
           nextSequence: p.nextSequence,
         });
-        this.parts.delete(p.partition);
-        this.epochs.delete(p.partition);
-        this.assignedAt.delete(p.partition);
-        this.replayTarget.delete(p.partition);
-        this.liveWaiters.delete(p.partition);
-        this.stepMetrics.forget(p.partition);
       }
-      this.snapshots.forget(owned);
-      this.maybeLive();
+      this.forget(owned);
       this.log.info('partitions revoked', { partitions: owned, epoch });
       return out;
     });
+  }
+
+  /**
+   * Drop `partitions` without sending their pending output or checkpointing
+   * them: the local copy is stale (the coordinator gave them to another
+   * owner at a newer epoch while this worker was cut off).
+   */
+  async release(partitions: readonly number[], epoch: number): Promise<void> {
+    this.checkEpoch('release', partitions, epoch);
+    await this.exclusive(async () => {
+      for (const p of partitions) this.failed.delete(p);
+      this.d.metrics.partitionsFailed.set(this.failed.size);
+      const owned = partitions.filter((p) => this.parts.has(p));
+      await this.d.source.unassign(owned);
+      this.forget(owned);
+      this.log.warn('stale partitions dropped', { partitions: owned, epoch });
+    });
+  }
+
+  private forget(partitions: readonly number[]): void {
+    for (const p of partitions) {
+      this.parts.delete(p);
+      this.epochs.delete(p);
+      this.assignedAt.delete(p);
+      this.replayTarget.delete(p);
+      this.liveWaiters.delete(p);
+      this.stepMetrics.forget(p);
+    }
+    this.snapshots.forget(partitions);
+    this.maybeLive();
+  }
+
+  /** Read `parts` again from their own positions (after a revoke that could not complete). */
+  private async resume(parts: readonly JobPartition[]): Promise<void> {
+    await this.d.source.assign(
+      parts.map((p) => ({ partition: p.partition, position: p.nextOffset ?? this.cfg.startPosition })),
+    );
+    this.assignGen++;
+    for (const p of parts) this.assignedAt.set(p.partition, this.assignGen);
   }
 
   /**
@@ -380,6 +505,21 @@ export class Worker {
   /** Partitions owned now. */
   owned(): number[] {
     return [...this.parts.keys()].sort((a, b) => a - b);
+  }
+
+  /** Held partitions with their epoch, position and lag (as of the last poll), for heartbeats. */
+  held(): HeldPartition[] {
+    return [...this.parts.values()].map((p) => {
+      const offset = p.nextOffset ?? 0n;
+      const end = this.d.source.lastKnownEnd(p.partition);
+      return {
+        partition: p.partition,
+        epoch: this.epochs.get(p.partition) ?? this.epoch,
+        offset,
+        lag: end === undefined || end <= offset ? 0 : Number(end - offset),
+        keys: p.keyCount,
+      };
+    });
   }
 
   /** Resolve waiters of partitions that caught up; Recovering -> Active once none is replaying. */
@@ -489,6 +629,7 @@ export class Worker {
         const r = records[i] as SourceRecord;
         const p = this.parts.get(r.partition);
         if (p !== undefined) {
+          this.processedRecords++;
           p.ingest(r);
           touched.add(p);
           this.d.metrics.recordsIn.inc({ partition: r.partition });
@@ -611,6 +752,22 @@ export class Worker {
     await this.sendPending([...this.parts.values()], context.active());
     await this.settle();
   }
+}
+
+/** The restored state must reach the previous owner's hand-over (a newer snapshot is fine). */
+function checkHandoff(partition: number, p: JobPartition | null, want: HandoffExpectation): void {
+  if (want.nextOffset === null) return;
+  const got = p?.nextOffset ?? null;
+  if (got === null || got < want.nextOffset)
+    throw new HandoffMismatchError(
+      partition,
+      `restored next offset ${got ?? 'none'}, handed over at ${want.nextOffset}`,
+    );
+  if (got === want.nextOffset && want.nextSequence !== undefined && p!.nextSequence !== want.nextSequence)
+    throw new HandoffMismatchError(
+      partition,
+      `restored next output sequence ${p!.nextSequence}, handed over at ${want.nextSequence}`,
+    );
 }
 
 function failSpan(span: Span, e: unknown): void {

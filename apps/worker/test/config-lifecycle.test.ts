@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, parsePartitions } from '../src/config.ts';
 import { ConfigError, LifecycleError } from '../src/errors.ts';
 import { Lifecycle } from '../src/lifecycle.ts';
+import { checkPartitionCount } from '../src/partition-count.ts';
 
 const base = { RIPPLE_WORKER_ID: 'w-0', KAFKA_BROKERS: '127.0.0.1:9092' };
 
@@ -19,6 +20,42 @@ function keyOf(f: () => unknown): string {
 }
 
 describe('worker config', () => {
+  it('cluster mode: RIPPLE_CLUSTER joins a cluster over NATS_URL, owns no static partitions', () => {
+    const cluster = { ...base, RIPPLE_CLUSTER: 'prod-1', NATS_URL: 'nats://127.0.0.1:4222' };
+    const c = loadConfig({
+      ...cluster,
+      RIPPLE_HEARTBEAT_INTERVAL_SEC: '0.1',
+      RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: '0.8',
+    });
+    expect(c).toMatchObject({ cluster: 'prod-1', partitions: [], heartbeatIntervalSec: 0.1 });
+    expect(c.failureDetectionTimeoutSec).toBe(0.8);
+    expect(loadConfig(base)).toMatchObject({ cluster: null, partitions: [0] });
+    expect(keyOf(() => loadConfig({ ...cluster, RIPPLE_PARTITIONS: '0-3' }))).toBe('partitions');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_CLUSTER: 'prod-1' }))).toBe('nats_url');
+    expect(keyOf(() => loadConfig({ ...cluster, NATS_URL: 'http://x:4222' }))).toBe('nats_url');
+    expect(keyOf(() => loadConfig({ ...cluster, RIPPLE_CLUSTER: 'a.b' }))).toBe('cluster');
+    expect(keyOf(() => loadConfig({ ...cluster, RIPPLE_HEARTBEAT_INTERVAL_SEC: '1s' }))).toBe(
+      'heartbeat_interval_sec',
+    );
+    expect(
+      keyOf(() =>
+        loadConfig({
+          ...cluster,
+          RIPPLE_HEARTBEAT_INTERVAL_SEC: '2',
+          RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: '1.5',
+        }),
+      ),
+    ).toBe('failure_detection_timeout_sec');
+  });
+
+  it('num_partitions must equal the input topic partition count (key and variable named)', () => {
+    expect(() => checkPartitionCount('trades', 128, 128)).not.toThrow();
+    expect(() => checkPartitionCount('trades', 128, 12)).toThrow(ConfigError);
+    expect(() => checkPartitionCount('trades', 128, 12)).toThrow(
+      /invalid config num_partitions: 128 but topic trades has 12 partition\(s\) \(set RIPPLE_NUM_PARTITIONS=12/,
+    );
+  });
+
   it('has the reference defaults', () => {
     const c = loadConfig(base);
     expect(c).toMatchObject({

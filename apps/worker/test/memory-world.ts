@@ -30,15 +30,15 @@ export interface Input {
   malformed: number;
 }
 
-/** Trades over 12 symbols, 3 partitions; event time mostly increasing, some out of order, some very late; some garbage records. */
-export function produce(records: number, seed: number): Input {
+/** Trades over 4 symbols per partition (3 partitions by default); event time mostly increasing, some out of order, some very late; some garbage records. */
+export function produce(records: number, seed: number, partitions = PARTITIONS): Input {
   const rnd = xorshift(seed);
-  const topic = new MemoryTopic('trades', PARTITIONS);
-  const trades: Trade[][] = Array.from({ length: PARTITIONS }, () => []);
-  const clock = [0n, 0n, 0n];
+  const topic = new MemoryTopic('trades', partitions);
+  const trades: Trade[][] = Array.from({ length: partitions }, () => []);
+  const clock: bigint[] = Array.from({ length: partitions }, () => 0n);
   let malformed = 0;
   for (let i = 0; i < records; i++) {
-    const partition = rnd() % PARTITIONS;
+    const partition = rnd() % partitions;
     if (rnd() % 40 === 0) {
       const junk = new Uint8Array(1 + (rnd() % 50)).map(() => rnd() & 0xff);
       if (rnd() % 2 === 0) junk[0] = 0x52; // looks like a frame, is not
@@ -73,13 +73,14 @@ export function produce(records: number, seed: number): Input {
   return { topic, trades, malformed };
 }
 
+/** A test config; with `RIPPLE_CLUSTER` among the overrides, a cluster member (no static partitions). */
 export function config(overrides: Record<string, string> = {}): WorkerConfig {
   return loadConfig({
     RIPPLE_WORKER_ID: 'w-test',
     RIPPLE_SOURCE: 'memory',
     RIPPLE_SNAPSHOT_STORE: 'memory',
     RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-    RIPPLE_PARTITIONS: `0-${PARTITIONS - 1}`,
+    ...(overrides.RIPPLE_CLUSTER === undefined ? { RIPPLE_PARTITIONS: `0-${PARTITIONS - 1}` } : {}),
     RIPPLE_WINDOW: '10s',
     RIPPLE_LATENESS: '5s',
     RIPPLE_OUT_OF_ORDERNESS: '1s',

@@ -1,6 +1,6 @@
 import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
 import { describe, expect, it } from 'vitest';
-import { FencedError } from '../src/errors.ts';
+import { FencedError, HandoffMismatchError } from '../src/errors.ts';
 import { VWAP_OUTPUT_SCHEMA } from '../src/jobs/vwap/schemas.ts';
 import type { Worker } from '../src/worker.ts';
 import { config, finalValues, type MemoryTopic, newWorker, runToEnd, world } from './memory-world.ts';
@@ -98,5 +98,35 @@ describe('assign / revoke', () => {
     await expect(a.revoke([0], 2, 50)).rejects.toThrow(/not stored within 50 ms/);
     expect(a.owned()).toEqual([0, 1, 2]);
     w.store.failWith = null;
+  });
+
+  it('an assign whose restored state is behind the hand-over fails and takes nothing; a later one succeeds', async () => {
+    const w = world(300, 29);
+    const a = newWorker(w, config({ RIPPLE_WORKER_ID: 'w-a' }));
+    const b = newWorker(w, config({ RIPPLE_WORKER_ID: 'w-b', RIPPLE_PARTITIONS: '0' }));
+    await a.start();
+    await b.start();
+    for (let i = 0; i < 10; i++) await a.step();
+    const [h] = await a.revoke([1], 2);
+    const expected = new Map([
+      [1, { nextOffset: (h?.nextOffset ?? 0n) + 5n, nextSequence: h?.nextSequence ?? 0 }],
+    ]);
+    await expect(b.assign([1], 2, expected)).rejects.toBeInstanceOf(HandoffMismatchError);
+    expect(b.owned()).toEqual([0]);
+    const exact = new Map([[1, { nextOffset: h?.nextOffset ?? null, nextSequence: h?.nextSequence ?? 0 }]]);
+    const wrongSeq = new Map([
+      [1, { nextOffset: h?.nextOffset ?? null, nextSequence: (h?.nextSequence ?? 0) + 1 }],
+    ]);
+    await expect(b.assign([1], 2, wrongSeq)).rejects.toThrow(/output sequence/);
+    let live = false;
+    const done = b.assign([1], 2, exact).then(() => {
+      live = true;
+    });
+    for (let i = 0; i < 10_000 && !live; i++) await b.step();
+    await done;
+    expect(b.owned()).toEqual([0, 1]);
+    // per-partition epochs: partition 0 is still at epoch 1, an older request for 1 is refused
+    await expect(b.revoke([1], 1)).rejects.toBeInstanceOf(FencedError);
+    expect((await b.revoke([0], 1))[0]?.partition).toBe(0);
   });
 });

@@ -63,4 +63,5 @@ export { MemoryKv } from './memory-kv.ts';
 export { MemoryPartitionHost, MemorySnapshotStore } from './memory-partition-host.ts';
 export type { HostContext, HostPartitionStatus, PartitionHost } from './partition-host.ts';
 export { DEFAULT_VNODES, HashRing, ringBalanceBound } from './ring.ts';
+export { contextFromHeaders } from './tracing.ts';
 export { type AgentEffect, WorkerAgentMachine, type WorkerAgentOptions } from './worker-agent-machine.ts';
