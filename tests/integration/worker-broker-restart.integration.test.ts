@@ -2,6 +2,8 @@
 // is never disturbed), the worker keeps running while Kafka is gone, reports
 // degraded and retries with backoff, and once the broker is back it finishes
 // with exactly the oracle's output for the documented consumer.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
 import { VWAP_OUTPUT_SCHEMA } from '@ripple/worker';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -14,6 +16,7 @@ import {
   metric,
   PARTITIONS,
   produce,
+  progress,
   readAll,
   SEC,
   sample,
@@ -84,6 +87,7 @@ describe('worker across a broker restart', () => {
     );
     expect(await metric(w, 'ripple_worker_retries_total')).toBeGreaterThan(0);
     expect(await metric(w, 'ripple_worker_degraded')).toBe(0);
+    const before = (await progress(w))?.details ?? [];
     expect(await stopWorker(w, 'SIGTERM')).toBe(0);
     const outRecords = await readAll(brokers, topics.output);
     const got = contractOutputs(outRecords).windows;
@@ -110,17 +114,35 @@ describe('worker across a broker restart', () => {
         }
       }
       const missing: Record<string, number> = {};
+      const examples: Record<string, string[]> = {};
       for (const k of want.keys()) {
         if (got.has(k)) continue;
         const p = String(Number(k.slice(3, 8)) % PARTITIONS);
         missing[p] = (missing[p] ?? 0) + 1;
+        const ex = examples[p] ?? [];
+        examples[p] = ex;
+        if (ex.length < 3) ex.push(k);
       }
       const retries = w
         .log()
         .split('\n')
         .filter((l) => /retry|recovered/i.test(l))
         .slice(0, 30);
-      console.error(JSON.stringify({ diag, missing, lastSequence: Object.fromEntries(last), retries }));
+      // Sequences the worker had assigned before the stop, against what the topic holds.
+      const emitted = Object.fromEntries(before.map((d) => [d.partition, d.nextSequence - 1]));
+      const logFile = `${tmpdir()}/ripple-brk-${id}.log`;
+      writeFileSync(logFile, w.log());
+      console.error(
+        JSON.stringify({
+          diag,
+          missing,
+          examples,
+          lastSequence: Object.fromEntries(last),
+          emitted,
+          logFile,
+          retries,
+        }),
+      );
     }
     expect(got.size).toBe(want.size);
     let wrong = 0;

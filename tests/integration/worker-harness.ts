@@ -148,8 +148,21 @@ export async function deleteTopics(brokers: string[], t: Topics): Promise<void> 
 }
 
 /** Produce every record in order per partition (sequential sends keep the order). */
+/**
+ * Append `records[p]` to partition p of `topic`, exactly once: an idempotent
+ * producer (a request retried after a timeout is deduplicated by the broker;
+ * a plain producer would write it twice and the topic would no longer be the
+ * stream the oracle is computed from), then a check that every partition grew
+ * by exactly its count.
+ */
 export async function produce(brokers: string[], topic: string, records: Uint8Array[][]): Promise<void> {
-  const producer = new Producer({ clientId: 'ripple-it', bootstrapBrokers: brokers, acks: -1 });
+  const before = await endOffsets(brokers, topic);
+  const producer = new Producer({
+    clientId: 'ripple-it',
+    bootstrapBrokers: brokers,
+    acks: -1,
+    idempotent: true,
+  });
   try {
     const longest = Math.max(...records.map((r) => r.length));
     const STEP = 40;
@@ -164,6 +177,28 @@ export async function produce(brokers: string[], topic: string, records: Uint8Ar
     }
   } finally {
     await producer.close();
+  }
+  const after = await endOffsets(brokers, topic);
+  const wrong = records
+    .map((r, p) => ({ p, want: BigInt(r.length), got: (after[p] ?? 0n) - (before[p] ?? 0n) }))
+    .filter((x) => x.got !== x.want);
+  if (wrong.length > 0)
+    throw new Error(
+      `produce ${topic}: partitions did not grow by the records sent: ${wrong.map((x) => `p${x.p} +${x.got} (sent ${x.want})`).join(', ')}`,
+    );
+}
+
+/** The end offset of every partition of `topic`. */
+export async function endOffsets(brokers: string[], topic: string): Promise<bigint[]> {
+  const consumer = new Consumer({
+    clientId: 'ripple-it',
+    groupId: `unused-${topic}`,
+    bootstrapBrokers: brokers,
+  });
+  try {
+    return [...((await consumer.listOffsets({ topics: [topic], timestamp: -1n })).get(topic) ?? [])];
+  } finally {
+    await consumer.close();
   }
 }
 
@@ -185,7 +220,7 @@ export async function readAll(brokers: string[], topic: string): Promise<TopicRe
     const meta = await consumer.metadata({ topics: [topic] });
     const t = meta.topics.get(topic);
     if (t === undefined) throw new Error(`no topic ${topic}`);
-    const ends = (await consumer.listOffsets({ topics: [topic], timestamp: -1n })).get(topic) ?? [];
+    const ends = await endOffsets(brokers, topic);
     const next = t.partitions.map(() => 0n);
     const out: TopicRecord[] = [];
     for (;;) {
