@@ -208,8 +208,8 @@ export class Graph extends GraphKernel {
     const n = leaf as unknown as Node;
     if (this.state === STATE_STABILIZING) throw new ReentrancyError('set()');
     if ((n.flags & F_DISPOSED) !== 0) throw new NodeDisposedError(n.id, 'set()');
-    if (n.kind !== KIND_LEAF) throw new NotInputError(n.id, 'a leaf');
-    n.aux = value;
+    if ((n.flags & KIND_MASK) !== KIND_LEAF) throw new NotInputError(n.id, 'a leaf');
+    n.in1 = value; // the pending value (`aux`)
     n.flags |= F_PENDING;
     if ((n.flags & F_QUEUED) === 0) this.enqueue(n);
   }

@@ -22,6 +22,7 @@ import {
   KIND_MAP,
   KIND_MAP2,
   KIND_MAPN,
+  KIND_MASK,
   type NodeExt,
 } from './node.ts';
 
@@ -83,6 +84,7 @@ export class GraphKernel {
     const t0 = this.clock !== null ? this.clock() : 0;
     this.state = STATE_STABILIZING;
     let recomputes = 0;
+    if (this.dirtyCount === 1) recomputes = this.stabilizeChain();
     const buckets = this.buckets;
     const bucketLen = this.bucketLen;
     // Dependents always sit higher than their inputs, so bucket h never grows while it is drained.
@@ -101,7 +103,7 @@ export class GraphKernel {
           continue;
         }
         recomputes++;
-        this.recompute(n);
+        if (this.recompute(n)) this.propagate(n);
       }
       bucketLen[h] = 0;
       this.dirtyCount -= len;
@@ -130,15 +132,16 @@ export class GraphKernel {
     return recomputes;
   }
 
-  protected recompute(n: Node): void {
+  /** Recompute one node; true when its value changed (dependents must follow). */
+  protected recompute(n: Node): boolean {
     const old = n.value;
     let nv: unknown;
     let same: boolean;
     try {
-      switch (n.kind) {
+      switch (n.flags & KIND_MASK) {
         case KIND_LEAF:
-          nv = n.aux;
-          n.aux = undefined;
+          nv = n.in1; // the pending value
+          n.in1 = undefined;
           n.flags &= ~F_PENDING;
           break;
         case KIND_MAP:
@@ -148,14 +151,14 @@ export class GraphKernel {
           nv = (n.fn as AnyFn)((n.p0 as Node).value, (n.p1 as Node).value);
           break;
         case KIND_MAPN: {
-          const ps = n.parents as Node[];
+          const ps = n.in1 as Node[];
           const scratch = (n.ext as NodeExt).scratch as unknown[];
           for (let i = 0; i < ps.length; i++) scratch[i] = (ps[i] as Node).value;
           nv = (n.fn as AnyFn)(scratch);
           break;
         }
         case KIND_FOLD: {
-          const ps = n.parents as Node[];
+          const ps = n.in1 as Node[];
           const f = n.fn as AnyFn;
           let acc = (n.ext as NodeExt).init;
           for (let i = 0; i < ps.length; i++) acc = f(acc, (ps[i] as Node).value);
@@ -176,16 +179,16 @@ export class GraphKernel {
           : eq(old, nv);
     } catch (cause) {
       this.fail(n, cause);
-      return;
+      return false;
     }
-    if (n.kind === KIND_INCR_FOLD) commitPending(n);
+    if ((n.flags & KIND_MASK) === KIND_INCR_FOLD) commitPending(n);
     if ((n.flags & F_ERRORED) !== 0) {
       n.flags &= ~F_ERRORED;
       this.nStale--;
     }
     if (same) {
       this.nCutoffs++;
-      return;
+      return false;
     }
     n.value = nv;
     const ext = n.ext;
@@ -194,15 +197,52 @@ export class GraphKernel {
       ext.old = old;
       this.notifyList[this.notifyCount++] = n;
     }
+    return true;
+  }
+
+  /**
+   * The common case of one dirty node (one leaf set): while the queue holds nothing else and the
+   * changed node has exactly one dependent, that dependent is the only dirty node, so it is
+   * recomputed at once, without a round trip through the queue (height order holds trivially).
+   * Ends by queueing the dependents of a node with several; returns the number of recomputes.
+   */
+  protected stabilizeChain(): number {
+    const h0 = this.minDirty;
+    const bucket = this.buckets[h0] as Array<Node | undefined>;
+    let n = bucket[0] as Node;
+    bucket[0] = undefined;
+    this.bucketLen[h0] = 0;
+    this.dirtyCount = 0;
+    this.minDirty = Number.POSITIVE_INFINITY;
+    this.maxDirty = -1;
+    n.flags &= ~F_QUEUED;
+    if ((n.flags & F_DISPOSED) !== 0) return 0;
+    let recomputes = 0;
+    for (;;) {
+      recomputes++;
+      if (!this.recompute(n)) return recomputes;
+      const c0 = n.c0;
+      if (c0 === null) return recomputes;
+      if (n.out !== null || this.dirtyCount !== 0) {
+        this.propagate(n);
+        return recomputes;
+      }
+      if ((c0.flags & KIND_MASK) === KIND_INCR_FOLD) markSlot(c0.ext as NodeExt, n.c0s, n);
+      n = c0;
+    }
+  }
+
+  /** Queue the dependents of a changed node. */
+  protected propagate(n: Node): void {
     const c0 = n.c0;
     if (c0 === null) return;
-    if (c0.kind === KIND_INCR_FOLD) markSlot(c0.ext as NodeExt, n.c0s, n);
+    if ((c0.flags & KIND_MASK) === KIND_INCR_FOLD) markSlot(c0.ext as NodeExt, n.c0s, n);
     if ((c0.flags & F_QUEUED) === 0) this.enqueue(c0);
     const out = n.out;
     if (out === null) return;
     for (let i = 0; i < out.length; i += 2) {
       const c = out[i] as Node;
-      if (c.kind === KIND_INCR_FOLD) markSlot(c.ext as NodeExt, out[i + 1] as number, n);
+      if ((c.flags & KIND_MASK) === KIND_INCR_FOLD) markSlot(c.ext as NodeExt, out[i + 1] as number, n);
       if ((c.flags & F_QUEUED) === 0) this.enqueue(c);
     }
   }
