@@ -1,5 +1,6 @@
 // B-01: one leaf change + stabilize on a VWAP-shaped graph, at 1K / 10K / 100K symbols,
-// against alien-signals and a naive full recompute in the same run.
+// against alien-signals, preact signals, a naive full recompute and the plain typed-array loop
+// (the machine's limit for this update: no graph, no allocation) in the same run.
 //
 //   pnpm bench graph [--json]
 //
@@ -8,6 +9,11 @@
 // random symbol's trade (deterministic xorshift sequence, same for every contender).
 
 import { Graph, type Incr, type Leaf } from '@ripple/graph-engine';
+import {
+  computed as pComputed,
+  effect as pEffect,
+  signal as pSignal,
+} from '@preact/signals-core';
 import { computed, effect, signal } from 'alien-signals';
 import { heapUsedAfterGc, machine, median, percentile, printResult, xorshift } from './_util.ts';
 
@@ -112,6 +118,74 @@ function buildAlien(n: number, trades: Trade[]): Contender {
   };
 }
 
+function buildPreact(n: number, trades: Trade[]): Contender {
+  // Same idiomatic shape as alien-signals: per-symbol effects keep a running total outside the graph.
+  const leaves = Array.from({ length: n }, (_, i) => pSignal(trades[i % POOL] as Trade));
+  let accN = 0;
+  let accV = 0;
+  const total = pSignal<Contrib>({ n: 0, v: 0 });
+  for (const leaf of leaves) {
+    const c = pComputed(() => {
+      const t = leaf.value;
+      return { n: t.price * t.size, v: t.size };
+    });
+    let prev: Contrib = { n: 0, v: 0 };
+    pEffect(() => {
+      const x = c.value;
+      accN += x.n - prev.n;
+      accV += x.v - prev.v;
+      prev = x;
+      total.value = { n: accN, v: accV };
+    });
+  }
+  const vwap = pComputed(() => {
+    const t = total.value;
+    return t.v === 0 ? 0 : t.n / t.v;
+  });
+  let last = 0;
+  pEffect(() => {
+    last = vwap.value;
+  });
+  return {
+    update(symbol, trade) {
+      (leaves[symbol] as { value: Trade }).value = trade;
+    },
+    result: () => last,
+  };
+}
+
+/**
+ * The limit: the same update (one symbol's contribution replaced in an O(1) running total, VWAP
+ * recomputed and compared with the last one) as a plain loop over typed arrays, nothing allocated.
+ */
+function buildLoop(n: number, trades: Trade[]): Contender {
+  const cn = new Float64Array(n);
+  const cv = new Float64Array(n);
+  let tn = 0;
+  let tv = 0;
+  for (let i = 0; i < n; i++) {
+    const t = trades[i % POOL] as Trade;
+    cn[i] = t.price * t.size;
+    cv[i] = t.size;
+    tn += t.price * t.size;
+    tv += t.size;
+  }
+  let last = tv === 0 ? 0 : tn / tv;
+  return {
+    update(symbol, trade) {
+      const x = trade.price * trade.size;
+      const v = trade.size;
+      tn += x - (cn[symbol] as number);
+      tv += v - (cv[symbol] as number);
+      cn[symbol] = x;
+      cv[symbol] = v;
+      const w = tv === 0 ? 0 : tn / tv;
+      if (w !== last) last = w;
+    },
+    result: () => last,
+  };
+}
+
 function buildNaive(n: number, trades: Trade[]): Contender {
   const state: Trade[] = Array.from({ length: n }, (_, i) => trades[i % POOL] as Trade);
   let last = 0;
@@ -201,7 +275,14 @@ function main(): void {
     stabilize_ns_p50: {} as Record<string, number>,
     stabilize_ns_p99: {} as Record<string, number>,
     alien_signals_ns_p50: {} as Record<string, number>,
+    preact_signals_ns_p50: {} as Record<string, number>,
     full_recompute_ns_p50: {} as Record<string, number>,
+    /** The plain typed-array loop doing the same update: the machine's limit, in the same run. */
+    loop_ns_p50: {} as Record<string, number>,
+    /** Ripple's p50 over the loop's p50, per size (target: <= 3 at 10K). */
+    stabilize_over_loop: {} as Record<string, number>,
+    /** (Ripple 100K / 1K) over (loop 100K / 1K): the graph's own slowdown with size (target: <= 1.3). */
+    size_scaling_vs_loop: 0,
     bytes_per_node: 0,
     heap_growth_pct_1m: 0,
     machine: machine(),
@@ -212,36 +293,57 @@ function main(): void {
     // Cross-check: all three compute the same VWAP for the same updates.
     const r = buildRipple(n, trades);
     const a = buildAlien(n, trades);
+    const p = buildPreact(n, trades);
     const nv = buildNaive(n, trades);
+    const lp = buildLoop(n, trades);
+    const all = [r, a, p, nv, lp];
     for (let i = 0; i < 100; i++) {
       const t = trades[(i * 31) % POOL] as Trade;
-      r.update((i * 7919) % n, t);
-      a.update((i * 7919) % n, t);
-      nv.update((i * 7919) % n, t);
+      for (const c of all) c.update((i * 7919) % n, t);
     }
-    const [x, y, z] = [r.result(), a.result(), nv.result()];
-    if (Math.abs(x - y) > 1e-6 * x || Math.abs(x - z) > 1e-6 * x) {
-      throw new Error(`contenders disagree at ${n}: ripple ${x}, alien ${y}, naive ${z}`);
+    const x = r.result();
+    for (const [name, c] of [['alien', a], ['preact', p], ['naive', nv], ['loop', lp]] as const) {
+      const y = c.result();
+      if (Math.abs(x - y) > 1e-6 * x) throw new Error(`contenders disagree at ${n}: ripple ${x}, ${name} ${y}`);
     }
+    // The loop first and last: the ratio to it uses the mean of both (load drifts during a run).
+    const lm0 = measure(lp, n, trades, 1_000_000);
     const rm = measure(r, n, trades, 1_000_000);
     const am = measure(a, n, trades, 1_000_000);
+    const pm = measure(p, n, trades, 1_000_000);
     const fm = measure(nv, n, trades, Math.max(2000, Math.floor(2e9 / n / 20)));
+    const lm1 = measure(lp, n, trades, 1_000_000);
+    const loopP50 = (lm0.p50 + lm1.p50) / 2;
     out.stabilize_ns_p50[n] = round(rm.p50);
     out.stabilize_ns_p99[n] = round(rm.p99);
     out.alien_signals_ns_p50[n] = round(am.p50);
+    out.preact_signals_ns_p50[n] = round(pm.p50);
     out.full_recompute_ns_p50[n] = round(fm.p50);
+    out.loop_ns_p50[n] = round(loopP50);
+    out.stabilize_over_loop[n] = round(rm.p50 / loopP50);
     if (!json) {
       console.log(
         `${String(n).padStart(7)} symbols: ripple p50 ${round(rm.p50)} ns p99 ${round(rm.p99)} ns | ` +
-          `alien-signals p50 ${round(am.p50)} ns | full recompute p50 ${round(fm.p50)} ns`,
+          `alien-signals p50 ${round(am.p50)} ns | preact p50 ${round(pm.p50)} ns | ` +
+          `full recompute p50 ${round(fm.p50)} ns | plain loop p50 ${round(loopP50)} ns ` +
+          `(ripple ${round(rm.p50 / loopP50)}x the loop)`,
       );
     }
   }
+  const big = SIZES[SIZES.length - 1] as number;
+  const small = SIZES[0] as number;
+  const graphScale = (out.stabilize_ns_p50[big] as number) / (out.stabilize_ns_p50[small] as number);
+  const loopScale = (out.loop_ns_p50[big] as number) / (out.loop_ns_p50[small] as number);
+  out.size_scaling_vs_loop = Math.round((graphScale / loopScale) * 100) / 100;
   const b = bytesPerNode(100_000, trades);
   out.bytes_per_node = round(b.bytes);
   if (!json) {
     console.log(`bytes per node: ${out.bytes_per_node} (${b.nodes} nodes, values included)`);
     console.log(`heap growth over 1M updates after warm-up: ${out.heap_growth_pct_1m} %`);
+    console.log(
+      `size scaling ${big}/${small}: ripple ${round(graphScale)}x, loop ${round(loopScale)}x ` +
+        `(ratio ${out.size_scaling_vs_loop}, target <= 1.3)`,
+    );
   }
   printResult(out, json);
 }
