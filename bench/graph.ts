@@ -8,12 +8,8 @@
 // symbols (total notional, volume) -> map (VWAP), observed. Every update changes one
 // random symbol's trade (deterministic xorshift sequence, same for every contender).
 
+import { computed as pComputed, effect as pEffect, signal as pSignal } from '@preact/signals-core';
 import { Graph, type Incr, type Leaf } from '@ripple/graph-engine';
-import {
-  computed as pComputed,
-  effect as pEffect,
-  signal as pSignal,
-} from '@preact/signals-core';
 import { computed, effect, signal } from 'alien-signals';
 import { heapUsedAfterGc, machine, median, percentile, printResult, xorshift } from './_util.ts';
 
@@ -302,9 +298,15 @@ function main(): void {
       for (const c of all) c.update((i * 7919) % n, t);
     }
     const x = r.result();
-    for (const [name, c] of [['alien', a], ['preact', p], ['naive', nv], ['loop', lp]] as const) {
+    for (const [name, c] of [
+      ['alien', a],
+      ['preact', p],
+      ['naive', nv],
+      ['loop', lp],
+    ] as const) {
       const y = c.result();
-      if (Math.abs(x - y) > 1e-6 * x) throw new Error(`contenders disagree at ${n}: ripple ${x}, ${name} ${y}`);
+      if (Math.abs(x - y) > 1e-6 * x)
+        throw new Error(`contenders disagree at ${n}: ripple ${x}, ${name} ${y}`);
     }
     // The loop first and last: the ratio to it uses the mean of both (load drifts during a run).
     const lm0 = measure(lp, n, trades, 1_000_000);
