@@ -32,6 +32,7 @@ import {
   TRACEPARENT,
   tryDecodeControlMessage,
 } from '@ripple/protocol';
+import { traceIdExemplar } from '@ripple/telemetry';
 import {
   CheckpointCoordinator,
   type InFlight,
@@ -426,7 +427,10 @@ export class Checkpointer {
       this.catalog.remember(key, manifest);
       const durationMs = this.now() - c.triggeredAtMs;
       this.o.metrics.committed.inc();
-      this.o.metrics.commitSeconds.observe(durationMs / 1000);
+      this.o.metrics.commitSeconds.observe({
+        value: durationMs / 1000,
+        exemplarLabels: traceIdExemplar(this.traces.get(c.checkpointId)?.split('-')[1]),
+      });
       this.o.metrics.bytesWritten.inc({ kind: 'full' }, manifest.written.full);
       this.o.metrics.bytesWritten.inc({ kind: 'incremental' }, manifest.written.incremental);
       this.o.metrics.lastBytes.set({ kind: 'full' }, manifest.written.full);

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 
 export interface HttpEndpoints {
   readonly healthPort: number;
@@ -16,7 +16,7 @@ export async function startHttp(o: {
   readonly host: string;
   readonly healthPort: number;
   readonly metricsPort: number;
-  readonly registry: Registry;
+  readonly registry: Registry<RegistryContentType>;
   readonly ready: () => boolean;
   readonly details: () => unknown;
 }): Promise<HttpEndpoints> {

@@ -1,8 +1,19 @@
-/** Every metric the checkpointer exports, declared once (`ripple_checkpoint_` prefix). */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+/**
+ * Every metric the checkpointer exports, declared once (`ripple_checkpoint_`
+ * prefix, see docs/metrics.md), plus the process defaults. OpenMetrics, so the
+ * trigger-to-commit histogram carries the checkpoint's trace id as exemplar.
+ */
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type OpenMetricsContentType,
+  Registry,
+} from 'prom-client';
 
 export class CheckpointerMetrics {
-  readonly registry = new Registry();
+  readonly registry = new Registry<OpenMetricsContentType>();
   readonly triggered: Counter;
   readonly committed: Counter;
   readonly aborted: Counter<'reason'>;
@@ -27,7 +38,9 @@ export class CheckpointerMetrics {
 
   constructor(cluster: string) {
     const r = this.registry;
+    r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     r.setDefaultLabels({ cluster });
+    collectDefaultMetrics({ register: r });
     const reg = [r];
     this.triggered = new Counter({
       name: 'ripple_checkpoint_triggered_total',
@@ -49,6 +62,7 @@ export class CheckpointerMetrics {
       name: 'ripple_checkpoint_trigger_to_commit_seconds',
       help: 'Time from trigger to durable manifest',
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      enableExemplars: true,
       registers: reg,
     });
     this.bytesWritten = new Counter({

@@ -1,9 +1,21 @@
-/** Every metric the coordinator exports, declared once (`ripple_` prefix). */
+/**
+ * Every metric the coordinator exports, declared once (`ripple_` prefix, see
+ * docs/metrics.md), plus the process defaults. OpenMetrics, so the rebalance
+ * duration carries the rebalance's trace id as exemplar.
+ */
 import type { CoordinatorObserver, CoordinatorRunner } from '@ripple/cluster';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { traceIdExemplar } from '@ripple/telemetry';
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type OpenMetricsContentType,
+  Registry,
+} from 'prom-client';
 
 export class CoordinatorMetrics {
-  readonly registry = new Registry();
+  readonly registry = new Registry<OpenMetricsContentType>();
   readonly rebalances: Counter;
   readonly rebalanceDuration: Histogram;
   readonly rebalanceMoves: Counter;
@@ -18,7 +30,9 @@ export class CoordinatorMetrics {
 
   constructor(coordinatorId: string) {
     const r = this.registry;
+    r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     r.setDefaultLabels({ coordinator: coordinatorId });
+    collectDefaultMetrics({ register: r });
     const registers = [r];
     this.rebalances = new Counter({
       name: 'ripple_coordinator_rebalances_total',
@@ -29,6 +43,7 @@ export class CoordinatorMetrics {
       name: 'ripple_coordinator_rebalance_duration_seconds',
       help: 'From the decision to the last move acked',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      enableExemplars: true,
       registers,
     });
     this.rebalanceMoves = new Counter({
@@ -87,7 +102,8 @@ export class CoordinatorMetrics {
         this.rebalances.inc();
         this.rebalanceMoves.inc(r.moves);
       },
-      rebalanceFinished: (_r, ms) => this.rebalanceDuration.observe(ms / 1000),
+      rebalanceFinished: (r, ms) =>
+        this.rebalanceDuration.observe({ value: ms / 1000, exemplarLabels: traceIdExemplar(r.traceId) }),
       member: (_w, change) => this.memberChanges.inc({ change }),
       rejected: (code) => this.rejected.inc({ code }),
       leadership: (leader) => this.leader.set(leader ? 1 : 0),

@@ -6,6 +6,7 @@
  * write never becomes the latest.
  */
 import { type Span, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { traceExemplar } from '@ripple/telemetry';
 import { Backoff, sleep } from './backoff.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { Clock, Logger, SnapshotStore, StoredSnapshot } from './ports.ts';
@@ -36,6 +37,7 @@ export class CheckpointWriter {
   constructor(o: CheckpointWriterOptions) {
     this.o = o;
     this.lastStoredMs = o.clock.nowMs();
+    o.metrics.lastCheckpoint.set(this.lastStoredMs / 1000);
   }
 
   /** Queue a snapshot for the store (replacing an older one of the same partition) and start writing. */
@@ -80,12 +82,15 @@ export class CheckpointWriter {
       m.checkpointWriting.set(1);
       try {
         await this.o.store.put(partition, snap.id, snap.bytes);
-        this.o.onStored?.(partition, performance.now() - t0);
+        const storeMs = performance.now() - t0;
+        m.checkpointStore.observe({ value: storeMs / 1000, exemplarLabels: traceExemplar(span) });
+        this.o.onStored?.(partition, storeMs);
         // Only drop it if no newer capture replaced it meanwhile.
         if (this.queued.get(partition) === snap) this.queued.delete(partition);
         m.checkpoints.inc();
         backoff.reset();
         this.lastStoredMs = this.o.clock.nowMs();
+        m.lastCheckpoint.set(this.lastStoredMs / 1000);
         this.o.store.prune(partition, this.o.keep).catch((e: unknown) => {
           this.o.logger.warn('snapshot prune failed', { partition, error: String(e) });
         });

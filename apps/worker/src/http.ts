@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import type { Lifecycle } from './lifecycle.ts';
 
 /**
@@ -11,7 +11,7 @@ export async function startHttp(options: {
   healthPort: number;
   metricsPort: number;
   lifecycle: Lifecycle;
-  registry: Registry;
+  registry: Registry<RegistryContentType>;
   details?: () => unknown;
   /** Readiness beyond the lifecycle (e.g. partitions that did not start); defaults to `lifecycle.ready`. */
   ready?: () => boolean;

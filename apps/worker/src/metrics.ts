@@ -1,10 +1,22 @@
-/** Every metric the worker exports, declared once. Names follow the original (`ripple_` prefix). */
+/**
+ * Every metric the worker exports, declared once (`ripple_` prefix; names,
+ * units and the original's names in docs/metrics.md). Prometheus conventions:
+ * base units (seconds, bytes), `_total` only on counters. The registry speaks
+ * OpenMetrics so the latency histograms can carry trace-id exemplars.
+ */
 
 import { WORKER_STATES, type WorkerState } from '@ripple/protocol';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type OpenMetricsContentType,
+  Registry,
+} from 'prom-client';
 
 export class WorkerMetrics {
-  readonly registry = new Registry();
+  readonly registry = new Registry<OpenMetricsContentType>();
   readonly recordsIn: Counter<'partition'>;
   readonly tradesIn: Counter<'partition'>;
   readonly deltasSent: Counter<'partition'>;
@@ -17,9 +29,11 @@ export class WorkerMetrics {
   readonly lateEvents: Counter<'partition'>;
   readonly consumerLag: Gauge<'partition'>;
   readonly keys: Gauge<'partition'>;
-  readonly watermarkLagMs: Gauge<'partition'>;
-  readonly checkpointDuration: Histogram;
-  readonly checkpointAge: Gauge;
+  readonly watermark: Gauge<'partition'>;
+  readonly watermarkLag: Gauge<'partition'>;
+  readonly checkpointCapture: Histogram;
+  readonly checkpointStore: Histogram;
+  readonly lastCheckpoint: Gauge;
   readonly checkpointFailures: Counter;
   readonly checkpointWriting: Gauge;
   readonly checkpoints: Counter;
@@ -32,16 +46,20 @@ export class WorkerMetrics {
   readonly sinkLatency: Histogram;
   readonly backpressure: Gauge;
   readonly state: Gauge<'state'>;
+  /** Read at scrape time; the output sender installs its meter. */
+  backpressureLevel: () => number = () => 0;
   readonly graphStabilizations: Counter;
   readonly graphCutoffs: Counter;
   readonly graphNodes: Gauge;
   readonly graphDirty: Gauge;
-  readonly graphStabilizationNs: Histogram;
+  readonly graphStabilization: Histogram;
   readonly graphRecomputes: Histogram;
 
   constructor(workerId: string) {
     const r = this.registry;
+    r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     r.setDefaultLabels({ worker: workerId });
+    collectDefaultMetrics({ register: r });
     const p = ['partition'] as const;
     this.recordsIn = new Counter({
       name: 'ripple_worker_records_in_total',
@@ -102,7 +120,7 @@ export class WorkerMetrics {
       registers: [r],
     });
     this.consumerLag = new Gauge({
-      name: 'ripple_worker_consumer_lag',
+      name: 'ripple_worker_consumer_lag_records',
       help: 'Records behind the log end',
       labelNames: p,
       registers: [r],
@@ -113,21 +131,35 @@ export class WorkerMetrics {
       labelNames: p,
       registers: [r],
     });
-    this.watermarkLagMs = new Gauge({
-      name: 'ripple_worker_watermark_lag_ms',
-      help: 'Wall-clock time minus the partition event-time watermark, in milliseconds',
+    this.watermark = new Gauge({
+      name: 'ripple_worker_watermark_timestamp_seconds',
+      help: 'Event-time watermark of the partition, as a Unix time in seconds',
       labelNames: p,
       registers: [r],
     });
-    this.checkpointDuration = new Histogram({
-      name: 'ripple_worker_checkpoint_duration_seconds',
-      help: 'Time to capture and store a checkpoint of all owned partitions',
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    this.watermarkLag = new Gauge({
+      name: 'ripple_worker_watermark_lag_seconds',
+      help: 'Wall-clock time minus the partition event-time watermark, in seconds',
+      labelNames: p,
       registers: [r],
     });
-    this.checkpointAge = new Gauge({
-      name: 'ripple_worker_checkpoint_age_seconds',
-      help: 'Seconds since the last successful checkpoint',
+    const checkpointBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    this.checkpointCapture = new Histogram({
+      name: 'ripple_worker_checkpoint_capture_seconds',
+      help: 'Time to capture (encode and cache) the checkpoint of the partitions of one capture; processing pauses meanwhile',
+      buckets: checkpointBuckets,
+      registers: [r],
+    });
+    this.checkpointStore = new Histogram({
+      name: 'ripple_worker_checkpoint_store_seconds',
+      help: 'Time to write one partition snapshot to the durable store (in the background), trace-id exemplars',
+      buckets: checkpointBuckets,
+      enableExemplars: true,
+      registers: [r],
+    });
+    this.lastCheckpoint = new Gauge({
+      name: 'ripple_last_checkpoint_timestamp_seconds',
+      help: 'Unix time of the last snapshot stored durably (the start of the process before the first); age = time() - this',
       registers: [r],
     });
     this.checkpointFailures = new Counter({
@@ -180,14 +212,16 @@ export class WorkerMetrics {
     });
     this.sinkLatency = new Histogram({
       name: 'ripple_transport_rpc_latency_seconds',
-      help: 'Time for the sink to acknowledge one batch',
+      help: 'Time for the sink to acknowledge one batch, trace-id exemplars',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      enableExemplars: true,
       registers: [r],
     });
     this.backpressure = new Gauge({
       name: 'ripple_transport_backpressure_level',
-      help: '1 while a batch waits for the sink to acknowledge it (the worker holds at most two batches), else 0',
+      help: 'Fraction (0..1) of the last 10 s the processing loop waited for the sink to acknowledge the previous batch',
       registers: [r],
+      collect: () => this.backpressure.set(this.backpressureLevel()),
     });
     this.graphStabilizations = new Counter({
       name: 'ripple_graph_stabilizations_total',
@@ -200,23 +234,23 @@ export class WorkerMetrics {
       registers: [r],
     });
     this.graphNodes = new Gauge({
-      name: 'ripple_graph_node_count',
+      name: 'ripple_graph_nodes',
       help: 'Live graph nodes',
       registers: [r],
     });
     this.graphDirty = new Gauge({
-      name: 'ripple_graph_dirty_count',
+      name: 'ripple_graph_dirty_nodes',
       help: 'Dirty graph nodes',
       registers: [r],
     });
-    this.graphStabilizationNs = new Histogram({
-      name: 'ripple_graph_stabilization_ns',
-      help: 'Time of one pipeline step: window operator + one graph stabilization (ns)',
-      buckets: [1e3, 5e3, 1e4, 5e4, 1e5, 5e5, 1e6, 5e6, 1e7, 5e7],
+    this.graphStabilization = new Histogram({
+      name: 'ripple_graph_stabilization_seconds',
+      help: 'Time of one pipeline step: window operator + one graph stabilization',
+      buckets: [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2],
       registers: [r],
     });
     this.graphRecomputes = new Histogram({
-      name: 'ripple_graph_recompute_count',
+      name: 'ripple_graph_recomputes_per_stabilization',
       help: 'Nodes recomputed per stabilization',
       buckets: [0, 1, 10, 100, 1000, 10000],
       registers: [r],

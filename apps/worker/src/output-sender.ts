@@ -11,6 +11,8 @@
  * retryable is kept: every later `settle` rethrows it, so no checkpoint can
  * ever cover output that was lost.
  */
+import { traceExemplar } from '@ripple/telemetry';
+import { BackpressureMeter } from './backpressure-meter.ts';
 import { type DependencyHealth, isRetryable } from './dependency-health.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { FramedCounts } from './output-framer.ts';
@@ -23,12 +25,14 @@ export class OutputSender {
   private readonly stopping: AbortSignal;
   private inflight: Promise<void> | null = null;
   private failure: unknown = null;
+  private readonly waiting = new BackpressureMeter();
 
   constructor(sink: RecordSink, metrics: WorkerMetrics, health: DependencyHealth, stopping: AbortSignal) {
     this.sink = sink;
     this.metrics = metrics;
     this.health = health;
     this.stopping = stopping;
+    metrics.backpressureLevel = () => this.waiting.level(performance.now());
   }
 
   /** Wait for the previous batch, then start sending this one (not awaited). */
@@ -45,18 +49,20 @@ export class OutputSender {
     const p = this.inflight;
     if (p === null) return;
     this.inflight = null;
+    this.waiting.begin(performance.now());
     try {
       await p;
     } catch (e) {
       this.failure = e;
       throw e;
+    } finally {
+      this.waiting.end(performance.now());
     }
   }
 
   private async transmit(out: SinkRecord[], counts: FramedCounts[]): Promise<void> {
     const m = this.metrics;
     if (out.length > 0) {
-      m.backpressure.set(1);
       const t0 = performance.now();
       for (;;) {
         try {
@@ -68,8 +74,7 @@ export class OutputSender {
         }
       }
       this.health.recovered('sink');
-      m.sinkLatency.observe((performance.now() - t0) / 1000);
-      m.backpressure.set(0);
+      m.sinkLatency.observe({ value: (performance.now() - t0) / 1000, exemplarLabels: traceExemplar() });
     }
     for (const c of counts) {
       if (c.deltas > 0) m.deltasSent.inc({ partition: c.partition }, c.deltas);

@@ -107,7 +107,7 @@ export class SnapshotCapture {
       ids.set(p.partition, snapshotId);
     }
     const captureMs = performance.now() - t0;
-    metrics.checkpointDuration.observe(captureMs / 1000);
+    metrics.checkpointCapture.observe(captureMs / 1000);
     this.o.onCapture?.(captureMs);
     logger.info('checkpoint captured', { capture: `${this.seq++}`, partitions: [...ids.keys()] });
     return ids;

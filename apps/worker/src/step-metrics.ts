@@ -39,7 +39,8 @@ export class StepMetrics {
   /** A partition is no longer owned: forget its counters and gauges. */
   forget(partition: number): void {
     this.graphSeen.delete(partition);
-    for (const g of [this.m.keys, this.m.watermarkLagMs, this.m.consumerLag]) g.remove({ partition });
+    for (const g of [this.m.keys, this.m.watermark, this.m.watermarkLag, this.m.consumerLag])
+      g.remove({ partition });
   }
 
   private observePartition(p: JobPartition): void {
@@ -56,7 +57,9 @@ export class StepMetrics {
     const wm = p.watermarkNs;
     // Before the first event the operator reports a time outside the int64 range: no watermark yet.
     if (wm > INT64_MIN && wm < INT64_MAX) {
-      m.watermarkLagMs.set({ partition: p.partition }, this.clock.nowMs() - Number(wm / 1_000_000n));
+      const wmMs = Number(wm / 1_000_000n);
+      m.watermark.set({ partition: p.partition }, wmMs / 1000);
+      m.watermarkLag.set({ partition: p.partition }, (this.clock.nowMs() - wmMs) / 1000);
     }
     const end = this.source.lastKnownEnd(p.partition);
     if (end !== undefined && p.nextOffset !== null) {

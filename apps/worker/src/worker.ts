@@ -177,7 +177,7 @@ export class Worker {
     this.tracer = deps.tracer ?? trace.getTracer('ripple-worker');
     this.job = deps.job(deps.config, {
       onStep: (ns, recomputes) => {
-        deps.metrics.graphStabilizationNs.observe(ns);
+        deps.metrics.graphStabilization.observe(ns / 1e9);
         deps.metrics.graphRecomputes.observe(recomputes);
       },
       clock: this.clock,
@@ -664,7 +664,8 @@ export class Worker {
       (p) => this.epochs.get(p) ?? this.epoch,
       traceHeaders,
     );
-    await this.sender.send(records, counts);
+    // In the batch's context: the sink latency histogram takes its trace id as exemplar.
+    await context.with(ctx, () => this.sender.send(records, counts));
   }
 
   /** Wait until everything handed to the sink is acknowledged (rethrows a send failure). */
@@ -677,7 +678,6 @@ export class Worker {
   /** Every `checkpoint_interval_sec`, one due partition per step (see `SnapshotCapture`). */
   private async flushCheckpointIfDue(): Promise<void> {
     const now = this.clock.nowMs();
-    this.d.metrics.checkpointAge.set((now - this.writer.lastStoredMs) / 1000);
     const next = this.snapshots.next(now, this.parts);
     if (next !== undefined) await this.capture([next]);
   }

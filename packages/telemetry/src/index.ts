@@ -1,0 +1,3 @@
+export { documentedMetricNames } from './documented-metrics.ts';
+export { type ExemplarLabels, traceExemplar, traceIdExemplar } from './exemplar.ts';
+export { type DeclaredMetric, metricConventionViolations } from './metric-conventions.ts';
