@@ -75,6 +75,27 @@ export interface WorkerConfig {
    * to start it. Off by default: a reset restarts output sequence numbers.
    */
   readonly recoveryAllowReset: boolean;
+  /**
+   * `worker`: the worker snapshots its partitions itself every
+   * `checkpoint_interval_sec` into `snapshot_store` and restores from there.
+   * `cluster`: the checkpointer (apps/checkpointer) triggers checkpoints over
+   * NATS; snapshots go to S3 in its layout (`checkpoint_prefix`); partitions
+   * are restored only through its committed manifests (restore lookup).
+   */
+  readonly checkpointMode: 'worker' | 'cluster';
+  /**
+   * The checkpointer's cluster name (its `RIPPLE_CLUSTER`: NATS subjects
+   * `ripple.<cluster>.checkpoint.*`): `RIPPLE_CHECKPOINT_CLUSTER`, else
+   * `RIPPLE_CLUSTER`, else `ripple` (a worker with static partitions can use
+   * cluster checkpoints without joining a coordinated cluster).
+   */
+  readonly checkpointCluster: string;
+  /** Key prefix of the checkpointer's layout in `s3_bucket` (its `RIPPLE_S3_PREFIX`). */
+  readonly checkpointPrefix: string;
+  /** A full snapshot after this many increments (K). */
+  readonly checkpointFullEvery: number;
+  /** A full snapshot when a chain's increments exceed this multiple of its base's bytes. */
+  readonly checkpointMaxIncrementRatio: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -236,6 +257,25 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   if (otlp !== null && !/^https?:\/\/[^\s]+$/.test(otlp)) {
     throw new ConfigError('otlp_endpoint', `${JSON.stringify(otlp)} is not an http(s) URL`);
   }
+  const checkpointMode = oneOf<'worker' | 'cluster'>('RIPPLE_CHECKPOINT_MODE', 'checkpoint_mode', 'worker', [
+    'worker',
+    'cluster',
+  ]);
+  const checkpointCluster = str('RIPPLE_CHECKPOINT_CLUSTER', 'checkpoint_cluster', cluster ?? 'ripple');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(checkpointCluster))
+    throw new ConfigError(
+      'checkpoint_cluster',
+      `${JSON.stringify(checkpointCluster)} is not [A-Za-z0-9_-]{1,64} (set RIPPLE_CHECKPOINT_CLUSTER)`,
+    );
+  if (checkpointMode === 'cluster' && natsUrl === null)
+    throw new ConfigError('nats_url', 'required when checkpoint_mode is cluster (set NATS_URL)');
+  const ratioRaw = get('RIPPLE_CHECKPOINT_MAX_INCREMENT_RATIO', 'checkpoint_max_increment_ratio') ?? '1';
+  const checkpointMaxIncrementRatio = Number(ratioRaw);
+  if (!/^\d+(\.\d+)?$/.test(ratioRaw.trim()) || !(checkpointMaxIncrementRatio > 0))
+    throw new ConfigError(
+      'checkpoint_max_increment_ratio',
+      `${JSON.stringify(ratioRaw)} is not a positive number (set RIPPLE_CHECKPOINT_MAX_INCREMENT_RATIO)`,
+    );
   const topic = (envName: string, key: string, dflt: string) => {
     const t = str(envName, key, dflt);
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(t))
@@ -289,6 +329,15 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     syntheticEvents: int('RIPPLE_SYNTHETIC_EVENTS', 'synthetic_events', 200_000, 0, 100_000_000),
     keepSnapshots: int('RIPPLE_KEEP_SNAPSHOTS', 'keep_snapshots', 3, 1, 1000),
     recoveryAllowReset: bool('RIPPLE_RECOVERY_ALLOW_RESET', 'recovery_allow_reset', false),
+    checkpointMode,
+    checkpointCluster,
+    checkpointPrefix: str(
+      'RIPPLE_CHECKPOINT_PREFIX',
+      'checkpoint_prefix',
+      `checkpoints/${checkpointCluster}`,
+    ),
+    checkpointFullEvery: int('RIPPLE_CHECKPOINT_FULL_EVERY', 'checkpoint_full_every', 10, 0, 1000),
+    checkpointMaxIncrementRatio,
   };
 }
 

@@ -57,6 +57,17 @@ export interface JobPartition {
   takeLate(maxBytes: number): Uint8Array[];
   /** Leaves of a checkpoint (call with nothing pending). */
   snapshotLeaves(): SnapshotLeaf[];
+  /**
+   * The leaves changed since the last `markSnapshotted` (or restore): leaves
+   * set (replacing a leaf of the same name, else added after the others) and
+   * names of leaves gone. Applied to the leaves of the snapshot taken then,
+   * they give `snapshotLeaves()` (see checkpoint-chain.ts).
+   */
+  snapshotChangedLeaves(): { readonly set: SnapshotLeaf[]; readonly removed: string[] };
+  /** The current state is the base of the next `snapshotChangedLeaves`. */
+  markSnapshotted(): void;
+  /** Keys changed since the last `markSnapshotted` (an upper bound; 0: nothing changed). */
+  readonly changedKeyCount: number;
   graphStats(): PartitionGraphStats;
 }
 

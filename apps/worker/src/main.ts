@@ -22,6 +22,7 @@ import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from './ad
 import { S3SnapshotStore } from './adapters/s3-snapshot-store.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { type OpenBus, openControlBus } from './cluster-bus.ts';
+import { type ClusterCheckpoints, clusterCheckpoints } from './cluster-checkpoints.ts';
 import { type ClusterMember, joinCluster } from './cluster-member.ts';
 import { loadConfig, type WorkerConfig } from './config.ts';
 import { isRetryable } from './dependency-health.ts';
@@ -129,7 +130,18 @@ async function main(): Promise<number> {
     (m) => log.warn('tracing', { detail: m }),
   );
   const ports = adapters(cfg);
-  const worker = new Worker({ config: cfg, job: vwapJob, ...ports, metrics, logger: log });
+  // Cluster checkpoints: restore through the checkpointer's committed manifests (built once the bus is open).
+  let checkpoints: ClusterCheckpoints | null = null;
+  const worker = new Worker({
+    config: cfg,
+    job: vwapJob,
+    ...ports,
+    metrics,
+    logger: log,
+    ...(cfg.checkpointMode === 'cluster'
+      ? { restorer: { restore: (p: number) => (checkpoints as ClusterCheckpoints).restorer.restore(p) } }
+      : {}),
+  });
   const http = await startHttp({
     host: cfg.host,
     healthPort: cfg.healthPort,
@@ -177,6 +189,19 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
 
   try {
+    if (cfg.cluster !== null || cfg.checkpointMode === 'cluster')
+      bus = await openControlBus(cfg, log, stopping.signal);
+    if (cfg.checkpointMode === 'cluster' && bus !== null) {
+      log.info('cluster checkpoints', { cluster: cfg.checkpointCluster, prefix: cfg.checkpointPrefix });
+      checkpoints = clusterCheckpoints({
+        config: cfg,
+        bus: bus.bus,
+        job: () => worker.job,
+        metrics,
+        logger: log,
+        signal: stopping.signal,
+      });
+    }
     if (cfg.cluster === null) await worker.start();
     else {
       if (cfg.source === 'kafka') {
@@ -188,12 +213,11 @@ async function main(): Promise<number> {
         );
         if (count !== null) checkPartitionCount(cfg.inputTopic, cfg.numPartitions, count);
       }
-      bus = await openControlBus(cfg, log, stopping.signal);
       await worker.start([]);
       if (!stopping.signal.aborted) {
         member = joinCluster({
           worker,
-          bus: bus.bus,
+          bus: (bus as OpenBus).bus,
           config: cfg,
           logger: log,
           rpcAddress: `${cfg.host}:${http.healthPort}`,
@@ -201,6 +225,7 @@ async function main(): Promise<number> {
         log.info('joined cluster', { cluster: cfg.cluster, workerId: cfg.workerId });
       }
     }
+    checkpoints?.participant.start(worker);
     const stored = await worker.run();
     if (!stored) {
       log.error('stopped without storing the final checkpoint; exiting 1', { progress: worker.progress() });
@@ -219,6 +244,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     member?.close();
+    await checkpoints?.close();
     await bus?.close();
     await http.close();
     await tracing.shutdown();

@@ -37,6 +37,8 @@ export class WorkerMetrics {
   readonly checkpointFailures: Counter;
   readonly checkpointWriting: Gauge;
   readonly checkpoints: Counter;
+  readonly checkpointBytes: Counter<'kind'>;
+  readonly checkpointTriggersRefused: Counter;
   readonly recoveries: Counter<'source'>;
   readonly snapshotRejected: Counter<'reason'>;
   readonly snapshotFallbacks: Counter;
@@ -175,6 +177,17 @@ export class WorkerMetrics {
     this.checkpoints = new Counter({
       name: 'ripple_worker_checkpoints_total',
       help: 'Checkpoints stored',
+      registers: [r],
+    });
+    this.checkpointBytes = new Counter({
+      name: 'ripple_worker_checkpoint_bytes_written_total',
+      help: 'Bytes of cluster-checkpoint snapshot objects uploaded, by kind (full, incremental)',
+      labelNames: ['kind'],
+      registers: [r],
+    });
+    this.checkpointTriggersRefused = new Counter({
+      name: 'ripple_worker_checkpoint_triggers_refused_total',
+      help: 'Messages on the checkpoint trigger subject that did not decode as a trigger',
       registers: [r],
     });
     this.recoveries = new Counter({

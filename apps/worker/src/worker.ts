@@ -92,6 +92,13 @@ export interface WorkerDeps {
   readonly onCheckpoint?: (event: { phase: 'capture' | 'store'; ms: number; partition?: number }) => void;
   /** Backoff of the checkpoint writer and of recovery while the store is unreadable: first and maximum delay. */
   readonly retryBackoffMs?: { first: number; max: number };
+  /**
+   * Cluster checkpoints (checkpoint-participant.ts): partitions are restored
+   * through this (the checkpointer's committed manifests) instead of the
+   * snapshot store, and the worker takes no checkpoint of its own (no
+   * interval capture, none at drain): the checkpointer triggers them.
+   */
+  readonly restorer?: { restore(partition: number): Promise<JobPartition | null> };
 }
 
 /** What a revoke hands over: where the next owner resumes. */
@@ -338,7 +345,7 @@ export class Worker {
         for (const partition of fresh) {
           let p: JobPartition | null;
           try {
-            p = await this.recovery.restore(partition);
+            p = await (this.d.restorer ?? this.recovery).restore(partition);
           } catch (e) {
             if (!(e instanceof RecoveryFailedError)) throw e;
             this.failed.set(partition, e);
@@ -677,6 +684,7 @@ export class Worker {
 
   /** Every `checkpoint_interval_sec`, one due partition per step (see `SnapshotCapture`). */
   private async flushCheckpointIfDue(): Promise<void> {
+    if (this.d.restorer !== undefined) return; // cluster checkpoints: the checkpointer triggers them
     const now = this.clock.nowMs();
     const next = this.snapshots.next(now, this.parts);
     if (next !== undefined) await this.capture([next]);
@@ -697,6 +705,23 @@ export class Worker {
     return await this.snapshots.capture(parts, this.clock.nowNs());
   }
 
+  /**
+   * Run `fn` between steps, once every output so far is acknowledged, with
+   * the owned partitions and their epochs (a cluster checkpoint's capture).
+   */
+  async atConsistentPoint<T>(
+    fn: (parts: ReadonlyArray<{ part: JobPartition; epoch: number }>) => T,
+  ): Promise<T> {
+    return await this.exclusive(async () => {
+      await this.settle();
+      const parts = [...this.parts.values()].map((part) => ({
+        part,
+        epoch: this.epochs.get(part.partition) ?? this.epoch,
+      }));
+      return fn(parts);
+    });
+  }
+
   /** Wait until every queued checkpoint is stored, or `timeoutMs` passes. Returns true when stored. */
   async waitForCheckpoints(timeoutMs: number): Promise<boolean> {
     return await this.writer.waitForStored(timeoutMs);
@@ -715,7 +740,8 @@ export class Worker {
     else if (this.lifecycle.state === 'recovering' || this.lifecycle.state === 'starting')
       this.lifecycle.transition('stopping');
     try {
-      await this.capture();
+      // Cluster checkpoints: what was acknowledged is replayed from the last committed checkpoint.
+      if (this.d.restorer === undefined) await this.capture();
       const stored = await this.writer.waitForStored(this.cfg.shutdownGraceSec * 1000);
       if (!stored)
         this.log.error('final checkpoint not stored before the grace period ended', {

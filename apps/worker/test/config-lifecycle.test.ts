@@ -94,6 +94,25 @@ describe('worker config', () => {
       'output_dir',
     );
     expect(keyOf(() => loadConfig({ ...base, RIPPLE_HEALTH_PORT: '70000' }))).toBe('health_port');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_CHECKPOINT_MODE: 'cluster' }))).toBe('nats_url');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_CHECKPOINT_MODE: 'both' }))).toBe('checkpoint_mode');
+    expect(keyOf(() => loadConfig({ ...base, NATS_URL: 'http://x:4222' }))).toBe('nats_url');
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_CHECKPOINT_MAX_INCREMENT_RATIO: '-1' }))).toBe(
+      'checkpoint_max_increment_ratio',
+    );
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_CHECKPOINT_CLUSTER: 'a.b' }))).toBe('checkpoint_cluster');
+    expect(
+      loadConfig({
+        ...base,
+        RIPPLE_CHECKPOINT_MODE: 'cluster',
+        NATS_URL: 'nats://n:4222',
+        RIPPLE_CLUSTER: 'c1',
+      }),
+    ).toMatchObject({
+      checkpointPrefix: 'checkpoints/c1',
+      checkpointFullEvery: 10,
+      checkpointMaxIncrementRatio: 1,
+    });
     expect(keyOf(() => loadConfig({ ...base, RIPPLE_CONFIG_FILE: '/nonexistent/ripple.json' }))).toBe(
       'RIPPLE_CONFIG_FILE',
     );

@@ -34,6 +34,7 @@ import {
   type VwapResult,
   WINDOW_SNAPSHOT_VERSION,
   type WindowRecord,
+  type WindowSnapshot,
 } from '@ripple/stream';
 import { MalformedRecordError, SnapshotCorruptError, SnapshotIncompatibleError } from '../../errors.ts';
 import type { DeadLetter, DeadLetterCode, JobPartition, PartitionGraphStats } from '../../job.ts';
@@ -323,32 +324,24 @@ export class VwapPartition implements JobPartition {
   /** Leaves of a checkpoint of this partition (call with nothing pending). */
   snapshotLeaves(): SnapshotLeaf[] {
     const full = this.pipeline.snapshot();
-    const snap = full.window;
-    const time = snap.partitions[0];
-    const leaves: SnapshotLeaf[] = [
-      {
-        name: PARTITION_LEAF,
-        value: {
-          spec: snap.window,
-          counters: [snap.counters.events, snap.counters.late, snap.counters.emitted],
-          max_ts_ns: time?.maxEventTimeNs ?? TIME_NONE,
-          watermark_ns: time?.watermarkNs ?? TIME_NONE,
-          last_sequence: BigInt(full.lastSequences[0] ?? 0),
-        },
-      },
-    ];
-    for (const k of snap.keys) {
-      leaves.push({
-        name: KEY_LEAF_PREFIX + k.key,
-        value: {
-          lo_ns: k.pendingFromNs,
-          hi_ns: k.pendingToNs,
-          gc_at_ns: k.idleSinceNs,
-          panes: k.panes.map((pn) => ({ start_ns: pn.startNs, acc: pn.acc })),
-        },
-      });
-    }
-    return leaves;
+    return [partitionLeaf(full.window, full.lastSequences[0] ?? 0), ...full.window.keys.map(keyLeaf)];
+  }
+
+  /** The partition leaf and the leaves of the keys changed since the last mark; names of keys gone. */
+  snapshotChangedLeaves(): { set: SnapshotLeaf[]; removed: string[] } {
+    const d = this.pipeline.snapshotChanges();
+    return {
+      set: [partitionLeaf(d.window, d.lastSequences[0] ?? 0), ...d.window.keys.map(keyLeaf)],
+      removed: d.window.removed.map((k) => KEY_LEAF_PREFIX + k),
+    };
+  }
+
+  markSnapshotted(): void {
+    this.pipeline.markSnapshotted();
+  }
+
+  get changedKeyCount(): number {
+    return this.pipeline.changedKeyCount;
   }
 
   /** Rebuild from a verified snapshot (the decoder has checked CRC and schema). */
@@ -419,6 +412,32 @@ export class VwapPartition implements JobPartition {
     p.nextOffset = offset.offset;
     return p;
   }
+}
+
+function partitionLeaf(w: WindowSnapshot, lastSequence: number): SnapshotLeaf {
+  const time = w.partitions[0];
+  return {
+    name: PARTITION_LEAF,
+    value: {
+      spec: w.window,
+      counters: [w.counters.events, w.counters.late, w.counters.emitted],
+      max_ts_ns: time?.maxEventTimeNs ?? TIME_NONE,
+      watermark_ns: time?.watermarkNs ?? TIME_NONE,
+      last_sequence: BigInt(lastSequence),
+    },
+  };
+}
+
+function keyLeaf(k: KeySnapshot): SnapshotLeaf {
+  return {
+    name: KEY_LEAF_PREFIX + k.key,
+    value: {
+      lo_ns: k.pendingFromNs,
+      hi_ns: k.pendingToNs,
+      gc_at_ns: k.idleSinceNs,
+      panes: k.panes.map((pn) => ({ start_ns: pn.startNs, acc: pn.acc })),
+    },
+  };
 }
 
 const MAGIC0 = 0x52; // 'R' of "RIPP"

@@ -1,0 +1,324 @@
+/**
+ * The worker's side of cluster checkpoints (apps/checkpointer, docs/decisions/0009).
+ *
+ * On each `checkpoint_trigger` (NATS, W3C trace context in the headers):
+ * 1. at a consistent point of the worker — between steps, once every output
+ *    so far is acknowledged by the sink — each owned partition is captured:
+ *    - unchanged since its last object (no key changed, same offset and
+ *      output sequence): nothing is written, the last object is acked again
+ *      (the checkpointer carries the reference forward);
+ *    - else a full snapshot (no chain yet, or `nextSnapshotKind` says the
+ *      chain is long or heavy enough), or an increment holding only the keys
+ *      changed since the last object (checkpoint-chain.ts);
+ * 2. after the pause, each object is uploaded directly to the store in the
+ *    checkpointer's layout (`<prefix>/snapshots/p<p>/<id>.{full,incr}.snap`),
+ *    retried until the trigger's deadline;
+ * 3. each partition is acked with key, size, CRC-32C of the object, input
+ *    offsets, output sequence, state-schema fingerprint, epoch and the chain
+ *    before the object.
+ * An upload that fails is not acked (the checkpoint times out and is never
+ * committed) and the partition's next snapshot is full. Checkpoints are
+ * handled one at a time, in trigger order. One span per partition and
+ * checkpoint, child of the checkpointer's trigger span.
+ */
+import { context, propagation, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import type { BusMessage, BusSubscription, ControlBus } from '@ripple/cluster';
+import { type ObjectStore, ObjectStoreError } from '@ripple/object-store';
+import {
+  type ChainPolicy,
+  type CheckpointAck,
+  type CheckpointLayout,
+  type CheckpointTrigger,
+  clusterSubjects,
+  crc32c,
+  encodeControlMessage,
+  encodeSnapshot,
+  formatFingerprint,
+  nextSnapshotKind,
+  type Schema,
+  type SnapshotObjectRef,
+  tryDecodeControlMessage,
+} from '@ripple/protocol';
+import { Backoff, sleep } from './backoff.ts';
+import { incrementLeaves } from './checkpoint-chain.ts';
+import type { JobPartition } from './job.ts';
+import type { WorkerMetrics } from './metrics.ts';
+import type { Clock, Logger } from './ports.ts';
+
+/** What the participant needs from the worker. */
+export interface CheckpointHost {
+  /** The job: its state schema is the snapshots' schema. */
+  readonly job: { readonly stateSchema: Schema };
+  /**
+   * Runs `fn` between steps, once every output so far is acknowledged, with
+   * the owned partitions and the epoch each is owned at; processing waits.
+   */
+  atConsistentPoint<T>(fn: (parts: ReadonlyArray<{ part: JobPartition; epoch: number }>) => T): Promise<T>;
+}
+
+export interface CheckpointParticipantOptions {
+  readonly cluster: string;
+  readonly workerId: string;
+  readonly inputTopic: string;
+  readonly bus: ControlBus;
+  readonly store: ObjectStore;
+  readonly layout: CheckpointLayout;
+  readonly policy: ChainPolicy;
+  readonly metrics: WorkerMetrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly tracer?: Tracer;
+  /** Upload retries: first and maximum delay (ms). */
+  readonly backoffMs?: { readonly first: number; readonly max: number };
+}
+
+/** The object a partition's next increment builds on, and the state it holds. */
+interface Tip {
+  readonly chain: readonly SnapshotObjectRef[];
+  readonly nextOffset: bigint | null;
+  readonly nextSequence: number;
+}
+
+interface Capture {
+  readonly partition: number;
+  readonly epoch: number;
+  readonly offsets: CheckpointAck['offsets'];
+  readonly nextSequence: number;
+  /** the object acked (written now, or the last one when unchanged) */
+  readonly ref: SnapshotObjectRef;
+  /** the chain before `ref` */
+  readonly prefix: readonly SnapshotObjectRef[];
+  /** bytes to upload; null: unchanged, nothing to write */
+  readonly bytes: Uint8Array | null;
+}
+
+export class CheckpointParticipant {
+  private readonly o: CheckpointParticipantOptions;
+  private readonly tips = new Map<number, Tip>();
+  private readonly subjects: ReturnType<typeof clusterSubjects>;
+  private fingerprint = '';
+  private stateSchema: Schema | null = null;
+  private host: CheckpointHost | null = null;
+  private sub: BusSubscription | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** Last checkpoint handled and its outcome per partition, for tests and status. */
+  readonly handled: Array<{ checkpointId: string; partition: number; kind: string; bytes: number }> = [];
+
+  constructor(o: CheckpointParticipantOptions) {
+    this.o = o;
+    this.subjects = clusterSubjects(o.cluster);
+  }
+
+  /** Starts answering triggers for the partitions `host` owns. */
+  start(host: CheckpointHost): void {
+    this.host = host;
+    this.stateSchema = host.job.stateSchema;
+    this.fingerprint = formatFingerprint(host.job.stateSchema.fingerprint);
+    this.sub = this.o.bus.subscribe(this.subjects.checkpointTrigger, (m) => this.onTrigger(m));
+  }
+
+  /** Stops answering triggers; waits for the checkpoint in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.sub?.unsubscribe();
+    this.sub = null;
+    await this.queue;
+  }
+
+  /** The partition was restored from `chain` (a committed one): its next increment builds on it. */
+  adopt(partition: number, chain: readonly SnapshotObjectRef[], part: JobPartition): void {
+    if (chain.length === 0) this.tips.delete(partition);
+    else this.tips.set(partition, { chain, nextOffset: part.nextOffset, nextSequence: part.nextSequence });
+  }
+
+  /** These partitions are no longer owned. */
+  forget(partitions: readonly number[]): void {
+    for (const p of partitions) this.tips.delete(p);
+  }
+
+  private onTrigger(m: BusMessage): void {
+    const r = tryDecodeControlMessage(m.data);
+    if (!r.ok || r.message.type !== 'checkpoint_trigger') {
+      this.o.metrics.checkpointTriggersRefused.inc();
+      this.o.logger.warn('checkpoint trigger refused', {
+        subject: m.subject,
+        error: r.ok ? `unexpected ${r.message.type}` : r.error.message,
+      });
+      return;
+    }
+    const trigger = r.message;
+    this.queue = this.queue
+      .then(() => this.checkpoint(trigger, m.headers))
+      .catch((e: unknown) => {
+        this.o.logger.error('checkpoint failed', { checkpointId: trigger.checkpointId, error: String(e) });
+      });
+  }
+
+  /** Handles one trigger: capture at a consistent point, upload, ack. */
+  async checkpoint(
+    trigger: CheckpointTrigger,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
+    const host = this.host;
+    if (host === null || this.stopped) return;
+    if (this.o.clock.nowMs() > trigger.deadlineMs) {
+      this.o.logger.warn('checkpoint trigger past its deadline; ignored', {
+        checkpointId: trigger.checkpointId,
+      });
+      return;
+    }
+    const parent = propagation.extract(context.active(), headers);
+    const tracer = this.o.tracer ?? trace.getTracer('ripple-worker');
+    const wanted = trigger.partitions === undefined ? null : new Set(trigger.partitions);
+    const t0 = performance.now();
+    const captures = await host.atConsistentPoint((parts) =>
+      parts
+        .filter(({ part }) => wanted === null || wanted.has(part.partition))
+        .map(({ part, epoch }) => this.capture(part, epoch, trigger.checkpointId)),
+    );
+    const pauseMs = performance.now() - t0;
+    this.o.metrics.checkpointDuration.observe(pauseMs / 1000);
+    await Promise.all(
+      captures.map((c) =>
+        tracer.startActiveSpan(
+          'ripple.worker.checkpoint',
+          {
+            attributes: {
+              'ripple.checkpoint': trigger.checkpointId,
+              'ripple.partition': c.partition,
+              'ripple.snapshot.kind': c.bytes === null ? 'unchanged' : c.ref.kind,
+              'ripple.snapshot.bytes': c.bytes?.length ?? 0,
+              'ripple.checkpoint.pause_ms': pauseMs,
+            },
+          },
+          parent,
+          async (span) => {
+            try {
+              await this.upload(c, trigger);
+              const ack = this.ackOf(c, trigger);
+              const out: Record<string, string> = {};
+              propagation.inject(trace.setSpan(context.active(), span), out);
+              this.o.bus.publish(this.subjects.checkpointAck, encodeControlMessage(ack), out);
+              this.handled.push({
+                checkpointId: trigger.checkpointId,
+                partition: c.partition,
+                kind: c.bytes === null ? 'unchanged' : c.ref.kind,
+                bytes: c.bytes?.length ?? 0,
+              });
+            } catch (e) {
+              span.recordException(e as Error);
+              span.setStatus({ code: SpanStatusCode.ERROR });
+              // The object may be missing: the next snapshot of the partition starts a new chain.
+              this.tips.delete(c.partition);
+              this.o.metrics.checkpointFailures.inc();
+              this.o.logger.warn('checkpoint upload failed; not acked, next snapshot full', {
+                checkpointId: trigger.checkpointId,
+                partition: c.partition,
+                error: String(e),
+              });
+            } finally {
+              span.end();
+            }
+          },
+        ),
+      ),
+    );
+    await this.o.bus.flush().catch(() => {});
+  }
+
+  /** Synchronous, at the consistent point: the object to write (or none) and the new tip. */
+  private capture(part: JobPartition, epoch: number, checkpointId: string): Capture {
+    const { layout, inputTopic } = this.o;
+    const partition = part.partition;
+    const offsets =
+      part.nextOffset === null ? [] : [{ topic: inputTopic, partition, offset: part.nextOffset }];
+    const tip = this.tips.get(partition);
+    const last = tip?.chain[tip.chain.length - 1];
+    if (
+      tip !== undefined &&
+      last !== undefined &&
+      part.changedKeyCount === 0 &&
+      tip.nextOffset === part.nextOffset &&
+      tip.nextSequence === part.nextSequence
+    ) {
+      return {
+        partition,
+        epoch,
+        offsets,
+        nextSequence: part.nextSequence,
+        ref: last,
+        prefix: tip.chain.slice(0, -1),
+        bytes: null,
+      };
+    }
+    const kind =
+      tip === undefined || last === undefined ? 'full' : nextSnapshotKind(tip.chain, this.o.policy);
+    const leaves =
+      kind === 'full'
+        ? part.snapshotLeaves()
+        : incrementLeaves(part.snapshotChangedLeaves(), (last as SnapshotObjectRef).key);
+    part.markSnapshotted();
+    const bytes = encodeSnapshot({
+      checkpointId,
+      workerId: this.o.workerId,
+      partition,
+      epoch,
+      createdAtNs: this.o.clock.nowNs(),
+      nodeCount: leaves.length,
+      offsets,
+      schema: this.stateSchema as Schema,
+      leaves,
+    });
+    const ref: SnapshotObjectRef = {
+      key: layout.snapshotKey(partition, checkpointId, kind),
+      bytes: bytes.length,
+      crc32c: crc32c(bytes),
+      kind,
+    };
+    const prefix = kind === 'full' ? [] : (tip?.chain ?? []);
+    // The next increment builds on this object (dropped again if its upload fails).
+    this.tips.set(partition, {
+      chain: [...prefix, ref],
+      nextOffset: part.nextOffset,
+      nextSequence: part.nextSequence,
+    });
+    return { partition, epoch, offsets, nextSequence: part.nextSequence, ref, prefix, bytes };
+  }
+
+  private async upload(c: Capture, trigger: CheckpointTrigger): Promise<void> {
+    if (c.bytes === null) return;
+    const b = this.o.backoffMs ?? { first: 100, max: 2000 };
+    const backoff = new Backoff(b.first, b.max);
+    for (;;) {
+      try {
+        await this.o.store.put(c.ref.key, c.bytes, { contentType: 'application/x-ripple-snapshot' });
+        this.o.metrics.checkpointBytes.inc({ kind: c.ref.kind }, c.bytes.length);
+        return;
+      } catch (e) {
+        const delay = backoff.next();
+        if (!(e instanceof ObjectStoreError) || !e.retryable || this.stopped) throw e;
+        if (this.o.clock.nowMs() + delay > trigger.deadlineMs) throw e;
+        await sleep(delay);
+      }
+    }
+  }
+
+  private ackOf(c: Capture, trigger: CheckpointTrigger): CheckpointAck {
+    return {
+      type: 'checkpoint_ack',
+      v: 1,
+      checkpointId: trigger.checkpointId,
+      epoch: c.epoch,
+      workerId: this.o.workerId,
+      partition: c.partition,
+      snapshotKey: c.ref.key,
+      bytes: c.ref.bytes,
+      crc32c: c.ref.crc32c,
+      offsets: c.offsets,
+      ...(c.prefix.length > 0 ? { chain: c.prefix } : {}),
+      outputSequence: BigInt(c.nextSequence),
+      schemaFingerprint: this.fingerprint,
+    };
+  }
+}

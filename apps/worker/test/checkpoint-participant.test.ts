@@ -1,0 +1,271 @@
+import { MemoryBus } from '@ripple/cluster';
+import { MemoryObjectStore } from '@ripple/object-store';
+import {
+  type CheckpointAck,
+  checkpointLayout,
+  clusterSubjects,
+  crc32c,
+  decodeControlMessage,
+  decodeRestoreRequest,
+  encodeControlMessage,
+  encodeRestoreReply,
+  formatCheckpointId,
+  type PartitionCheckpoint,
+  type Trade,
+  TradeBatchEncoder,
+} from '@ripple/protocol';
+import { describe, expect, it } from 'vitest';
+import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from '../src/adapters/memory.ts';
+import { CheckpointParticipant } from '../src/checkpoint-participant.ts';
+import { CheckpointRestore } from '../src/checkpoint-restore.ts';
+import { vwapJob } from '../src/jobs/vwap/vwap-job.ts';
+import { WorkerMetrics } from '../src/metrics.ts';
+import { silentLogger, systemClock } from '../src/ports.ts';
+import { Worker } from '../src/worker.ts';
+import { config, PARTITIONS } from './memory-world.ts';
+
+const CLUSTER = 'ckpt-unit';
+const layout = checkpointLayout('checkpoints/ckpt-unit');
+const SYMBOLS = 300;
+
+/** Every partition: one record per symbol (SYMBOLS keys). */
+function input(): MemoryTopic {
+  const topic = new MemoryTopic('trades', PARTITIONS);
+  for (let p = 0; p < PARTITIONS; p++)
+    for (let s = 0; s < SYMBOLS; s++) topic.append(p, batch([trade(p, s, 1)]));
+  return topic;
+}
+
+/** Every partition: records touching only 3 of its symbols. */
+function touchThree(topic: MemoryTopic): void {
+  for (let p = 0; p < PARTITIONS; p++)
+    for (let i = 0; i < 21; i++) topic.append(p, batch([trade(p, i % 3, 2 + i)]));
+}
+
+function trade(p: number, s: number, ms: number): Trade {
+  return { symbol: `P${p}S${s}`, price: 100 + s, size: 10, timestampNs: BigInt(ms) * 1_000_000n, venue: 'X' };
+}
+
+function batch(trades: Trade[]): Uint8Array {
+  const e = new TradeBatchEncoder();
+  for (const t of trades) e.add(t);
+  return e.finish({ sequence: 0 });
+}
+
+interface Node {
+  worker: Worker;
+  participant: CheckpointParticipant;
+}
+
+function node(bus: MemoryBus, store: MemoryObjectStore, topic: MemoryTopic, withRestore: boolean): Node {
+  const cfg = config({ RIPPLE_MAX_BATCH_RECORDS: '50', RIPPLE_WINDOW: '1h' });
+  const metrics = new WorkerMetrics(cfg.workerId);
+  const participant = new CheckpointParticipant({
+    cluster: CLUSTER,
+    workerId: cfg.workerId,
+    inputTopic: cfg.inputTopic,
+    bus,
+    store,
+    layout,
+    policy: { fullEvery: 3, maxIncrementRatio: 1 },
+    metrics,
+    logger: silentLogger,
+    clock: systemClock,
+  });
+  const out = new Map(
+    ['vwap-output', 'trades-dlq', 'trades-late'].map((n) => [n, new MemoryTopic(n, PARTITIONS)]),
+  );
+  let worker: Worker | null = null;
+  const restorer = new CheckpointRestore({
+    cluster: CLUSTER,
+    job: () => (worker as Worker).job,
+    inputTopic: cfg.inputTopic,
+    bus,
+    store,
+    metrics,
+    logger: silentLogger,
+    lookupTimeoutMs: 500,
+    backoffMs: { first: 1, max: 2 },
+    maxCorruptRetries: 1,
+    onRestored: (p, chain, part) => participant.adopt(p, chain, part),
+  });
+  worker = new Worker({
+    config: cfg,
+    job: vwapJob,
+    source: new MemorySource(topic),
+    sink: new MemorySink(out),
+    store: new MemorySnapshotStore(),
+    metrics,
+    lateTopic: 'trades-late',
+    retryBackoffMs: { first: 1, max: 4 },
+    ...(withRestore ? { restorer } : {}),
+  });
+  participant.start(worker);
+  return { worker, participant };
+}
+
+async function steps(w: Worker, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await w.step();
+}
+
+/** Publishes a trigger on the bus and collects the acks of every partition. */
+async function trigger(bus: MemoryBus, seq: number): Promise<CheckpointAck[]> {
+  const s = clusterSubjects(CLUSTER);
+  const acks: CheckpointAck[] = [];
+  const done = new Promise<void>((resolve) => {
+    const sub = bus.subscribe(s.checkpointAck, (m) => {
+      const a = decodeControlMessage(m.data);
+      if (a.type === 'checkpoint_ack') acks.push(a);
+      if (acks.length === PARTITIONS) {
+        sub.unsubscribe();
+        resolve();
+      }
+    });
+  });
+  bus.publish(
+    s.checkpointTrigger,
+    encodeControlMessage({
+      type: 'checkpoint_trigger',
+      v: 1,
+      checkpointId: formatCheckpointId(seq, 'n'),
+      epoch: 1,
+      deadlineMs: Date.now() + 60_000,
+    }),
+    { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+  );
+  await done;
+  return acks.sort((a, b) => a.partition - b.partition);
+}
+
+/** Answers restore lookups the way the checkpointer does for a committed manifest made of `acks`. */
+function answerLookups(bus: MemoryBus, acks: () => readonly CheckpointAck[]): void {
+  bus.subscribe(clusterSubjects(CLUSTER).checkpointLookup, (m) => {
+    const r = decodeRestoreRequest(m.data);
+    const a = acks().find((x) => x.partition === r.partition);
+    const snapshot: PartitionCheckpoint | null =
+      a === undefined
+        ? null
+        : {
+            partition: a.partition,
+            epoch: a.epoch,
+            workerId: a.workerId,
+            writtenBy: a.checkpointId,
+            chain: [
+              ...(a.chain ?? []),
+              {
+                key: a.snapshotKey,
+                bytes: a.bytes,
+                crc32c: a.crc32c,
+                kind: a.chain?.length ? 'incremental' : 'full',
+              },
+            ],
+            offsets: a.offsets,
+            outputSequence: a.outputSequence ?? null,
+            schemaFingerprint: a.schemaFingerprint ?? null,
+          };
+    m.respond?.(
+      encodeRestoreReply({
+        type: 'restore_plan',
+        v: 1,
+        requestId: r.requestId,
+        partition: r.partition,
+        status: snapshot === null ? 'none' : 'ok',
+        checkpointId: snapshot === null ? null : (a as CheckpointAck).checkpointId,
+        snapshot,
+        skipped: [],
+      }),
+    );
+  });
+}
+
+async function leaves(w: Worker) {
+  return await w.atConsistentPoint((parts) =>
+    parts.map(({ part }) => ({
+      p: part.partition,
+      seq: part.nextSequence,
+      off: part.nextOffset,
+      leaves: part.snapshotLeaves(),
+    })),
+  );
+}
+
+describe('checkpoint participant (worker side of cluster checkpoints)', () => {
+  it('full, then incremental (only changed keys), then unchanged; restore = base + increments, exact', async () => {
+    const bus = new MemoryBus();
+    const store = new MemoryObjectStore();
+    const topic = input();
+    const a = node(bus, store, topic, false);
+    await a.worker.start();
+    await steps(a.worker, Math.ceil((SYMBOLS * PARTITIONS) / 50) + 2); // every symbol once
+
+    const full = await trigger(bus, 1);
+    expect(full.map((x) => x.partition)).toEqual([0, 1, 2]);
+    for (const ack of full) {
+      expect(ack.chain ?? []).toEqual([]);
+      expect(layout.parseSnapshotKey(ack.snapshotKey)?.kind).toBe('full');
+      const bytes = await store.get(ack.snapshotKey);
+      expect(bytes?.length).toBe(ack.bytes);
+      expect(crc32c(bytes as Uint8Array)).toBe(ack.crc32c);
+      expect(ack.epoch).toBe(1);
+      expect(ack.schemaFingerprint).toMatch(/^[0-9a-f]{16}$/);
+      expect(ack.offsets[0]?.offset).toBeGreaterThan(0n);
+    }
+
+    touchThree(topic);
+    await steps(a.worker, 4); // 3 symbols per partition change
+    const incr = await trigger(bus, 2);
+    for (const ack of incr) {
+      const f = full.find((x) => x.partition === ack.partition) as CheckpointAck;
+      expect(layout.parseSnapshotKey(ack.snapshotKey)?.kind).toBe('incremental');
+      expect(ack.chain?.map((o) => o.key)).toEqual([f.snapshotKey]);
+      expect(ack.bytes).toBeLessThan(f.bytes * 0.05); // 3 of 300 keys
+      expect(ack.offsets[0]?.offset).toBeGreaterThan(f.offsets[0]?.offset as bigint);
+    }
+
+    const same = await trigger(bus, 3);
+    for (const ack of same) {
+      const i = incr.find((x) => x.partition === ack.partition) as CheckpointAck;
+      expect(ack.snapshotKey).toBe(i.snapshotKey); // nothing new written, the last object acked again
+      expect(ack.chain).toEqual(i.chain);
+    }
+    expect((await store.list(layout.snapshotsPrefix)).length).toBe(2 * PARTITIONS);
+
+    // A new owner restores through the lookup: base + increment, exactly the state of the first.
+    await a.participant.stop();
+    answerLookups(bus, () => same);
+    const b = node(bus, store, topic, true);
+    await b.worker.start();
+    expect(await leaves(b.worker)).toEqual(await leaves(a.worker));
+    expect(b.worker.failures()).toEqual([]);
+
+    // Its next checkpoint builds on the restored chain (nothing changed: the restored object again).
+    const again = await trigger(bus, 4);
+    expect(again.map((x) => x.snapshotKey).sort()).toEqual(same.map((x) => x.snapshotKey).sort());
+  });
+
+  it('a corrupt object of the committed chain is refused: the partition does not start', async () => {
+    const bus = new MemoryBus();
+    const store = new MemoryObjectStore();
+    const topic = input();
+    const a = node(bus, store, topic, false);
+    await a.worker.start();
+    await steps(a.worker, 30);
+    const acks = await trigger(bus, 1);
+    const victim = acks[1] as CheckpointAck;
+    const bytes = (await store.get(victim.snapshotKey)) as Uint8Array;
+    bytes[bytes.length - 9] = (bytes[bytes.length - 9] as number) ^ 0x40;
+    await store.put(victim.snapshotKey, bytes);
+    await a.participant.stop();
+    answerLookups(bus, () => acks);
+    const b = node(bus, store, topic, true);
+    await b.worker.start();
+    const failed = b.worker.failures();
+    expect(failed.map((f) => f.partition)).toEqual([victim.partition]);
+    expect(
+      b.worker
+        .progress()
+        .map((x) => x.partition)
+        .sort(),
+    ).toEqual([0, 2]);
+  });
+});
