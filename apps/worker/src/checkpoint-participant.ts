@@ -178,7 +178,7 @@ export class CheckpointParticipant {
         .map(({ part, epoch }) => this.capture(part, epoch, trigger.checkpointId)),
     );
     const pauseMs = performance.now() - t0;
-    this.o.metrics.checkpointDuration.observe(pauseMs / 1000);
+    this.o.metrics.checkpointCapture.observe(pauseMs / 1000);
     await Promise.all(
       captures.map((c) =>
         tracer.startActiveSpan(
