@@ -213,7 +213,9 @@ export class SlabWriter extends ByteWriter {
 
   /** The value written since `begin`, as a view that will not be overwritten. */
   take(): Uint8Array {
-    const out = this.buf.subarray(this.#start, this.pos);
+    // A constructor call, not subarray(): V8 inlines it (subarray looks up the species constructor).
+    const b = this.buf;
+    const out = new Uint8Array(b.buffer, b.byteOffset + this.#start, this.pos - this.#start);
     this.#start = this.pos;
     return out;
   }
@@ -303,14 +305,36 @@ export function utf8(b: Uint8Array, start: number, end: number): string {
   return s;
 }
 
+const fromCharCode = String.fromCharCode;
+
 function asciiOrSlow(b: Uint8Array, start: number, end: number): string {
+  let bits = 0;
+  for (let i = start; i < end; i++) bits |= b[i]!;
+  if (bits >= 0x80) return utf8Slow(b, start, end);
+  // One string built from up to 8 codes per call (`s += char` allocates a string per byte).
   let s = '';
-  for (let i = start; i < end; i++) {
-    const c = b[i]!;
-    if (c >= 0x80) return utf8Slow(b, start, end);
-    s += String.fromCharCode(c);
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    s += fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!);
   }
-  return s;
+  switch (end - i) {
+    case 1:
+      return s + fromCharCode(b[i]!);
+    case 2:
+      return s + fromCharCode(b[i]!, b[i + 1]!);
+    case 3:
+      return s + fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!);
+    case 4:
+      return s + fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!);
+    case 5:
+      return s + fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!);
+    case 6:
+      return s + fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!);
+    case 7:
+      return s + fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!);
+    default:
+      return s;
+  }
 }
 
 function utf8Slow(b: Uint8Array, start: number, end: number): string {
