@@ -2,7 +2,10 @@
 //
 //   pnpm bench codec [--json]
 //
-// trade_roundtrip_ns     encode + decode one trade payload (no envelope, like bin_prot / msgpackr / JSON)
+// trade_roundtrip_ns     encode + decode one trade payload (no envelope, like bin_prot / msgpackr / JSON),
+//                        cycling through 8,192 trades over 10,000 distinct symbols (the string intern
+//                        cache cannot hit every time), every decoded field consumed
+// trade_roundtrip_one_trade_ns  the same for one trade encoded again and again (the earlier figure)
 // batch_ns_per_trade     1,000 trades: TradeBatchEncoder (length-prefixed records, one envelope + CRC-32C)
 //                        then decodeTradeBatch (CRC check, split, decode every trade), per trade
 // delta_diff_ns          `diff` of @ripple/stream on a 4-field record with one field changed
@@ -12,9 +15,16 @@
 //                        (3 int64 + 0..2 panes of {start_ns, acc: [n, pv, volume]}) + the partition leaf,
 //                        about 300 KB, validated against the worker's partition-state schema
 // snapshot_decode_2000_ms  decodeSnapshot of those bytes (CRC, schema check, every leaf validated)
-// msgpackr_roundtrip_ns  msgpackr pack + unpack of the same trade (default Packr: the fastest correct
-//                        configuration measured; bigint timestamps round-trip)
-// json_roundtrip_ns      JSON.stringify + JSON.parse of the same trade (timestamp as a decimal string)
+// msgpackr_roundtrip_ns  msgpackr pack + unpack of the same trades (default pack/unpack: maps; bigint
+//                        timestamps round-trip)
+// msgpackr_records_roundtrip_ns     a Packr with the record extension (useRecords: true), each message
+//                        self-describing
+// msgpackr_structures_roundtrip_ns  a Packr with shared structures (structures: [], as both sides of a
+//                        stream would share them): msgpackr's fastest correct mode
+// protobuf_roundtrip_ns  @bufbuild/protobuf toBinary + fromBinary of the same trade (message
+//                        { string symbol = 1; double price = 2; double size = 3; sfixed64 timestamp_ns = 4;
+//                        string venue = 5; }: size as a double, exact below 2^53, so no bigint conversion)
+// json_roundtrip_ns      JSON.stringify + JSON.parse of the same trades (timestamp as a decimal string)
 //
 // Contenders run interleaved, round after round; each figure is the median of its rounds.
 // Extra lines (not in the JSON): framed round trip, CRC-32C pure vs native, the fingerprint hash alone
@@ -45,7 +55,8 @@ import {
 } from '@ripple/protocol';
 import { diff } from '@ripple/stream';
 import { PARTITION_STATE_SCHEMA, VWAP_OUTPUT_SCHEMA } from '@ripple/worker';
-import { pack, unpack } from 'msgpackr';
+import { Packr, pack, unpack } from 'msgpackr';
+import { tradeProtobuf } from './_trade-protobuf.ts';
 import { machine, median, printResult } from './_util.ts';
 
 const json = process.argv.includes('--json');
@@ -97,8 +108,48 @@ const trades: Trade[] = Array.from({ length: 1000 }, (_, i) => ({
   venue: i % 3 === 0 ? 'XNAS' : 'ARCX',
 }));
 
-// check every contender round-trips the trade before timing it
+// 8,192 trades over 10,000 distinct symbols, cycled: the round trip figures see string-cache misses.
+const symbols = Array.from({ length: 10_000 }, (_, i) => `S${String((i * 7919) % 100_000).padStart(5, '0')}`);
+const varied: Trade[] = Array.from({ length: 8192 }, (_, i) => ({
+  symbol: symbols[(i * 31) % symbols.length]!,
+  price: 100 + (i % 1000) / 100,
+  size: 1 + ((i * 13) % 5000),
+  timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1_000_123n,
+  venue: i % 3 === 0 ? 'XNAS' : i % 3 === 1 ? 'ARCX' : 'BATS',
+}));
+let vk = 0;
+const nextTrade = (): Trade => varied[vk++ & 8191]!;
+/** Reads every field of a decoded trade (no contender can skip decoding one). */
+const consume = (t: Trade): number =>
+  t.price + t.size + t.symbol.length + t.venue.length + Number(t.timestampNs & 0xffn);
+
+const records = new Packr({ useRecords: true });
+const structured = new Packr({ structures: [] });
+const proto = tradeProtobuf();
+
+// check every contender round-trips the trades before timing them
 const mp = unpack(pack(trade)) as Trade;
+for (const t of varied.slice(0, 64)) {
+  for (const [name, back] of [
+    ['ripple', decodeTradePayload(encodeTradePayload(t))],
+    ['msgpackr', unpack(pack(t)) as Trade],
+    ['msgpackr records', records.unpack(records.pack(t)) as Trade],
+    ['msgpackr structures', structured.unpack(structured.pack(t)) as Trade],
+    ['protobuf', proto.decode(proto.encode(t))],
+  ] as const) {
+    if (
+      back.symbol !== t.symbol ||
+      back.price !== t.price ||
+      back.size !== t.size ||
+      back.timestampNs !== t.timestampNs ||
+      back.venue !== t.venue
+    ) {
+      throw new Error(
+        `${name} does not round-trip ${JSON.stringify({ ...t, timestampNs: `${t.timestampNs}` })}`,
+      );
+    }
+  }
+}
 const toJson = (t: Trade) =>
   `{"symbol":${JSON.stringify(t.symbol)},"price":${t.price},"size":${t.size},"timestampNs":"${t.timestampNs}","venue":${JSON.stringify(t.venue)}}`;
 const fromJson = (s: string): Trade => {
@@ -196,9 +247,29 @@ const leafValues = leaves.map((l) => [l.name, l.value]);
 const leavesPacked = pack(leafValues);
 
 const main = run([
-  { name: 'trade_roundtrip_ns', n: 200_000, f: () => decodeTradePayload(encodeTradePayload(trade)).size },
-  { name: 'msgpackr_roundtrip_ns', n: 100_000, f: () => (unpack(pack(trade)) as Trade).size },
-  { name: 'json_roundtrip_ns', n: 100_000, f: () => fromJson(toJson(trade)).size },
+  {
+    name: 'trade_roundtrip_ns',
+    n: 200_000,
+    f: () => consume(decodeTradePayload(encodeTradePayload(nextTrade()))),
+  },
+  {
+    name: 'trade_roundtrip_one_trade_ns',
+    n: 200_000,
+    f: () => consume(decodeTradePayload(encodeTradePayload(trade))),
+  },
+  { name: 'msgpackr_roundtrip_ns', n: 100_000, f: () => consume(unpack(pack(nextTrade())) as Trade) },
+  {
+    name: 'msgpackr_records_roundtrip_ns',
+    n: 100_000,
+    f: () => consume(records.unpack(records.pack(nextTrade())) as Trade),
+  },
+  {
+    name: 'msgpackr_structures_roundtrip_ns',
+    n: 100_000,
+    f: () => consume(structured.unpack(structured.pack(nextTrade())) as Trade),
+  },
+  { name: 'protobuf_roundtrip_ns', n: 100_000, f: () => consume(proto.decode(proto.encode(nextTrade()))) },
+  { name: 'json_roundtrip_ns', n: 100_000, f: () => consume(fromJson(toJson(nextTrade()))) },
   { name: 'batch_ns_per_trade', n: 40, f: batchRoundTrip, per: trades.length },
   {
     name: 'delta_diff_ns',
@@ -263,14 +334,18 @@ if (!json || process.argv.includes('--verbose')) {
     `machine: ${JSON.stringify(machine())}, rounds ${ROUNDS}, crc32c backend for >=512 B: ${crc32cBackend}`,
   );
   console.log(
-    `trade payload ${encodeTradePayload(trade).length} B, framed ${encodeTrade(trade, { sequence: 1 }).length} B, msgpackr ${pack(trade).length} B, JSON ${toJson(trade).length} B`,
+    `trade payload ${encodeTradePayload(trade).length} B, framed ${encodeTrade(trade, { sequence: 1 }).length} B, msgpackr ${pack(trade).length} B, msgpackr structures ${structured.pack(trade).length} B, protobuf ${proto.encode(trade).length} B, JSON ${toJson(trade).length} B`,
   );
   console.log(`batch of 1,000 trades: ${batchBytes} B (${r1(batchBytes / 1000)} B/trade)`);
   console.log(
     `checkpoint of ${leaves.length} leaves: ${checkpointBytes.length} B framed, msgpackr ${leavesPacked.length} B (leaves only)`,
   );
   console.log(
-    `ratios: msgpackr/ripple ${r1(main.msgpackr_roundtrip_ns! / main.trade_roundtrip_ns!)}x, JSON/ripple ${r1(main.json_roundtrip_ns! / main.trade_roundtrip_ns!)}x`,
+    `ratios to ripple: msgpackr ${r1(main.msgpackr_roundtrip_ns! / main.trade_roundtrip_ns!)}x, ` +
+      `msgpackr records ${r1(main.msgpackr_records_roundtrip_ns! / main.trade_roundtrip_ns!)}x, ` +
+      `msgpackr structures ${r1(main.msgpackr_structures_roundtrip_ns! / main.trade_roundtrip_ns!)}x, ` +
+      `protobuf ${r1(main.protobuf_roundtrip_ns! / main.trade_roundtrip_ns!)}x, ` +
+      `JSON ${r1(main.json_roundtrip_ns! / main.trade_roundtrip_ns!)}x`,
   );
   for (const [k, v] of Object.entries(extras)) console.log(`${k}: ${r1(v)}`);
 }
@@ -286,6 +361,10 @@ printResult(
     fingerprint_ns: r1(main.fingerprint_ns!),
     msgpackr_roundtrip_ns: r1(main.msgpackr_roundtrip_ns!),
     json_roundtrip_ns: r1(main.json_roundtrip_ns!),
+    trade_roundtrip_one_trade_ns: r1(main.trade_roundtrip_one_trade_ns!),
+    msgpackr_records_roundtrip_ns: r1(main.msgpackr_records_roundtrip_ns!),
+    msgpackr_structures_roundtrip_ns: r1(main.msgpackr_structures_roundtrip_ns!),
+    protobuf_roundtrip_ns: r1(main.protobuf_roundtrip_ns!),
     snapshot_encode_2000_ms: r3(main.snapshot_encode_2000_ns! / 1e6),
     snapshot_decode_2000_ms: r3(main.snapshot_decode_2000_ns! / 1e6),
   },
