@@ -114,14 +114,20 @@ export function diff(from: Value | undefined, to: Value | undefined): Delta {
   if (to === undefined) return REMOVE;
   if (!isRecord(from) || !isRecord(to)) return { kind: 'set', value: to };
   const ops: PatchOp[] = [];
-  for (const field in to) {
-    if (!Object.hasOwn(to, field)) continue;
+  let shared = 0;
+  // Object.keys, not for-in + hasOwn: one builtin call copying the object's key cache.
+  const fields = Object.keys(to);
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as string;
     const b = to[field] as Value;
     if (!Object.hasOwn(from, field)) {
       ops.push({ op: 'field_set', field, value: b });
       continue;
     }
+    shared++;
     const a = from[field] as Value;
+    // Same primitive or same reference (Object.is but for +0/-0, left to valueEqual): no op.
+    if (a === b && (a !== 0 || 1 / a === 1 / (b as number))) continue;
     if (valueEqual(a, b)) continue;
     if (isRecord(a) && isRecord(b)) {
       for (const key in b) {
@@ -137,8 +143,11 @@ export function diff(from: Value | undefined, to: Value | undefined): Delta {
       ops.push({ op: 'field_set', field, value: b });
     }
   }
-  for (const field in from) {
-    if (Object.hasOwn(from, field) && !Object.hasOwn(to, field)) ops.push({ op: 'field_remove', field });
+  // A field of `from` missing from `to` exists only when `from` has more own fields than the shared ones.
+  if (Object.keys(from).length !== shared) {
+    for (const field in from) {
+      if (Object.hasOwn(from, field) && !Object.hasOwn(to, field)) ops.push({ op: 'field_remove', field });
+    }
   }
   return { kind: 'patch', ops };
 }
