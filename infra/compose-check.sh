@@ -15,3 +15,8 @@ over=$(KAFKA_IMAGE=local/kafka:ci RIPPLE_WORKER_IMAGE=local/worker:ci docker-com
 grep -q 'image: local/kafka:ci' <<<"$over" || fail compose /dev/null "KAFKA_IMAGE override not applied"
 grep -q 'image: local/worker:ci' <<<"$over" || fail compose /dev/null "RIPPLE_WORKER_IMAGE override not applied"
 log "compose.yaml valid ($(docker-compose version --short)): ${want// /, }"
+# the CI override (tests/deploy/compose.deploy.test.ts) with the variables it requires
+KAFKA_BROKERS=127.0.0.1:9092 NATS_URL=nats://127.0.0.1:4222 S3_ENDPOINT=http://127.0.0.1:7480 \
+  S3_ACCESS_KEY_ID=k S3_SECRET_ACCESS_KEY=s RIPPLE_CI_CLUSTER=c RIPPLE_INPUT_TOPIC=i RIPPLE_OUTPUT_TOPIC=o \
+  RIPPLE_DLQ_TOPIC=d RIPPLE_S3_PREFIX=p docker-compose -f compose.yaml -f infra/compose/ci.yaml config -q
+log "infra/compose/ci.yaml (CI override: host network, images of the Ripple apps) valid"

@@ -1,6 +1,8 @@
-// The worker image deployed into the real single-node Kubernetes that
+// The app images deployed into the real single-node Kubernetes that
 // infra/k8s/cluster.sh starts (ci overlay: hostNetwork, 127.0.0.1 endpoints),
-// against the real Kafka and S3 of infra/up.sh. Trades flow through the
+// against the real Kafka, NATS and S3 of infra/up.sh. The coordinator runs as
+// 2 replicas (one active by the NATS KV lease): the active pod is deleted and
+// the standby must take over. Trades flow through the
 // worker pods (static partitions: p % replicas == ordinal, until the
 // coordinator exists), one pod is deleted mid-stream (failover: the StatefulSet
 // recreates it and it resumes from its S3 checkpoint), and the output must be
@@ -22,12 +24,23 @@ import {
   streamOracle,
   type Topics,
 } from '../integration/worker-harness.ts';
+import { coordinatorsActing, dropClusterBuckets, expectExact } from './deploy-helpers.ts';
 
-const env = requireEnv('KUBECTL', 'KUBECONFIG', 'KAFKA_BROKERS', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY');
+const env = requireEnv(
+  'KUBECTL',
+  'KUBECONFIG',
+  'KAFKA_BROKERS',
+  'NATS_URL',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+);
 const brokers = env.KAFKA_BROKERS.split(',');
 const NS = 'ripple';
 const REPLICAS = 2; // k8s/overlays/ci
 const healthPort = (ordinal: number) => 19100 + 10 * ordinal; // k8s/overlays/ci/worker-hostnet.yaml
+const COORDINATORS = 2; // k8s/overlays/ci/coordinator.yaml
+const coordinatorHealthPorts = [...Array(COORDINATORS).keys()].map((i) => 19201 + 10 * i);
+const acting = () => coordinatorsActing(coordinatorHealthPorts);
 
 function kubectl(...args: string[]): string {
   return execFileSync(env.KUBECTL, args, {
@@ -101,11 +114,13 @@ async function offsets(): Promise<Map<number, bigint> | undefined> {
 
 describe('worker image on the local Kubernetes (ci overlay)', () => {
   let topics: Topics | undefined;
+  const cluster = `k8s-${uniqueId()}`;
   afterAll(async () => {
     try {
       kubectl('delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s');
     } finally {
       if (topics) await deleteTopics(brokers, topics);
+      await dropClusterBuckets(env.NATS_URL, cluster);
     }
   }, 180_000);
 
@@ -145,6 +160,7 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       RIPPLE_OUTPUT_TOPIC: topics.output,
       RIPPLE_DLQ_TOPIC: topics.dlq,
       RIPPLE_S3_PREFIX: `k8s-${id}`,
+      RIPPLE_CI_CLUSTER: cluster,
       RIPPLE_WINDOW: '10s',
       RIPPLE_LATENESS: '5s',
       RIPPLE_OUT_OF_ORDERNESS: '1s',
@@ -166,12 +182,38 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     }
     // prod: every app container gets RIPPLE_HOST=0.0.0.0 (from the ConfigMap, not overridden).
     expect(bindHosts('prod')).toEqual({ checkpointer: '0.0.0.0', coordinator: '0.0.0.0', worker: '0.0.0.0' });
-    expect(bindHosts('ci')).toEqual({ worker: '127.0.0.1' });
+    expect(bindHosts('ci')).toEqual({
+      checkpointer: '127.0.0.1',
+      coordinator: '127.0.0.1',
+      worker: '127.0.0.1',
+    });
 
     const t0 = Date.now();
     kubectl('apply', '-k', 'k8s/overlays/ci');
-    kubectl('rollout', 'status', 'statefulset/worker', '-n', NS, '--timeout=240s');
+    for (const w of ['statefulset/worker', 'statefulset/coordinator', 'deployment/checkpointer'])
+      kubectl('rollout', 'status', w, '-n', NS, '--timeout=240s');
     const readyMs = Date.now() - t0;
+
+    // Coordinator failover: exactly one acting; delete its pod; the standby takes over.
+    const before = await eventually('one acting coordinator', 60_000, async () => {
+      const a = await acting();
+      return a.filter((x) => x === true).length === 1 && a.every((x) => x !== undefined) ? a : undefined;
+    });
+    const active = before.indexOf(true);
+    const standby = 1 - active;
+    const tKill = Date.now();
+    kubectl('delete', 'pod', `coordinator-${active}`, '-n', NS, '--wait=true', '--timeout=120s');
+    await eventually('standby coordinator acting', 60_000, async () =>
+      (await acting())[standby] === true ? true : undefined,
+    );
+    const takeoverMs = Date.now() - tKill;
+    kubectl('rollout', 'status', 'statefulset/coordinator', '-n', NS, '--timeout=180s');
+    const after = await eventually('the recreated coordinator is standby', 60_000, async () => {
+      const a = await acting();
+      return a.every((x) => x !== undefined) ? a : undefined;
+    });
+    expect(after[standby]).toBe(true);
+    expect(after[active]).toBe(false);
 
     // Failover: once worker-1 has made progress, delete it; the StatefulSet recreates it.
     const ends = stream.records.map((r) => BigInt(r.length));
@@ -205,30 +247,20 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     // Graceful stop of every pod (SIGTERM through the kubelet: drain + final checkpoint).
     kubectl('scale', 'statefulset/worker', '-n', NS, '--replicas=0');
     await eventually('worker pods gone', 120_000, async () =>
-      kubectl('get', 'pods', '-n', NS, '-o', 'name').trim() === '' ? true : undefined,
+      kubectl('get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/name=worker', '-o', 'name').trim() === ''
+        ? true
+        : undefined,
     );
 
     const got = finalOutputs(await readAll(brokers, topics.output));
     const want = streamOracle(stream, 10n * SEC, 5n * SEC, 1n * SEC).windows;
-    const differ: string[] = [];
-    for (const [k, w] of want) {
-      const g = got.windows.get(k);
-      if (
-        g?.count !== w.count ||
-        g.volume !== w.volume ||
-        Math.abs(g.vwap - w.vwap) > 1e-9 * Math.abs(w.vwap)
-      )
-        differ.push(`${k}: got ${JSON.stringify(g)} want ${JSON.stringify(w)}`);
-    }
-    const unexpected = [...got.windows.keys()].filter((k) => !want.has(k));
-    expect(want.size).toBeGreaterThan(1000);
-    expect(differ.slice(0, 3), `${differ.length} window(s) missing or different`).toEqual([]);
-    expect(unexpected.slice(0, 3), `${unexpected.length} unexpected window(s)`).toEqual([]);
+    expectExact(got, want);
     console.log(
       JSON.stringify({
         suite: 'k8s',
         pods: REPLICAS,
         failovers: 1,
+        coordinator_takeover_s: takeoverMs / 1000,
         trades: stream.tradeCount,
         windows: got.windows.size,
         duplicate_reemits: got.duplicates,

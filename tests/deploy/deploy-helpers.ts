@@ -1,0 +1,52 @@
+// Shared by the deploy suites: the exact comparison against the oracle, the
+// coordinators' acting flags, and the cleanup of a run's NATS KV buckets.
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { clusterSubjects } from '@ripple/protocol';
+import { expect } from 'vitest';
+import type { finalOutputs, streamOracle } from '../integration/worker-harness.ts';
+
+/** Every oracle window present with the same count, volume and VWAP; no window the oracle lacks. */
+export function expectExact(
+  got: ReturnType<typeof finalOutputs>,
+  want: ReturnType<typeof streamOracle>['windows'],
+): void {
+  const differ: string[] = [];
+  for (const [k, w] of want) {
+    const g = got.windows.get(k);
+    if (g?.count !== w.count || g.volume !== w.volume || Math.abs(g.vwap - w.vwap) > 1e-9 * Math.abs(w.vwap))
+      differ.push(`${k}: got ${JSON.stringify(g)} want ${JSON.stringify(w)}`);
+  }
+  const unexpected = [...got.windows.keys()].filter((k) => !want.has(k));
+  expect(want.size).toBeGreaterThan(1000);
+  expect(differ.slice(0, 3), `${differ.length} window(s) missing or different`).toEqual([]);
+  expect(unexpected.slice(0, 3), `${unexpected.length} unexpected window(s)`).toEqual([]);
+}
+
+/** The `acting` flag of each coordinator's /ready, by health port (undefined while one does not answer). */
+export async function coordinatorsActing(
+  healthPorts: readonly number[],
+): Promise<Array<boolean | undefined>> {
+  const out: Array<boolean | undefined> = [];
+  for (const port of healthPorts) {
+    try {
+      const r = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { acting?: boolean };
+      out.push(r.acting);
+    } catch {
+      out.push(undefined);
+    }
+  }
+  return out;
+}
+
+/** Deletes the lease and state KV buckets of `cluster` in the shared NATS. */
+export async function dropClusterBuckets(natsUrl: string, cluster: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl.split(',') });
+  try {
+    const s = clusterSubjects(cluster);
+    for (const b of [s.leaseBucket, s.stateBucket])
+      await (await new Kvm(nc).open(b)).destroy().catch(() => {});
+  } finally {
+    await nc.drain();
+  }
+}
