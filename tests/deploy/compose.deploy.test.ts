@@ -82,8 +82,8 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
   }, async () => {
     topics = await createTopics(brokers, `compose-${id}`);
     const stream = makeStream({
-      trades: 100_000,
-      symbols: 300,
+      trades: 200_000,
+      symbols: 400,
       tradesPerRecord: 100,
       seed: 17,
       malformedEvery: 250,
