@@ -13,6 +13,7 @@
  * not ready, keeps running and retries.
  */
 import { randomBytes } from 'node:crypto';
+import { context, propagation, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { findRestorePlan, ManifestCatalog, planRetention } from '@ripple/checkpoint-store';
 import { type ObjectStore, ObjectStoreError } from '@ripple/object-store';
 import {
@@ -97,6 +98,8 @@ export class Checkpointer {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly verified = new Set<string>();
   private readonly traces = new Map<string, string>();
+  /** One span per checkpoint (trigger -> acks -> commit or abort): the root of its trace. */
+  private readonly spans = new Map<string, Span>();
   private timer: NodeJS.Timeout | null = null;
   private committing: Promise<void> | null = null;
   private retaining: Promise<void> | null = null;
@@ -249,7 +252,20 @@ export class Checkpointer {
       case 'idle':
         return;
       case 'trigger': {
-        const traceparent = newTraceparent();
+        // The checkpoint's trace: a root span whose context the trigger carries to every worker.
+        const span = trace.getTracer('ripple-checkpointer').startSpan('ripple.checkpoint', {
+          root: true,
+          attributes: {
+            'ripple.checkpoint': r.trigger.checkpointId,
+            'ripple.epoch': r.trigger.epoch,
+            'ripple.cluster': this.o.cluster,
+          },
+        });
+        this.spans.set(r.trigger.checkpointId, span);
+        const carrier: Record<string, string> = {};
+        propagation.inject(trace.setSpan(context.active(), span), carrier);
+        // Without a tracing SDK the span is a no-op: a fresh trace id still ties the logs together.
+        const traceparent = carrier[TRACEPARENT] ?? newTraceparent();
         this.traces.set(r.trigger.checkpointId, traceparent);
         this.o.bus.publish(this.subjects.checkpointTrigger, encodeControlMessage(r.trigger), {
           [TRACEPARENT]: traceparent,
@@ -301,7 +317,14 @@ export class Checkpointer {
       });
       return;
     }
-    if (!outcome.duplicate) this.o.metrics.acks.inc();
+    if (!outcome.duplicate) {
+      this.o.metrics.acks.inc();
+      this.spans.get(r.message.checkpointId)?.addEvent('ack', {
+        'ripple.partition': r.message.partition,
+        'ripple.worker': r.message.workerId,
+        'ripple.snapshot.bytes': r.message.bytes,
+      });
+    }
     if (outcome.complete) this.tick();
   }
 
@@ -445,6 +468,15 @@ export class Checkpointer {
         traceparent: this.traces.get(c.checkpointId),
       });
       this.traces.delete(c.checkpointId);
+      const span = this.spans.get(c.checkpointId);
+      span?.setAttributes({
+        'ripple.checkpoint.bytes_full': manifest.written.full,
+        'ripple.checkpoint.bytes_incremental': manifest.written.incremental,
+        'ripple.checkpoint.partitions': manifest.partitions.length,
+      });
+      span?.addEvent('committed');
+      span?.end();
+      this.spans.delete(c.checkpointId);
       this.emit({ type: 'committed', manifest, durationMs });
     } catch (e) {
       if (e instanceof CheckpointAbortedError) this.aborted(c, e.reason, e.message);
@@ -536,6 +568,11 @@ export class Checkpointer {
   private aborted(c: InFlight, reason: AbortReason, detail: string): void {
     this.coord.abort(c);
     this.traces.delete(c.checkpointId);
+    const span = this.spans.get(c.checkpointId);
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: `aborted: ${reason}` });
+    span?.setAttribute('ripple.checkpoint.abort_reason', reason);
+    span?.end();
+    this.spans.delete(c.checkpointId);
     this.o.metrics.aborted.inc({ reason });
     this.o.logger.warn('checkpoint aborted; the previous committed checkpoint stays latest', {
       checkpointId: c.checkpointId,

@@ -8,6 +8,7 @@ import { LeaseKeeper } from '@ripple/cluster';
 import { NatsKv } from '@ripple/cluster-nats';
 import { DirObjectStore, MemoryObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
 import { checkpointLayout, clusterSubjects } from '@ripple/protocol';
+import { startTracing } from '@ripple/telemetry';
 import { Checkpointer } from './checkpointer.ts';
 import { type CheckpointerConfig, loadConfig, redactedConfig } from './config.ts';
 import { staticTable } from './coordinator.ts';
@@ -38,6 +39,13 @@ async function main(): Promise<void> {
     throw e;
   }
   log.info('starting', { config: redactedConfig(config) });
+  const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const tracing = startTracing(
+    process.env.OTEL_SERVICE_NAME || 'ripple-checkpointer',
+    config.instanceId,
+    otlp === undefined || otlp === '' ? null : otlp,
+    (m) => log.warn('tracing', { detail: m }),
+  );
   const metrics = new CheckpointerMetrics(config.cluster);
   const store = storeOf(config);
   let bus: MessageBus;
@@ -117,6 +125,7 @@ async function main(): Promise<void> {
     await bus.close();
     store.close();
     await http.close();
+    await tracing.shutdown();
     log.info('stopped');
     process.exit(0);
   };

@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { NatsAuthConfigError } from '@ripple/cluster-nats';
 import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
+import { startTracing } from '@ripple/telemetry';
 import { FileSink, FileSource } from './adapters/file.ts';
 import { KafkaSink, KafkaSource } from './adapters/kafka.ts';
 import { kafkaPartitionCount } from './adapters/kafka-topic.ts';
@@ -34,7 +35,6 @@ import { WorkerMetrics } from './metrics.ts';
 import { checkPartitionCount } from './partition-count.ts';
 import type { Logger, RecordSink, RecordSource, SinkRecord, SnapshotStore } from './ports.ts';
 import { syntheticTopic } from './synthetic.ts';
-import { startTracing } from './tracing.ts';
 import { Worker } from './worker.ts';
 
 function jsonLogger(workerId: string): Logger {

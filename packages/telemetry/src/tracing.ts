@@ -8,11 +8,12 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
  * OpenTelemetry SDK with OTLP/HTTP export (Jaeger accepts it on :4318). Without
  * an endpoint nothing is registered and the API stays a no-op. Export failures
  * never throw into the data path; the SDK's warnings and errors (failed
- * exports, dropped spans) go to `warn`, i.e. the worker's log.
+ * exports, dropped spans) go to `warn`, i.e. the process's log. Used by the
+ * worker and the checkpointer (one trace per checkpoint spans both).
  */
 export function startTracing(
   serviceName: string,
-  workerId: string,
+  instanceId: string,
   endpoint: string | null,
   warn: (msg: string) => void = () => {},
 ): { shutdown(): Promise<void> } {
@@ -23,7 +24,7 @@ export function startTracing(
     DiagLogLevel.WARN,
   );
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': serviceName, 'service.instance.id': workerId }),
+    resource: resourceFromAttributes({ 'service.name': serviceName, 'service.instance.id': instanceId }),
     spanProcessors: [
       new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` }), {
         scheduledDelayMillis: 500,
