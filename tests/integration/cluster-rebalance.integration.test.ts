@@ -1,0 +1,323 @@
+// The cluster on the real services: a coordinator process and worker
+// processes (apps/worker in cluster mode) on real Kafka, NATS and S3 while
+// trades flow in. Three workers start; a 4th joins (about a quarter of the
+// partitions move to it, nothing else); one is SIGKILLed (its partitions
+// come back elsewhere within the failure timeout plus a bound); one is
+// SIGSTOPped past the failure timeout and SIGCONTed (a zombie: the
+// coordinator fences its stale copies). Afterwards the output, read as
+// docs/consumer-contract.md says, equals the independent oracle; no output
+// partition has two writers under one epoch; the join's rebalance is one
+// trace in the real Jaeger with the workers' revoke / checkpoint / assign /
+// restore / replay spans in it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  clusterSubjects,
+  decodeControlMessage,
+  encodeControlMessage,
+  type Heartbeat,
+  type StatusResponse,
+} from '@ripple/protocol';
+import { afterAll, describe, expect, test } from 'vitest';
+import { eventually, requireEnv, uniqueId } from './helpers.ts';
+import {
+  contractOutputs,
+  createTopics,
+  deleteTopics,
+  makeStream,
+  PARTITIONS,
+  produce,
+  progress,
+  readAll,
+  SEC,
+  sleep,
+  startWorker,
+  streamOracle,
+  type Topics,
+  type WorkerProcess,
+} from './worker-harness.ts';
+
+const env = requireEnv(
+  'KAFKA_BROKERS',
+  'NATS_URL',
+  'S3_ENDPOINT',
+  'S3_BUCKET',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'JAEGER_QUERY_URL',
+);
+const brokers = env.KAFKA_BROKERS.split(',');
+const ROOT = join(import.meta.dirname, '..', '..');
+const HEARTBEAT_SEC = 0.2;
+const FAILURE_SEC = 1.5;
+
+interface JaegerSpan {
+  spanID: string;
+  operationName: string;
+  processID: string;
+  references: { refType: string; spanID: string }[];
+}
+interface JaegerTrace {
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string }>;
+}
+
+describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () => {
+  const id = uniqueId();
+  const cluster = `it-cluster-${id}`;
+  const s = clusterSubjects(cluster);
+  const workerService = `ripple-worker-it-${id}`;
+  let topics: Topics | undefined;
+  let nc: NatsConnection | undefined;
+  const children: ChildProcess[] = [];
+  const workers = new Map<string, WorkerProcess>();
+
+  afterAll(async () => {
+    for (const c of children) if (c.pid !== undefined && c.exitCode === null) c.kill('SIGKILL');
+    for (const w of workers.values()) {
+      if (w.child.exitCode === null) {
+        w.child.kill('SIGCONT');
+        w.child.kill('SIGKILL');
+      }
+    }
+    if (topics !== undefined) await deleteTopics(brokers, topics);
+    if (nc !== undefined) {
+      for (const b of [s.leaseBucket, s.stateBucket])
+        await (await new Kvm(nc).open(b)).destroy().catch(() => {});
+      await nc.drain();
+    }
+  });
+
+  test('exact output vs the oracle, one writer per (partition, epoch), the rebalance traced', async () => {
+    topics = await createTopics(brokers, `it-cluster-${id}`);
+    const t = topics;
+    nc = await connect({ servers: env.NATS_URL });
+    const conn = nc;
+    const beats = new Map<string, Heartbeat>();
+    conn.subscribe(s.allHeartbeats, {
+      callback: (_e, m) => {
+        const hb = decodeControlMessage(m.data);
+        if (hb.type === 'heartbeat') beats.set(hb.workerId, hb);
+      },
+    });
+    const status = async () => {
+      const reply = await conn.request(
+        s.status,
+        encodeControlMessage({ type: 'status_request', v: 1, requestId: 'it' }),
+        { timeout: 1000 },
+      );
+      return decodeControlMessage(reply.data) as StatusResponse;
+    };
+    /** Every partition owned by one of `ids` (each of them owning some), nothing moving, heartbeats agreeing. */
+    const settled = async (ids: string[]) => {
+      const st = await status();
+      if (st.unassigned.length > 0 || !st.partitions!.every((p) => p.movingTo === null)) return undefined;
+      const owners = new Set(st.partitions!.map((p) => p.workerId));
+      if (owners.size !== ids.length || !ids.every((w) => owners.has(w))) return undefined;
+      for (const w of ids) {
+        const hb = beats.get(w);
+        const mine = st.partitions!.filter((p) => p.workerId === w);
+        if (hb === undefined || hb.partitions.length !== mine.length) return undefined;
+        for (const h of hb.partitions) {
+          const row = st.partitions![h.partition]!;
+          if (row.workerId !== w || row.epoch !== h.epoch) return undefined;
+        }
+      }
+      return st;
+    };
+
+    // Coordinator process.
+    let coordLog = '';
+    const coord = spawn(
+      process.execPath,
+      ['--conditions=@ripple/source', join(ROOT, 'apps/coordinator/src/main.ts')],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          NATS_URL: env.NATS_URL,
+          RIPPLE_CLUSTER: cluster,
+          RIPPLE_COORDINATOR_ID: 'it-coord',
+          RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+          RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
+          RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
+          RIPPLE_LEASE_TTL_SEC: '1',
+          RIPPLE_API_PORT: '0',
+          RIPPLE_HEALTH_PORT: '0',
+          RIPPLE_METRICS_PORT: '0',
+          OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    children.push(coord);
+    coord.stderr?.on('data', (d: Buffer) => {
+      coordLog = (coordLog + d.toString()).slice(-200_000);
+    });
+
+    const start = async (w: string) => {
+      const p = await startWorker({
+        RIPPLE_WORKER_ID: w,
+        RIPPLE_CLUSTER: cluster,
+        RIPPLE_SOURCE: 'kafka',
+        RIPPLE_SNAPSHOT_STORE: 's3',
+        RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+        RIPPLE_INPUT_TOPIC: t.input,
+        RIPPLE_OUTPUT_TOPIC: t.output,
+        RIPPLE_DLQ_TOPIC: t.dlq,
+        RIPPLE_S3_PREFIX: `it-cluster-${id}`,
+        // Short windows: the stream spans a few seconds of event time, so windows close (and
+        // output flows) throughout the scenario, not only at the closing sentinel.
+        RIPPLE_WINDOW: '250ms',
+        RIPPLE_LATENESS: '250ms',
+        RIPPLE_OUT_OF_ORDERNESS: '1s',
+        RIPPLE_CHECKPOINT_INTERVAL_SEC: '1',
+        RIPPLE_MAX_BATCH_RECORDS: '200',
+        RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
+        RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
+        RIPPLE_SHUTDOWN_GRACE_SEC: '10',
+        OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+        OTEL_SERVICE_NAME: workerService,
+      });
+      workers.set(w, p);
+      return p;
+    };
+
+    await Promise.all(['w1', 'w2', 'w3'].map(start));
+    const three = await eventually('3 workers own everything', 60_000, () => settled(['w1', 'w2', 'w3']));
+
+    // Trades flow in the background from here to the end of the scenario.
+    const stream = makeStream({
+      trades: 24_000,
+      symbols: 64,
+      tradesPerRecord: 12,
+      seed: 1010,
+      malformedEvery: 97,
+    });
+    const SLICES = 40;
+    let producing = true;
+    const producer = (async () => {
+      const longest = Math.max(...stream.records.map((r) => r.length));
+      const per = Math.ceil(longest / SLICES);
+      for (let i = 0; i < longest; i += per) {
+        await produce(
+          brokers,
+          t.input,
+          stream.records.map((r) => r.slice(i, i + per)),
+        );
+        await sleep(500);
+      }
+      producing = false;
+    })();
+
+    // A 4th joins: only partitions that move to it move.
+    await sleep(2000);
+    await start('w4');
+    const four = await eventually('4 workers own everything', 60_000, () =>
+      settled(['w1', 'w2', 'w3', 'w4']),
+    );
+    const moved = four.partitions!.filter((p) => p.workerId !== three.partitions![p.partition]!.workerId);
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.every((p) => p.workerId === 'w4')).toBe(true);
+    const joinRebalance = four.rebalances?.find(
+      (r) => r.moves > 0 && r.epoch > three.epoch && r.traceId !== null,
+    );
+    expect(joinRebalance).toBeDefined();
+
+    // SIGKILL one: its partitions are live elsewhere within the failure timeout plus a bound.
+    await sleep(2000);
+    const killedAt = Date.now();
+    workers.get('w2')!.child.kill('SIGKILL');
+    const afterKill = await eventually('w2 partitions back', 60_000, () => settled(['w1', 'w3', 'w4']));
+    const failoverMs = Date.now() - killedAt;
+    expect(afterKill.epoch).toBeGreaterThan(four.epoch);
+
+    // SIGSTOP one past the failure timeout, then SIGCONT: a zombie whose copies are fenced.
+    const zombie = workers.get('w3')!;
+    const w3Had = afterKill.partitions!.filter((p) => p.workerId === 'w3');
+    zombie.child.kill('SIGSTOP');
+    const whileStopped = await eventually('w3 declared dead', 60_000, () => settled(['w1', 'w4']));
+    for (const p of w3Had) expect(whileStopped.partitions![p.partition]!.epoch).toBeGreaterThan(p.epoch);
+    zombie.child.kill('SIGCONT');
+    await eventually('w3 back and consistent', 60_000, () => settled(['w1', 'w3', 'w4']));
+
+    // All input in, every partition caught up with its owner, then the output against the oracle.
+    await producer;
+    expect(producing).toBe(false);
+    const endOffsets = stream.records.map((r) => BigInt(r.length));
+    await eventually('all input processed', 90_000, async () => {
+      const at = new Map<number, bigint>();
+      for (const w of ['w1', 'w3', 'w4']) {
+        const pr = await progress(workers.get(w)!);
+        for (const d of pr?.details ?? []) at.set(d.partition, BigInt(d.nextOffset ?? '-1'));
+      }
+      return endOffsets.every((end, p) => (at.get(p) ?? -1n) >= end) ? true : undefined;
+    });
+    const o = streamOracle(stream, SEC / 4n, SEC / 4n, SEC);
+    const out = await eventually('every window in the output', 30_000, async () => {
+      const records = await readAll(brokers, t.output);
+      const c = contractOutputs(records);
+      return c.windows.size >= o.windows.size ? { records, c } : undefined;
+    });
+    expect(out.c.windows.size).toBe(o.windows.size);
+    let wrong = 0;
+    for (const [k, want] of o.windows) {
+      const got = out.c.windows.get(k);
+      if (got === undefined || got.count !== want.count || got.volume !== want.volume) wrong++;
+      else expect(got.vwap).toBeCloseTo(want.vwap, 9);
+    }
+    expect(wrong).toBe(0);
+
+    // One writer per (output partition, epoch).
+    const writers = new Map<string, Set<string>>();
+    for (const r of out.records) {
+      const key = `${r.partition}@${r.headers.get('ripple-epoch')}`;
+      const set = writers.get(key) ?? new Set<string>();
+      set.add(r.headers.get('ripple-worker') ?? '?');
+      writers.set(key, set);
+    }
+    const shared = [...writers].filter(([, set]) => set.size > 1).map(([k, set]) => `${k}: ${[...set]}`);
+    expect(shared).toEqual([]);
+
+    // The join's rebalance: one trace in Jaeger, the coordinator's decision as the root, the workers' steps in it.
+    const jt = await eventually('rebalance trace in Jaeger', 30_000, async () => {
+      const r = await fetch(`${env.JAEGER_QUERY_URL}/api/traces/${joinRebalance!.traceId}`);
+      if (r.status !== 200) return undefined;
+      const tr = ((await r.json()) as { data?: JaegerTrace[] }).data?.[0];
+      const ops = new Set(tr?.spans.map((x) => x.operationName));
+      return [
+        'ripple.rebalance',
+        'ripple.worker.revoke',
+        'ripple.worker.assign',
+        'ripple.worker.replay',
+      ].every((op) => ops.has(op))
+        ? tr
+        : undefined;
+    });
+    const root = jt.spans.find((x) => x.operationName === 'ripple.rebalance')!;
+    expect(jt.processes[root.processID]?.serviceName).toBe('ripple-coordinator');
+    const ops = jt.spans.map((x) => x.operationName);
+    for (const op of ['ripple.worker.handoff_checkpoint', 'ripple.worker.recovery'])
+      expect(ops).toContain(op);
+    for (const st of jt.spans.filter((x) => x.operationName.startsWith('ripple.worker.')))
+      expect(jt.processes[st.processID]?.serviceName).toBe(workerService);
+
+    process.stdout.write(
+      `${JSON.stringify({
+        suite: 'cluster-rebalance',
+        moved_on_join: moved.length,
+        partitions: PARTITIONS,
+        failover_ms: failoverMs,
+        failure_timeout_ms: FAILURE_SEC * 1000,
+        zombie_partitions: w3Had.length,
+        windows: o.windows.size,
+        output_records: out.records.length,
+        partition_epochs_written: writers.size,
+        dropped_by_sequence: out.c.dropped,
+        trace_spans: jt.spans.length,
+      })}\n`,
+    );
+    expect(coordLog).not.toMatch(/"level":"error"/);
+  }, 240_000);
+});
