@@ -10,6 +10,8 @@
 // trace in the real Jaeger with the workers' revoke / checkpoint / assign /
 // restore / replay spans in it.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -72,8 +74,14 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
   let nc: NatsConnection | undefined;
   const children: ChildProcess[] = [];
   const workers = new Map<string, WorkerProcess>();
+  let coordLog = '';
 
   afterAll(async () => {
+    // The processes' logs, for a failure's post-mortem.
+    const dir = mkdtempSync(join(tmpdir(), 'ripple-it-cluster-'));
+    for (const [w, p] of workers) writeFileSync(join(dir, `${w}.log`), p.log());
+    writeFileSync(join(dir, 'coordinator.log'), coordLog);
+    process.stdout.write(`cluster-rebalance logs: ${dir}\n`);
     for (const c of children) if (c.pid !== undefined && c.exitCode === null) c.kill('SIGKILL');
     for (const w of workers.values()) {
       if (w.child.exitCode === null) {
@@ -128,7 +136,6 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
     };
 
     // Coordinator process.
-    let coordLog = '';
     const coord = spawn(
       process.execPath,
       ['--conditions=@ripple/source', join(ROOT, 'apps/coordinator/src/main.ts')],
