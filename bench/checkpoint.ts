@@ -1,38 +1,51 @@
-// `pnpm bench checkpoint [--json] [--checkpoints N]` (needs `pnpm infra:up` and `source infra/.run/env`):
-// the checkpointer process on the real S3 (Ceph RGW) and NATS, with 8
-// partitions x 2,000 keys owned by two in-process workers that change 1 % of
-// each partition's keys between checkpoints (steady load) and snapshot as the
-// checkpoint protocol says: full when the chain policy asks for it,
-// otherwise the changed keys only, uploaded to S3, acked over NATS.
-// Figures: trigger-to-commit (the checkpointer's own duration, after the
-// manifest is durable) p50/p99, bytes of the first (full) checkpoint and of a
-// checkpoint after 1 % of the keys changed. The snapshot payload here is
-// JSON key/value entries, not the engine's binary format: compare the
-// ratio, not the absolute bytes. throughput_drop_pct needs the worker's
-// snapshot at a consistent point, which is not wired to the checkpointer yet:
-// printed as null, never made up.
-import { spawn } from 'node:child_process';
+// `pnpm bench checkpoint [--json] [--checkpoints N] [--segments N]` (needs `pnpm infra:up` and
+// `source infra/.run/env`): the checkpointer process on the real S3 (Ceph RGW) and NATS, and one
+// in-process worker (the real runtime, VWAP job and checkpoint participant) owning 8 partitions x
+// 2,000 keys, fed by an in-process trade generator (no Kafka: the figures are the checkpoint's).
+//
+// Phase 1, bytes and commit latency: every key is loaded once, then the participant starts; after
+// each commit 1 % of each partition's keys change (20 trades per partition), so each checkpoint
+// after the first is the increment of 1 % of the keys (a full one every K+1 = 11 by the default
+// chain policy, left out of the incremental figure). Trigger-to-commit is the checkpointer's own
+// duration (after the manifest is durable), from its log.
+// Phase 2, throughput: the worker processes trades of random keys as fast as it can; segments with
+// the checkpointer running (a checkpoint every second: capture pause + uploads) alternate with
+// segments where it is paused (SIGSTOP: no trigger); throughput_drop_pct = 1 - median(events/s
+// with) / median(events/s without), in %.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
+import { NatsBus } from '@ripple/cluster-nats';
 import { S3ObjectStore } from '@ripple/object-store';
+import { checkpointLayout, decodeManifest, type Trade, TradeBatchEncoder } from '@ripple/protocol';
 import {
-  type CheckpointAck,
-  checkpointLayout,
-  clusterSubjects,
-  crc32c,
-  decodeControlMessage,
-  decodeManifest,
-  encodeControlMessage,
-  nextSnapshotKind,
-  type SnapshotObjectRef,
-} from '@ripple/protocol';
+  CheckpointParticipant,
+  loadConfig,
+  MemorySink,
+  MemorySnapshotStore,
+  MemoryTopic,
+  type PartitionStart,
+  type RecordSource,
+  type SourceRecord,
+  silentLogger,
+  systemClock,
+  vwapJob,
+  Worker,
+  WorkerMetrics,
+} from '@ripple/worker';
 import { requireEnv, uniqueId } from '../tests/integration/helpers.ts';
 import { machine, percentile, printResult } from './_util.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const want = Number(args[args.indexOf('--checkpoints') + 1] ?? 0) || 30;
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i < 0 ? dflt : Number(args[i + 1]) || dflt;
+};
+const want = opt('--checkpoints', 20);
+const segments = opt('--segments', 4);
+const SEGMENT_MS = 3000;
 const PARTITIONS = 8;
 const KEYS = 2000;
 const CHANGE = KEYS / 100;
@@ -47,9 +60,107 @@ const env = requireEnv(
 const id = uniqueId().replace(/[^A-Za-z0-9]/g, '');
 const cluster = `bench${id}`;
 const prefix = `bench-checkpoint/${id}`;
-const layout = checkpointLayout(prefix);
-const subjects = clusterSubjects(cluster);
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Trades on demand: `load` touches every key of every partition once, `burst(n)` n keys per
+ * partition once, `steady` random keys without end, `idle` nothing. One trade per record in
+ * load/burst, 20 in steady. Event time advances 1 µs per trade (no window closes: a 1 h window).
+ */
+class TradeGenerator implements RecordSource {
+  mode: 'idle' | 'load' | 'steady' = 'idle';
+  private burstLeft = new Map<number, number>();
+  private readonly next = new Map<number, bigint>();
+  private readonly loaded = new Map<number, number>();
+  private readonly ts = new Map<number, bigint>();
+  private cursor = 0;
+  private rnd = 12345;
+  private tick = 0;
+  produced = 0;
+
+  async assign(starts: readonly PartitionStart[]): Promise<void> {
+    for (const s of starts) {
+      this.next.set(s.partition, typeof s.position === 'bigint' ? s.position : 0n);
+      this.ts.set(s.partition, BigInt(Date.now() - 3_000_000) * 1_000_000n);
+    }
+  }
+  async unassign(partitions: readonly number[]): Promise<void> {
+    for (const p of partitions) this.next.delete(p);
+  }
+  burst(n: number): void {
+    this.tick++;
+    for (const p of this.next.keys()) this.burstLeft.set(p, n);
+  }
+  get loadDone(): boolean {
+    return [...this.next.keys()].every((p) => (this.loaded.get(p) ?? 0) >= KEYS);
+  }
+  get burstDone(): boolean {
+    return [...this.burstLeft.values()].every((n) => n === 0);
+  }
+  async poll(max: number): Promise<SourceRecord[]> {
+    const out: SourceRecord[] = [];
+    const parts = [...this.next.keys()];
+    for (let guard = 0; out.length < max && guard < parts.length; ) {
+      const p = parts[this.cursor++ % parts.length] as number;
+      const keys = this.keysFor(p);
+      if (keys === null) {
+        guard++;
+        continue;
+      }
+      guard = 0;
+      const enc = new TradeBatchEncoder();
+      let ts = this.ts.get(p) as bigint;
+      for (const k of keys) {
+        ts += 1000n;
+        const t: Trade = {
+          symbol: `S${p}K${k}`,
+          price: 100 + (k % 50),
+          size: 1 + (k % 9),
+          timestampNs: ts,
+          venue: 'X',
+        };
+        enc.add(t);
+      }
+      this.ts.set(p, ts);
+      const offset = this.next.get(p) as bigint;
+      this.next.set(p, offset + 1n);
+      out.push({ partition: p, offset, value: enc.finish({ sequence: 0 }), headers: {} });
+      this.produced++;
+    }
+    if (out.length === 0) await sleep(5);
+    return out;
+  }
+  private keysFor(p: number): number[] | null {
+    const left = this.burstLeft.get(p) ?? 0;
+    if (left > 0) {
+      this.burstLeft.set(p, left - 1);
+      return [(this.tick * 7919 + left * 101) % KEYS];
+    }
+    if (this.mode === 'load') {
+      const n = this.loaded.get(p) ?? 0;
+      if (n >= KEYS) return null;
+      this.loaded.set(p, n + 1);
+      return [n];
+    }
+    if (this.mode === 'steady') {
+      const keys: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        this.rnd = (Math.imul(this.rnd, 1103515245) + 12345) >>> 0;
+        keys.push(this.rnd % KEYS);
+      }
+      return keys;
+    }
+    return null;
+  }
+  async endOffset(p: number): Promise<bigint> {
+    return this.next.get(p) ?? 0n;
+  }
+  lastKnownEnd(p: number): bigint | undefined {
+    return this.next.get(p);
+  }
+  async close(): Promise<void> {}
+}
 
 const store = new S3ObjectStore({
   endpoint: env.S3_ENDPOINT,
@@ -58,87 +169,51 @@ const store = new S3ObjectStore({
   accessKeyId: env.S3_ACCESS_KEY_ID,
   secretAccessKey: env.S3_SECRET_ACCESS_KEY,
 });
-const nc = await connect({ servers: env.NATS_URL, name: `ripple-bench-${cluster}` });
-
-interface Part {
-  state: Map<string, number>;
-  changed: Set<string>;
-  chain: SnapshotObjectRef[];
-  offset: bigint;
-}
-const parts = new Map<number, Part>();
-for (let p = 0; p < PARTITIONS; p++) {
-  const state = new Map<string, number>();
-  for (let k = 0; k < KEYS; k++) state.set(`SYM${String(k).padStart(4, '0')}@p${p}`, k * 1.5);
-  parts.set(p, { state, changed: new Set(), chain: [], offset: 0n });
-}
-let tick = 0;
-/** 1 % of every partition's keys change (steady load between checkpoints). */
-function churn(): void {
-  tick++;
-  for (const [p, s] of parts)
-    for (let i = 0; i < CHANGE; i++) {
-      const key = `SYM${String((tick * 7919 + i * 101) % KEYS).padStart(4, '0')}@p${p}`;
-      s.state.set(key, tick + i / 7);
-      s.changed.add(key);
-      s.offset++;
-    }
-}
-
-const enc = new TextEncoder();
-async function snapshot(p: number, s: Part, checkpointId: string, epoch: number): Promise<CheckpointAck> {
-  const kind = s.changed.size === 0 && s.chain.length > 0 ? null : nextSnapshotKind(s.chain);
-  let ref: SnapshotObjectRef;
-  let prefixChain: SnapshotObjectRef[];
-  if (kind === null) {
-    ref = s.chain.at(-1)!;
-    prefixChain = s.chain.slice(0, -1);
-  } else {
-    const entries = kind === 'full' ? [...s.state] : [...s.changed].map((k) => [k, s.state.get(k)!]);
-    const bytes = enc.encode(JSON.stringify({ partition: p, kind, entries }));
-    const key = layout.snapshotKey(p, checkpointId, kind);
-    await store.put(key, bytes);
-    ref = { key, bytes: bytes.length, crc32c: crc32c(bytes), kind };
-    prefixChain = kind === 'full' ? [] : [...s.chain];
-    s.chain = [...prefixChain, ref];
-    s.changed.clear();
-  }
-  return {
-    type: 'checkpoint_ack',
-    v: 1,
-    checkpointId,
-    epoch,
-    workerId: `bw${p % 2}`,
-    partition: p,
-    snapshotKey: ref.key,
-    bytes: ref.bytes,
-    crc32c: ref.crc32c,
-    offsets: [{ topic: 'trades', partition: p, offset: s.offset }],
-    ...(prefixChain.length > 0 ? { chain: prefixChain } : {}),
-  };
-}
-
-nc.subscribe(subjects.checkpointTrigger, {
-  callback: (err, m) => {
-    if (err !== null) return;
-    const t = decodeControlMessage(m.data);
-    if (t.type !== 'checkpoint_trigger') return;
-    void Promise.all([...parts].map(([p, s]) => snapshot(p, s, t.checkpointId, t.epoch))).then((acks) => {
-      for (const a of acks)
-        nc.publish(
-          subjects.checkpointAck,
-          encodeControlMessage(a),
-          m.headers === undefined ? undefined : { headers: m.headers },
-        );
-      churn(); // the load goes on between checkpoints
-    });
-  },
+const nc = await connect({ servers: env.NATS_URL.split(','), name: `ripple-bench-${cluster}` });
+const bus = new NatsBus(nc);
+const cfg = loadConfig({
+  RIPPLE_WORKER_ID: 'bench-w',
+  RIPPLE_SOURCE: 'memory',
+  RIPPLE_SNAPSHOT_STORE: 'memory',
+  RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+  RIPPLE_PARTITIONS: `0-${PARTITIONS - 1}`,
+  RIPPLE_WINDOW: '1h',
+  RIPPLE_MAX_BATCH_RECORDS: '500',
+  RIPPLE_MAX_KEYS_PER_PARTITION: String(KEYS * 2),
 });
-await nc.flush();
+const metrics = new WorkerMetrics(cfg.workerId);
+const source = new TradeGenerator();
+const topics = new Map(
+  [cfg.outputTopic, cfg.dlqTopic, `${cfg.inputTopic}-late`].map((t) => [t, new MemoryTopic(t, PARTITIONS)]),
+);
+const worker = new Worker({
+  config: cfg,
+  job: vwapJob,
+  source,
+  sink: new MemorySink(topics),
+  store: new MemorySnapshotStore(),
+  metrics,
+  // cluster checkpoints only: nothing to restore in a fresh bench cluster, no checkpoint of its own
+  restorer: { restore: async () => null },
+});
+const participant = new CheckpointParticipant({
+  cluster,
+  workerId: cfg.workerId,
+  inputTopic: cfg.inputTopic,
+  bus,
+  store,
+  layout: checkpointLayout(prefix),
+  policy: { fullEvery: 10, maxIncrementRatio: 1 },
+  metrics,
+  logger: silentLogger,
+  clock: systemClock,
+});
+await worker.start();
+const running = worker.run();
 
-const durations: number[] = [];
-const written: Array<{ full: number; incremental: number }> = [];
-const child = spawn(
+const commits: Array<{ ms: number; written: { full: number; incremental: number } }> = [];
+let onCommit: (() => void) | null = null;
+const child: ChildProcess = spawn(
   process.execPath,
   ['--conditions=@ripple/source', join(root, 'apps/checkpointer/src/main.ts')],
   {
@@ -148,7 +223,10 @@ const child = spawn(
       ...env,
       RIPPLE_CLUSTER: cluster,
       RIPPLE_S3_PREFIX: prefix,
+      RIPPLE_STATIC_PARTITIONS: String(PARTITIONS),
+      RIPPLE_STATIC_EPOCH: String(cfg.epoch),
       RIPPLE_CHECKPOINT_INTERVAL_SEC: '1',
+      RIPPLE_CHECKPOINT_TIMEOUT_SEC: '5',
       RIPPLE_CHECKPOINTS_RETAINED: '5',
       RIPPLE_HOST: '127.0.0.1',
       RIPPLE_HEALTH_PORT: '0',
@@ -158,7 +236,7 @@ const child = spawn(
   },
 );
 let buf = '';
-child.stderr.on('data', (d: Buffer) => {
+child.stderr?.on('data', (d: Buffer) => {
   buf += d.toString();
   for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
     const line = buf.slice(0, nl);
@@ -170,67 +248,115 @@ child.stderr.on('data', (d: Buffer) => {
         written?: { full: number; incremental: number };
       };
       if (j.msg === 'checkpoint committed' && j.durationMs !== undefined && j.written !== undefined) {
-        durations.push(j.durationMs);
-        written.push(j.written);
+        commits.push({ ms: j.durationMs, written: j.written });
         if (!json)
           process.stdout.write(
-            `commit ${durations.length}: ${j.durationMs} ms, full ${j.written.full} B, incremental ${j.written.incremental} B\n`,
+            `commit ${commits.length}: ${j.durationMs} ms, full ${j.written.full} B, incremental ${j.written.incremental} B\n`,
           );
+        onCommit?.();
       }
     } catch {}
   }
 });
-const assignment = encodeControlMessage({
-  type: 'assignment',
-  v: 1,
-  epoch: 1,
-  numPartitions: PARTITIONS,
-  owners: [...parts.keys()].map((p) => ({ partition: p, workerId: `bw${p % 2}` })),
-});
-const republish = setInterval(() => nc.publish(subjects.assignment, assignment), 500);
-const deadline = Date.now() + want * 1000 * 3 + 30_000;
-while (durations.length < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-clearInterval(republish);
-const exited = new Promise((r) => child.once('exit', r));
-child.kill('SIGTERM');
-await exited;
 
-// the manifests in S3 agree with the log
-const manifests = await store.list(layout.manifestsPrefix);
-const last = manifests.at(-1);
-const lastManifest = last === undefined ? null : decodeManifest((await store.get(last.key))!);
-await store.delete((await store.list(`${prefix}/`)).map((o) => o.key));
-store.close();
-await nc.drain();
-
-if (durations.length < want) {
-  console.error(`only ${durations.length} of ${want} checkpoints committed in time`);
-  process.exit(1);
+async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`bench checkpoint: ${what} not within ${timeoutMs} ms`);
+    await sleep(20);
+  }
 }
-const incremental = written.slice(1).filter((w) => w.full === 0 && w.incremental > 0);
-const bytesFull = written[0]!.full;
-const bytesIncr =
-  incremental.length === 0
-    ? Number.NaN
-    : percentile(
-        incremental.map((w) => w.incremental),
-        0.5,
+const consumed = () => worker.progress().reduce((a, p) => a + Number(p.nextOffset ?? 0n), 0);
+
+let exitCode = 0;
+let result: Record<string, unknown> | null = null;
+try {
+  // Phase 1: load every key, then checkpoints with 1 % of the keys changed between them.
+  source.mode = 'load';
+  await until('initial load', () => source.loadDone && consumed() === source.produced, 120_000);
+  source.mode = 'idle';
+  participant.start(worker);
+  onCommit = () => source.burst(CHANGE);
+  await until(`${want} commits`, () => commits.length >= want, want * 5000 + 30_000);
+  onCommit = null;
+  const phase1 = [...commits];
+  const bytesFull = phase1[0]?.written.full ?? Number.NaN;
+  const incr = phase1.slice(1).filter((c) => c.written.full === 0 && c.written.incremental > 0);
+  const bytesIncr =
+    incr.length === 0
+      ? Number.NaN
+      : percentile(
+          incr.map((c) => c.written.incremental),
+          0.5,
+        );
+
+  // Phase 2: steady load; segments with and without checkpoints (checkpointer paused by SIGSTOP).
+  source.mode = 'steady';
+  await sleep(1000);
+  const rate: { on: number[]; off: number[] } = { on: [], off: [] };
+  const phase2From = commits.length;
+  for (let i = 0; i < segments * 2; i++) {
+    const on = i % 4 === 0 || i % 4 === 3; // on off off on on off off on ...: both see the same drift
+    child.kill(on ? 'SIGCONT' : 'SIGSTOP');
+    await sleep(on ? 1200 : 300); // let a stopped checkpointer's in-flight checkpoint settle
+    const c0 = consumed();
+    const t0 = performance.now();
+    await sleep(SEGMENT_MS);
+    const eventsPerSec = ((consumed() - c0) * 20 * 1000) / (performance.now() - t0);
+    rate[on ? 'on' : 'off'].push(eventsPerSec);
+    if (!json)
+      process.stdout.write(
+        `segment ${i + 1} checkpoints ${on ? 'on ' : 'off'}: ${Math.round(eventsPerSec)} events/s\n`,
       );
-printResult(
-  {
+  }
+  child.kill('SIGCONT');
+  const withCk = percentile(rate.on, 0.5);
+  const without = percentile(rate.off, 0.5);
+  result = {
     suite: 'checkpoint',
-    commit_ms_p50: percentile(durations, 0.5),
-    commit_ms_p99: percentile(durations, 0.99),
-    throughput_drop_pct: null,
+    commit_ms_p50: percentile(
+      phase1.map((c) => c.ms),
+      0.5,
+    ),
+    commit_ms_p99: percentile(
+      phase1.map((c) => c.ms),
+      0.99,
+    ),
+    throughput_drop_pct: Math.round((1 - withCk / without) * 1000) / 10,
     bytes_full: bytesFull,
     bytes_incremental_1pct: bytesIncr,
     incremental_pct_of_full: Math.round((bytesIncr / bytesFull) * 10000) / 100,
-    checkpoints: durations.length,
+    checkpoints: phase1.length,
+    checkpoints_under_steady_load: commits.length - phase2From,
+    events_per_s_with_checkpoints: Math.round(withCk),
+    events_per_s_without: Math.round(without),
     partitions: PARTITIONS,
     keys_per_partition: KEYS,
-    manifest_bytes: last?.size ?? null,
-    manifest_partitions: lastManifest?.partitions.length ?? null,
+    snapshot_format: 'engine (packages/stream snapshotChanges, RIPP snapshot frames)',
     machine: machine(),
-  },
-  json,
-);
+  };
+} catch (e) {
+  console.error(String(e));
+  exitCode = 1;
+} finally {
+  child.kill('SIGCONT');
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  await participant.stop();
+  worker.requestStop();
+  await running.catch(() => {});
+  const manifests = await store.list(checkpointLayout(prefix).manifestsPrefix);
+  const last = manifests.at(-1);
+  if (result !== null && last !== undefined) {
+    const m = decodeManifest((await store.get(last.key)) as Uint8Array);
+    result.manifest_bytes = last.size;
+    result.manifest_partitions = m.partitions.length;
+  }
+  await store.delete((await store.list(`${prefix}/`)).map((o) => o.key));
+  store.close();
+  await nc.drain();
+}
+if (result === null) process.exit(exitCode || 1);
+printResult(result, json);
+process.exit(0);

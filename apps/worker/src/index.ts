@@ -9,6 +9,12 @@ export { KafkaSink, KafkaSource } from './adapters/kafka.ts';
 export { LocalSnapshotStore } from './adapters/local-snapshot-store.ts';
 export { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from './adapters/memory.ts';
 export { S3SnapshotStore } from './adapters/s3-snapshot-store.ts';
+export {
+  type CheckpointHost,
+  CheckpointParticipant,
+  type CheckpointParticipantOptions,
+} from './checkpoint-participant.ts';
+export { CheckpointRestore, type CheckpointRestoreOptions } from './checkpoint-restore.ts';
 export { loadConfig, type WorkerConfig } from './config.ts';
 export {
   CheckpointNotStoredError,
@@ -24,6 +30,7 @@ export { PARTITION_STATE_SCHEMA, VWAP_OUTPUT_SCHEMA } from './jobs/vwap/schemas.
 export { vwapJob } from './jobs/vwap/vwap-job.ts';
 export { Lifecycle } from './lifecycle.ts';
 export { WorkerMetrics } from './metrics.ts';
+export { silentLogger, systemClock } from './ports.ts';
 export type {
   Clock,
   Logger,
