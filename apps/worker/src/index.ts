@@ -30,7 +30,6 @@ export { PARTITION_STATE_SCHEMA, VWAP_OUTPUT_SCHEMA } from './jobs/vwap/schemas.
 export { vwapJob } from './jobs/vwap/vwap-job.ts';
 export { Lifecycle } from './lifecycle.ts';
 export { WorkerMetrics } from './metrics.ts';
-export { silentLogger, systemClock } from './ports.ts';
 export type {
   Clock,
   Logger,
@@ -42,4 +41,5 @@ export type {
   SourceRecord,
   StoredSnapshot,
 } from './ports.ts';
+export { silentLogger, systemClock } from './ports.ts';
 export { type PartitionHandoff, Worker, type WorkerDeps } from './worker.ts';
