@@ -1,6 +1,7 @@
 // B-01: one leaf change + stabilize on a VWAP-shaped graph, at 1K / 10K / 100K symbols,
-// against alien-signals, preact signals, a naive full recompute and the plain typed-array loop
-// (the machine's limit for this update: no graph, no allocation) in the same run.
+// against alien-signals, preact signals, a naive full recompute, the user functions alone (no
+// graph) and the plain typed-array loop (the machine's limit for this update: no graph, no
+// allocation), all in the same run.
 //
 //   pnpm bench graph [--json]
 //
@@ -182,6 +183,38 @@ function buildLoop(n: number, trades: Trade[]): Contender {
   };
 }
 
+/**
+ * The floor of any engine running this benchmark's user functions: the same three functions (the
+ * per-symbol contribution, the fused replace of the total, the VWAP) called directly, one stored
+ * contribution object per symbol, no graph. What it costs above the plain loop is the user code's
+ * (allocation, the old contribution's cache miss), not the engine's.
+ */
+function buildUserFunctions(n: number, trades: Trade[]): Contender {
+  const replace = (a: Contrib, o: Contrib, x: Contrib): Contrib => ({
+    n: a.n - o.n + x.n,
+    v: a.v - o.v + x.v,
+  });
+  const vwapOf = (t: Contrib): number => (t.v === 0 ? 0 : t.n / t.v);
+  const per: Contrib[] = [];
+  let acc: Contrib = { n: 0, v: 0 };
+  for (let i = 0; i < n; i++) {
+    const c = contribution(trades[i % POOL] as Trade);
+    per.push(c);
+    acc = { n: acc.n + c.n, v: acc.v + c.v };
+  }
+  let last = vwapOf(acc);
+  return {
+    update(symbol, trade) {
+      const c = contribution(trade);
+      acc = replace(acc, per[symbol] as Contrib, c);
+      per[symbol] = c;
+      const w = vwapOf(acc);
+      if (w !== last) last = w;
+    },
+    result: () => last,
+  };
+}
+
 function buildNaive(n: number, trades: Trade[]): Contender {
   const state: Trade[] = Array.from({ length: n }, (_, i) => trades[i % POOL] as Trade);
   let last = 0;
@@ -275,6 +308,8 @@ function main(): void {
     full_recompute_ns_p50: {} as Record<string, number>,
     /** The plain typed-array loop doing the same update: the machine's limit, in the same run. */
     loop_ns_p50: {} as Record<string, number>,
+    /** The benchmark's user functions called directly, no graph: the floor of any engine running them. */
+    user_functions_ns_p50: {} as Record<string, number>,
     /** Ripple's p50 over the loop's p50, per size (target: <= 3 at 10K). */
     stabilize_over_loop: {} as Record<string, number>,
     /** (Ripple 100K / 1K) over (loop 100K / 1K): the graph's own slowdown with size (target: <= 1.3). */
@@ -292,7 +327,8 @@ function main(): void {
     const p = buildPreact(n, trades);
     const nv = buildNaive(n, trades);
     const lp = buildLoop(n, trades);
-    const all = [r, a, p, nv, lp];
+    const uf = buildUserFunctions(n, trades);
+    const all = [r, a, p, nv, lp, uf];
     for (let i = 0; i < 100; i++) {
       const t = trades[(i * 31) % POOL] as Trade;
       for (const c of all) c.update((i * 7919) % n, t);
@@ -303,6 +339,7 @@ function main(): void {
       ['preact', p],
       ['naive', nv],
       ['loop', lp],
+      ['user functions', uf],
     ] as const) {
       const y = c.result();
       if (Math.abs(x - y) > 1e-6 * x)
@@ -314,6 +351,7 @@ function main(): void {
     const am = measure(a, n, trades, 1_000_000);
     const pm = measure(p, n, trades, 1_000_000);
     const fm = measure(nv, n, trades, Math.max(2000, Math.floor(2e9 / n / 20)));
+    const um = measure(uf, n, trades, 1_000_000);
     const lm1 = measure(lp, n, trades, 1_000_000);
     const loopP50 = (lm0.p50 + lm1.p50) / 2;
     out.stabilize_ns_p50[n] = round(rm.p50);
@@ -322,13 +360,14 @@ function main(): void {
     out.preact_signals_ns_p50[n] = round(pm.p50);
     out.full_recompute_ns_p50[n] = round(fm.p50);
     out.loop_ns_p50[n] = round(loopP50);
+    out.user_functions_ns_p50[n] = round(um.p50);
     out.stabilize_over_loop[n] = round(rm.p50 / loopP50);
     if (!json) {
       console.log(
         `${String(n).padStart(7)} symbols: ripple p50 ${round(rm.p50)} ns p99 ${round(rm.p99)} ns | ` +
           `alien-signals p50 ${round(am.p50)} ns | preact p50 ${round(pm.p50)} ns | ` +
-          `full recompute p50 ${round(fm.p50)} ns | plain loop p50 ${round(loopP50)} ns ` +
-          `(ripple ${round(rm.p50 / loopP50)}x the loop)`,
+          `full recompute p50 ${round(fm.p50)} ns | plain loop p50 ${round(loopP50)} ns | ` +
+          `user functions alone p50 ${round(um.p50)} ns (ripple ${round(rm.p50 / loopP50)}x the loop)`,
       );
     }
   }
