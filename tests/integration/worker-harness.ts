@@ -346,7 +346,7 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
     child.stderr?.on('data', (chunk: string) => {
       log += chunk;
       if (log.length > 2_000_000) log = log.slice(-1_000_000);
-      const m = /"msg":"listening","health":(\d+),"metrics":(\d+)/.exec(log);
+      const m = /"health":(\d+),"metrics":(\d+)[^\n]*"msg":"listening"/.exec(log);
       if (m !== null) resolve({ health: Number(m[1]), metrics: Number(m[2]) });
     });
     void exited.then((code) =>

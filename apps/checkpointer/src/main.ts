@@ -8,7 +8,7 @@ import { LeaseKeeper } from '@ripple/cluster';
 import { NatsKv } from '@ripple/cluster-nats';
 import { DirObjectStore, MemoryObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
 import { checkpointLayout, clusterSubjects } from '@ripple/protocol';
-import { startTracing } from '@ripple/telemetry';
+import { LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
 import { Checkpointer } from './checkpointer.ts';
 import { type CheckpointerConfig, loadConfig, redactedConfig } from './config.ts';
 import { staticTable } from './coordinator.ts';
@@ -27,6 +27,13 @@ function storeOf(c: CheckpointerConfig): ObjectStore {
 }
 
 async function main(): Promise<void> {
+  try {
+    logLevel();
+  } catch (e) {
+    if (!(e instanceof LogLevelError)) throw e;
+    process.stderr.write(`ripple checkpointer: ${e.message}\n`);
+    process.exit(2);
+  }
   const log = jsonLogger('checkpointer');
   let config: CheckpointerConfig;
   try {
@@ -39,13 +46,11 @@ async function main(): Promise<void> {
     throw e;
   }
   log.info('starting', { config: redactedConfig(config) });
-  const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  const tracing = startTracing(
-    process.env.OTEL_SERVICE_NAME || 'ripple-checkpointer',
-    config.instanceId,
-    otlp === undefined || otlp === '' ? null : otlp,
-    (m) => log.warn('tracing', { detail: m }),
-  );
+  const tracing = startTracing({
+    serviceName: 'ripple-checkpointer',
+    instanceId: config.instanceId,
+    warn: (m) => log.warn('tracing', { detail: m }),
+  });
   const metrics = new CheckpointerMetrics(config.cluster);
   const store = storeOf(config);
   let bus: MessageBus;

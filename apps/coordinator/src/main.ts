@@ -4,25 +4,31 @@
  * Exit codes: 0 stopped, 1 failed, 2 invalid configuration.
  */
 import { NatsAuthConfigError } from '@ripple/cluster-nats';
+import { LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
 import { startCoordinatorApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { jsonLogger } from './logger.ts';
-import { startTracing } from './tracing.ts';
 
 async function main(): Promise<number> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
+    logLevel(); // LOG_LEVEL
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof LogLevelError) {
       process.stderr.write(`${e.message}\n`);
       return 2;
     }
     throw e;
   }
   const log = jsonLogger('coordinator', { coordinator: config.coordinatorId });
-  const tracing = startTracing(config.coordinatorId, config.otlpEndpoint, (m) => log.warn(m));
+  const tracing = startTracing({
+    serviceName: 'ripple-coordinator',
+    instanceId: config.coordinatorId,
+    endpoint: config.otlpEndpoint,
+    warn: (m) => log.warn('tracing', { detail: m }),
+  });
   let app: Awaited<ReturnType<typeof startCoordinatorApp>>;
   try {
     app = await startCoordinatorApp(config, log);
@@ -34,12 +40,21 @@ async function main(): Promise<number> {
     throw e;
   }
   await new Promise<void>((resolve) => {
+    let signals = 0;
     const stop = (signal: string) => {
+      if (++signals > 1) {
+        // A second signal exits at once, yet the spans ended so far still go out (bounded).
+        log.warn('second signal: exiting', { signal });
+        void Promise.race([tracing.shutdown(), new Promise((r) => setTimeout(r, 1000))]).then(() =>
+          process.exit(1),
+        );
+        return;
+      }
       log.info('stopping', { signal });
       resolve();
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
   await app.close();
   await tracing.shutdown();

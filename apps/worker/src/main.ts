@@ -14,7 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { NatsAuthConfigError } from '@ripple/cluster-nats';
 import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
-import { startTracing } from '@ripple/telemetry';
+import { createLogger, LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
 import { FileSink, FileSource } from './adapters/file.ts';
 import { KafkaSink, KafkaSource } from './adapters/kafka.ts';
 import { kafkaPartitionCount } from './adapters/kafka-topic.ts';
@@ -36,22 +36,6 @@ import { checkPartitionCount } from './partition-count.ts';
 import type { Logger, RecordSink, RecordSource, SinkRecord, SnapshotStore } from './ports.ts';
 import { syntheticTopic } from './synthetic.ts';
 import { Worker } from './worker.ts';
-
-function jsonLogger(workerId: string): Logger {
-  const write = (level: string, msg: string, fields?: Record<string, unknown>) => {
-    process.stderr.write(
-      `${JSON.stringify(
-        { ts: new Date().toISOString(), level, component: 'worker', worker: workerId, msg, ...fields },
-        (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
-      )}\n`,
-    );
-  };
-  return {
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-  };
-}
 
 function adapters(cfg: WorkerConfig): {
   source: RecordSource;
@@ -114,21 +98,22 @@ async function main(): Promise<number> {
   let cfg: WorkerConfig;
   try {
     cfg = loadConfig();
+    logLevel(); // LOG_LEVEL
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof LogLevelError) {
       process.stderr.write(`ripple worker: ${e.message}\n`);
       return 2;
     }
     throw e;
   }
-  const log = jsonLogger(cfg.workerId);
+  const log: Logger = createLogger({ fields: { component: 'worker', worker: cfg.workerId } });
   const metrics = new WorkerMetrics(cfg.workerId);
-  const tracing = startTracing(
-    process.env.OTEL_SERVICE_NAME || 'ripple-worker',
-    cfg.workerId,
-    cfg.otlpEndpoint,
-    (m) => log.warn('tracing', { detail: m }),
-  );
+  const tracing = startTracing({
+    serviceName: 'ripple-worker',
+    instanceId: cfg.workerId,
+    endpoint: cfg.otlpEndpoint,
+    warn: (m) => log.warn('tracing', { detail: m }),
+  });
   const ports = adapters(cfg);
   // Cluster checkpoints: restore through the checkpointer's committed manifests (built once the bus is open).
   let checkpoints: ClusterCheckpoints | null = null;
@@ -165,7 +150,9 @@ async function main(): Promise<number> {
     signals++;
     if (signals > 1) {
       log.warn('second signal: exiting without drain', { signal: sig });
-      process.exit(1);
+      // The spans ended so far still go out (bounded: the operator asked twice).
+      void Promise.race([tracing.shutdown(), sleep(1000)]).then(() => process.exit(1));
+      return;
     }
     stopping.abort();
     if (member === null) {
@@ -245,9 +232,11 @@ async function main(): Promise<number> {
   } finally {
     member?.close();
     await checkpoints?.close();
+    // Spans first: closing NATS can wait long when it is down, and a SIGKILL after the grace
+    // period must not take the last spans (the final checkpoint's) with it.
+    await tracing.shutdown();
     await bus?.close();
     await http.close();
-    await tracing.shutdown();
   }
 }
 

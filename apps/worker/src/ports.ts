@@ -81,6 +81,8 @@ export interface SnapshotStore {
 
 /** Structured logger injected into the runtime (the process wires a JSON logger to stderr). */
 export interface Logger {
+  /** Per-partition detail (a line per checkpoint per partition): shown with LOG_LEVEL=debug. */
+  debug?(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;

@@ -109,7 +109,7 @@ export class SnapshotCapture {
     const captureMs = performance.now() - t0;
     metrics.checkpointCapture.observe(captureMs / 1000);
     this.o.onCapture?.(captureMs);
-    logger.info('checkpoint captured', { capture: `${this.seq++}`, partitions: [...ids.keys()] });
+    logger.debug?.('checkpoint captured', { capture: `${this.seq++}`, partitions: [...ids.keys()] });
     return ids;
   }
 }

@@ -54,7 +54,7 @@ async function startWorker(env: Record<string, string>): Promise<Proc> {
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (c: string) => {
       log += c;
-      const m = /"msg":"listening","health":(\d+),"metrics":(\d+)/.exec(log);
+      const m = /"health":(\d+),"metrics":(\d+)[^\n]*"msg":"listening"/.exec(log);
       if (m !== null) resolve({ health: Number(m[1]), metrics: Number(m[2]) });
     });
     child.once('exit', (code) => reject(new Error(`worker exited (${code}):\n${log}`)));
