@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { context, propagation, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { findRestorePlan, ManifestCatalog, planRetention } from '@ripple/checkpoint-store';
+import type { BusMessage, ControlBus } from '@ripple/cluster';
 import { type ObjectStore, ObjectStoreError } from '@ripple/object-store';
 import {
   type CheckpointLayout,
@@ -42,7 +43,7 @@ import {
 } from './coordinator.ts';
 import { type AbortReason, CheckpointAbortedError } from './errors.ts';
 import type { CheckpointerMetrics } from './metrics.ts';
-import type { BusMessage, Logger, MessageBus } from './ports.ts';
+import type { Logger } from './ports.ts';
 import { withBackoff } from './retry.ts';
 
 export interface CheckpointerOptions {
@@ -57,7 +58,9 @@ export interface CheckpointerOptions {
   /** partitions to checkpoint without a coordinator (epoch, all partitions, any owner); null: follow Assignment messages */
   readonly staticTable: PartitionTable | null;
   readonly store: ObjectStore;
-  readonly bus: MessageBus;
+  readonly bus: ControlBus;
+  /** false while the bus's connection is down (not ready); absent: always up (an in-memory bus) */
+  readonly busConnected?: () => boolean;
   readonly metrics: CheckpointerMetrics;
   readonly logger: Logger;
   /** how often the clock is advanced; 0: never by itself (tests call tick()) */
@@ -156,7 +159,7 @@ export class Checkpointer {
   }
 
   get ready(): boolean {
-    return this.rebuilt && this.storeOk.read && this.storeOk.write && this.o.bus.connected && !this.stopping;
+    return this.rebuilt && this.storeOk.read && this.storeOk.write && this.busUp() && !this.stopping;
   }
 
   /** What /ready reports besides the flag. */
@@ -165,7 +168,7 @@ export class Checkpointer {
     return {
       rebuilt: this.rebuilt,
       storeOk: { ...this.storeOk },
-      busConnected: this.o.bus.connected,
+      busConnected: this.busUp(),
       epoch: this.coord.epoch,
       role: this.isLeader() ? 'leader' : 'standby',
       latestCommitted: latest?.checkpointId ?? null,
@@ -175,6 +178,10 @@ export class Checkpointer {
 
   get latestCommitted(): CheckpointManifest | null {
     return this.coord.latestCommitted;
+  }
+
+  private busUp(): boolean {
+    return this.o.busConnected?.() ?? true;
   }
 
   /** Rebuilds the state from the store (retrying until it can), then subscribes and starts the clock. */
@@ -217,11 +224,12 @@ export class Checkpointer {
     this.rebuilt = true;
     if (this.o.staticTable !== null) this.coord.setTable(this.o.staticTable);
     const bus = this.o.bus;
-    this.unsubscribe.push(
+    for (const sub of [
       bus.subscribe(this.subjects.checkpointAck, (m) => this.onAck(m)),
       bus.subscribe(this.subjects.assignment, (m) => this.onAssignment(m)),
       bus.subscribe(this.subjects.checkpointLookup, (m) => void this.onLookup(m)),
-    );
+    ])
+      this.unsubscribe.push(() => sub.unsubscribe());
     await bus.flush();
     if (this.o.tickMs > 0) this.timer = setInterval(() => this.tick(), this.o.tickMs);
     this.updateReady();

@@ -19,7 +19,7 @@
  * | s3 credentials | S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY | SDK default chain |
  * | s3_request_timeout_ms | RIPPLE_S3_REQUEST_TIMEOUT_MS | 5000 |
  * | nats_url | NATS_URL | nats://127.0.0.1:4222 (bus memory: none) |
- * | nats_user / nats_pass | NATS_USER, NATS_PASS | none |
+ * | NATS credentials | RIPPLE_NATS_USER + RIPPLE_NATS_PASSWORD(_FILE), RIPPLE_NATS_TOKEN(_FILE), RIPPLE_NATS_NKEY_SEED_FILE, RIPPLE_NATS_CREDS_FILE (as the coordinator's: @ripple/cluster-nats) | none |
  * | bus (nats, memory) | RIPPLE_BUS | nats |
  * | ha (off, lease: one active replica through a JetStream KV lease) | RIPPLE_HA | off |
  * | instance_id (lease holder id) | RIPPLE_INSTANCE_ID | HOSTNAME + random |
@@ -51,8 +51,6 @@ export interface CheckpointerConfig {
   };
   readonly bus: 'nats' | 'memory';
   readonly natsUrl: string;
-  readonly natsUser: string | null;
-  readonly natsPass: string | null;
   readonly ha: 'off' | 'lease';
   readonly instanceId: string;
   readonly leaseTtlMs: number;
@@ -154,8 +152,6 @@ export function loadConfig(env: Env = process.env): CheckpointerConfig {
     },
     bus: oneOf('bus', 'RIPPLE_BUS', 'nats', ['nats', 'memory'] as const),
     natsUrl,
-    natsUser: raw('NATS_USER') ?? null,
-    natsPass: raw('NATS_PASS') ?? null,
     ha,
     instanceId,
     leaseTtlMs: num('lease_ttl_ms', 'RIPPLE_LEASE_TTL_MS', 10_000, 300, 600_000),
@@ -174,6 +170,5 @@ export function redactedConfig(c: CheckpointerConfig): Record<string, unknown> {
       accessKeyId: c.s3.accessKeyId === null ? null : '***',
       secretAccessKey: c.s3.secretAccessKey === null ? null : '***',
     },
-    natsPass: c.natsPass === null ? null : '***',
   };
 }

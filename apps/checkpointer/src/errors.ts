@@ -1,12 +1,14 @@
 /**
  * Errors of the checkpointer. One class per failure mode with a stable
  * `code` and `retryable`; loops branch on those, never on message text.
+ * All are `RippleError`s (@ripple/core), like every package's.
  */
+import { RippleError } from '@ripple/core';
+
 export type CheckpointerErrorCode = 'CKPTR_CONFIG' | 'CKPTR_ABORTED';
 
-export abstract class CheckpointerError extends Error {
-  abstract readonly code: CheckpointerErrorCode;
-  abstract readonly retryable: boolean;
+export abstract class CheckpointerError extends RippleError {
+  abstract override readonly code: CheckpointerErrorCode;
   override name = 'CheckpointerError';
 }
 

@@ -4,8 +4,9 @@
  * /metrics, SIGTERM/SIGINT stop it cleanly (a checkpoint being committed
  * finishes; one still collecting acks is aborted).
  */
-import { LeaseKeeper } from '@ripple/cluster';
-import { NatsKv } from '@ripple/cluster-nats';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type ControlBus, LeaseKeeper, MemoryBus } from '@ripple/cluster';
+import { NatsBus, NatsKv, natsAuthFromEnv } from '@ripple/cluster-nats';
 import { DirObjectStore, MemoryObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
 import { checkpointLayout, clusterSubjects } from '@ripple/protocol';
 import { LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
@@ -15,10 +16,7 @@ import { staticTable } from './coordinator.ts';
 import { ConfigError } from './errors.ts';
 import { startHttp } from './http.ts';
 import { jsonLogger } from './logger.ts';
-import { MemoryBus } from './memory-bus.ts';
 import { CheckpointerMetrics } from './metrics.ts';
-import { NatsBus } from './nats-bus.ts';
-import type { MessageBus } from './ports.ts';
 
 function storeOf(c: CheckpointerConfig): ObjectStore {
   if (c.store === 'memory') return new MemoryObjectStore();
@@ -53,32 +51,53 @@ async function main(): Promise<void> {
   });
   const metrics = new CheckpointerMetrics(config.cluster);
   const store = storeOf(config);
-  let bus: MessageBus;
+  let bus: ControlBus;
+  let nc: NatsConnection | null = null;
+  let busUp = true;
   if (config.bus === 'memory') bus = new MemoryBus();
   else {
+    // Credentials as the coordinator's and the worker's (RIPPLE_NATS_*); never logged.
+    const auth = natsAuthFromEnv(process.env);
+    log.info('nats', { servers: config.natsUrl, auth: auth.describe });
     // The first connection is retried too: NATS down at start = not ready, retrying.
-    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+    for (let wait = 250; nc === null; wait = Math.min(wait * 2, 5000)) {
       try {
-        bus = await NatsBus.connect({
-          servers: config.natsUrl,
+        nc = await connect({
+          servers: config.natsUrl.split(','),
           name: `ripple-checkpointer-${config.cluster}`,
-          ...(config.natsUser !== null ? { user: config.natsUser, pass: config.natsPass ?? '' } : {}),
-          logger: log,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+          ...auth.options,
         });
-        break;
       } catch (e) {
         log.warn('nats unreachable; retrying', { waitMs: wait, error: String(e) });
         await new Promise((r) => setTimeout(r, wait));
       }
     }
+    const conn = nc;
+    // A NATS outage makes the checkpointer not ready; the client reconnects forever.
+    void (async () => {
+      for await (const st of conn.status()) {
+        if (st.type === 'disconnect') {
+          busUp = false;
+          log.warn('nats disconnected');
+        } else if (st.type === 'reconnect') {
+          busUp = true;
+          log.info('nats reconnected');
+        }
+      }
+    })().catch(() => {});
+    bus = new NatsBus(conn, (error, subject) =>
+      log.error('bus handler failed', { subject, error: String(error) }),
+    );
   }
   // HA: one active replica, through the same JetStream KV lease as the coordinator (its own key).
   let lease: LeaseKeeper | null = null;
   if (config.ha === 'lease') {
-    const nc = (bus as NatsBus).connection;
+    const conn = nc as NatsConnection;
     for (let wait = 250; lease === null; wait = Math.min(wait * 2, 5000)) {
       try {
-        const kv = await NatsKv.open(nc, clusterSubjects(config.cluster).leaseBucket);
+        const kv = await NatsKv.open(conn, clusterSubjects(config.cluster).leaseBucket);
         lease = new LeaseKeeper({
           holderId: config.instanceId,
           key: 'checkpointer',
@@ -106,6 +125,7 @@ async function main(): Promise<void> {
       config.staticPartitions > 0 ? staticTable(config.staticEpoch, config.staticPartitions) : null,
     store,
     bus,
+    busConnected: () => busUp && (nc === null || !nc.isClosed()),
     metrics,
     logger: log,
     tickMs: Math.max(10, Math.min(250, (config.checkpointIntervalSec * 1000) / 10)),
@@ -127,7 +147,7 @@ async function main(): Promise<void> {
     log.info('stopping', { signal });
     await checkpointer.stop();
     await keeper?.stop();
-    await bus.close();
+    if (nc !== null && !nc.isClosed()) await nc.drain();
     store.close();
     await http.close();
     await tracing.shutdown();

@@ -1,30 +1,9 @@
 /**
- * The message bus the checkpointer speaks over (NATS in production, an
- * in-memory bus in tests and embedded mode). Headers carry the W3C trace
- * context. Object storage is the ObjectStore port of @ripple/object-store.
+ * Ports of the checkpointer besides the ones it shares: the message bus is
+ * @ripple/cluster's ControlBus (NATS through @ripple/cluster-nats, in-memory
+ * in tests; headers carry the W3C trace context) and object storage is
+ * @ripple/object-store's ObjectStore.
  */
-export type Headers = Readonly<Record<string, string>>;
-
-export interface BusMessage {
-  readonly subject: string;
-  readonly data: Uint8Array;
-  readonly headers: Headers;
-  /** present on requests: sends the reply */
-  respond?(data: Uint8Array, headers?: Headers): void;
-}
-
-export interface MessageBus {
-  publish(subject: string, data: Uint8Array, headers?: Headers): void;
-  /** returns the unsubscribe function */
-  subscribe(subject: string, handler: (m: BusMessage) => void): () => void;
-  request(subject: string, data: Uint8Array, timeoutMs: number, headers?: Headers): Promise<BusMessage>;
-  /** resolves once everything published so far reached the server */
-  flush(): Promise<void>;
-  /** false while the connection to the server is down */
-  readonly connected: boolean;
-  close(): Promise<void>;
-}
-
 /** Structured logger (injected; no console in library code). */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;

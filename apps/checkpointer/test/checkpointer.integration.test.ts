@@ -7,7 +7,8 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NatsKv } from '@ripple/cluster-nats';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { NatsBus, NatsKv } from '@ripple/cluster-nats';
 import { S3ObjectStore } from '@ripple/object-store';
 import {
   type Assignment,
@@ -23,8 +24,6 @@ import {
   referencedKeys,
 } from '@ripple/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsBus } from '../src/nats-bus.ts';
-import { silentLogger } from '../src/ports.ts';
 import { S3FaultProxy } from './s3-fault-proxy.ts';
 import { restoreState, SimWorker } from './sim-worker.ts';
 
@@ -77,6 +76,7 @@ interface Proc {
 let proxy: S3FaultProxy;
 let store: S3ObjectStore;
 let bus: NatsBus;
+let nc: NatsConnection;
 let proc: Proc | null = null;
 let workers: SimWorker[] = [];
 let assignmentTimer: NodeJS.Timeout | null = null;
@@ -169,7 +169,7 @@ async function lookup(partition: number): Promise<RestorePlanReply> {
   const m = await bus.request(
     subjects.checkpointLookup,
     encodeRestoreRequest({ type: 'restore_request', v: 1, requestId: `it${partition}`, partition }),
-    10_000,
+    { timeoutMs: 10_000 },
   );
   return decodeRestoreReply(m.data);
 }
@@ -217,11 +217,8 @@ beforeAll(async () => {
     accessKeyId: env('S3_ACCESS_KEY_ID'),
     secretAccessKey: env('S3_SECRET_ACCESS_KEY'),
   });
-  bus = await NatsBus.connect({
-    servers: env('NATS_URL'),
-    name: `ripple-it-${cluster}`,
-    logger: silentLogger,
-  });
+  nc = await connect({ servers: env('NATS_URL').split(','), name: `ripple-it-${cluster}` });
+  bus = new NatsBus(nc);
   bus.subscribe(subjects.checkpointTrigger, (m) => {
     const t = decodeControlMessage(m.data);
     if (t.type === 'checkpoint_trigger') triggers.push(t.checkpointId);
@@ -247,8 +244,10 @@ afterAll(async () => {
   if (proc !== null) await stopProcess(proc);
   for (const w of workers) w.stop();
   // the HA test's lease bucket (JetStream KV) goes too
-  if (bus !== undefined) await (await NatsKv.open(bus.connection, subjects.leaseBucket)).destroy();
-  await bus?.close();
+  if (nc !== undefined) {
+    await (await NatsKv.open(nc, subjects.leaseBucket)).destroy();
+    await nc.drain();
+  }
   if (store !== undefined) {
     await store.delete((await store.list(`${prefix}/`)).map((o) => o.key));
     store.close();

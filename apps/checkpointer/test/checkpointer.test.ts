@@ -1,6 +1,7 @@
 // The checkpointer service on the in-memory bus and store, with simulated
 // workers, on a virtual clock (tick() driven by the test; backoff sleeps
 // advance the clock).
+import { MemoryBus } from '@ripple/cluster';
 import { MemoryObjectStore } from '@ripple/object-store';
 import {
   type Assignment,
@@ -15,7 +16,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type CheckpointEvent, Checkpointer } from '../src/checkpointer.ts';
 import { loadConfig } from '../src/config.ts';
 import { ConfigError } from '../src/errors.ts';
-import { MemoryBus } from '../src/memory-bus.ts';
 import { CheckpointerMetrics } from '../src/metrics.ts';
 import { silentLogger } from '../src/ports.ts';
 import { FaultyStore } from './faulty-store.ts';
@@ -41,7 +41,7 @@ afterEach(async () => {
   for (const r of rigs.splice(0)) {
     await r.cp.stop();
     for (const w of r.workers) w.stop();
-    await r.bus.close();
+    r.bus.connected = false;
   }
 });
 
@@ -330,8 +330,10 @@ describe('Checkpointer service', () => {
           await r.bus.request(
             subjects.checkpointLookup,
             encodeRestoreRequest({ type: 'restore_request', v: 1, requestId: `q${partition}`, partition }),
-            1000,
-            { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+            {
+              timeoutMs: 1000,
+              headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+            },
           )
         ).data,
       );
@@ -427,7 +429,7 @@ describe('Checkpointer with a lease (HA)', () => {
     await a.cp.stop();
     await b.cp.stop();
     w.stop();
-    await bus.close();
+    bus.connected = false;
   });
 });
 

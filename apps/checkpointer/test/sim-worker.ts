@@ -3,6 +3,8 @@
 // or "unchanged" when nothing changed), uploads the object to the store and
 // acks over the bus, exactly as a worker is specified to. Its state is a
 // key -> value map per partition that tests mutate.
+
+import type { BusMessage, ControlBus } from '@ripple/cluster';
 import type { ObjectStore } from '@ripple/object-store';
 import {
   type ChainPolicy,
@@ -18,7 +20,6 @@ import {
   nextSnapshotKind,
   type SnapshotObjectRef,
 } from '@ripple/protocol';
-import type { BusMessage, MessageBus } from '../src/ports.ts';
 
 export interface SimPartition {
   state: Map<string, number>;
@@ -42,13 +43,13 @@ export class SimWorker {
   private readonly unsub: () => void;
   private readonly pending = new Set<Promise<void>>();
 
-  private readonly bus: MessageBus;
+  private readonly bus: ControlBus;
   private readonly store: ObjectStore;
   private readonly layout: CheckpointLayout;
   private readonly policy: ChainPolicy;
 
   constructor(
-    bus: MessageBus,
+    bus: ControlBus,
     store: ObjectStore,
     layout: CheckpointLayout,
     cluster: string,
@@ -65,11 +66,12 @@ export class SimWorker {
     this.epoch = epoch;
     for (const p of partitions) this.own(p);
     const s = clusterSubjects(cluster);
-    this.unsub = bus.subscribe(s.checkpointTrigger, (m) => {
+    const sub = bus.subscribe(s.checkpointTrigger, (m) => {
       const job = this.onTrigger(m, s.checkpointAck);
       this.pending.add(job);
       void job.finally(() => this.pending.delete(job));
     });
+    this.unsub = () => sub.unsubscribe();
   }
 
   own(p: number, from?: { chain: readonly SnapshotObjectRef[]; state: Map<string, number> }): void {
