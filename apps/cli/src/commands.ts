@@ -2,11 +2,11 @@
  * The subcommands of `ripple`: name, one-line summary, usage line and runner.
  * Each runner parses its own arguments (`--help` prints its help on stdout
  * and returns 0) and returns the exit status; errors are `CliError`s.
+ * A command's module is imported when it runs: the clients one command needs
+ * (AWS SDK, Kafka, NATS) cost seconds to load on a busy machine, and
+ * `ripple --help` or `ripple vwap` should not wait for them.
  */
 import type { Readable, Writable } from 'node:stream';
-import { HELP, parseVwapArgs } from './args.ts';
-import { CHECKPOINTS_HELP, parseCheckpointsArgs, runCheckpoints } from './checkpoints.ts';
-import { runVwap } from './vwap.ts';
 
 export interface CommandIo {
   readonly stdin: Readable;
@@ -29,6 +29,8 @@ export const COMMANDS: readonly Command[] = [
     usage:
       'pnpm ripple vwap (--synthetic N | --file PATH | --stdin) [--window 60s] [--format csv|ndjson] ...',
     async run(args, io) {
+      const { HELP, parseVwapArgs } = await import('./args.ts');
+      const { runVwap } = await import('./vwap.ts');
       const o = parseVwapArgs(args);
       if (o === null) {
         io.stdout.write(HELP);
@@ -44,10 +46,71 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: 'produce',
+    summary: 'synthetic or CSV trades into the input topic, at a steady rate, with progress',
+    usage:
+      'pnpm ripple produce (--synthetic N | --file PATH | --stdin) [--rate R] [--topic NAME] [--brokers LIST]',
+    async run(args, io) {
+      const { kafkaTarget, PRODUCE_HELP, parseProduceArgs, runProduce } = await import('./produce.ts');
+      const o = parseProduceArgs(args, io.env);
+      if (o === null) {
+        io.stdout.write(PRODUCE_HELP);
+        return 0;
+      }
+      await runProduce(o, io, {
+        now: () => performance.now(),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        target: kafkaTarget(o),
+      });
+      return 0;
+    },
+  },
+  {
+    name: 'tail',
+    summary: 'decode the output, dead-letter or late topic (--dedup: the consumer contract)',
+    usage:
+      'pnpm ripple tail [--topic output|dlq|late] [--from earliest|latest|OFFSET|-N] [--follow] [--dedup] [--json]',
+    async run(args, io) {
+      const { kafkaTailSource, parseTailArgs, runTail, TAIL_HELP } = await import('./tail.ts');
+      const o = parseTailArgs(args, io.env);
+      if (o === null) {
+        io.stdout.write(TAIL_HELP);
+        return 0;
+      }
+      const stop = { stopped: false };
+      const onSigint = () => {
+        stop.stopped = true;
+      };
+      if (o.follow) process.once('SIGINT', onSigint);
+      try {
+        await runTail(o, io, kafkaTailSource(o), stop);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      return 0;
+    },
+  },
+  {
+    name: 'status',
+    summary: 'the cluster view from the coordinator: members, partitions, epochs, lag, rebalances',
+    usage: 'pnpm ripple status [--nats URL | --url URL] [--cluster NAME] [--json]',
+    async run(args, io) {
+      const { parseStatusArgs, runStatus, STATUS_HELP } = await import('./status.ts');
+      const o = parseStatusArgs(args, io.env);
+      if (o === null) {
+        io.stdout.write(STATUS_HELP);
+        return 0;
+      }
+      await runStatus(o, io);
+      return 0;
+    },
+  },
+  {
     name: 'checkpoints',
     summary: 'committed checkpoints: list, show, verify, restore-plan',
     usage: 'pnpm ripple checkpoints (list | show ID | verify [ID] | restore-plan PARTITION) [--json]',
     async run(args, io) {
+      const { CHECKPOINTS_HELP, parseCheckpointsArgs, runCheckpoints } = await import('./checkpoints.ts');
       const o = parseCheckpointsArgs(args, io.env);
       if (o === null) {
         io.stdout.write(CHECKPOINTS_HELP);

@@ -24,7 +24,8 @@ describe('ripple (the binary)', () => {
   it('--help lists every command; --version prints the package version', async () => {
     const h = await ripple(['--help']);
     expect(h.code).toBe(0);
-    for (const c of ['vwap', 'checkpoints']) expect(h.out).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['vwap', 'produce', 'tail', 'status', 'checkpoints'])
+      expect(h.out).toMatch(new RegExp(`^  ${c} `, 'm'));
     const v = await ripple(['--version']);
     expect(v.code).toBe(0);
     expect(v.out).toMatch(/^\d+\.\d+\.\d+\n$/);

@@ -20,3 +20,4 @@ export {
   type Trade,
   TradeCsvParser,
 } from './trade-csv.ts';
+export { VWAP_OUTPUT_SCHEMA } from './vwap-output-schema.ts';

@@ -1,19 +1,8 @@
 /** Schemas of the VWAP job: its output values and its checkpoint leaves. */
 import { defineSchema, type Schema } from '@ripple/protocol';
 
-/** Schema of the values carried by output deltas. */
-export const VWAP_OUTPUT_SCHEMA: Schema = defineSchema({
-  name: 'ripple.vwap.window',
-  version: 1,
-  fields: [
-    { name: 'symbol', type: 'string' },
-    { name: 'window_start_ns', type: 'timestamp_ns' },
-    { name: 'window_end_ns', type: 'timestamp_ns' },
-    { name: 'vwap', type: 'float64' },
-    { name: 'volume', type: 'float64' },
-    { name: 'count', type: 'int' },
-  ],
-});
+/** Schema of the values carried by output deltas (defined with the trade domain, read by consumers too). */
+export { VWAP_OUTPUT_SCHEMA } from '@ripple/trades';
 
 /**
  * Schema of checkpoint leaves. One leaf per symbol (its panes), plus one leaf
