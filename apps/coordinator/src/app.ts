@@ -11,6 +11,8 @@ import { CoordinatorRunner, type Logger } from '@ripple/cluster';
 import { NatsBus, NatsKv, natsAuthFromEnv } from '@ripple/cluster-nats';
 import { clusterSubjects } from '@ripple/protocol';
 import type { CoordinatorConfig } from './config.ts';
+import { DashboardFeed } from './dashboard/feed.ts';
+import { dashboardHandler } from './dashboard/server.ts';
 import { json, serve } from './http.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 
@@ -35,9 +37,20 @@ export async function startCoordinatorApp(
   let notReady = 'connecting to NATS';
   let closed = false;
 
+  const feed = new DashboardFeed();
+  const jaegerUrl =
+    env.JAEGER_QUERY_URL !== undefined && env.JAEGER_QUERY_URL !== '' ? env.JAEGER_QUERY_URL : null;
   const http = await serve(config.host, [
     {
       port: config.apiPort,
+      raw: dashboardHandler({
+        feed,
+        jaegerUrl,
+        status: () =>
+          runner === null
+            ? null
+            : { ...runner.status('dashboard'), self: config.coordinatorId, acting: runner.isLeader },
+      }),
       route: async (url) => {
         if (url !== '/status') return null;
         if (runner === null) return json(503, { error: notReady });
@@ -113,10 +126,11 @@ export async function startCoordinatorApp(
       }
     }
     if (kvs === null || closed) return;
+    const bus = new NatsBus(nc, (error, subject) =>
+      logger.error('control handler failed', { subject, error: String(error) }),
+    );
     const r = new CoordinatorRunner({
-      bus: new NatsBus(nc, (error, subject) =>
-        logger.error('control handler failed', { subject, error: String(error) }),
-      ),
+      bus,
       cluster: config.cluster,
       leaseKv: kvs[0],
       stateKv: kvs[1],
@@ -130,6 +144,7 @@ export async function startCoordinatorApp(
       observer: metrics.observer(),
     });
     r.start();
+    feed.attach(bus, subjects);
     runner = r;
     logger.info('coordinator started', { cluster: config.cluster, numPartitions: config.numPartitions });
   })().catch((e: unknown) => {
@@ -144,6 +159,7 @@ export async function startCoordinatorApp(
     metricsPort: http.ports[2]!,
     close: async () => {
       closed = true;
+      feed.close();
       await runner?.stop();
       await http.close();
       const c = nc as NatsConnection | null;

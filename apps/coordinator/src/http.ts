@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 type Route = (url: string) => Promise<{ code: number; type: string; body: string } | null>;
+/** Answers the request itself (streams, redirects) and returns true, or false to fall through to `route`. */
+type RawHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /**
  * One small HTTP server per port (API 9200, health 9201, metrics 9202 by
@@ -8,12 +10,13 @@ type Route = (url: string) => Promise<{ code: number; type: string; body: string
  */
 export async function serve(
   host: string,
-  listeners: readonly { port: number; route: Route }[],
+  listeners: readonly { port: number; route: Route; raw?: RawHandler }[],
 ): Promise<{ ports: number[]; close(): Promise<void> }> {
   const servers: Server[] = [];
   const ports: number[] = [];
   for (const l of listeners) {
     const s = createServer((req: IncomingMessage, res: ServerResponse) => {
+      if (l.raw?.(req, res) === true) return;
       const url = (req.url ?? '/').split('?')[0] ?? '/';
       l.route(url).then(
         (r) => {
@@ -45,7 +48,15 @@ export async function serve(
   return {
     ports,
     close: async () => {
-      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.close(() => r());
+              s.closeAllConnections(); // open dashboard event streams too
+            }),
+        ),
+      );
     },
   };
 }

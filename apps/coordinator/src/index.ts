@@ -4,4 +4,12 @@
  */
 export { type CoordinatorApp, startCoordinatorApp } from './app.ts';
 export { type CoordinatorConfig, loadConfig } from './config.ts';
+export {
+  type CheckpointView,
+  DashboardFeed,
+  type DashboardSnapshot,
+  type WorkerSeries,
+} from './dashboard/feed.ts';
+export { type DashboardOptions, dashboardHandler } from './dashboard/server.ts';
 export { ConfigError } from './errors.ts';
+export { serve } from './http.ts';
