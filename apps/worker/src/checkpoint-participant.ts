@@ -10,9 +10,11 @@
  *    - else a full snapshot (no chain yet, or `nextSnapshotKind` says the
  *      chain is long or heavy enough), or an increment holding only the keys
  *      changed since the last object (checkpoint-chain.ts);
- * 2. after the pause, each object is uploaded directly to the store in the
- *    checkpointer's layout (`<prefix>/snapshots/p<p>/<id>.{full,incr}.snap`),
- *    retried until the trigger's deadline;
+ * 2. after the pause (the pause only copies the values out), each object is
+ *    encoded, one partition per event-loop turn, and uploaded directly to
+ *    the store in the checkpointer's layout
+ *    (`<prefix>/snapshots/p<p>/<id>.{full,incr}.snap`), retried until the
+ *    trigger's deadline;
  * 3. each partition is acked with key, size, CRC-32C of the object, input
  *    offsets, output sequence, state-schema fingerprint, epoch and the chain
  *    before the object.
@@ -36,6 +38,8 @@ import {
   formatFingerprint,
   nextSnapshotKind,
   type Schema,
+  type SnapshotKind,
+  type SnapshotLeaf,
   type SnapshotObjectRef,
   tryDecodeControlMessage,
 } from '@ripple/protocol';
@@ -79,16 +83,26 @@ interface Tip {
   readonly nextSequence: number;
 }
 
+/** What the consistent point captured of one partition (values only: encoded after the pause). */
 interface Capture {
   readonly partition: number;
   readonly epoch: number;
   readonly offsets: CheckpointAck['offsets'];
+  readonly nextOffset: bigint | null;
   readonly nextSequence: number;
-  /** the object acked (written now, or the last one when unchanged) */
-  readonly ref: SnapshotObjectRef;
-  /** the chain before `ref` */
+  readonly createdAtNs: bigint;
+  readonly kind: SnapshotKind;
+  /** the chain before the object acked */
   readonly prefix: readonly SnapshotObjectRef[];
-  /** bytes to upload; null: unchanged, nothing to write */
+  /** the leaves to write; null: unchanged, the last object (`unchanged`) is acked again */
+  readonly leaves: SnapshotLeaf[] | null;
+  readonly unchanged: SnapshotObjectRef | null;
+}
+
+/** A capture encoded: the object acked, and its bytes (null: unchanged, nothing to write). */
+interface Sealed {
+  readonly c: Capture;
+  readonly ref: SnapshotObjectRef;
   readonly bytes: Uint8Array | null;
 }
 
@@ -126,9 +140,14 @@ export class CheckpointParticipant {
     await this.queue;
   }
 
-  /** The partition was restored from `chain` (a committed one): its next increment builds on it. */
-  adopt(partition: number, chain: readonly SnapshotObjectRef[], part: JobPartition): void {
-    if (chain.length === 0) this.tips.delete(partition);
+  /**
+   * The partition was restored from `chain` (a committed one): its next
+   * increment builds on it. `[]`/null: it starts empty, its next snapshot is
+   * full (a chain this worker wrote before the partition moved away is
+   * never built on).
+   */
+  adopt(partition: number, chain: readonly SnapshotObjectRef[], part: JobPartition | null): void {
+    if (chain.length === 0 || part === null) this.tips.delete(partition);
     else this.tips.set(partition, { chain, nextOffset: part.nextOffset, nextSequence: part.nextSequence });
   }
 
@@ -175,10 +194,13 @@ export class CheckpointParticipant {
     const captures = await host.atConsistentPoint((parts) =>
       parts
         .filter(({ part }) => wanted === null || wanted.has(part.partition))
-        .map(({ part, epoch }) => this.capture(part, epoch, trigger.checkpointId)),
+        .map(({ part, epoch }) => this.capture(part, epoch)),
     );
     const pauseMs = performance.now() - t0;
     this.o.metrics.checkpointCapture.observe(pauseMs / 1000);
+    // Encoding happens one partition at a time with a turn of the event loop between two, so the
+    // worker's loop keeps processing meanwhile.
+    let turn: Promise<void> = Promise.resolve();
     await Promise.all(
       captures.map((c) =>
         tracer.startActiveSpan(
@@ -187,24 +209,28 @@ export class CheckpointParticipant {
             attributes: {
               'ripple.checkpoint': trigger.checkpointId,
               'ripple.partition': c.partition,
-              'ripple.snapshot.kind': c.bytes === null ? 'unchanged' : c.ref.kind,
-              'ripple.snapshot.bytes': c.bytes?.length ?? 0,
+              'ripple.snapshot.kind': c.leaves === null ? 'unchanged' : c.kind,
               'ripple.checkpoint.pause_ms': pauseMs,
             },
           },
           parent,
           async (span) => {
             try {
-              await this.upload(c, trigger);
-              const ack = this.ackOf(c, trigger);
+              const mine = turn.then(() => new Promise<void>((r) => setImmediate(r)));
+              turn = mine;
+              await mine;
+              const sealed = this.seal(c, trigger.checkpointId);
+              span.setAttribute('ripple.snapshot.bytes', sealed.bytes?.length ?? 0);
+              await this.upload(sealed, trigger);
+              const ack = this.ackOf(sealed, trigger);
               const out: Record<string, string> = {};
               propagation.inject(trace.setSpan(context.active(), span), out);
               this.o.bus.publish(this.subjects.checkpointAck, encodeControlMessage(ack), out);
               this.handled.push({
                 checkpointId: trigger.checkpointId,
                 partition: c.partition,
-                kind: c.bytes === null ? 'unchanged' : c.ref.kind,
-                bytes: c.bytes?.length ?? 0,
+                kind: sealed.bytes === null ? 'unchanged' : sealed.ref.kind,
+                bytes: sealed.bytes?.length ?? 0,
               });
             } catch (e) {
               span.recordException(e as Error);
@@ -227,12 +253,23 @@ export class CheckpointParticipant {
     await this.o.bus.flush().catch(() => {});
   }
 
-  /** Synchronous, at the consistent point: the object to write (or none) and the new tip. */
-  private capture(part: JobPartition, epoch: number, checkpointId: string): Capture {
-    const { layout, inputTopic } = this.o;
+  /**
+   * Synchronous, at the consistent point: the partition's values (or
+   * "unchanged"), and the state marked as the base of the next increment.
+   * Encoding waits until processing has resumed (`seal`).
+   */
+  private capture(part: JobPartition, epoch: number): Capture {
     const partition = part.partition;
     const offsets =
-      part.nextOffset === null ? [] : [{ topic: inputTopic, partition, offset: part.nextOffset }];
+      part.nextOffset === null ? [] : [{ topic: this.o.inputTopic, partition, offset: part.nextOffset }];
+    const base = {
+      partition,
+      epoch,
+      offsets,
+      nextOffset: part.nextOffset,
+      nextSequence: part.nextSequence,
+      createdAtNs: this.o.clock.nowNs(),
+    };
     const tip = this.tips.get(partition);
     const last = tip?.chain[tip.chain.length - 1];
     if (
@@ -241,17 +278,8 @@ export class CheckpointParticipant {
       part.changedKeyCount === 0 &&
       tip.nextOffset === part.nextOffset &&
       tip.nextSequence === part.nextSequence
-    ) {
-      return {
-        partition,
-        epoch,
-        offsets,
-        nextSequence: part.nextSequence,
-        ref: last,
-        prefix: tip.chain.slice(0, -1),
-        bytes: null,
-      };
-    }
+    )
+      return { ...base, kind: last.kind, prefix: tip.chain.slice(0, -1), leaves: null, unchanged: last };
     const kind =
       tip === undefined || last === undefined ? 'full' : nextSnapshotKind(tip.chain, this.o.policy);
     const leaves =
@@ -259,34 +287,39 @@ export class CheckpointParticipant {
         ? part.snapshotLeaves()
         : incrementLeaves(part.snapshotChangedLeaves(), (last as SnapshotObjectRef).key);
     part.markSnapshotted();
+    const prefix = kind === 'full' ? [] : (tip?.chain ?? []);
+    return { ...base, kind, prefix, leaves, unchanged: null };
+  }
+
+  /** Encodes a capture; the partition's next increment builds on the object (dropped if its upload fails). */
+  private seal(c: Capture, checkpointId: string): Sealed {
+    if (c.leaves === null) return { c, ref: c.unchanged as SnapshotObjectRef, bytes: null };
     const bytes = encodeSnapshot({
       checkpointId,
       workerId: this.o.workerId,
-      partition,
-      epoch,
-      createdAtNs: this.o.clock.nowNs(),
-      nodeCount: leaves.length,
-      offsets,
+      partition: c.partition,
+      epoch: c.epoch,
+      createdAtNs: c.createdAtNs,
+      nodeCount: c.leaves.length,
+      offsets: c.offsets,
       schema: this.stateSchema as Schema,
-      leaves,
+      leaves: c.leaves,
     });
     const ref: SnapshotObjectRef = {
-      key: layout.snapshotKey(partition, checkpointId, kind),
+      key: this.o.layout.snapshotKey(c.partition, checkpointId, c.kind),
       bytes: bytes.length,
       crc32c: crc32c(bytes),
-      kind,
+      kind: c.kind,
     };
-    const prefix = kind === 'full' ? [] : (tip?.chain ?? []);
-    // The next increment builds on this object (dropped again if its upload fails).
-    this.tips.set(partition, {
-      chain: [...prefix, ref],
-      nextOffset: part.nextOffset,
-      nextSequence: part.nextSequence,
+    this.tips.set(c.partition, {
+      chain: [...c.prefix, ref],
+      nextOffset: c.nextOffset,
+      nextSequence: c.nextSequence,
     });
-    return { partition, epoch, offsets, nextSequence: part.nextSequence, ref, prefix, bytes };
+    return { c, ref, bytes };
   }
 
-  private async upload(c: Capture, trigger: CheckpointTrigger): Promise<void> {
+  private async upload(c: Sealed, trigger: CheckpointTrigger): Promise<void> {
     if (c.bytes === null) return;
     const b = this.o.backoffMs ?? { first: 100, max: 2000 };
     const backoff = new Backoff(b.first, b.max);
@@ -304,7 +337,8 @@ export class CheckpointParticipant {
     }
   }
 
-  private ackOf(c: Capture, trigger: CheckpointTrigger): CheckpointAck {
+  private ackOf(s: Sealed, trigger: CheckpointTrigger): CheckpointAck {
+    const c = s.c;
     return {
       type: 'checkpoint_ack',
       v: 1,
@@ -312,9 +346,9 @@ export class CheckpointParticipant {
       epoch: c.epoch,
       workerId: this.o.workerId,
       partition: c.partition,
-      snapshotKey: c.ref.key,
-      bytes: c.ref.bytes,
-      crc32c: c.ref.crc32c,
+      snapshotKey: s.ref.key,
+      bytes: s.ref.bytes,
+      crc32c: s.ref.crc32c,
       offsets: c.offsets,
       ...(c.prefix.length > 0 ? { chain: c.prefix } : {}),
       outputSequence: BigInt(c.nextSequence),

@@ -49,8 +49,16 @@ export interface CheckpointRestoreOptions {
   readonly backoffMs?: { readonly first: number; readonly max: number };
   readonly maxCorruptRetries?: number;
   readonly signal?: AbortSignal;
-  /** Called with each restored partition and the chain it came from (the participant builds on it). */
-  readonly onRestored?: (partition: number, chain: readonly SnapshotObjectRef[], part: JobPartition) => void;
+  /**
+   * Called with each restored partition and the chain it came from (the
+   * participant builds on it), or with `[]` and null when no committed
+   * checkpoint holds it (the participant forgets any chain it had for it).
+   */
+  readonly onRestored?: (
+    partition: number,
+    chain: readonly SnapshotObjectRef[],
+    part: JobPartition | null,
+  ) => void;
 }
 
 /** Internal: the lookup or the store could not answer (retried). */
@@ -135,6 +143,7 @@ export class CheckpointRestore {
     if (reply.status === 'unavailable') throw new Unavailable('the checkpointer cannot read the store');
     if (reply.status === 'none' || reply.snapshot === null) {
       logger.info('no committed checkpoint holds the partition; starting empty', { partition });
+      this.o.onRestored?.(partition, [], null);
       return null;
     }
     const chain = reply.snapshot.chain;

@@ -243,6 +243,40 @@ describe('checkpoint participant (worker side of cluster checkpoints)', () => {
     expect(again.map((x) => x.snapshotKey).sort()).toEqual(same.map((x) => x.snapshotKey).sort());
   });
 
+  it('a partition no committed checkpoint holds starts a new chain (never an increment on an old one)', async () => {
+    const bus = new MemoryBus();
+    const store = new MemoryObjectStore();
+    const topic = input();
+    const a = node(bus, store, topic, false);
+    await a.worker.start();
+    await steps(a.worker, 30);
+    const first = await trigger(bus, 1);
+    // The lookup answers "none" for every partition (nothing committed): the restore says so to the participant.
+    answerLookups(bus, () => []);
+    const seen: Array<[number, number, boolean]> = [];
+    const restore = new CheckpointRestore({
+      cluster: CLUSTER,
+      job: () => a.worker.job,
+      inputTopic: 'trades',
+      bus,
+      store,
+      metrics: new WorkerMetrics('w-x'),
+      logger: silentLogger,
+      onRestored: (p, chain, part) => {
+        seen.push([p, chain.length, part === null]);
+        a.participant.adopt(p, chain, part);
+      },
+    });
+    expect(await restore.restore(1)).toBeNull();
+    expect(seen).toEqual([[1, 0, true]]);
+    const next = await trigger(bus, 2);
+    const kinds = next.map((x) => layout.parseSnapshotKey(x.snapshotKey)?.kind);
+    expect(next[1]?.snapshotKey).not.toBe(first[1]?.snapshotKey);
+    expect(kinds).toEqual(['full', 'full', 'full']);
+    expect(next[0]?.snapshotKey).toBe(first[0]?.snapshotKey); // unchanged: the same object acked again
+    expect(next[1]?.chain ?? []).toEqual([]);
+  });
+
   it('a corrupt object of the committed chain is refused: the partition does not start', async () => {
     const bus = new MemoryBus();
     const store = new MemoryObjectStore();
