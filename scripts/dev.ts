@@ -103,7 +103,7 @@ async function ensureResources(env: Env, partitions: number): Promise<void> {
   }
   const { S3Client, HeadBucketCommand, CreateBucketCommand } = await import('@aws-sdk/client-s3');
   const s3 = new S3Client({
-    endpoint: env.S3_ENDPOINT,
+    endpoint: env.S3_ENDPOINT as string,
     region: env.S3_REGION || 'us-east-1',
     forcePathStyle: true,
     ...(env.S3_ACCESS_KEY_ID
