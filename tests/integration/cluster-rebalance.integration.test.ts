@@ -4,7 +4,8 @@
 // partitions move to it, nothing else); one is SIGKILLed (its partitions
 // come back elsewhere within the failure timeout plus a bound); one is
 // SIGSTOPped past the failure timeout and SIGCONTed (a zombie: the
-// coordinator fences its stale copies). Afterwards the output, read as
+// coordinator fences its stale copies; the new owners' transactional
+// producers refuse its late output, see output-fencing.integration.test.ts). Afterwards the output, read as
 // docs/consumer-contract.md says, equals the independent oracle; no output
 // partition has two writers under one epoch; the join's rebalance is one
 // trace in the real Jaeger with the workers' revoke / checkpoint / assign /
@@ -29,6 +30,7 @@ import {
   createTopics,
   deleteTopics,
   makeStream,
+  metric,
   PARTITIONS,
   produce,
   progress,
@@ -310,9 +312,12 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
     for (const st of jt.spans.filter((x) => x.operationName.startsWith('ripple.worker.')))
       expect(jt.processes[st.processID]?.serviceName).toBe(workerService);
 
+    // What the zombie tried to write after its partitions had moved, refused by the transactional producers.
+    const zombieFenced = await metric(zombie, 'ripple_worker_output_fenced_records_total');
     process.stdout.write(
       `${JSON.stringify({
         suite: 'cluster-rebalance',
+        zombie_records_fenced: zombieFenced,
         moved_on_join: moved.length,
         partitions: PARTITIONS,
         failover_ms: failoverMs,

@@ -209,7 +209,11 @@ export interface TopicRecord {
   headers: Map<string, string>;
 }
 
-/** Every record of a topic (all partitions, from offset 0 to the current end). */
+/**
+ * Every record of a topic (all partitions, from offset 0 to the current end),
+ * read committed: records of aborted transactions (a fenced zombie's) are not
+ * returned, transaction markers are stepped over.
+ */
 export async function readAll(brokers: string[], topic: string): Promise<TopicRecord[]> {
   const consumer = new Consumer({
     clientId: 'ripple-it',
@@ -252,6 +256,12 @@ export async function readAll(brokers: string[], topic: string): Promise<TopicRe
             throw new Error(`fetch ${topic}/${pr.partitionIndex}: error ${pr.errorCode}`);
           const start = next[pr.partitionIndex] as bigint;
           for (const b of pr.records ?? []) {
+            // A transaction marker (control batch, attribute bit 5) holds no data record: step over it.
+            if ((b.attributes & 0x20) !== 0) {
+              const after = b.firstOffset + BigInt(b.lastOffsetDelta) + 1n;
+              if (after > (next[pr.partitionIndex] as bigint)) next[pr.partitionIndex] = after;
+              continue;
+            }
             for (const r of b.records) {
               const offset = b.firstOffset + BigInt(r.offsetDelta);
               if (offset < start) continue;

@@ -29,6 +29,12 @@ export interface WorkerConfig {
   readonly cluster: string | null;
   /** NATS servers of the control bus (cluster mode). */
   readonly natsUrl: string | null;
+  /**
+   * `transactional`: one Kafka transactional producer per owned partition, so
+   * a new owner fences a previous one's output (default in cluster mode with
+   * Kafka); `none`: one idempotent producer (default otherwise).
+   */
+  readonly outputFencing: 'transactional' | 'none';
   readonly numPartitions: number;
   readonly maxKeysPerPartition: number;
   readonly checkpointIntervalSec: number;
@@ -222,6 +228,17 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim()))
       throw new ConfigError('nats_url', `${JSON.stringify(u)} is not a nats:// URL (set NATS_URL)`);
   }
+  const outputFencing = oneOf<'transactional' | 'none'>(
+    'RIPPLE_OUTPUT_FENCING',
+    'output_fencing',
+    cluster !== null && source === 'kafka' ? 'transactional' : 'none',
+    ['transactional', 'none'],
+  );
+  if (outputFencing === 'transactional' && source !== 'kafka')
+    throw new ConfigError(
+      'output_fencing',
+      'transactional needs source kafka (set RIPPLE_OUTPUT_FENCING=none)',
+    );
   const heartbeatIntervalSec = seconds(
     'RIPPLE_HEARTBEAT_INTERVAL_SEC',
     'heartbeat_interval_sec',
@@ -294,6 +311,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     partitions,
     cluster,
     natsUrl,
+    outputFencing,
     numPartitions,
     maxKeysPerPartition: int('RIPPLE_MAX_KEYS_PER_PARTITION', 'max_keys_per_partition', 2000, 1, 10_000_000),
     checkpointIntervalSec: int('RIPPLE_CHECKPOINT_INTERVAL_SEC', 'checkpoint_interval_sec', 10, 1, 86_400),

@@ -6,6 +6,11 @@
 
 export { FileSink, FileSource } from './adapters/file.ts';
 export { KafkaSink, KafkaSource } from './adapters/kafka.ts';
+export {
+  isProducerFenced,
+  KafkaTransactionalSink,
+  type KafkaTransactionalSinkOptions,
+} from './adapters/kafka-transactional-sink.ts';
 export { LocalSnapshotStore } from './adapters/local-snapshot-store.ts';
 export { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from './adapters/memory.ts';
 export { S3SnapshotStore } from './adapters/s3-snapshot-store.ts';
@@ -33,6 +38,7 @@ export { WorkerMetrics } from './metrics.ts';
 export type {
   Clock,
   Logger,
+  OutputClaims,
   PartitionStart,
   RecordSink,
   RecordSource,

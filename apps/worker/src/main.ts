@@ -18,6 +18,7 @@ import { createLogger, LogLevelError, logLevel, startTracing } from '@ripple/tel
 import { FileSink, FileSource } from './adapters/file.ts';
 import { KafkaSink, KafkaSource } from './adapters/kafka.ts';
 import { kafkaPartitionCount } from './adapters/kafka-topic.ts';
+import { KafkaTransactionalSink } from './adapters/kafka-transactional-sink.ts';
 import { LocalSnapshotStore } from './adapters/local-snapshot-store.ts';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from './adapters/memory.ts';
 import { S3SnapshotStore } from './adapters/s3-snapshot-store.ts';
@@ -37,7 +38,10 @@ import type { Logger, RecordSink, RecordSource, SinkRecord, SnapshotStore } from
 import { syntheticTopic } from './synthetic.ts';
 import { Worker } from './worker.ts';
 
-function adapters(cfg: WorkerConfig): {
+function adapters(
+  cfg: WorkerConfig,
+  onFenced: (partition: number, droppedRecords: number) => void,
+): {
   source: RecordSource;
   sink: RecordSink;
   store: SnapshotStore;
@@ -51,7 +55,15 @@ function adapters(cfg: WorkerConfig): {
       topic: cfg.inputTopic,
       clientId: `ripple-${cfg.workerId}`,
     });
-    sink = new KafkaSink({ brokers: cfg.kafkaBrokers, clientId: `ripple-${cfg.workerId}` });
+    sink =
+      cfg.outputFencing === 'transactional'
+        ? new KafkaTransactionalSink({
+            brokers: cfg.kafkaBrokers,
+            clientId: `ripple-${cfg.workerId}`,
+            transactionalIdPrefix: `ripple-${cfg.cluster ?? 'single'}-${cfg.outputTopic}`,
+            onFenced,
+          })
+        : new KafkaSink({ brokers: cfg.kafkaBrokers, clientId: `ripple-${cfg.workerId}` });
   } else if (cfg.source === 'file') {
     source = new FileSource(cfg.inputDir as string, cfg.inputTopic);
     sink = new FileSink(cfg.outputDir as string, describeOutput);
@@ -114,7 +126,13 @@ async function main(): Promise<number> {
     endpoint: cfg.otlpEndpoint,
     warn: (m) => log.warn('tracing', { detail: m }),
   });
-  const ports = adapters(cfg);
+  const ports = adapters(cfg, (partition, dropped) => {
+    metrics.outputFenced.inc({ partition }, dropped);
+    log.warn('output fenced: a newer owner holds the partition; its records are dropped', {
+      partition,
+      dropped,
+    });
+  });
   // Cluster checkpoints: restore through the checkpointer's committed manifests (built once the bus is open).
   let checkpoints: ClusterCheckpoints | null = null;
   const worker = new Worker({

@@ -22,6 +22,7 @@ export class WorkerMetrics {
   readonly deltasSent: Counter<'partition'>;
   readonly deltaBytes: Counter<'partition'>;
   readonly deadLetters: Counter<'partition' | 'reason'>;
+  readonly outputFenced: Counter<'partition'>;
   readonly dlqTruncated: Counter;
   readonly degraded: Gauge<'dependency'>;
   readonly retries: Counter<'dependency'>;
@@ -85,6 +86,12 @@ export class WorkerMetrics {
       name: 'ripple_transport_delta_bytes_total',
       help: 'Bytes of output delta frames acknowledged by the sink',
       labelNames: p,
+      registers: [r],
+    });
+    this.outputFenced = new Counter({
+      name: 'ripple_worker_output_fenced_records_total',
+      help: 'Output records dropped because a newer owner fenced the partition (transactional producer epoch bumped)',
+      labelNames: ['partition'],
       registers: [r],
     });
     this.deadLetters = new Counter({

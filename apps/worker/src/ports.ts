@@ -53,6 +53,21 @@ export interface RecordSink {
   close(): Promise<void>;
 }
 
+/**
+ * A sink that fences output by partition ownership (the Kafka transactional
+ * sink): `claim` before a partition is taken makes a previous owner's later
+ * writes for it unreadable; `release` after it was handed over.
+ */
+export interface OutputClaims {
+  claim(partitions: readonly number[]): Promise<void>;
+  release(partitions: readonly number[]): Promise<void>;
+}
+
+export function hasClaims(sink: RecordSink): sink is RecordSink & OutputClaims {
+  const s = sink as Partial<OutputClaims>;
+  return typeof s.claim === 'function' && typeof s.release === 'function';
+}
+
 export interface StoredSnapshot {
   readonly id: string;
   readonly bytes: Uint8Array;

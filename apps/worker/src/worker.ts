@@ -49,6 +49,7 @@ import { OutputFramer } from './output-framer.ts';
 import { OutputSender } from './output-sender.ts';
 import {
   type Clock,
+  hasClaims,
   type Logger,
   type PartitionStart,
   type RecordSink,
@@ -368,6 +369,9 @@ export class Worker {
         const restored = [...restoredParts.values()].filter((p) => p.nextOffset !== null).length;
         span.setAttribute('ripple.partitions', fresh.length);
         span.setAttribute('ripple.partitions_restored', restored);
+        // Fence a previous owner's output before producing any (transactional sink).
+        if (restoredParts.size > 0 && hasClaims(this.d.sink))
+          await this.d.sink.claim([...restoredParts.keys()]);
         const live = await this.exclusive(async () => {
           await this.d.source.assign(starts);
           this.assignGen++;
@@ -447,6 +451,7 @@ export class Worker {
         });
       }
       this.forget(owned);
+      if (hasClaims(this.d.sink)) await this.d.sink.release(owned);
       this.log.info('partitions revoked', { partitions: owned, epoch });
       return out;
     });
@@ -465,6 +470,7 @@ export class Worker {
       const owned = partitions.filter((p) => this.parts.has(p));
       await this.d.source.unassign(owned);
       this.forget(owned);
+      if (hasClaims(this.d.sink)) await this.d.sink.release(owned);
       this.log.warn('stale partitions dropped', { partitions: owned, epoch });
     });
   }
