@@ -373,8 +373,7 @@ export class Worker {
         if (restoredParts.size > 0 && hasClaims(this.d.sink))
           await this.d.sink.claim([...restoredParts.keys()]);
         const live = await this.exclusive(async () => {
-          await this.d.source.assign(starts);
-          this.assignGen++;
+          await this.reposition(starts);
           // Partitions already owned stay as they are; they now act at the new epoch.
           for (const partition of partitions)
             if (this.parts.has(partition)) this.epochs.set(partition, epoch);
@@ -490,11 +489,47 @@ export class Worker {
 
   /** Read `parts` again from their own positions (after a revoke that could not complete). */
   private async resume(parts: readonly JobPartition[]): Promise<void> {
-    await this.d.source.assign(
+    await this.reposition(
       parts.map((p) => ({ partition: p.partition, position: p.nextOffset ?? this.cfg.startPosition })),
     );
-    this.assignGen++;
     for (const p of parts) this.assignedAt.set(p.partition, this.assignGen);
+  }
+
+  /**
+   * Point the source at `starts` (inside `exclusive`). The prefetched poll may
+   * still be running: a source moves a partition's position when a poll takes
+   * its records, so a poll that saw the new positions would take records the
+   * step then has to drop as fetched before the assign — after the source
+   * had moved past them: lost input (found by the cluster-member test, 1 run
+   * in ~4 under load). So that poll is settled first, its records of the
+   * partitions not being repositioned are kept (processed next, in order),
+   * and only then does the source move.
+   */
+  private async reposition(starts: readonly PartitionStart[]): Promise<void> {
+    const moving = new Set(starts.map((s) => s.partition));
+    const pre = this.prefetched;
+    this.prefetched = null;
+    let fetched: SourceRecord[] = [];
+    if (pre !== null) {
+      try {
+        fetched = (await pre.records).filter(
+          (r) => pre.gen >= this.assignGen || (this.assignedAt.get(r.partition) ?? 0) <= pre.gen,
+        );
+      } catch {
+        // A failed poll moved no position: the next step polls again.
+      }
+    }
+    const older = this.leftover?.records ?? [];
+    const olderGen = this.leftover?.gen ?? this.assignGen;
+    const keep = [
+      ...older.filter(
+        (r) => olderGen >= this.assignGen || (this.assignedAt.get(r.partition) ?? 0) <= olderGen,
+      ),
+      ...fetched,
+    ].filter((r) => !moving.has(r.partition));
+    await this.d.source.assign(starts);
+    this.assignGen++;
+    this.leftover = keep.length > 0 ? { gen: this.assignGen, records: keep } : null;
   }
 
   /**

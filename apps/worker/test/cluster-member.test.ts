@@ -78,7 +78,7 @@ function startMember(w: World, bus: MemoryBus, id: string): Member {
   return { id, worker, member, loop, state };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function until(what: string, cond: () => boolean, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
@@ -214,5 +214,5 @@ describe('the worker as a cluster member (MemoryBus, in-memory Kafka and S3)', (
     }
     // The crashed worker's partitions were taken over at a newer epoch, by live workers.
     for (const p of lost) expect(coordinator.machine.ownerOf(p).workerId).not.toBe('w2');
-  }, 60_000);
+  }, 150_000);
 });
