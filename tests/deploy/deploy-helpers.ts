@@ -4,11 +4,11 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { clusterSubjects } from '@ripple/protocol';
 import { expect } from 'vitest';
-import type { finalOutputs, streamOracle } from '../integration/worker-harness.ts';
+import type { streamOracle } from '../integration/worker-harness.ts';
 
 /** Every oracle window present with the same count, volume and VWAP; no window the oracle lacks. */
 export function expectExact(
-  got: ReturnType<typeof finalOutputs>,
+  got: { windows: ReturnType<typeof streamOracle>['windows'] },
   want: ReturnType<typeof streamOracle>['windows'],
 ): void {
   const differ: string[] = [];

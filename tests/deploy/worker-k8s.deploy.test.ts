@@ -1,26 +1,30 @@
 // The app images deployed into the real single-node Kubernetes that
 // infra/k8s/cluster.sh starts (ci overlay: hostNetwork, 127.0.0.1 endpoints),
-// against the real Kafka, NATS and S3 of infra/up.sh. The coordinator runs as
-// 2 replicas (one active by the NATS KV lease): the active pod is deleted and
-// the standby must take over. Trades flow through the
-// worker pods (static partitions: p % replicas == ordinal, until the
-// coordinator exists), one pod is deleted mid-stream (failover: the StatefulSet
-// recreates it and it resumes from its S3 checkpoint), and the output must be
-// exactly what the oracle computes. Also: every overlay passes a server-side
-// dry run, and the prod overlay binds the apps to 0.0.0.0.
+// against the real Kafka, NATS and S3 of infra/up.sh: 2 coordinators (one
+// active by the NATS KV lease), the checkpointer, and 3 workers in cluster
+// mode (partitions from the coordinator). While trades flow in: the active
+// coordinator's pod is deleted (the standby takes over), `kubectl scale
+// statefulset/worker --replicas=4` (a rebalance: only partitions moving to the
+// new worker move), `kubectl delete pod worker-1` (it hands its partitions
+// over on SIGTERM and the StatefulSet recreates it, which rejoins). The output,
+// read as docs/consumer-contract.md says, must equal the oracle exactly, with
+// one writer per (output partition, epoch). Also: every overlay passes a
+// server-side dry run, and the prod overlay binds the apps to 0.0.0.0.
 //   bash infra/k8s/cluster.sh up && pnpm images && pnpm test:deploy   (.ci/run does all of it)
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from '../integration/helpers.ts';
+import type { StatusResponse } from '@ripple/protocol';
 import {
+  contractOutputs,
   createTopics,
   deleteTopics,
-  finalOutputs,
   makeStream,
   PARTITIONS,
   produce,
   readAll,
   SEC,
+  sleep,
   streamOracle,
   type Topics,
 } from '../integration/worker-harness.ts';
@@ -36,10 +40,12 @@ const env = requireEnv(
 );
 const brokers = env.KAFKA_BROKERS.split(',');
 const NS = 'ripple';
-const REPLICAS = 2; // k8s/overlays/ci
+const REPLICAS = 3; // k8s/overlays/ci
+const SCALED = 4;
 const healthPort = (ordinal: number) => 19100 + 10 * ordinal; // k8s/overlays/ci/worker-hostnet.yaml
 const COORDINATORS = 2; // k8s/overlays/ci/coordinator.yaml
 const coordinatorHealthPorts = [...Array(COORDINATORS).keys()].map((i) => 19201 + 10 * i);
+const coordinatorApiPort = (ordinal: number) => 19200 + 10 * ordinal;
 const acting = () => coordinatorsActing(coordinatorHealthPorts);
 
 function kubectl(...args: string[]): string {
@@ -101,16 +107,45 @@ async function ready(ordinal: number): Promise<Ready | undefined> {
   }
 }
 
-/** Next offset per partition over every worker pod (undefined while a pod does not answer). */
-async function offsets(): Promise<Map<number, bigint> | undefined> {
+/** Highest next offset per partition over the worker pods 0..n-1 that answer. */
+async function offsets(n: number): Promise<Map<number, bigint>> {
   const out = new Map<number, bigint>();
-  for (let i = 0; i < REPLICAS; i++) {
-    const r = await ready(i);
-    if (r?.details == null) return undefined;
-    for (const d of r.details) out.set(d.partition, BigInt(d.nextOffset ?? '-1'));
+  for (let i = 0; i < n; i++) {
+    for (const d of (await ready(i))?.details ?? []) {
+      const next = BigInt(d.nextOffset ?? '-1');
+      if (next > (out.get(d.partition) ?? -1n)) out.set(d.partition, next);
+    }
   }
   return out;
 }
+
+/** The acting coordinator's partition table (GET /status on its API port). */
+async function status(): Promise<StatusResponse | undefined> {
+  for (let i = 0; i < COORDINATORS; i++) {
+    try {
+      const r = (await (
+        await fetch(`http://127.0.0.1:${coordinatorApiPort(i)}/status`)
+      ).json()) as StatusResponse & {
+        acting?: boolean;
+      };
+      if (r.acting === true) return r;
+    } catch {
+      // that pod is not up
+    }
+  }
+  return undefined;
+}
+
+/** Every partition owned by exactly the workers `ids` (each owning some), nothing moving. */
+async function settled(ids: string[]): Promise<StatusResponse | undefined> {
+  const st = await status();
+  if (st?.partitions === undefined || st.unassigned.length > 0) return undefined;
+  if (!st.partitions.every((p) => p.movingTo === null)) return undefined;
+  const owners = new Set(st.partitions.map((p) => p.workerId));
+  return owners.size === ids.length && ids.every((w) => owners.has(w)) ? st : undefined;
+}
+
+const workerIds = (n: number) => [...Array(n).keys()].map((i) => `worker-${i}`);
 
 describe('worker image on the local Kubernetes (ci overlay)', () => {
   let topics: Topics | undefined;
@@ -124,7 +159,7 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     }
   }, 180_000);
 
-  test('trades flow through the worker pods; a deleted pod fails over; output exact', {
+  test('coordinator failover, scale to 4, worker pod deleted, while trades flow: output exact', {
     timeout: 15 * 60_000,
   }, async () => {
     const id = uniqueId();
@@ -136,7 +171,14 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       seed: 11,
       malformedEvery: 250,
     });
-    await produce(brokers, topics.input, stream.records);
+    // A quarter of the stream before the pods start; the rest flows in during the scenario.
+    const longest = Math.max(...stream.records.map((r) => r.length));
+    const first = Math.ceil(longest / 4);
+    await produce(
+      brokers,
+      topics.input,
+      stream.records.map((r) => r.slice(0, first)),
+    );
 
     // Namespace, credentials (Secret) and per-run keys (ConfigMap ripple-run) before the pods exist.
     kubectl('create', 'namespace', NS);
@@ -193,6 +235,24 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     for (const w of ['statefulset/worker', 'statefulset/coordinator', 'deployment/checkpointer'])
       kubectl('rollout', 'status', w, '-n', NS, '--timeout=240s');
     const readyMs = Date.now() - t0;
+    const three = await eventually('3 workers own every partition', 120_000, () =>
+      settled(workerIds(REPLICAS)),
+    );
+
+    // The rest of the trades flow in, in slices, while the cluster changes.
+    const input = topics.input;
+    const SLICES = 30;
+    const producer = (async () => {
+      const per = Math.ceil((longest - first) / SLICES);
+      for (let i = first; i < longest; i += per) {
+        await produce(
+          brokers,
+          input,
+          stream.records.map((r) => r.slice(i, i + per)),
+        );
+        await sleep(1000);
+      }
+    })();
 
     // Coordinator failover: exactly one acting; delete its pod; the standby takes over.
     const before = await eventually('one acting coordinator', 60_000, async () => {
@@ -207,23 +267,27 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       (await acting())[standby] === true ? true : undefined,
     );
     const takeoverMs = Date.now() - tKill;
-    kubectl('rollout', 'status', 'statefulset/coordinator', '-n', NS, '--timeout=180s');
-    const after = await eventually('the recreated coordinator is standby', 60_000, async () => {
-      const a = await acting();
-      return a.every((x) => x !== undefined) ? a : undefined;
-    });
-    expect(after[standby]).toBe(true);
-    expect(after[active]).toBe(false);
+    const afterTakeover = await eventually('the new active coordinator sees the same 3 workers', 60_000, () =>
+      settled(workerIds(REPLICAS)),
+    );
+    expect(afterTakeover.epoch).toBeGreaterThanOrEqual(three.epoch);
 
-    // Failover: once worker-1 has made progress, delete it; the StatefulSet recreates it.
-    const ends = stream.records.map((r) => BigInt(r.length));
-    const mine1 = [...Array(PARTITIONS).keys()].filter((p) => p % REPLICAS === 1);
-    await eventually('worker-1 progress', 120_000, async () => {
-      const r = await ready(1);
-      const moved = r?.details?.some((d) => BigInt(d.nextOffset ?? '-1') > 0n);
-      return moved ? true : undefined;
-    });
+    // Rebalance: a 4th worker; only partitions that move to it move.
+    const tScale = Date.now();
+    kubectl('scale', 'statefulset/worker', '-n', NS, `--replicas=${SCALED}`);
+    const four = await eventually('4 workers own every partition', 180_000, () => settled(workerIds(SCALED)));
+    const scaleMs = Date.now() - tScale;
+    const moved = four.partitions!.filter(
+      (p) => p.workerId !== afterTakeover.partitions![p.partition]!.workerId,
+    );
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.every((p) => p.workerId === `worker-${SCALED - 1}`)).toBe(true);
+    kubectl('rollout', 'status', 'statefulset/coordinator', '-n', NS, '--timeout=180s');
+    expect((await acting())[active]).toBe(false); // the recreated coordinator pod is the standby
+
+    // Failover: delete worker-1 (SIGTERM: it hands its partitions over); the StatefulSet recreates it.
     const uid = kubectl('get', 'pod', 'worker-1', '-n', NS, '-o', 'jsonpath={.metadata.uid}');
+    const tDelete = Date.now();
     kubectl('delete', 'pod', 'worker-1', '-n', NS, '--wait=true', '--timeout=120s');
     await eventually('worker-1 recreated and Ready', 180_000, async () => {
       const now = kubectl(
@@ -237,33 +301,48 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       );
       return now.startsWith(uid) || !now.endsWith('True') ? undefined : true;
     });
-    expect((await ready(1))?.details?.map((d) => d.partition).sort()).toEqual(mine1);
+    await eventually('4 workers own every partition again', 180_000, () => settled(workerIds(SCALED)));
+    const rejoinMs = Date.now() - tDelete;
 
+    await producer;
+    const ends = stream.records.map((r) => BigInt(r.length));
     await eventually('every partition consumed', 8 * 60_000, async () => {
-      const o = await offsets();
-      if (o === undefined || o.size !== PARTITIONS) return undefined;
-      return [...o].every(([p, next]) => next >= (ends[p] ?? 0n)) ? true : undefined;
+      const o = await offsets(SCALED);
+      return ends.every((end, p) => (o.get(p) ?? -1n) >= end) ? true : undefined;
     });
-    // Graceful stop of every pod (SIGTERM through the kubelet: drain + final checkpoint).
+    // Graceful stop of every worker pod (SIGTERM through the kubelet: drain + final checkpoint).
     kubectl('scale', 'statefulset/worker', '-n', NS, '--replicas=0');
-    await eventually('worker pods gone', 120_000, async () =>
+    await eventually('worker pods gone', 180_000, async () =>
       kubectl('get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/name=worker', '-o', 'name').trim() === ''
         ? true
         : undefined,
     );
 
-    const got = finalOutputs(await readAll(brokers, topics.output));
-    const want = streamOracle(stream, 10n * SEC, 5n * SEC, 1n * SEC).windows;
-    expectExact(got, want);
+    const records = await readAll(brokers, topics.output);
+    const got = contractOutputs(records);
+    expectExact(got, streamOracle(stream, 10n * SEC, 5n * SEC, 1n * SEC).windows);
+    // One writer per (output partition, epoch).
+    const writers = new Map<string, Set<string>>();
+    for (const r of records) {
+      const key = `${r.partition}@${r.headers.get('ripple-epoch')}`;
+      const set = writers.get(key) ?? new Set<string>();
+      set.add(r.headers.get('ripple-worker') ?? '?');
+      writers.set(key, set);
+    }
+    expect([...writers].filter(([, set]) => set.size > 1).map(([k, set]) => `${k}: ${[...set]}`)).toEqual([]);
     console.log(
       JSON.stringify({
         suite: 'k8s',
-        pods: REPLICAS,
-        failovers: 1,
+        workers: `${REPLICAS}->${SCALED}`,
+        moved_on_scale: moved.length,
+        partitions: PARTITIONS,
         coordinator_takeover_s: takeoverMs / 1000,
+        scale_settled_s: scaleMs / 1000,
+        worker_delete_rejoin_s: rejoinMs / 1000,
+        partition_epochs_written: writers.size,
         trades: stream.tradeCount,
         windows: got.windows.size,
-        duplicate_reemits: got.duplicates,
+        dropped_by_contract: got.dropped,
         rollout_ready_s: readyMs / 1000,
         seconds: (Date.now() - t0) / 1000,
       }),

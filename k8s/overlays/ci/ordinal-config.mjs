@@ -3,8 +3,7 @@
 // pods of one StatefulSet share the host's ports. Each pod derives its own
 // from its ordinal (the number ending POD_NAME): port key k gets
 // BASE_PORT + 10 * ordinal + offset, PORTS="health_port=0,metrics_port=2".
-// With STATIC_REPLICAS set, the pod also gets the partitions p % replicas ==
-// ordinal (the worker without a coordinator). Writes /config/app.json (the
+// Writes /config/app.json (the
 // app reads it through RIPPLE_CONFIG_FILE) and /config/probe.mjs (exec probes:
 // `node /config/probe.mjs ready|health`, against the health_port).
 import { writeFileSync } from 'node:fs';
@@ -23,13 +22,6 @@ for (const pair of (env.PORTS ?? '').split(',').filter(Boolean)) {
   cfg[key] = base + 10 * ordinal + Number(offset);
 }
 if (cfg.health_port === undefined) throw new Error('PORTS must name health_port');
-if (env.STATIC_REPLICAS) {
-  const n = Number(env.STATIC_REPLICAS);
-  const parts = [];
-  for (let p = 0; p < Number(env.RIPPLE_NUM_PARTITIONS); p++) if (p % n === ordinal) parts.push(p);
-  if (parts.length === 0) throw new Error(`no partition for ordinal ${ordinal} of ${n}`);
-  cfg.partitions = parts.join(',');
-}
 writeFileSync('/config/app.json', JSON.stringify(cfg));
 writeFileSync(
   '/config/probe.mjs',
