@@ -2,27 +2,35 @@
 // 1.29) against the services of infra/up.sh, through the CI override
 // infra/compose/ci.yaml (host network: this engine has no bridge; the
 // third-party images of compose.yaml are not pulled here). Two coordinators
-// (one acting by the lease), the checkpointer and a worker owning all 8
-// partitions; the worker is stopped (SIGTERM: drain + final checkpoint) and
-// started again mid-stream (it resumes from its S3 checkpoint); the output
-// must be exactly what the oracle computes.
+// (one acting by the lease), the checkpointer and two workers in cluster
+// mode; while trades flow in, worker-2 joins (a rebalance: only partitions
+// moving to it move), then worker-0 is stopped (SIGTERM: it hands its
+// partitions over) and started again (it rejoins). The output, read as
+// docs/consumer-contract.md says, must equal the oracle exactly, with one
+// writer per (output partition, epoch).
 //   source infra/.run/env infra/.run/docker.env && pnpm images && pnpm test:deploy
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from '../integration/helpers.ts';
 import {
+  contractOutputs,
   createTopics,
   deleteTopics,
-  finalOutputs,
   makeStream,
-  PARTITIONS,
   produce,
   readAll,
   SEC,
+  sleep,
   streamOracle,
   type Topics,
 } from '../integration/worker-harness.ts';
-import { coordinatorsActing, dropClusterBuckets, expectExact } from './deploy-helpers.ts';
+import {
+  coordinatorsActing,
+  dropClusterBuckets,
+  expectExact,
+  settledOn,
+  writersPerEpoch,
+} from './deploy-helpers.ts';
 
 const env = requireEnv(
   'DOCKER_HOST',
@@ -34,20 +42,30 @@ const env = requireEnv(
 );
 const brokers = env.KAFKA_BROKERS.split(',');
 // infra/compose/ci.yaml
-const WORKER_HEALTH = 19630;
+const WORKER_HEALTH = [19630, 19640, 19650];
 const COORDINATOR_HEALTH = [19601, 19611];
+const COORDINATOR_API = [19600, 19610];
+const settled = (ids: string[]) => settledOn(COORDINATOR_API, ids);
 const CHECKPOINTER_HEALTH = 19621;
 
 interface Ready {
   details: Array<{ partition: number; nextOffset: string | null }> | null;
 }
-async function workerReady(): Promise<Ready | undefined> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${WORKER_HEALTH}/ready`);
-    return r.ok ? ((await r.json()) as Ready) : undefined;
-  } catch {
-    return undefined;
+/** Highest next offset per partition over the workers that answer. */
+async function offsets(): Promise<Map<number, bigint>> {
+  const out = new Map<number, bigint>();
+  for (const port of WORKER_HEALTH) {
+    try {
+      const r = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as Ready;
+      for (const d of r.details ?? []) {
+        const next = BigInt(d.nextOffset ?? '-1');
+        if (next > (out.get(d.partition) ?? -1n)) out.set(d.partition, next);
+      }
+    } catch {
+      // not up
+    }
   }
+  return out;
 }
 
 describe('compose.yaml: the Ripple apps from their images (CI override, host network)', () => {
@@ -77,7 +95,7 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
     }
   }, 120_000);
 
-  test('coordinators (one acting), checkpointer, worker from images; a restart mid-stream; output exact', {
+  test('coordinators (one acting), checkpointer, 2 workers then a 3rd joins and one restarts, while trades flow: output exact', {
     timeout: 10 * 60_000,
   }, async () => {
     topics = await createTopics(brokers, `compose-${id}`);
@@ -88,7 +106,13 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
       seed: 17,
       malformedEvery: 250,
     });
-    await produce(brokers, topics.input, stream.records);
+    const longest = Math.max(...stream.records.map((r) => r.length));
+    const first = Math.ceil(longest / 4);
+    await produce(
+      brokers,
+      topics.input,
+      stream.records.map((r) => r.slice(0, first)),
+    );
     runEnv = {
       RIPPLE_CI_CLUSTER: cluster,
       RIPPLE_INPUT_TOPIC: topics.input,
@@ -97,14 +121,23 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
       RIPPLE_S3_PREFIX: `compose-${id}`,
     };
     const t0 = Date.now();
-    compose('up', '-d', '--no-deps', 'coordinator-0', 'coordinator-1', 'checkpointer', 'worker-0');
-    await eventually('worker ready', 120_000, async () =>
-      (await workerReady())?.details ? true : undefined,
+    compose(
+      'up',
+      '-d',
+      '--no-deps',
+      'coordinator-0',
+      'coordinator-1',
+      'checkpointer',
+      'worker-0',
+      'worker-1',
     );
     await eventually('one acting coordinator', 120_000, async () => {
       const a = await coordinatorsActing(COORDINATOR_HEALTH);
       return a.filter((x) => x === true).length === 1 && a.every((x) => x !== undefined) ? true : undefined;
     });
+    const two = await eventually('2 workers own every partition', 120_000, () =>
+      settled(['worker-0', 'worker-1']),
+    );
     await eventually('checkpointer answers', 60_000, async () => {
       const r = await fetch(`http://127.0.0.1:${CHECKPOINTER_HEALTH}/health`).catch(() => undefined);
       return r?.ok ? true : undefined;
@@ -114,35 +147,62 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
     for (const svc of ['coordinator-0', 'checkpointer', 'worker-0'])
       expect(compose('exec', '-T', svc, 'cat', '/proc/1/cmdline').split('\0')[0], svc).toBe('node');
 
-    // restart mid-stream: SIGTERM (drain + final checkpoint), then start from the checkpoint
-    await eventually('worker progress', 120_000, async () => {
-      const r = await workerReady();
-      return r?.details?.some((d) => BigInt(d.nextOffset ?? '-1') > 0n) ? true : undefined;
-    });
-    compose('stop', '--timeout', '40', 'worker-0');
-    expect(compose('ps', '-q', 'worker-0').trim()).not.toBe('');
-    compose('start', 'worker-0');
+    // The rest of the trades flow in, in slices, while the cluster changes.
+    const input = topics.input;
+    const producer = (async () => {
+      const per = Math.ceil((longest - first) / 20);
+      for (let i = first; i < longest; i += per) {
+        await produce(
+          brokers,
+          input,
+          stream.records.map((r) => r.slice(i, i + per)),
+        );
+        await sleep(1000);
+      }
+    })();
 
+    // A rebalance: worker-2 joins; only partitions that move to it move.
+    const tJoin = Date.now();
+    compose('up', '-d', '--no-deps', 'worker-2');
+    const three = await eventually('3 workers own every partition', 120_000, () =>
+      settled(['worker-0', 'worker-1', 'worker-2']),
+    );
+    const joinMs = Date.now() - tJoin;
+    const moved = three.partitions!.filter((p) => p.workerId !== two.partitions![p.partition]!.workerId);
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.every((p) => p.workerId === 'worker-2')).toBe(true);
+
+    // worker-0 leaves (SIGTERM: hands its partitions over) and comes back.
+    compose('stop', '--timeout', '40', 'worker-0');
+    await eventually('2 workers own every partition', 120_000, () => settled(['worker-1', 'worker-2']));
+    compose('start', 'worker-0');
+    await eventually('3 workers own every partition again', 120_000, () =>
+      settled(['worker-0', 'worker-1', 'worker-2']),
+    );
+
+    await producer;
     const ends = stream.records.map((r) => BigInt(r.length));
     await eventually('every partition consumed', 6 * 60_000, async () => {
-      const r = await workerReady();
-      if (r?.details?.length !== PARTITIONS) return undefined;
-      return r.details.every((d) => BigInt(d.nextOffset ?? '-1') >= (ends[d.partition] ?? 0n))
-        ? true
-        : undefined;
+      const o = await offsets();
+      return ends.every((end, p) => (o.get(p) ?? -1n) >= end) ? true : undefined;
     });
-    compose('stop', '--timeout', '40', 'worker-0');
+    compose('stop', '--timeout', '40', 'worker-0', 'worker-1', 'worker-2');
 
-    const got = finalOutputs(await readAll(brokers, topics.output));
+    const records = await readAll(brokers, topics.output);
+    const got = contractOutputs(records);
     expectExact(got, streamOracle(stream, 10n * SEC, 5n * SEC, 1n * SEC).windows);
+    const writers = writersPerEpoch(records);
+    expect([...writers].filter(([, set]) => set.size > 1).map(([k, set]) => `${k}: ${[...set]}`)).toEqual([]);
     console.log(
       JSON.stringify({
         suite: 'compose',
-        workers: 1,
-        restarts: 1,
+        workers: '2->3, worker-0 stop/start',
+        moved_on_join: moved.length,
+        join_settled_s: joinMs / 1000,
+        partition_epochs_written: writers.size,
         trades: stream.tradeCount,
         windows: got.windows.size,
-        duplicate_reemits: got.duplicates,
+        dropped_by_contract: got.dropped,
         ready_s: readyMs / 1000,
         seconds: (Date.now() - t0) / 1000,
       }),

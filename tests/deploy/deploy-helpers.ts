@@ -2,9 +2,9 @@
 // coordinators' acting flags, and the cleanup of a run's NATS KV buckets.
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { clusterSubjects } from '@ripple/protocol';
+import { clusterSubjects, type StatusResponse } from '@ripple/protocol';
 import { expect } from 'vitest';
-import type { streamOracle } from '../integration/worker-harness.ts';
+import type { streamOracle, TopicRecord } from '../integration/worker-harness.ts';
 
 /** Every oracle window present with the same count, volume and VWAP; no window the oracle lacks. */
 export function expectExact(
@@ -49,4 +49,43 @@ export async function dropClusterBuckets(natsUrl: string, cluster: string): Prom
   } finally {
     await nc.drain();
   }
+}
+
+/** The acting coordinator's partition table (GET /status on the API ports, the one answering `acting`). */
+export async function actingStatus(apiPorts: readonly number[]): Promise<StatusResponse | undefined> {
+  for (const port of apiPorts) {
+    try {
+      const r = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as StatusResponse & {
+        acting?: boolean;
+      };
+      if (r.acting === true) return r;
+    } catch {
+      // that coordinator is not up
+    }
+  }
+  return undefined;
+}
+
+/** The table once every partition is owned by exactly the workers `ids` (each owning some) and nothing moves. */
+export async function settledOn(
+  apiPorts: readonly number[],
+  ids: readonly string[],
+): Promise<StatusResponse | undefined> {
+  const st = await actingStatus(apiPorts);
+  if (st?.partitions === undefined || st.unassigned.length > 0) return undefined;
+  if (!st.partitions.every((p) => p.movingTo === null)) return undefined;
+  const owners = new Set(st.partitions.map((p) => p.workerId));
+  return owners.size === ids.length && ids.every((w) => owners.has(w)) ? st : undefined;
+}
+
+/** The workers that wrote each (output partition, epoch) (headers ripple-epoch, ripple-worker). */
+export function writersPerEpoch(records: readonly TopicRecord[]): Map<string, Set<string>> {
+  const writers = new Map<string, Set<string>>();
+  for (const r of records) {
+    const key = `${r.partition}@${r.headers.get('ripple-epoch')}`;
+    const set = writers.get(key) ?? new Set<string>();
+    set.add(r.headers.get('ripple-worker') ?? '?');
+    writers.set(key, set);
+  }
+  return writers;
 }

@@ -14,7 +14,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from '../integration/helpers.ts';
-import type { StatusResponse } from '@ripple/protocol';
 import {
   contractOutputs,
   createTopics,
@@ -28,7 +27,13 @@ import {
   streamOracle,
   type Topics,
 } from '../integration/worker-harness.ts';
-import { coordinatorsActing, dropClusterBuckets, expectExact } from './deploy-helpers.ts';
+import {
+  coordinatorsActing,
+  dropClusterBuckets,
+  expectExact,
+  settledOn,
+  writersPerEpoch,
+} from './deploy-helpers.ts';
 
 const env = requireEnv(
   'KUBECTL',
@@ -119,31 +124,8 @@ async function offsets(n: number): Promise<Map<number, bigint>> {
   return out;
 }
 
-/** The acting coordinator's partition table (GET /status on its API port). */
-async function status(): Promise<StatusResponse | undefined> {
-  for (let i = 0; i < COORDINATORS; i++) {
-    try {
-      const r = (await (
-        await fetch(`http://127.0.0.1:${coordinatorApiPort(i)}/status`)
-      ).json()) as StatusResponse & {
-        acting?: boolean;
-      };
-      if (r.acting === true) return r;
-    } catch {
-      // that pod is not up
-    }
-  }
-  return undefined;
-}
-
-/** Every partition owned by exactly the workers `ids` (each owning some), nothing moving. */
-async function settled(ids: string[]): Promise<StatusResponse | undefined> {
-  const st = await status();
-  if (st?.partitions === undefined || st.unassigned.length > 0) return undefined;
-  if (!st.partitions.every((p) => p.movingTo === null)) return undefined;
-  const owners = new Set(st.partitions.map((p) => p.workerId));
-  return owners.size === ids.length && ids.every((w) => owners.has(w)) ? st : undefined;
-}
+const coordinatorApiPorts = [...Array(COORDINATORS).keys()].map(coordinatorApiPort);
+const settled = (ids: string[]) => settledOn(coordinatorApiPorts, ids);
 
 const workerIds = (n: number) => [...Array(n).keys()].map((i) => `worker-${i}`);
 
@@ -322,13 +304,7 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     const got = contractOutputs(records);
     expectExact(got, streamOracle(stream, 10n * SEC, 5n * SEC, 1n * SEC).windows);
     // One writer per (output partition, epoch).
-    const writers = new Map<string, Set<string>>();
-    for (const r of records) {
-      const key = `${r.partition}@${r.headers.get('ripple-epoch')}`;
-      const set = writers.get(key) ?? new Set<string>();
-      set.add(r.headers.get('ripple-worker') ?? '?');
-      writers.set(key, set);
-    }
+    const writers = writersPerEpoch(records);
     expect([...writers].filter(([, set]) => set.size > 1).map(([k, set]) => `${k}: ${[...set]}`)).toEqual([]);
     console.log(
       JSON.stringify({
