@@ -66,16 +66,21 @@ export async function actingStatus(apiPorts: readonly number[]): Promise<StatusR
   return undefined;
 }
 
-/** The table once every partition is owned by exactly the workers `ids` (each owning some) and nothing moves. */
+/**
+ * The table once the active workers are exactly `ids`, every partition is
+ * owned by one of them and nothing moves. (With 8 partitions on a hash ring a
+ * worker may own none, so owning some is not required.)
+ */
 export async function settledOn(
   apiPorts: readonly number[],
   ids: readonly string[],
 ): Promise<StatusResponse | undefined> {
   const st = await actingStatus(apiPorts);
   if (st?.partitions === undefined || st.unassigned.length > 0) return undefined;
-  if (!st.partitions.every((p) => p.movingTo === null)) return undefined;
-  const owners = new Set(st.partitions.map((p) => p.workerId));
-  return owners.size === ids.length && ids.every((w) => owners.has(w)) ? st : undefined;
+  if (!st.partitions.every((p) => p.movingTo === null && p.workerId !== null && ids.includes(p.workerId)))
+    return undefined;
+  const active = st.workers.filter((w) => w.state === 'active').map((w) => w.workerId);
+  return active.length === ids.length && ids.every((w) => active.includes(w)) ? st : undefined;
 }
 
 /** The workers that wrote each (output partition, epoch) (headers ripple-epoch, ripple-worker). */

@@ -12,6 +12,9 @@
 // server-side dry run, and the prod overlay binds the apps to 0.0.0.0.
 //   bash infra/k8s/cluster.sh up && pnpm images && pnpm test:deploy   (.ci/run does all of it)
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from '../integration/helpers.ts';
 import {
@@ -28,6 +31,7 @@ import {
   type Topics,
 } from '../integration/worker-harness.ts';
 import {
+  actingStatus,
   coordinatorsActing,
   dropClusterBuckets,
   expectExact,
@@ -40,6 +44,7 @@ const env = requireEnv(
   'KUBECONFIG',
   'KAFKA_BROKERS',
   'NATS_URL',
+  'JAEGER_QUERY_URL',
   'S3_ACCESS_KEY_ID',
   'S3_SECRET_ACCESS_KEY',
 );
@@ -133,6 +138,35 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
   let topics: Topics | undefined;
   const cluster = `k8s-${uniqueId()}`;
   afterAll(async () => {
+    // Post-mortem: every pod's log (previous container too) and the acting coordinator's table.
+    const dir = mkdtempSync(join(tmpdir(), 'ripple-k8s-'));
+    try {
+      writeFileSync(
+        join(dir, 'status.json'),
+        JSON.stringify(await actingStatus(coordinatorApiPorts), null, 1),
+      );
+      writeFileSync(join(dir, 'pods.txt'), kubectl('get', 'pods', '-n', NS, '-o', 'wide'));
+      for (const pod of kubectl('get', 'pods', '-n', NS, '-o', 'name').split('\n').filter(Boolean)) {
+        for (const prev of [false, true]) {
+          try {
+            const app = pod.replace('pod/', '').split('-')[0] ?? '';
+            const log = kubectl(
+              'logs',
+              '-n',
+              NS,
+              pod,
+              ...(prev ? ['--previous', '-c', app] : ['--all-containers']),
+            );
+            writeFileSync(join(dir, `${pod.replace('pod/', '')}${prev ? '.previous' : ''}.log`), log);
+          } catch {
+            // no previous container
+          }
+        }
+      }
+      process.stdout.write(`k8s scenario logs: ${dir}\n`);
+    } catch (e) {
+      process.stdout.write(`k8s scenario logs incomplete (${String(e)}): ${dir}\n`);
+    }
     try {
       kubectl('delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s');
     } finally {
@@ -175,9 +209,14 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       `--from-literal=secret-access-key=${env.S3_SECRET_ACCESS_KEY}`,
     );
     // The endpoints of this run's services (the overlay's 127.0.0.1 defaults assume no INFRA_PORT_OFFSET).
-    const endpoints = ['KAFKA_BROKERS', 'NATS_URL', 'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET'].flatMap((k) =>
-      process.env[k] ? [[k, process.env[k] as string] as const] : [],
-    );
+    const endpoints = [
+      'KAFKA_BROKERS',
+      'NATS_URL',
+      'S3_ENDPOINT',
+      'S3_REGION',
+      'S3_BUCKET',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    ].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string] as const] : []));
     const run = {
       ...Object.fromEntries(endpoints),
       RIPPLE_INPUT_TOPIC: topics.input,
@@ -266,6 +305,18 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     expect(moved.every((p) => p.workerId === `worker-${SCALED - 1}`)).toBe(true);
     kubectl('rollout', 'status', 'statefulset/coordinator', '-n', NS, '--timeout=180s');
     expect((await acting())[active]).toBe(false); // the recreated coordinator pod is the standby
+    // The scale-up's rebalance is one trace in Jaeger: the coordinator's decision, the workers' steps.
+    const rebalance = four.rebalances?.find((r) => r.moves > 0 && r.epoch > afterTakeover.epoch && r.traceId);
+    expect(rebalance?.traceId).toBeTruthy();
+    const traceOps = await eventually('the rebalance trace in Jaeger', 60_000, async () => {
+      const r = await fetch(`${env.JAEGER_QUERY_URL}/api/traces/${rebalance?.traceId}`);
+      if (r.status !== 200) return undefined;
+      const t = ((await r.json()) as { data?: Array<{ spans: Array<{ operationName: string }> }> }).data?.[0];
+      const ops = new Set(t?.spans.map((x) => x.operationName));
+      return ['ripple.rebalance', 'ripple.worker.revoke', 'ripple.worker.assign'].every((op) => ops.has(op))
+        ? ops
+        : undefined;
+    });
 
     // Failover: delete worker-1 (SIGTERM: it hands its partitions over); the StatefulSet recreates it.
     const uid = kubectl('get', 'pod', 'worker-1', '-n', NS, '-o', 'jsonpath={.metadata.uid}');
@@ -316,6 +367,7 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
         scale_settled_s: scaleMs / 1000,
         worker_delete_rejoin_s: rejoinMs / 1000,
         partition_epochs_written: writers.size,
+        rebalance_trace_spans: [...traceOps].sort().join(','),
         trades: stream.tradeCount,
         windows: got.windows.size,
         dropped_by_contract: got.dropped,

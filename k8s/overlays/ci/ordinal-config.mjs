@@ -4,8 +4,8 @@
 // from its ordinal (the number ending POD_NAME): port key k gets
 // BASE_PORT + 10 * ordinal + offset, PORTS="health_port=0,metrics_port=2".
 // Writes /config/app.json (the
-// app reads it through RIPPLE_CONFIG_FILE) and /config/probe.mjs (exec probes:
-// `node /config/probe.mjs ready|health`, against the health_port).
+// app reads it through RIPPLE_CONFIG_FILE) and /config/probe.sh (exec probes:
+// `bash /config/probe.sh ready|health`, against the health_port).
 import { writeFileSync } from 'node:fs';
 
 const env = process.env;
@@ -23,14 +23,19 @@ for (const pair of (env.PORTS ?? '').split(',').filter(Boolean)) {
 }
 if (cfg.health_port === undefined) throw new Error('PORTS must name health_port');
 writeFileSync('/config/app.json', JSON.stringify(cfg));
+// bash, not node: a probe must stay cheap on a loaded node (a node start per probe
+// under a 500m CPU limit took seconds and got a coordinator restarted).
 writeFileSync(
-  '/config/probe.mjs',
+  '/config/probe.sh',
   [
-    "import { readFileSync } from 'node:fs';",
-    "const { health_port } = JSON.parse(readFileSync('/config/app.json', 'utf8'));",
-    "const url = 'http://127.0.0.1:' + health_port + '/' + process.argv[2];",
-    'const r = await fetch(url).catch(() => null);',
-    'process.exit(r?.ok ? 0 : 1);',
+    '# probe.sh ready|health: 0 when GET /$1 on the health port answers 200',
+    'json=$(</config/app.json)',
+    '[[ $json =~ \\"health_port\\":([0-9]+) ]] || exit 1',
+    'exec 3<>"/dev/tcp/127.0.0.1/${BASH_REMATCH[1]}" || exit 1',
+    "printf 'GET /%s HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' \"$1\" >&3",
+    'IFS= read -r -t 4 line <&3 || exit 1',
+    "[[ $line == *' 200 '* ]]",
+    '',
   ].join('\n'),
 );
 console.log(JSON.stringify({ pod: name, ...cfg }));
