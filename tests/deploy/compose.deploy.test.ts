@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from '../integration/helpers.ts';
+import type { StatusResponse } from '@ripple/protocol';
 import {
   contractOutputs,
   createTopics,
@@ -45,7 +46,7 @@ const brokers = env.KAFKA_BROKERS.split(',');
 const WORKER_HEALTH = [19630, 19640, 19650];
 const COORDINATOR_HEALTH = [19601, 19611];
 const COORDINATOR_API = [19600, 19610];
-const settled = (ids: string[]) => settledOn(COORDINATOR_API, ids);
+const settled = (ids: string[], minEpoch = 0) => settledOn(COORDINATOR_API, ids, minEpoch);
 const CHECKPOINTER_HEALTH = 19621;
 
 interface Ready {
@@ -165,7 +166,7 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
     const tJoin = Date.now();
     compose('up', '-d', '--no-deps', 'worker-2');
     const three = await eventually('3 workers own every partition', 120_000, () =>
-      settled(['worker-0', 'worker-1', 'worker-2']),
+      settled(['worker-0', 'worker-1', 'worker-2'], two.epoch + 1),
     );
     const joinMs = Date.now() - tJoin;
     const moved = three.partitions!.filter((p) => p.workerId !== two.partitions![p.partition]!.workerId);
@@ -174,11 +175,16 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
 
     // worker-0 leaves (SIGTERM: hands its partitions over) and comes back.
     compose('stop', '--timeout', '40', 'worker-0');
-    await eventually('2 workers own every partition', 120_000, () => settled(['worker-1', 'worker-2']));
-    compose('start', 'worker-0');
-    await eventually('3 workers own every partition again', 120_000, () =>
-      settled(['worker-0', 'worker-1', 'worker-2']),
+    const left = await eventually('2 workers own every partition', 120_000, () =>
+      settled(['worker-1', 'worker-2'], three.epoch),
     );
+    compose('start', 'worker-0');
+    // it rejoins: the ring gives it back what it had
+    const owners = (st: StatusResponse) => st.partitions!.map((p) => p.workerId).join(',');
+    await eventually('3 workers own every partition again, as before', 120_000, async () => {
+      const st = await settled(['worker-0', 'worker-1', 'worker-2'], left.epoch + 1);
+      return st !== undefined && owners(st) === owners(three) ? st : undefined;
+    });
 
     await producer;
     const ends = stream.records.map((r) => BigInt(r.length));

@@ -68,15 +68,19 @@ export async function actingStatus(apiPorts: readonly number[]): Promise<StatusR
 
 /**
  * The table once the active workers are exactly `ids`, every partition is
- * owned by one of them and nothing moves. (With 8 partitions on a hash ring a
- * worker may own none, so owning some is not required.)
+ * owned by one of them, nothing moves, no rebalance is in progress and the
+ * epoch is at least `minEpoch` (a worker registers before the rebalance that
+ * gives it partitions starts). With 8 partitions on a hash ring a worker may
+ * own none, so owning some is not required.
  */
 export async function settledOn(
   apiPorts: readonly number[],
   ids: readonly string[],
+  minEpoch = 0,
 ): Promise<StatusResponse | undefined> {
   const st = await actingStatus(apiPorts);
-  if (st?.partitions === undefined || st.unassigned.length > 0) return undefined;
+  if (st?.partitions === undefined || st.unassigned.length > 0 || st.epoch < minEpoch) return undefined;
+  if (st.rebalances?.some((r) => r.finishedAtMs === null)) return undefined;
   if (!st.partitions.every((p) => p.movingTo === null && p.workerId !== null && ids.includes(p.workerId)))
     return undefined;
   const active = st.workers.filter((w) => w.state === 'active').map((w) => w.workerId);

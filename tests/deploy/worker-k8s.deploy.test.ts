@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from '../integration/helpers.ts';
+import type { StatusResponse } from '@ripple/protocol';
 import {
   contractOutputs,
   createTopics,
@@ -130,7 +131,7 @@ async function offsets(n: number): Promise<Map<number, bigint>> {
 }
 
 const coordinatorApiPorts = [...Array(COORDINATORS).keys()].map(coordinatorApiPort);
-const settled = (ids: string[]) => settledOn(coordinatorApiPorts, ids);
+const settled = (ids: string[], minEpoch = 0) => settledOn(coordinatorApiPorts, ids, minEpoch);
 
 const workerIds = (n: number) => [...Array(n).keys()].map((i) => `worker-${i}`);
 
@@ -296,7 +297,9 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     // Rebalance: a 4th worker; only partitions that move to it move.
     const tScale = Date.now();
     kubectl('scale', 'statefulset/worker', '-n', NS, `--replicas=${SCALED}`);
-    const four = await eventually('4 workers own every partition', 180_000, () => settled(workerIds(SCALED)));
+    const four = await eventually('4 workers own every partition', 180_000, () =>
+      settled(workerIds(SCALED), afterTakeover.epoch + 1),
+    );
     const scaleMs = Date.now() - tScale;
     const moved = four.partitions!.filter(
       (p) => p.workerId !== afterTakeover.partitions![p.partition]!.workerId,
@@ -334,7 +337,12 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       );
       return now.startsWith(uid) || !now.endsWith('True') ? undefined : true;
     });
-    await eventually('4 workers own every partition again', 180_000, () => settled(workerIds(SCALED)));
+    // it rejoins: the ring gives it back what it had
+    const owners = (st: StatusResponse) => st.partitions!.map((p) => p.workerId).join(',');
+    await eventually('4 workers own every partition again, as before', 180_000, async () => {
+      const st = await settled(workerIds(SCALED), four.epoch + 1);
+      return st !== undefined && owners(st) === owners(four) ? st : undefined;
+    });
     const rejoinMs = Date.now() - tDelete;
 
     await producer;
