@@ -30,6 +30,7 @@ import {
   dropClusterBuckets,
   expectExact,
   settledOn,
+  stableOn,
   writersPerEpoch,
 } from './deploy-helpers.ts';
 
@@ -137,7 +138,7 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
       return a.filter((x) => x === true).length === 1 && a.every((x) => x !== undefined) ? true : undefined;
     });
     const two = await eventually('2 workers own every partition', 120_000, () =>
-      settled(['worker-0', 'worker-1']),
+      stableOn(COORDINATOR_API, ['worker-0', 'worker-1']),
     );
     await eventually('checkpointer answers', 60_000, async () => {
       const r = await fetch(`http://127.0.0.1:${CHECKPOINTER_HEALTH}/health`).catch(() => undefined);

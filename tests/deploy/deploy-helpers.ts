@@ -87,6 +87,23 @@ export async function settledOn(
   return active.length === ids.length && ids.every((w) => active.includes(w)) ? st : undefined;
 }
 
+/**
+ * settledOn, and the same epoch again `forMs` later: workers that start
+ * together register one by one, and a table can look settled between one's
+ * registration and the rebalance that gives it partitions.
+ */
+export async function stableOn(
+  apiPorts: readonly number[],
+  ids: readonly string[],
+  forMs = 3000,
+): Promise<StatusResponse | undefined> {
+  const a = await settledOn(apiPorts, ids);
+  if (a === undefined) return undefined;
+  await new Promise((r) => setTimeout(r, forMs));
+  const b = await settledOn(apiPorts, ids, a.epoch);
+  return b !== undefined && b.epoch === a.epoch ? b : undefined;
+}
+
 /** The workers that wrote each (output partition, epoch) (headers ripple-epoch, ripple-worker). */
 export function writersPerEpoch(records: readonly TopicRecord[]): Map<string, Set<string>> {
   const writers = new Map<string, Set<string>>();

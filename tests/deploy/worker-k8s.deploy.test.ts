@@ -37,6 +37,7 @@ import {
   dropClusterBuckets,
   expectExact,
   settledOn,
+  stableOn,
   writersPerEpoch,
 } from './deploy-helpers.ts';
 
@@ -258,7 +259,7 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       kubectl('rollout', 'status', w, '-n', NS, '--timeout=240s');
     const readyMs = Date.now() - t0;
     const three = await eventually('3 workers own every partition', 120_000, () =>
-      settled(workerIds(REPLICAS)),
+      stableOn(coordinatorApiPorts, workerIds(REPLICAS)),
     );
 
     // The rest of the trades flow in, in slices, while the cluster changes.
