@@ -10,9 +10,9 @@
 // writer per (output partition, epoch).
 //   source infra/.run/env infra/.run/docker.env && pnpm images && pnpm test:deploy
 import { execFileSync } from 'node:child_process';
+import type { StatusResponse } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from '../integration/helpers.ts';
-import type { StatusResponse } from '@ripple/protocol';
 import {
   contractOutputs,
   createTopics,

@@ -15,9 +15,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { StatusResponse } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from '../integration/helpers.ts';
-import type { StatusResponse } from '@ripple/protocol';
 import {
   contractOutputs,
   createTopics,
