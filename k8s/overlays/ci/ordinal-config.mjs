@@ -31,6 +31,7 @@ writeFileSync(
     '# probe.sh ready|health: 0 when GET /$1 on the health port answers 200',
     'json=$(</config/app.json)',
     '[[ $json =~ \\"health_port\\":([0-9]+) ]] || exit 1',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
     'exec 3<>"/dev/tcp/127.0.0.1/${BASH_REMATCH[1]}" || exit 1',
     'printf \'GET /%s HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n\' "$1" >&3',
     'IFS= read -r -t 4 line <&3 || exit 1',
