@@ -62,7 +62,7 @@ describe('dashboard feed', () => {
           epoch: 1,
           workerId: 'w1',
           partition,
-          snapshotKey: 'k',
+          snapshotKey: `k${partition}`,
           bytes,
           crc32c: 0,
           offsets: [],
@@ -73,10 +73,43 @@ describe('dashboard feed', () => {
     ack(1, 10, true);
     ack(1, 10, true); // a duplicate ack counts once
     await bus.flush();
+    // the next checkpoint: partition 0 unchanged (its object acked again) writes nothing
+    bus.publish(
+      subjects.checkpointTrigger,
+      encodeControlMessage({
+        type: 'checkpoint_trigger',
+        v: 1,
+        checkpointId: 'ck2',
+        epoch: 1,
+        deadlineMs: now + 1,
+      }),
+    );
+    bus.publish(
+      subjects.checkpointAck,
+      encodeControlMessage({
+        type: 'checkpoint_ack',
+        v: 1,
+        checkpointId: 'ck2',
+        epoch: 1,
+        workerId: 'w1',
+        partition: 0,
+        snapshotKey: 'k0',
+        bytes: 1000,
+        crc32c: 0,
+        offsets: [],
+      } as never),
+    );
+    await bus.flush();
     const status = { workers: [{ workerId: 'w1' }] } as never;
     const s = feed.snapshot(status, true);
     expect(s.series.w1).toEqual({ t: [1000, 1001], eventsPerSec: [100, 250], lag: [5, 1] });
-    expect(s.checkpoints).toEqual([
+    expect(s.checkpoints[0]).toMatchObject({
+      checkpointId: 'ck2',
+      traceId: null,
+      partitionsAcked: 1,
+      bytes: 0,
+    });
+    expect(s.checkpoints.slice(1)).toEqual([
       {
         checkpointId: 'ck1',
         epoch: 1,

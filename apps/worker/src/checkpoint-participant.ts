@@ -43,6 +43,7 @@ import {
   type SnapshotObjectRef,
   tryDecodeControlMessage,
 } from '@ripple/protocol';
+import { traceExemplar } from '@ripple/telemetry';
 import { Backoff, sleep } from './backoff.ts';
 import { incrementLeaves } from './checkpoint-chain.ts';
 import type { JobPartition } from './job.ts';
@@ -221,11 +222,19 @@ export class CheckpointParticipant {
               await mine;
               const sealed = this.seal(c, trigger.checkpointId);
               span.setAttribute('ripple.snapshot.bytes', sealed.bytes?.length ?? 0);
+              const t0 = performance.now();
               await this.upload(sealed, trigger);
+              if (sealed.bytes !== null)
+                this.o.metrics.checkpointStore.observe({
+                  value: (performance.now() - t0) / 1000,
+                  exemplarLabels: traceExemplar(span),
+                });
               const ack = this.ackOf(sealed, trigger);
               const out: Record<string, string> = {};
               propagation.inject(trace.setSpan(context.active(), span), out);
               this.o.bus.publish(this.subjects.checkpointAck, encodeControlMessage(ack), out);
+              this.o.metrics.checkpoints.inc();
+              this.o.metrics.lastCheckpoint.set(this.o.clock.nowMs() / 1000);
               this.handled.push({
                 checkpointId: trigger.checkpointId,
                 partition: c.partition,

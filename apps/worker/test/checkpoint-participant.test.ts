@@ -55,6 +55,7 @@ function batch(trades: Trade[]): Uint8Array {
 interface Node {
   worker: Worker;
   participant: CheckpointParticipant;
+  metrics: WorkerMetrics;
 }
 
 function node(bus: MemoryBus, store: MemoryObjectStore, topic: MemoryTopic, withRestore: boolean): Node {
@@ -101,7 +102,7 @@ function node(bus: MemoryBus, store: MemoryObjectStore, topic: MemoryTopic, with
     ...(withRestore ? { restorer } : {}),
   });
   participant.start(worker);
-  return { worker, participant };
+  return { worker, participant, metrics };
 }
 
 async function steps(w: Worker, n: number): Promise<void> {
@@ -229,6 +230,20 @@ describe('checkpoint participant (worker side of cluster checkpoints)', () => {
       expect(ack.chain).toEqual(i.chain);
     }
     expect((await store.list(layout.snapshotsPrefix)).length).toBe(2 * PARTITIONS);
+    // Every ack is a checkpoint of its partition; only uploads are timed as store writes.
+    const sum = async (name: string, series = name) =>
+      ((await a.metrics.registry.getSingleMetric(name)?.get())?.values ?? [])
+        .filter(
+          (v) =>
+            (v as { metricName?: string }).metricName === undefined ||
+            (v as { metricName?: string }).metricName === series,
+        )
+        .reduce((n, v) => n + v.value, 0);
+    expect(await sum('ripple_worker_checkpoints_total')).toBe(3 * PARTITIONS);
+    expect(
+      await sum('ripple_worker_checkpoint_store_seconds', 'ripple_worker_checkpoint_store_seconds_count'),
+    ).toBe(2 * PARTITIONS);
+    expect(await sum('ripple_last_checkpoint_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 60);
 
     // A new owner restores through the lookup: base + increment, exactly the state of the first.
     await a.participant.stop();

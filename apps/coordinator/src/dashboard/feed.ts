@@ -32,9 +32,9 @@ export interface CheckpointView {
   readonly partitionsAcked: number;
   readonly bytes: number;
   /**
-   * Bytes of the acked objects: with a chain before them (incremental) or
-   * without (full). A partition acking its previous object again (unchanged)
-   * counts that object's size although nothing new was written.
+   * Bytes written for the checkpoint: acked objects with a chain before them
+   * (incremental) or without (full); a partition acking the same object as in
+   * its previous checkpoint (unchanged) wrote nothing and adds 0.
    */
   readonly bytesFull: number;
   readonly bytesIncremental: number;
@@ -62,6 +62,8 @@ export class DashboardFeed {
   private readonly series = new Map<string, { t: number[]; eventsPerSec: number[]; lag: number[] }>();
   private readonly latest = new Map<string, { eventsPerSec: number; lag: number }>();
   private readonly checkpoints: MutableCheckpoint[] = [];
+  /** The object each partition acked last. */
+  private readonly lastObject = new Map<number, string>();
   private readonly subs: BusSubscription[] = [];
   private sampler: ReturnType<typeof setInterval> | null = null;
   private readonly now: () => number;
@@ -99,6 +101,9 @@ export class DashboardFeed {
         const c = this.checkpoints.find((x) => x.checkpointId === msg.checkpointId);
         if (c === undefined || c.acked.has(msg.partition)) return;
         c.acked.add(msg.partition);
+        const unchanged = this.lastObject.get(msg.partition) === msg.snapshotKey;
+        this.lastObject.set(msg.partition, msg.snapshotKey);
+        if (unchanged) return;
         if (msg.chain !== undefined && msg.chain.length > 0) c.bytesIncremental += msg.bytes;
         else c.bytesFull += msg.bytes;
       }),
