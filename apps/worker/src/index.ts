@@ -20,6 +20,8 @@ export {
   type CheckpointParticipantOptions,
 } from './checkpoint-participant.ts';
 export { CheckpointRestore, type CheckpointRestoreOptions } from './checkpoint-restore.ts';
+export { WorkerPartitionHost, type WorkerPartitionHostOptions } from './cluster-host.ts';
+export { type ClusterMember, type ClusterMemberOptions, joinCluster } from './cluster-member.ts';
 export { loadConfig, type WorkerConfig } from './config.ts';
 export {
   CheckpointNotStoredError,

@@ -343,35 +343,54 @@ export class Worker {
         const fresh = partitions.filter((p) => !this.parts.has(p));
         const restoredParts = new Map<number, JobPartition>();
         const starts: PartitionStart[] = [];
-        for (const partition of fresh) {
-          let p: JobPartition | null;
-          try {
-            p = await (this.d.restorer ?? this.recovery).restore(partition);
-          } catch (e) {
-            if (!(e instanceof RecoveryFailedError)) throw e;
-            this.failed.set(partition, e);
+        // Fence a previous owner's output (transactional sink) while the snapshots are read:
+        // claimed before anything is produced, released again for what does not start.
+        const sink = this.d.sink;
+        const claiming = fresh.length > 0 && hasClaims(sink) ? sink.claim(fresh) : null;
+        claiming?.catch(() => {}); // awaited below
+        // Restores of several partitions (a rebalance) in parallel: each is S3 round trips.
+        const restoring = await Promise.allSettled(
+          fresh.map((partition) => (this.d.restorer ?? this.recovery).restore(partition)),
+        );
+        try {
+          for (let i = 0; i < fresh.length; i++) {
+            const partition = fresh[i] as number;
+            const r = restoring[i] as PromiseSettledResult<JobPartition | null>;
+            if (r.status === 'rejected') {
+              const e: unknown = r.reason;
+              if (!(e instanceof RecoveryFailedError)) throw e;
+              this.failed.set(partition, e);
+              this.d.metrics.partitionsFailed.set(this.failed.size);
+              this.log.error('partition not started', { partition, error: e.message });
+              continue;
+            }
+            const p = r.value;
+            const want = expected?.get(partition);
+            if (want !== undefined) checkHandoff(partition, p, want);
+            this.failed.delete(partition);
             this.d.metrics.partitionsFailed.set(this.failed.size);
-            this.log.error('partition not started', { partition, error: e.message });
-            continue;
+            if (p === null) {
+              restoredParts.set(partition, this.job.create(partition));
+              starts.push({ partition, position: this.cfg.startPosition });
+            } else {
+              restoredParts.set(partition, p);
+              starts.push({ partition, position: p.nextOffset ?? 0n });
+            }
           }
-          const want = expected?.get(partition);
-          if (want !== undefined) checkHandoff(partition, p, want);
-          this.failed.delete(partition);
-          this.d.metrics.partitionsFailed.set(this.failed.size);
-          if (p === null) {
-            restoredParts.set(partition, this.job.create(partition));
-            starts.push({ partition, position: this.cfg.startPosition });
-          } else {
-            restoredParts.set(partition, p);
-            starts.push({ partition, position: p.nextOffset ?? 0n });
-          }
+          if (claiming !== null) await claiming;
+        } catch (e) {
+          if (claiming !== null && hasClaims(sink))
+            await claiming.then(
+              () => sink.release(fresh),
+              () => {},
+            );
+          throw e;
         }
+        const notStarted = fresh.filter((p) => !restoredParts.has(p));
+        if (notStarted.length > 0 && hasClaims(sink)) await sink.release(notStarted);
         const restored = [...restoredParts.values()].filter((p) => p.nextOffset !== null).length;
         span.setAttribute('ripple.partitions', fresh.length);
         span.setAttribute('ripple.partitions_restored', restored);
-        // Fence a previous owner's output before producing any (transactional sink).
-        if (restoredParts.size > 0 && hasClaims(this.d.sink))
-          await this.d.sink.claim([...restoredParts.keys()]);
         const live = await this.exclusive(async () => {
           await this.reposition(starts);
           // Partitions already owned stay as they are; they now act at the new epoch.
