@@ -292,6 +292,46 @@ describe('checkpoint participant (worker side of cluster checkpoints)', () => {
     expect(next[1]?.chain ?? []).toEqual([]);
   });
 
+  it('an upload that fails is not acked, and the next snapshot of that partition is full', async () => {
+    const bus = new MemoryBus();
+    const store = new MemoryObjectStore();
+    const topic = input();
+    const a = node(bus, store, topic, false);
+    await a.worker.start();
+    await steps(a.worker, 30);
+    await trigger(bus, 1);
+    touchThree(topic);
+    await steps(a.worker, 4);
+    const acks: CheckpointAck[] = [];
+    const sub = bus.subscribe(clusterSubjects(CLUSTER).checkpointAck, (m) => {
+      const x = decodeControlMessage(m.data);
+      if (x.type === 'checkpoint_ack') acks.push(x);
+    });
+    const put = store.put.bind(store);
+    store.put = async (key, bytes, o) => {
+      if (key.includes('/p1/')) throw new Error('refused');
+      return await put(key, bytes, o);
+    };
+    await a.participant.checkpoint({
+      type: 'checkpoint_trigger',
+      v: 1,
+      checkpointId: formatCheckpointId(2, 'n'),
+      epoch: 1,
+      deadlineMs: Date.now() + 60_000,
+    });
+    await bus.flush();
+    expect(acks.map((x) => x.partition).sort()).toEqual([0, 2]);
+    store.put = put;
+    sub.unsubscribe();
+    const next = await trigger(bus, 3);
+    expect(layout.parseSnapshotKey(next[1]?.snapshotKey ?? '')?.kind).toBe('full');
+    expect(next[1]?.chain ?? []).toEqual([]);
+    // the other partitions: unchanged since checkpoint 2, their increments acked again
+    expect(
+      next.filter((x) => x.partition !== 1).map((x) => layout.parseSnapshotKey(x.snapshotKey)?.kind),
+    ).toEqual(['incremental', 'incremental']);
+  });
+
   it('a corrupt object of the committed chain is refused: the partition does not start', async () => {
     const bus = new MemoryBus();
     const store = new MemoryObjectStore();
