@@ -62,7 +62,7 @@ export function createLogger(o: LoggerOptions): RippleLogger {
   const destination =
     o.destination ??
     (prettyOut
-      ? pretty({ destination: 2, sync: true, ignore: 'pid,hostname' })
+      ? pretty({ destination: 2, sync: true, ignore: 'pid,hostname', timestampKey: 'ts' })
       : pino.destination({ fd: 2, sync: true }));
   const root = pino(
     {
