@@ -352,6 +352,18 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
       const o = await offsets(SCALED);
       return ends.every((end, p) => (o.get(p) ?? -1n) >= end) ? true : undefined;
     });
+    // No container restarted (a crash or a failed liveness probe would show here).
+    const restarts = kubectl(
+      'get',
+      'pods',
+      '-n',
+      NS,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount}{"\\n"}{end}',
+    )
+      .split('\n')
+      .filter((l) => l !== '' && !l.endsWith('=0'));
+    expect(restarts).toEqual([]);
     // Graceful stop of every worker pod (SIGTERM through the kubelet: drain + final checkpoint).
     kubectl('scale', 'statefulset/worker', '-n', NS, '--replicas=0');
     await eventually('worker pods gone', 180_000, async () =>
