@@ -7,7 +7,8 @@
  * process running, not ready, and retrying.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CoordinatorRunner, type Logger } from '@ripple/cluster';
+import { type ControlBus, CoordinatorRunner, type KvStore, type Logger } from '@ripple/cluster';
+import { HubClient, hubPath } from '@ripple/cluster-local';
 import { NatsBus, NatsKv, natsAuthFromEnv } from '@ripple/cluster-nats';
 import { clusterSubjects } from '@ripple/protocol';
 import type { CoordinatorConfig } from './config.ts';
@@ -34,6 +35,7 @@ export async function startCoordinatorApp(
   const subjects = clusterSubjects(config.cluster);
   let runner: CoordinatorRunner | null = null;
   let nc: NatsConnection | null = null;
+  let hub: HubClient | null = null;
   let notReady = 'connecting to NATS';
   let closed = false;
 
@@ -65,8 +67,7 @@ export async function startCoordinatorApp(
         const blocked = runner?.blockedReason ?? null;
         const ready =
           runner !== null &&
-          nc !== null &&
-          !nc.isClosed() &&
+          (hub !== null || (nc !== null && !nc.isClosed())) &&
           blocked === null &&
           (runner.isLeader || runner.lease.view().holderId !== null);
         return json(ready ? 200 : 503, {
@@ -93,7 +94,25 @@ export async function startCoordinatorApp(
     auth: auth.describe,
   });
 
+  const socket = hubPath(config.natsUrl);
   const boot = (async () => {
+    if (socket !== null) {
+      // the embedded cluster's hub (`pnpm start`, @ripple/cluster-local): bus and KV buckets over its socket
+      let wait = 100;
+      while (hub === null && !closed) {
+        try {
+          hub = await HubClient.connect(socket, (error, subject) =>
+            logger.error('control handler failed', { subject, error: String(error) }),
+          );
+        } catch (e) {
+          notReady = `connecting to the hub: ${String(e)}`;
+          await new Promise((r) => setTimeout(r, wait));
+          wait = Math.min(wait * 2, 2000);
+        }
+      }
+      if (hub !== null && !closed) start(hub.bus, hub.kv(subjects.leaseBucket), hub.kv(subjects.stateBucket));
+      return;
+    }
     // first connection: retried here (so close() can stop it); after that the client reconnects forever
     let delay = 200;
     while (nc === null && !closed) {
@@ -126,14 +145,24 @@ export async function startCoordinatorApp(
       }
     }
     if (kvs === null || closed) return;
-    const bus = new NatsBus(nc, (error, subject) =>
-      logger.error('control handler failed', { subject, error: String(error) }),
+    start(
+      new NatsBus(nc, (error, subject) =>
+        logger.error('control handler failed', { subject, error: String(error) }),
+      ),
+      kvs[0],
+      kvs[1],
     );
+  })().catch((e: unknown) => {
+    notReady = `start-up failed: ${String(e)}`;
+    logger.error('coordinator start-up failed', { error: String(e) });
+  });
+
+  function start(bus: ControlBus, leaseKv: KvStore, stateKv: KvStore): void {
     const r = new CoordinatorRunner({
       bus,
       cluster: config.cluster,
-      leaseKv: kvs[0],
-      stateKv: kvs[1],
+      leaseKv,
+      stateKv,
       replicaId: config.coordinatorId,
       numPartitions: config.numPartitions,
       heartbeatIntervalMs: config.heartbeatIntervalSec * 1000,
@@ -147,10 +176,7 @@ export async function startCoordinatorApp(
     feed.attach(bus, subjects);
     runner = r;
     logger.info('coordinator started', { cluster: config.cluster, numPartitions: config.numPartitions });
-  })().catch((e: unknown) => {
-    notReady = `start-up failed: ${String(e)}`;
-    logger.error('coordinator start-up failed', { error: String(e) });
-  });
+  }
 
   return {
     runner: () => runner,
@@ -162,6 +188,7 @@ export async function startCoordinatorApp(
       feed.close();
       await runner?.stop();
       await http.close();
+      hub?.close();
       const c = nc as NatsConnection | null;
       if (c !== null) await c.drain().catch(() => {});
       await boot;

@@ -100,7 +100,8 @@ export function loadConfig(env: Env = process.env): CoordinatorConfig {
   const port = (variable: string, key: string, dflt: number) => int(variable, key, dflt, 0, 65_535);
 
   const natsUrl = str('NATS_URL', 'nats_url', null);
-  for (const u of natsUrl.split(',')) {
+  // `ripple-hub:<socket>`: the embedded cluster's hub (`pnpm start`, @ripple/cluster-local) instead of NATS
+  for (const u of natsUrl.startsWith('ripple-hub:/') ? [] : natsUrl.split(',')) {
     if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim()))
       throw new ConfigError('nats_url', 'NATS_URL', `${JSON.stringify(u)} is not a nats:// URL`);
   }

@@ -8,6 +8,7 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { ControlBus } from '@ripple/cluster';
+import { HubClient, hubPath } from '@ripple/cluster-local';
 import { NatsBus, natsAuthFromEnv } from '@ripple/cluster-nats';
 import { Backoff, sleep } from './backoff.ts';
 import type { WorkerConfig } from './config.ts';
@@ -25,6 +26,25 @@ export async function openControlBus(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<OpenBus> {
   if (cfg.natsUrl === null) throw new Error('openControlBus: nats_url is not set');
+  const socket = hubPath(cfg.natsUrl);
+  if (socket !== null) {
+    // the embedded cluster's hub (`pnpm start`, @ripple/cluster-local)
+    log.info('control bus', { kind: 'hub', socket });
+    const backoff = new Backoff(100, 2000);
+    for (;;) {
+      try {
+        const hub = await HubClient.connect(socket, (error, subject) =>
+          log.error('control message handler failed', { subject, error: String(error) }),
+        );
+        return { bus: hub.bus, close: async () => hub.close() };
+      } catch (e) {
+        const delayMs = backoff.next();
+        log.warn('hub not reachable, retrying', { error: String(e), delayMs });
+        await sleep(delayMs, signal);
+        if (signal.aborted) throw e;
+      }
+    }
+  }
   const auth = natsAuthFromEnv(env); // NatsAuthConfigError names the variable, never the secret
   log.info('control bus', { kind: 'nats', servers: cfg.natsUrl, auth: auth.describe });
   const backoff = new Backoff(200, 5000);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseDuration } from '@ripple/stream';
 import { ConfigError } from './errors.ts';
 
-export type SourceKind = 'kafka' | 'memory' | 'file';
+export type SourceKind = 'kafka' | 'memory' | 'file' | 'log';
 export type SnapshotStoreKind = 's3' | 'local' | 'memory';
 
 export interface WorkerConfig {
@@ -61,6 +61,8 @@ export interface WorkerConfig {
   readonly checkpointCacheDir: string | null;
   /** File mode: `<inputDir>/<input_topic>-p<N>.csv` in, `<outputDir>/<topic>-p<N>.ndjson` out. */
   readonly inputDir: string | null;
+  /** Log mode (`source` log): the partitioned log's directory, `<logDir>/<topic>/<partition>.log`. */
+  readonly logDir: string | null;
   readonly outputDir: string | null;
   readonly host: string;
   readonly healthPort: number;
@@ -183,7 +185,11 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(workerId)) {
     throw new ConfigError('worker_id', `${JSON.stringify(workerId)} must be 1-63 of [A-Za-z0-9._-]`);
   }
-  const source = oneOf<SourceKind>('RIPPLE_SOURCE', 'source', 'kafka', ['kafka', 'memory', 'file']);
+  const source = oneOf<SourceKind>('RIPPLE_SOURCE', 'source', 'kafka', ['kafka', 'memory', 'file', 'log']);
+  // `log`: the embedded cluster's partitioned log on local files (`pnpm start`, @ripple/cluster-local)
+  const logDir = get('RIPPLE_LOG_DIR', 'log_dir') ?? null;
+  if (source === 'log' && logDir === null)
+    throw new ConfigError('log_dir', 'required when source is log (set RIPPLE_LOG_DIR)');
   const inputDir = get('RIPPLE_INPUT_DIR', 'input_dir') ?? null;
   const outputDir = get('RIPPLE_OUTPUT_DIR', 'output_dir') ?? null;
   if (source === 'file' && inputDir === null)
@@ -224,7 +230,8 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   const natsUrl = get('NATS_URL', 'nats_url') ?? null;
   if (cluster !== null && natsUrl === null)
     throw new ConfigError('nats_url', 'required in cluster mode (set NATS_URL)');
-  for (const u of natsUrl?.split(',') ?? []) {
+  // `ripple-hub:<socket>`: the embedded cluster's hub (`pnpm start`, @ripple/cluster-local) instead of NATS
+  for (const u of natsUrl?.startsWith('ripple-hub:/') ? [] : (natsUrl?.split(',') ?? [])) {
     if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim()))
       throw new ConfigError('nats_url', `${JSON.stringify(u)} is not a nats:// URL (set NATS_URL)`);
   }
@@ -336,6 +343,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     },
     checkpointCacheDir: get('RIPPLE_CHECKPOINT_CACHE_DIR', 'checkpoint_cache_dir') ?? null,
     inputDir,
+    logDir,
     outputDir,
     host: str('RIPPLE_HOST', 'host', '127.0.0.1'),
     healthPort: port('RIPPLE_HEALTH_PORT', 'health_port', 9100),

@@ -16,6 +16,7 @@ import { NatsAuthConfigError } from '@ripple/cluster-nats';
 import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
 import { createLogger, LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
 import { FileSink, FileSource } from './adapters/file.ts';
+import { FileLogSink, FileLogSource } from './adapters/file-log.ts';
 import { KafkaSink, KafkaSource } from './adapters/kafka.ts';
 import { kafkaPartitionCount } from './adapters/kafka-topic.ts';
 import { KafkaTransactionalSink } from './adapters/kafka-transactional-sink.ts';
@@ -64,6 +65,9 @@ function adapters(
             onFenced,
           })
         : new KafkaSink({ brokers: cfg.kafkaBrokers, clientId: `ripple-${cfg.workerId}` });
+  } else if (cfg.source === 'log') {
+    source = new FileLogSource(cfg.logDir as string, cfg.inputTopic);
+    sink = new FileLogSink(cfg.logDir as string);
   } else if (cfg.source === 'file') {
     source = new FileSource(cfg.inputDir as string, cfg.inputTopic);
     sink = new FileSink(cfg.outputDir as string, describeOutput);

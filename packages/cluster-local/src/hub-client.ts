@@ -52,7 +52,12 @@ export class HubClient {
             ? {}
             : {
                 respond: (data: Uint8Array, headers?: BusHeaders) =>
-                  this.write({ t: 'reply', r: token, d: b64(data), ...(headers === undefined ? {} : { h: headers }) }),
+                  this.write({
+                    t: 'reply',
+                    r: token,
+                    d: b64(data),
+                    ...(headers === undefined ? {} : { h: headers }),
+                  }),
               }),
         };
         try {
@@ -64,7 +69,8 @@ export class HubClient {
     );
     const fail = () => {
       this.closed = true;
-      for (const w of this.waiting.values()) w({ t: 'res', id: -1, ok: false, err: 'hub connection closed', code: 'bad' });
+      for (const w of this.waiting.values())
+        w({ t: 'res', id: -1, ok: false, err: 'hub connection closed', code: 'bad' });
       this.waiting.clear();
     };
     socket.on('close', fail);
@@ -104,7 +110,10 @@ export class HubClient {
     };
   }
 
-  static async connect(path: string, onError: (e: unknown, subject: string) => void = () => {}): Promise<HubClient> {
+  static async connect(
+    path: string,
+    onError: (e: unknown, subject: string) => void = () => {},
+  ): Promise<HubClient> {
     const socket = connect(path);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
@@ -118,7 +127,8 @@ export class HubClient {
   }
 
   private call(f: ClientFrame & { id: number }): Promise<Res> {
-    if (this.closed) return Promise.resolve({ t: 'res', id: f.id, ok: false, err: 'hub connection closed', code: 'bad' });
+    if (this.closed)
+      return Promise.resolve({ t: 'res', id: f.id, ok: false, err: 'hub connection closed', code: 'bad' });
     return new Promise((resolve) => {
       this.waiting.set(f.id, resolve);
       this.write(f);
@@ -133,7 +143,14 @@ export class HubClient {
         return r.rev === null || r.rev === undefined ? null : { value: unb64(r.d ?? ''), revision: r.rev };
       },
       update: async (key: string, value: Uint8Array, expectedRevision: number): Promise<number> => {
-        const r = await this.call({ t: 'kvput', id: ++this.nextId, b: bucket, k: key, d: b64(value), rev: expectedRevision });
+        const r = await this.call({
+          t: 'kvput',
+          id: ++this.nextId,
+          b: bucket,
+          k: key,
+          d: b64(value),
+          rev: expectedRevision,
+        });
         if (!r.ok) {
           if (r.code === 'conflict') throw new KvConflictError(key, expectedRevision);
           throw new KvUnavailableError(`update ${key}`, new Error(r.err));

@@ -50,7 +50,10 @@ export class HubServer {
     const client: Client = { socket, subs: new Map() };
     this.clients.add(client);
     socket.setNoDelay(true);
-    socket.on('data', lineReader((f) => this.frame(client, f as ClientFrame)));
+    socket.on(
+      'data',
+      lineReader((f) => this.frame(client, f as ClientFrame)),
+    );
     const drop = () => this.clients.delete(client);
     socket.on('close', drop);
     socket.on('error', drop);
@@ -62,7 +65,8 @@ export class HubServer {
 
   private matching(subject: string): Sub[] {
     const out: Sub[] = [];
-    for (const c of this.clients) for (const s of c.subs.values()) if (subjectMatches(s.subject, subject)) out.push(s);
+    for (const c of this.clients)
+      for (const s of c.subs.values()) if (subjectMatches(s.subject, subject)) out.push(s);
     return out;
   }
 
@@ -70,7 +74,8 @@ export class HubServer {
     this.messages++;
     switch (f.t) {
       case 'pub':
-        for (const s of this.matching(f.s)) this.send(s.client, { t: 'msg', id: s.id, s: f.s, d: f.d, h: f.h ?? {} });
+        for (const s of this.matching(f.s))
+          this.send(s.client, { t: 'msg', id: s.id, s: f.s, d: f.d, h: f.h ?? {} });
         return;
       case 'sub':
         client.subs.set(f.id, { client, id: f.id, subject: f.s });
@@ -81,13 +86,25 @@ export class HubServer {
       case 'req': {
         const target = this.matching(f.s)[0];
         if (target === undefined) {
-          this.send(client, { t: 'res', id: f.id, ok: false, err: `no responders on ${f.s}`, code: 'no_responders' });
+          this.send(client, {
+            t: 'res',
+            id: f.id,
+            ok: false,
+            err: `no responders on ${f.s}`,
+            code: 'no_responders',
+          });
           return;
         }
         const token = `r${++this.nextToken}`;
         const timer = setTimeout(() => {
           this.pending.delete(token);
-          this.send(client, { t: 'res', id: f.id, ok: false, err: `no reply on ${f.s} within ${f.ms} ms`, code: 'timeout' });
+          this.send(client, {
+            t: 'res',
+            id: f.id,
+            ok: false,
+            err: `no reply on ${f.s} within ${f.ms} ms`,
+            code: 'timeout',
+          });
         }, f.ms);
         this.pending.set(token, { client, id: f.id, timer });
         this.send(target.client, { t: 'msg', id: target.id, s: f.s, d: f.d, h: f.h ?? {}, r: token });
@@ -103,14 +120,25 @@ export class HubServer {
       }
       case 'kvget': {
         const e = this.kv.get(`${f.b}\u0000${f.k}`);
-        this.send(client, { t: 'res', id: f.id, ok: true, ...(e === undefined ? { rev: null } : { d: e.value, rev: e.revision }) });
+        this.send(client, {
+          t: 'res',
+          id: f.id,
+          ok: true,
+          ...(e === undefined ? { rev: null } : { d: e.value, rev: e.revision }),
+        });
         return;
       }
       case 'kvput': {
         const key = `${f.b}\u0000${f.k}`;
         const current = this.kv.get(key)?.revision ?? 0;
         if (current !== f.rev) {
-          this.send(client, { t: 'res', id: f.id, ok: false, err: `revision ${current}, expected ${f.rev}`, code: 'conflict' });
+          this.send(client, {
+            t: 'res',
+            id: f.id,
+            ok: false,
+            err: `revision ${current}, expected ${f.rev}`,
+            code: 'conflict',
+          });
           return;
         }
         const revision = ++this.revisions;

@@ -21,7 +21,8 @@ export type HubFrame =
   | { t: 'res'; id: number; ok: true; d?: string; h?: BusHeaders; rev?: number | null }
   | { t: 'res'; id: number; ok: false; err: string; code: 'timeout' | 'no_responders' | 'conflict' | 'bad' };
 
-export const b64 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
+export const b64 = (u: Uint8Array): string =>
+  Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
 export const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 
 /** Splits a byte stream into lines, JSON-parsed. */

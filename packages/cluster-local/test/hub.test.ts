@@ -38,7 +38,11 @@ describe('hub: the ControlBus and KvStore between processes over a unix socket',
     a.bus.publish('other.x', enc('no'));
     await a.bus.flush();
     await new Promise((r) => setTimeout(r, 50));
-    expect(got.filter((g) => !g.startsWith('all:'))).toEqual(['ripple.c.hb.w1:0:v', 'ripple.c.hb.w1:1:v', 'ripple.c.hb.w1:2:v']);
+    expect(got.filter((g) => !g.startsWith('all:'))).toEqual([
+      'ripple.c.hb.w1:0:v',
+      'ripple.c.hb.w1:1:v',
+      'ripple.c.hb.w1:2:v',
+    ]);
     expect(got.filter((g) => g.startsWith('all:')).length).toBe(3);
   });
 
@@ -52,7 +56,9 @@ describe('hub: the ControlBus and KvStore between processes over a unix socket',
     const r = await a.bus.request('svc.echo', enc('hi'), { timeoutMs: 1000 });
     expect(dec(r.data)).toBe('echo hi');
     expect(r.headers.from).toBe('b');
-    await expect(a.bus.request('svc.none', enc(''), { timeoutMs: 1000 })).rejects.toBeInstanceOf(BusUnavailableError);
+    await expect(a.bus.request('svc.none', enc(''), { timeoutMs: 1000 })).rejects.toBeInstanceOf(
+      BusUnavailableError,
+    );
     await expect(a.bus.request('svc.silent', enc(''), { timeoutMs: 50 })).rejects.toThrow(/within 50 ms/);
   });
 

@@ -1,0 +1,433 @@
+// `pnpm start`: the whole cluster on one machine with no external service.
+// A coordinator and three workers run as separate processes from the same
+// entry points as production (apps/*/src/main.ts), wired through embedded
+// adapters behind the same ports (@ripple/cluster-local): the control bus and
+// the coordinator's KV over a hub on a unix socket served by this process,
+// a partitioned log on local files instead of Kafka, the local-directory
+// snapshot store shared by the workers. This process feeds synthetic trades at
+// a steady rate and shows the cluster live (a terminal view on a TTY, one NDJSON
+// line a second when piped); after a few seconds it adds a fourth worker (a
+// rebalance), later SIGKILLs one (its partitions move and come back exact),
+// then closes the stream, waits for the output to settle and checks it against
+// the oracle (@ripple/test-support): every window exact, re-emits absorbed.
+// Exit 0 when exact, 1 when not.
+//
+//   pnpm start [--seconds 30] [--rate 2000] [--forever] [--json] [--keep]
+//   RIPPLE_START_DEBUG=1 adds each worker's /ready progress to the view; LOG_LEVEL=info shows the apps' logs
+//   after a failed check.
+//
+// Status (issue 13, not done): the processes start, join through the hub, the 4th worker and the SIGKILL
+// rebalance the partitions, workers read the whole input log and write the output log; the oracle check
+// does NOT pass yet: after a 12 s run, 40 of 240 windows were out (only each symbol's first window), the
+// workers caught up with the input (every partition's nextOffset at its end). Not the README's first
+// command until it does; no CI test until it does.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hash32 } from '@ripple/cluster';
+import { appendToLog, HubClient, HubServer, PartitionReader } from '@ripple/cluster-local';
+import {
+  clusterSubjects,
+  encodeControlMessage,
+  type StatusResponse,
+  type Trade,
+  TradeBatchEncoder,
+  tryDecodeControlMessage,
+} from '@ripple/protocol';
+import { ContractConsumer, oracle } from '@ripple/test-support';
+import { symbolNames, syntheticTrade, VWAP_OUTPUT_SCHEMA } from '@ripple/trades';
+
+const ROOT = join(import.meta.dirname, '..');
+const CLUSTER = 'start';
+const PARTITIONS = 8;
+const WINDOW_NS = 5_000_000_000n;
+const SENTINEL = 'ZZZZ-SENTINEL';
+const TOPICS = { input: 'trades', output: 'vwap-output', dlq: 'trades-dlq' };
+
+interface Options {
+  seconds: number;
+  rate: number;
+  forever: boolean;
+  json: boolean;
+  keep: boolean;
+}
+
+function options(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seconds: { type: 'string' },
+      rate: { type: 'string' },
+      forever: { type: 'boolean' },
+      json: { type: 'boolean' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(
+      'pnpm start [--seconds S (default 30)] [--rate TRADES_PER_SEC (default 2000)] [--forever] [--json] [--keep]\n',
+    );
+    process.exit(0);
+  }
+  const num = (v: string | undefined, d: number, name: string) => {
+    const n = v === undefined ? d : Number(v);
+    if (!Number.isFinite(n) || n <= 0) {
+      process.stderr.write(`pnpm start: --${name} must be a number > 0\n`);
+      process.exit(2);
+    }
+    return n;
+  };
+  return {
+    seconds: num(values.seconds, 30, 'seconds'),
+    rate: num(values.rate, 2000, 'rate'),
+    forever: values.forever === true,
+    json: values.json === true || process.stdout.isTTY !== true,
+    keep: values.keep === true,
+  };
+}
+
+interface Member {
+  readonly id: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  log: string;
+}
+
+export async function run(o: Options): Promise<boolean> {
+  const dir = mkdtempSync(join(tmpdir(), 'ripple-start-'));
+  const sock = join(dir, 'hub.sock');
+  const logDir = join(dir, 'log');
+  const snapshots = join(dir, 'snapshots');
+  mkdirSync(logDir);
+  mkdirSync(snapshots);
+  const hub = await HubServer.listen(sock);
+  const me = await HubClient.connect(sock);
+  const t0 = Date.now();
+  const events: string[] = [];
+  const note = (e: string) => events.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${e}`);
+
+  const common: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NATS_URL: `ripple-hub:${sock}`,
+    RIPPLE_CLUSTER: CLUSTER,
+    RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+    RIPPLE_HEARTBEAT_INTERVAL_SEC: '0.5',
+    RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: '3',
+    RIPPLE_HEALTH_PORT: '0',
+    RIPPLE_METRICS_PORT: '0',
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const members = new Map<string, Member>();
+  const start = (id: string, entry: string, env: Record<string, string>): Member => {
+    const child = spawn(process.execPath, ['--conditions=@ripple/source', join(ROOT, entry)], {
+      cwd: ROOT,
+      env: { ...common, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const m: Member = {
+      id,
+      child,
+      exited: new Promise((r) => child.once('exit', (code) => r(code))),
+      log: '',
+    };
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (c: string) => {
+      m.log = (m.log + c).slice(-20_000);
+    });
+    members.set(id, m);
+    return m;
+  };
+  const startWorker = (i: number) =>
+    start(`worker-${i}`, 'apps/worker/src/main.ts', {
+      RIPPLE_WORKER_ID: `worker-${i}`,
+      RIPPLE_SOURCE: 'log',
+      RIPPLE_LOG_DIR: logDir,
+      RIPPLE_INPUT_TOPIC: TOPICS.input,
+      RIPPLE_OUTPUT_TOPIC: TOPICS.output,
+      RIPPLE_DLQ_TOPIC: TOPICS.dlq,
+      RIPPLE_SNAPSHOT_STORE: 'local',
+      RIPPLE_CHECKPOINT_CACHE_DIR: snapshots,
+      RIPPLE_CHECKPOINT_INTERVAL_SEC: '2',
+      RIPPLE_WINDOW: '5s',
+      RIPPLE_LATENESS: '0s',
+      RIPPLE_OUT_OF_ORDERNESS: '0s',
+    });
+  start('coordinator', 'apps/coordinator/src/main.ts', {
+    RIPPLE_COORDINATOR_ID: 'coordinator',
+    RIPPLE_LEASE_TTL_SEC: '2',
+    RIPPLE_API_PORT: '0',
+  });
+  for (let i = 0; i < 3; i++) startWorker(i);
+  note('coordinator and 3 workers started');
+
+  // ---------------------------------------------------------------- the stream
+  const names = symbolNames(40);
+  const trades: Trade[][] = Array.from({ length: PARTITIONS }, () => []);
+  let produced = 0;
+  let producing = true;
+  const produce = async () => {
+    const tick = 100;
+    let next = Date.now();
+    while (producing) {
+      const due = Math.floor(((Date.now() - t0) / 1000) * o.rate) - produced;
+      const enc = Array.from({ length: PARTITIONS }, () => new TradeBatchEncoder());
+      const n = new Array<number>(PARTITIONS).fill(0);
+      for (let i = 0; i < due; i++) {
+        const t = syntheticTrade(produced + i, names);
+        const p = hash32(t.symbol) % PARTITIONS;
+        (enc[p] as TradeBatchEncoder).add(t);
+        (trades[p] as Trade[]).push(t);
+        n[p] = (n[p] as number) + 1;
+      }
+      const recs = [];
+      for (let p = 0; p < PARTITIONS; p++)
+        if ((n[p] as number) > 0)
+          recs.push({
+            partition: p,
+            key: null,
+            value: (enc[p] as TradeBatchEncoder).finish({ sequence: 0 }),
+            headers: {},
+          });
+      await appendToLog(logDir, TOPICS.input, recs);
+      produced += Math.max(0, due);
+      next += tick;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+  };
+  const producer = produce();
+
+  // ---------------------------------------------------------------- the output, read as a consumer
+  const consumer = new ContractConsumer(VWAP_OUTPUT_SCHEMA);
+  const readers = Array.from(
+    { length: PARTITIONS },
+    (_, p) => new PartitionReader(logDir, TOPICS.output, p, 0n),
+  );
+  let outputRecords = 0;
+  const readOutput = async () => {
+    for (const r of readers)
+      for (const rec of await r.read(10_000)) {
+        consumer.consume(rec.partition, rec.value);
+        outputRecords++;
+      }
+  };
+
+  let status: StatusResponse | null = null;
+  const askStatus = async () => {
+    try {
+      const m = await me.bus.request(
+        clusterSubjects(CLUSTER).status,
+        encodeControlMessage({ type: 'status_request', v: 1, requestId: `start-${Date.now()}` }),
+        { timeoutMs: 500 },
+      );
+      const r = tryDecodeControlMessage(m.data);
+      if (r.ok && r.message.type === 'status_response') status = r.message;
+    } catch {
+      // coordinator not up yet (or moving): keep the last view
+    }
+  };
+
+  const progress = async () => {
+    const out: Record<string, unknown> = {};
+    for (const m of members.values()) {
+      const port = /"health":(\d+)/.exec(m.log)?.[1];
+      if (port === undefined || m.child.exitCode !== null || m.child.signalCode !== null) continue;
+      try {
+        const r = (await (
+          await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(500) })
+        ).json()) as {
+          state: string;
+          details: Array<{ partition: number; nextOffset: string | null }> | null;
+        };
+        out[m.id] = `${r.state} ${(r.details ?? []).map((d) => `${d.partition}@${d.nextOffset}`).join(' ')}`;
+      } catch {
+        out[m.id] = 'no answer';
+      }
+    }
+    return out;
+  };
+  let lastProgress: Record<string, unknown> = {};
+
+  let lastProduced = 0;
+  const view = () => {
+    const s = status as StatusResponse | null;
+    const rate = produced - lastProduced;
+    lastProduced = produced;
+    const workers = (s?.workers ?? []).map((w) => ({
+      id: w.workerId,
+      state: w.state,
+      partitions: w.partitions,
+    }));
+    const lag = (s?.partitions ?? []).reduce((a, p) => a + (p.lag ?? 0), 0);
+    const rows = [...consumer.values]
+      .filter(([k]) => !k.startsWith(SENTINEL))
+      .slice(-4)
+      .map(([k, v]) => ({
+        key: k,
+        vwap: (v as { vwap: number }).vwap,
+        count: (v as { count: number }).count,
+      }));
+    const line = {
+      t: Number(((Date.now() - t0) / 1000).toFixed(1)),
+      epoch: s?.epoch ?? null,
+      workers,
+      unassigned: s?.unassigned.length ?? PARTITIONS,
+      produced,
+      eventsPerSec: rate,
+      lag,
+      outputRecords,
+      windows: consumer.values.size,
+      reemitsDropped: consumer.dropped,
+      lastRebalance: s?.rebalances?.[0]?.reason ?? null,
+      ...(process.env.RIPPLE_START_DEBUG ? { progress: lastProgress } : {}),
+    };
+    if (o.json) process.stdout.write(`${JSON.stringify(line)}\n`);
+    else {
+      const lines = [
+        `ripple: embedded cluster (coordinator + ${workers.length} workers, hub ${sock})  t=${line.t}s  epoch ${line.epoch ?? '-'}`,
+        `trades ${produced}  ${rate}/s  lag ${lag}  output records ${outputRecords}  windows ${line.windows}  re-emits dropped ${consumer.dropped}`,
+        ...workers.map(
+          (w) => `  ${w.id.padEnd(10)} ${w.state.padEnd(10)} partitions ${w.partitions.join(',') || '-'}`,
+        ),
+        `last rebalance: ${line.lastRebalance ?? '-'}`,
+        ...rows.map((r) => `  ${r.key.padEnd(32)} vwap ${r.vwap.toFixed(4)}  count ${r.count}`),
+        ...events.slice(-4).map((e) => `  · ${e}`),
+      ];
+      process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
+    }
+  };
+
+  // ---------------------------------------------------------------- the scenario
+  const stopAt = t0 + o.seconds * 1000;
+  const joinAt = t0 + Math.min(8000, o.seconds * 250);
+  const killAt = t0 + Math.min(16000, o.seconds * 550);
+  let joined = false;
+  let killed = false;
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+  });
+  while (!interrupted && (o.forever || Date.now() < stopAt)) {
+    await askStatus();
+    await readOutput();
+    if (process.env.RIPPLE_START_DEBUG) lastProgress = await progress();
+    view();
+    if (!o.forever && !joined && Date.now() >= joinAt) {
+      joined = true;
+      startWorker(3);
+      note('worker-3 joins (rebalance)');
+    }
+    if (!o.forever && !killed && Date.now() >= killAt) {
+      killed = true;
+      members.get('worker-1')?.child.kill('SIGKILL');
+      note('worker-1 SIGKILLed (its partitions move)');
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  producing = false;
+  await producer;
+  // One last trade per partition an hour later closes every window.
+  const last = trades.flat().reduce((m, t) => (t.timestampNs > m ? t.timestampNs : m), 0n);
+  const closing = [];
+  for (let p = 0; p < PARTITIONS; p++) {
+    const t: Trade = {
+      symbol: SENTINEL,
+      price: 1,
+      size: 1,
+      timestampNs: last + 3_600_000_000_000n,
+      venue: 'X',
+    };
+    const e = new TradeBatchEncoder();
+    e.add(t);
+    (trades[p] as Trade[]).push(t);
+    closing.push({ partition: p, key: null, value: e.finish({ sequence: 0 }), headers: {} });
+  }
+  await appendToLog(logDir, TOPICS.input, closing);
+  note('stream closed; waiting for the output to settle');
+
+  // The oracle, from the input as written; the output has settled when it matches (or 60 s pass).
+  const want = oracle({ trades }, WINDOW_NS, 0n, 0n, SENTINEL);
+  const compare = () => {
+    let missing = 0;
+    let wrong = 0;
+    for (const [k, w] of want.windows) {
+      const got = consumer.values.get(k) as { vwap: number; volume: number; count: number } | undefined;
+      if (got === undefined) missing++;
+      else if (
+        got.count !== w.count ||
+        got.volume !== w.volume ||
+        Math.abs(got.vwap - w.vwap) > 1e-9 * w.vwap
+      )
+        wrong++;
+    }
+    const extra = [...consumer.values.keys()].filter(
+      (k) => !k.startsWith(`${SENTINEL}@`) && !want.windows.has(k),
+    ).length;
+    return { missing, wrong, extra };
+  };
+  const settleBy = Date.now() + 60_000;
+  let cmp = compare();
+  while (Date.now() < settleBy) {
+    await readOutput();
+    cmp = compare();
+    if (cmp.missing === 0 && cmp.wrong === 0) break;
+    await askStatus();
+    if (process.env.RIPPLE_START_DEBUG) lastProgress = await progress();
+    view();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await new Promise((r) => setTimeout(r, 1000)); // anything emitted after the match counts too
+  await readOutput();
+  await askStatus();
+  cmp = compare();
+  const { missing, wrong, extra } = cmp;
+  const exact = missing === 0 && wrong === 0 && extra === 0 && want.windows.size > 0;
+  const s = status as StatusResponse | null;
+  const summary = {
+    summary: true,
+    exact,
+    trades: produced,
+    windows: want.windows.size,
+    missing,
+    wrong,
+    extra,
+    outputRecords,
+    reemitsDropped: consumer.dropped,
+    rebalances: s?.rebalances?.length ?? 0,
+    epoch: s?.epoch ?? null,
+    joined,
+    killed,
+    seconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
+    events,
+  };
+  process.stdout.write(
+    o.json
+      ? `${JSON.stringify(summary)}\n`
+      : `\n${exact ? 'EXACT' : 'NOT EXACT'}: ${want.windows.size} windows checked against the oracle (${missing} missing, ${wrong} wrong, ${extra} unexpected); ${produced} trades; ${consumer.dropped} re-emits dropped by sequence; ${summary.rebalances} rebalances (epoch ${summary.epoch}); worker-3 joined: ${joined}, worker-1 SIGKILLed: ${killed}\n`,
+  );
+  if (!exact)
+    for (const m of members.values()) process.stderr.write(`--- ${m.id} (last log)\n${m.log.slice(-2000)}\n`);
+
+  // ---------------------------------------------------------------- stop
+  for (const m of members.values())
+    if (m.child.exitCode === null && m.id !== 'coordinator') m.child.kill('SIGTERM');
+  await Promise.race([
+    Promise.all([...members.values()].filter((m) => m.id !== 'coordinator').map((m) => m.exited)),
+    new Promise((r) => setTimeout(r, 15_000)),
+  ]);
+  const coord = members.get('coordinator');
+  coord?.child.kill('SIGTERM');
+  if (coord !== undefined) await Promise.race([coord.exited, new Promise((r) => setTimeout(r, 5000))]);
+  for (const m of members.values()) if (m.child.exitCode === null) m.child.kill('SIGKILL');
+  me.close();
+  await hub.close();
+  if (!o.keep) rmSync(dir, { recursive: true, force: true });
+  return exact;
+}
+
+if (import.meta.main) process.exitCode = (await run(options(process.argv.slice(2)))) ? 0 : 1;
