@@ -332,7 +332,7 @@ export async function run(o: Options): Promise<boolean> {
   producing = false;
   await producer;
   // One last trade per partition an hour later closes every window.
-  const last = trades.flat().reduce((m, t) => (t.timestampNs > m ? t.timestampNs : m), 0n);
+  const last = trades.flat().reduce((m, t) => Math.max(t.timestampNs, m), 0n);
   const closing = [];
   for (let p = 0; p < PARTITIONS; p++) {
     const t: Trade = {

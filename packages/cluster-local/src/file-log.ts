@@ -9,7 +9,7 @@
  * reader finds an offset by scanning from the start of the file.
  */
 import { mkdirSync } from 'node:fs';
-import { appendFile, open, stat } from 'node:fs/promises';
+import { appendFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface LogRecord {
@@ -79,7 +79,7 @@ export class PartitionReader {
 
   /** The offset of the next record this reader returns. */
   get position(): bigint {
-    return this.nextOffset > this.target ? this.nextOffset : this.target;
+    return Math.max(this.nextOffset, this.target);
   }
 
   /** Up to `max` records that are completely written. */
