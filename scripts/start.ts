@@ -332,7 +332,8 @@ export async function run(o: Options): Promise<boolean> {
   producing = false;
   await producer;
   // One last trade per partition an hour later closes every window.
-  const last = trades.flat().reduce((m, t) => Math.max(t.timestampNs, m), 0n);
+  let last = 0n;
+  for (const list of trades) for (const t of list) if (t.timestampNs > last) last = t.timestampNs;
   const closing = [];
   for (let p = 0; p < PARTITIONS; p++) {
     const t: Trade = {

@@ -79,7 +79,8 @@ export class PartitionReader {
 
   /** The offset of the next record this reader returns. */
   get position(): bigint {
-    return Math.max(this.nextOffset, this.target);
+    // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max takes numbers)
+    return this.nextOffset > this.target ? this.nextOffset : this.target;
   }
 
   /** Up to `max` records that are completely written. */
