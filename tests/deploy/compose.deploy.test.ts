@@ -17,18 +17,17 @@ import {
   contractOutputs,
   createTopics,
   deleteTopics,
-  makeStream,
-  produce,
   readAll,
   SEC,
-  sleep,
   streamOracle,
   type Topics,
 } from '../integration/worker-harness.ts';
 import {
-  coordinatorsActing,
+  deployStream,
   dropClusterBuckets,
   expectExact,
+  oneActing,
+  produceFirstQuarter,
   settledOn,
   stableOn,
   writersPerEpoch,
@@ -101,20 +100,9 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
     timeout: 10 * 60_000,
   }, async () => {
     topics = await createTopics(brokers, `compose-${id}`);
-    const stream = makeStream({
-      trades: 200_000,
-      symbols: 400,
-      tradesPerRecord: 100,
-      seed: 17,
-      malformedEvery: 250,
-    });
-    const longest = Math.max(...stream.records.map((r) => r.length));
-    const first = Math.ceil(longest / 4);
-    await produce(
-      brokers,
-      topics.input,
-      stream.records.map((r) => r.slice(0, first)),
-    );
+    const stream = deployStream(17);
+    // A quarter of the stream before the apps start; the rest flows in during the scenario.
+    const produceRest = await produceFirstQuarter(brokers, topics.input, stream);
     runEnv = {
       RIPPLE_CI_CLUSTER: cluster,
       RIPPLE_INPUT_TOPIC: topics.input,
@@ -133,10 +121,7 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
       'worker-0',
       'worker-1',
     );
-    await eventually('one acting coordinator', 120_000, async () => {
-      const a = await coordinatorsActing(COORDINATOR_HEALTH);
-      return a.filter((x) => x === true).length === 1 && a.every((x) => x !== undefined) ? true : undefined;
-    });
+    await eventually('one acting coordinator', 120_000, () => oneActing(COORDINATOR_HEALTH));
     const two = await eventually('2 workers own every partition', 120_000, () =>
       stableOn(COORDINATOR_API, ['worker-0', 'worker-1']),
     );
@@ -150,18 +135,7 @@ describe('compose.yaml: the Ripple apps from their images (CI override, host net
       expect(compose('exec', '-T', svc, 'cat', '/proc/1/cmdline').split('\0')[0], svc).toBe('node');
 
     // The rest of the trades flow in, in slices, while the cluster changes.
-    const input = topics.input;
-    const producer = (async () => {
-      const per = Math.ceil((longest - first) / 20);
-      for (let i = first; i < longest; i += per) {
-        await produce(
-          brokers,
-          input,
-          stream.records.map((r) => r.slice(i, i + per)),
-        );
-        await sleep(1000);
-      }
-    })();
+    const producer = produceRest(20);
 
     // A rebalance: worker-2 joins; only partitions that move to it move.
     const tJoin = Date.now();

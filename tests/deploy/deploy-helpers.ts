@@ -4,7 +4,48 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { clusterSubjects, type StatusResponse } from '@ripple/protocol';
 import { expect } from 'vitest';
-import type { streamOracle, TopicRecord } from '../integration/worker-harness.ts';
+import {
+  makeStream,
+  produce,
+  type Stream,
+  sleep,
+  type streamOracle,
+  type TopicRecord,
+} from '../integration/worker-harness.ts';
+
+/** The deploy scenarios' stream: 200,000 trades over 400 symbols (about 1,460 windows of 10 s). */
+export const deployStream = (seed: number): Stream =>
+  makeStream({ trades: 200_000, symbols: 400, tradesPerRecord: 100, seed, malformedEvery: 250 });
+
+/**
+ * Produces the first quarter of every partition's records now and returns a
+ * function that produces the rest in `slices` slices, 1 s apart (trades keep
+ * flowing while the scenario changes the cluster).
+ */
+export async function produceFirstQuarter(
+  brokers: string[],
+  topic: string,
+  stream: Stream,
+): Promise<(slices: number) => Promise<void>> {
+  const longest = Math.max(...stream.records.map((r) => r.length));
+  const first = Math.ceil(longest / 4);
+  await produce(
+    brokers,
+    topic,
+    stream.records.map((r) => r.slice(0, first)),
+  );
+  return async (slices) => {
+    const per = Math.ceil((longest - first) / slices);
+    for (let i = first; i < longest; i += per) {
+      await produce(
+        brokers,
+        topic,
+        stream.records.map((r) => r.slice(i, i + per)),
+      );
+      await sleep(1000);
+    }
+  };
+}
 
 /** Every oracle window present with the same count, volume and VWAP; no window the oracle lacks. */
 export function expectExact(
@@ -37,6 +78,14 @@ export async function coordinatorsActing(
     }
   }
   return out;
+}
+
+/** The acting flags once every coordinator answers and exactly one acts. */
+export async function oneActing(healthPorts: readonly number[]): Promise<boolean[] | undefined> {
+  const a = await coordinatorsActing(healthPorts);
+  return a.filter((x) => x === true).length === 1 && a.every((x) => x !== undefined)
+    ? (a as boolean[])
+    : undefined;
 }
 
 /** Deletes the lease and state KV buckets of `cluster` in the shared NATS. */

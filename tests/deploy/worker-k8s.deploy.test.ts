@@ -22,20 +22,20 @@ import {
   contractOutputs,
   createTopics,
   deleteTopics,
-  makeStream,
   PARTITIONS,
-  produce,
   readAll,
   SEC,
-  sleep,
   streamOracle,
   type Topics,
 } from '../integration/worker-harness.ts';
 import {
   actingStatus,
   coordinatorsActing,
+  deployStream,
   dropClusterBuckets,
   expectExact,
+  oneActing,
+  produceFirstQuarter,
   settledOn,
   stableOn,
   writersPerEpoch,
@@ -182,21 +182,9 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
   }, async () => {
     const id = uniqueId();
     topics = await createTopics(brokers, `k8s-${id}`);
-    const stream = makeStream({
-      trades: 200_000,
-      symbols: 400,
-      tradesPerRecord: 100,
-      seed: 11,
-      malformedEvery: 250,
-    });
-    // A quarter of the stream before the pods start; the rest flows in during the scenario.
-    const longest = Math.max(...stream.records.map((r) => r.length));
-    const first = Math.ceil(longest / 4);
-    await produce(
-      brokers,
-      topics.input,
-      stream.records.map((r) => r.slice(0, first)),
-    );
+    const stream = deployStream(11);
+    // A quarter of the stream before the apps start; the rest flows in during the scenario.
+    const produceRest = await produceFirstQuarter(brokers, topics.input, stream);
 
     // Namespace, credentials (Secret) and per-run keys (ConfigMap ripple-run) before the pods exist.
     kubectl('create', 'namespace', NS);
@@ -263,25 +251,12 @@ describe('worker image on the local Kubernetes (ci overlay)', () => {
     );
 
     // The rest of the trades flow in, in slices, while the cluster changes.
-    const input = topics.input;
-    const SLICES = 30;
-    const producer = (async () => {
-      const per = Math.ceil((longest - first) / SLICES);
-      for (let i = first; i < longest; i += per) {
-        await produce(
-          brokers,
-          input,
-          stream.records.map((r) => r.slice(i, i + per)),
-        );
-        await sleep(1000);
-      }
-    })();
+    const producer = produceRest(30);
 
     // Coordinator failover: exactly one acting; delete its pod; the standby takes over.
-    const before = await eventually('one acting coordinator', 60_000, async () => {
-      const a = await acting();
-      return a.filter((x) => x === true).length === 1 && a.every((x) => x !== undefined) ? a : undefined;
-    });
+    const before = await eventually('one acting coordinator', 60_000, () =>
+      oneActing(coordinatorHealthPorts),
+    );
     const active = before.indexOf(true);
     const standby = 1 - active;
     const tKill = Date.now();
