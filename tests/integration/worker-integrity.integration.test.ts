@@ -4,7 +4,7 @@
 //
 //   pnpm test:integration                     (20 kills, as CI runs it)
 //   RIPPLE_INTEGRITY_KILLS=100 pnpm test:integration   (the long run; also `pnpm integrity --kills 100`)
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from './helpers.ts';
 import {
@@ -312,8 +312,7 @@ describe('worker integrity on real Kafka + S3', () => {
       credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
     });
     const latest = async () => {
-      const r = await s3.send(new GetObjectCommand({ Bucket: env.S3_BUCKET, Key: `${prefix}/p0/LATEST` }));
-      return (await r.Body?.transformToString())?.trim();
+      return await readPointer(s3, `${prefix}/p0`);
     };
     try {
       const stream = makeStream({
@@ -378,10 +377,7 @@ describe('worker integrity on real Kafka + S3', () => {
     });
     const latest = async (p: number) => {
       try {
-        const r = await s3.send(
-          new GetObjectCommand({ Bucket: env.S3_BUCKET, Key: `${prefix}/p${p}/LATEST` }),
-        );
-        return (await r.Body?.transformToString())?.trim();
+        return await readPointer(s3, `${prefix}/p${p}`);
       } catch {
         return undefined;
       }
@@ -452,3 +448,18 @@ describe('worker integrity on real Kafka + S3', () => {
     }
   });
 });
+
+/** The id the worker's S3 snapshot store commits as latest: its newest epoch's pointer (`LATEST.e<epoch>`). */
+async function readPointer(s3: S3Client, partitionPrefix: string): Promise<string | undefined> {
+  const bucket = process.env.S3_BUCKET as string;
+  const listed = await s3.send(
+    new ListObjectsV2Command({ Bucket: bucket, Prefix: `${partitionPrefix}/LATEST` }),
+  );
+  const newest = (listed.Contents ?? [])
+    .map((o) => o.Key as string)
+    .sort()
+    .at(-1);
+  if (newest === undefined) return undefined;
+  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: newest }));
+  return (await r.Body?.transformToString())?.trim();
+}

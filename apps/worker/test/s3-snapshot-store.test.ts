@@ -39,11 +39,31 @@ describe('S3SnapshotStore on the ObjectStore port', () => {
     expect(await s.get(0, 'a')).toBeNull();
   });
 
+  it("a fenced owner's late write (an older epoch) never moves the pointer back", async () => {
+    const objects = new MemoryObjectStore();
+    const s = new S3SnapshotStore(options, objects);
+    const at = (epoch: number, offset: number) =>
+      `e${String(epoch).padStart(10, '0')}-o${String(offset).padStart(19, '0')}-t${'0'.repeat(20)}`;
+    await s.put(0, at(1, 100), bytes('old owner'));
+    await s.put(0, at(5, 154), bytes('new owner, hand-over'));
+    await s.put(0, at(1, 126), bytes('zombie, back from a pause'));
+    expect(await s.latest(0)).toEqual({ id: at(5, 154), bytes: bytes('new owner, hand-over') });
+    expect(await s.list(0)).toEqual([at(1, 100), at(1, 126), at(5, 154)]);
+    await s.put(0, at(5, 200), bytes('new owner, later'));
+    expect((await s.latest(0))?.id).toBe(at(5, 200));
+    await s.prune(0, 2);
+    expect((await objects.list('ck/p0/LATEST')).map((o) => o.key)).toEqual(['ck/p0/LATEST.e0000000005']);
+    expect(await s.list(0)).toEqual([at(5, 154), at(5, 200)]);
+  });
+
   it('a store that cannot answer is SnapshotStoreUnavailableError (retryable)', async () => {
     const objects = new MemoryObjectStore();
     const s = new S3SnapshotStore(options, objects);
     objects.get = async () => {
       throw new ObjectStoreUnavailableError('get', 'k', new Error('down'));
+    };
+    objects.list = async () => {
+      throw new ObjectStoreUnavailableError('list', 'k', new Error('down'));
     };
     const e = await s.list(0).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(SnapshotStoreUnavailableError);
