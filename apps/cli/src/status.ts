@@ -6,6 +6,7 @@
  * HTTP API (`GET /status`).
  */
 import { connect } from '@nats-io/transport-node';
+import { HubClient, hubPath } from '@ripple/cluster-local';
 import { natsAuthFromEnv } from '@ripple/cluster-nats';
 import {
   clusterSubjects,
@@ -24,7 +25,8 @@ Usage:
   pnpm ripple status [--nats URL | --url URL] [--cluster NAME] [--json]
 
   --nats URL            ask over NATS request/reply (default $NATS_URL; credentials from the
-                        RIPPLE_NATS_* variables, as the apps read them)
+                        RIPPLE_NATS_* variables, as the apps read them); ripple-hub:SOCKET asks
+                        the embedded cluster of \`pnpm start\` (its view prints the socket; --cluster start)
   --url URL             ask a coordinator's HTTP API instead (GET URL/status; default $RIPPLE_COORDINATOR_URL)
   --cluster NAME        cluster name (default $RIPPLE_CLUSTER or ripple)
   --timeout D           how long to wait for the answer (default 5s)
@@ -98,6 +100,40 @@ export async function fetchStatus(o: StatusOptions, env: Env): Promise<StatusRes
       throw new ServiceUnavailableError(`coordinator ${url}`, `HTTP ${res.status}: ${body.slice(0, 200)}`);
     return JSON.parse(body) as StatusResponse;
   }
+  const socket = hubPath(o.via.url);
+  if (socket !== null) {
+    let hub: HubClient;
+    try {
+      hub = await HubClient.connect(socket);
+    } catch (e) {
+      throw new ServiceUnavailableError(`hub ${socket}`, (e as Error).message, e);
+    }
+    try {
+      const subject = clusterSubjects(o.cluster).status;
+      let reply: Uint8Array;
+      try {
+        const m = await hub.bus.request(
+          subject,
+          encodeControlMessage({
+            type: 'status_request',
+            v: 1,
+            requestId: `cli-${process.pid}-${Date.now()}`,
+          }),
+          { timeoutMs: o.timeoutMs },
+        );
+        reply = m.data;
+      } catch (e) {
+        throw new ServiceUnavailableError(
+          `cluster ${o.cluster}`,
+          `no coordinator answered on ${subject} within ${o.timeoutMs} ms (${(e as Error).message}); is one running for this cluster?`,
+          e,
+        );
+      }
+      return statusFrom(reply, o.cluster, subject);
+    } finally {
+      hub.close();
+    }
+  }
   const auth = natsAuthFromEnv(env);
   let nc: Awaited<ReturnType<typeof connect>>;
   try {
@@ -127,13 +163,17 @@ export async function fetchStatus(o: StatusOptions, env: Env): Promise<StatusRes
         e,
       );
     }
-    const r = tryDecodeControlMessage(reply);
-    if (!r.ok || r.message.type !== 'status_response')
-      throw new ServiceUnavailableError(`cluster ${o.cluster}`, `unexpected answer on ${subject}`);
-    return r.message;
+    return statusFrom(reply, o.cluster, subject);
   } finally {
     await nc.close().catch(() => {});
   }
+}
+
+function statusFrom(reply: Uint8Array, cluster: string, subject: string): StatusResponse {
+  const r = tryDecodeControlMessage(reply);
+  if (!r.ok || r.message.type !== 'status_response')
+    throw new ServiceUnavailableError(`cluster ${cluster}`, `unexpected answer on ${subject}`);
+  return r.message;
 }
 
 function ranges(ps: readonly number[]): string {

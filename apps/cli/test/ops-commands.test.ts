@@ -324,3 +324,42 @@ describe('ripple status (formatting)', () => {
     });
   });
 });
+
+describe('ripple status over the embedded hub (pnpm start)', () => {
+  it('asks the coordinator through ripple-hub:SOCKET', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { HubClient, HubServer } = await import('@ripple/cluster-local');
+    const { clusterSubjects, encodeControlMessage } = await import('@ripple/protocol');
+    const sock = join(mkdtempSync(join(tmpdir(), 'ripple-cli-hub-')), 'hub.sock');
+    const server = await HubServer.listen(sock);
+    const coordinator = await HubClient.connect(sock);
+    try {
+      coordinator.bus.subscribe(clusterSubjects('start').status, (m) =>
+        m.respond?.(
+          encodeControlMessage({
+            type: 'status_response',
+            v: 1,
+            requestId: 'x',
+            leaderId: 'coordinator',
+            epoch: 4,
+            numPartitions: 8,
+            workers: [],
+            unassigned: [0, 1, 2, 3, 4, 5, 6, 7],
+          }),
+        ),
+      );
+      await coordinator.bus.flush();
+      await new Promise((r) => setTimeout(r, 20));
+      const r = await ripple(['status', '--nats', `ripple-hub:${sock}`, '--cluster', 'start']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(
+        /^coordinator coordinator {2}epoch 4 {2}partitions 8 {2}workers 0 {2}unassigned 8/,
+      );
+    } finally {
+      coordinator.close();
+      await server.close();
+    }
+  });
+});
