@@ -33,18 +33,39 @@ export class Session<A> {
   }
 }
 
-/** Per-key state. `slot` is free for the owner (the topology keeps its graph nodes there). */
+/**
+ * Per-key state. `slot` is free for the owner (the topology keeps its graph nodes there).
+ *
+ * Field order is memory order (V8 lays fields out in declaration order): an event for the key's
+ * current pane reads only the first five fields (`partition`, `changed`, `curStart`, `curEnd`,
+ * `cur`), which span 40 bytes after the object header, so at 10,000 keys and more (state no longer
+ * in cache) that path misses one or two cache lines instead of three or four. Firing reads the
+ * next group (`timerAt` .. `slot`); sliding and session state comes last.
+ */
 export class KeyState<A> {
-  readonly key: string;
   readonly partition: number;
-  slot: unknown = null;
-  // pane windows (tumbling / sliding)
+  /** Changed since the operator's last snapshot mark (it is in the operator's changed list). */
+  changed = false;
+  // pane windows (tumbling / sliding): the current pane's bounds and accumulator (the hot path)
   curStart: bigint = INF;
   curEnd: bigint = INF;
   cur: A | null = null;
+  /** Time of this key's live timer entry (stale heap entries are skipped). */
+  timerAt: bigint = NONE;
+  /** Range of window ends touched since they were last emitted. */
+  lo: bigint = NONE;
+  hi: bigint = NONE;
   panes: Array<Pane<A>> = [];
   /** The last expired pane, reused for the next one (no allocation per window in steady state). */
   spare: Pane<A> | null = null;
+  readonly key: string;
+  slot: unknown = null;
+  /** Watermark at which the key last ran out of state (NONE while it has state). */
+  idleSince: bigint = NONE;
+  /** Dropped from the operator (its graph nodes are gone too). */
+  evicted = false;
+  /** Created since the operator's last snapshot mark (it is in the operator's created list). */
+  fresh = false;
   /**
    * Sliding windows: a two-stack aggregate over copies of the panes of the
    * last emitted window [swagLo, swagHi), so that the next window costs one
@@ -57,24 +78,11 @@ export class KeyState<A> {
   swagLo: bigint = NONE;
   swagHi: bigint = NONE;
   swagDirty = false;
-  /** Range of window ends touched since they were last emitted. */
-  lo: bigint = NONE;
-  hi: bigint = NONE;
   // session windows
   sessions: Array<Session<A>> = [];
-  /** Time of this key's live timer entry (stale heap entries are skipped). */
-  timerAt: bigint = NONE;
-  /** Dropped from the operator (its graph nodes are gone too). */
-  evicted = false;
-  /** Watermark at which the key last ran out of state (NONE while it has state). */
-  idleSince: bigint = NONE;
-  /** Changed since the operator's last snapshot mark (it is in the operator's changed list). */
-  changed = false;
-  /** Created since the operator's last snapshot mark (it is in the operator's created list). */
-  fresh = false;
   constructor(key: string, partition: number) {
-    this.key = key;
     this.partition = partition;
+    this.key = key;
   }
 }
 
