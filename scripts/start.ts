@@ -42,7 +42,8 @@ import { symbolNames, syntheticTrade, VWAP_OUTPUT_SCHEMA } from '@ripple/trades'
 
 const ROOT = join(import.meta.dirname, '..');
 const CLUSTER = 'start';
-const PARTITIONS = 8;
+// 32, not 8: with few partitions the ring can leave a worker with none (8 over 3 workers gave 0/4/4).
+const PARTITIONS = 32;
 const WINDOW_NS = 5_000_000_000n;
 const SENTINEL = 'ZZZZ-SENTINEL';
 const TOPICS = { input: 'trades', output: 'vwap-output', dlq: 'trades-dlq' };
