@@ -163,8 +163,11 @@ export class MemorySnapshotStore implements SnapshotStore {
   }
   async latest(partition: number): Promise<StoredSnapshot | null> {
     if (this.failWith !== null) throw this.failWith;
-    const list = this.data.get(partition);
-    return list === undefined || list.length === 0 ? null : (list[list.length - 1] as StoredSnapshot);
+    // The greatest id, like the other stores (ids sort by epoch, then offset): a fenced owner's late
+    // put (an older epoch) never becomes latest over a newer owner's.
+    let newest: StoredSnapshot | null = null;
+    for (const s of this.data.get(partition) ?? []) if (newest === null || s.id > newest.id) newest = s;
+    return newest;
   }
   async list(partition: number): Promise<string[]> {
     if (this.failWith !== null) throw this.failWith;
