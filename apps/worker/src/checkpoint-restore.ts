@@ -27,13 +27,12 @@ import {
   ProtocolError,
   type SnapshotObjectRef,
 } from '@ripple/protocol';
-import { Backoff, sleep } from './backoff.ts';
 import { applyChain } from './checkpoint-chain.ts';
 import { RecoveryFailedError, SnapshotCorruptError, WorkerError } from './errors.ts';
 import type { Job, JobPartition } from './job.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { Logger } from './ports.ts';
-import { RecoveryAbortedError } from './recovery.ts';
+import { retryRecovery } from './recovery.ts';
 
 export interface CheckpointRestoreOptions {
   readonly cluster: string;
@@ -78,46 +77,35 @@ export class CheckpointRestore {
   /** The partition as of the newest committed checkpoint, or null when none holds it. */
   async restore(partition: number): Promise<JobPartition | null> {
     const { metrics, logger } = this.o;
-    const b = this.o.backoffMs ?? { first: 200, max: 5000 };
-    const backoff = new Backoff(b.first, b.max);
     const refused: string[] = [];
-    let blocked = false;
-    try {
-      for (;;) {
-        if (this.o.signal?.aborted === true) throw new RecoveryAbortedError(partition);
-        try {
-          return await this.attempt(partition);
-        } catch (e) {
-          if (e instanceof Unavailable) {
-            if (!blocked) {
-              blocked = true;
-              metrics.recoveryBlocked.inc();
-            }
-            metrics.recoveryStoreErrors.inc({ store: 'checkpointer' });
-            const delayMs = backoff.next();
-            logger.error('checkpoint lookup or store unavailable at recovery; not ready, retrying', {
-              partition,
-              delayMs,
-              error: e.message,
-            });
-            await sleep(delayMs, this.o.signal);
-            continue;
-          }
-          if (!(e instanceof WorkerError || e instanceof ProtocolError)) throw e;
-          metrics.snapshotRejected.inc({ reason: e.code });
-          refused.push(e.message);
-          logger.error('committed checkpoint refused at recovery; asking again', {
+    return await retryRecovery({
+      partition,
+      metrics,
+      backoffMs: this.o.backoffMs ?? { first: 200, max: 5000 },
+      ...(this.o.signal === undefined ? {} : { signal: this.o.signal }),
+      attempt: () => this.attempt(partition),
+      onFailure: (e, delayMs) => {
+        if (e instanceof Unavailable) {
+          metrics.recoveryStoreErrors.inc({ store: 'checkpointer' });
+          logger.error('checkpoint lookup or store unavailable at recovery; not ready, retrying', {
             partition,
+            delayMs,
             error: e.message,
           });
-          if (refused.length > (this.o.maxCorruptRetries ?? 3))
-            throw new RecoveryFailedError(partition, refused);
-          await sleep(backoff.next(), this.o.signal);
+          return 'blocked';
         }
-      }
-    } finally {
-      if (blocked) metrics.recoveryBlocked.dec();
-    }
+        if (!(e instanceof WorkerError || e instanceof ProtocolError)) throw e;
+        metrics.snapshotRejected.inc({ reason: e.code });
+        refused.push(e.message);
+        logger.error('committed checkpoint refused at recovery; asking again', {
+          partition,
+          error: e.message,
+        });
+        if (refused.length > (this.o.maxCorruptRetries ?? 3))
+          throw new RecoveryFailedError(partition, refused);
+        return 'retry';
+      },
+    });
   }
 
   private async attempt(partition: number): Promise<JobPartition | null> {

@@ -69,34 +69,24 @@ export class Recovery {
    */
   async restore(partition: number): Promise<JobPartition | null> {
     const { metrics, logger } = this.o;
-    const b = this.o.backoffMs ?? { first: 200, max: 10_000 };
-    const backoff = new Backoff(b.first, b.max);
-    let blocked = false;
-    try {
-      for (;;) {
-        if (this.o.signal?.aborted === true) throw new RecoveryAbortedError(partition);
-        try {
-          return await this.attempt(partition);
-        } catch (e) {
-          if (!(e instanceof StoreUnreadable)) throw e;
-          if (!blocked) {
-            blocked = true;
-            metrics.recoveryBlocked.inc();
-          }
-          metrics.recoveryStoreErrors.inc({ store: e.store });
-          const delayMs = backoff.next();
-          logger.error('snapshot store unreadable at recovery; not ready, retrying', {
-            store: e.store,
-            partition,
-            delayMs,
-            error: String(e.cause),
-          });
-          await sleep(delayMs, this.o.signal);
-        }
-      }
-    } finally {
-      if (blocked) metrics.recoveryBlocked.dec();
-    }
+    return await retryRecovery({
+      partition,
+      metrics,
+      backoffMs: this.o.backoffMs ?? { first: 200, max: 10_000 },
+      ...(this.o.signal === undefined ? {} : { signal: this.o.signal }),
+      attempt: () => this.attempt(partition),
+      onFailure: (e, delayMs) => {
+        if (!(e instanceof StoreUnreadable)) throw e;
+        metrics.recoveryStoreErrors.inc({ store: e.store });
+        logger.error('snapshot store unreadable at recovery; not ready, retrying', {
+          store: e.store,
+          partition,
+          delayMs,
+          error: String(e.cause),
+        });
+        return 'blocked';
+      },
+    });
   }
 
   private async attempt(partition: number): Promise<JobPartition | null> {
@@ -206,4 +196,40 @@ class StoreUnreadable extends Error {
 /** Sortable id: epoch, then next offset, then creation time. */
 export function checkpointId(epoch: number, nextOffset: bigint, createdAtNs: bigint): string {
   return `e${String(epoch).padStart(10, '0')}-o${nextOffset.toString().padStart(19, '0')}-t${createdAtNs.toString().padStart(20, '0')}`;
+}
+
+/**
+ * The retry loop of both restorers (this one and the cluster checkpoints'):
+ * `attempt` until it answers; each failure goes to `onFailure`, which throws
+ * (the restore fails) or says whether the partition is `blocked` (its source
+ * of state unavailable: `ripple_worker_recovery_blocked` counts it while it
+ * lasts) or only asked again; then a backoff wait. An abort ends it.
+ */
+export async function retryRecovery<T>(o: {
+  readonly partition: number;
+  readonly metrics: WorkerMetrics;
+  readonly backoffMs: { first: number; max: number };
+  readonly signal?: AbortSignal;
+  readonly attempt: () => Promise<T>;
+  readonly onFailure: (e: unknown, delayMs: number) => 'blocked' | 'retry';
+}): Promise<T> {
+  const backoff = new Backoff(o.backoffMs.first, o.backoffMs.max);
+  let blocked = false;
+  try {
+    for (;;) {
+      if (o.signal?.aborted === true) throw new RecoveryAbortedError(o.partition);
+      try {
+        return await o.attempt();
+      } catch (e) {
+        const delayMs = backoff.next();
+        if (o.onFailure(e, delayMs) === 'blocked' && !blocked) {
+          blocked = true;
+          o.metrics.recoveryBlocked.inc();
+        }
+        await sleep(delayMs, o.signal);
+      }
+    }
+  } finally {
+    if (blocked) o.metrics.recoveryBlocked.dec();
+  }
 }
