@@ -524,6 +524,12 @@ export class Worker {
    * partitions not being repositioned are kept (processed next, in order),
    * and only then does the source move.
    */
+  /** The records of a batch fetched at assignment generation `gen` whose partition was not (re)assigned since. */
+  private current(records: SourceRecord[], gen: number): SourceRecord[] {
+    if (gen >= this.assignGen) return records;
+    return records.filter((r) => (this.assignedAt.get(r.partition) ?? 0) <= gen);
+  }
+
   private async reposition(starts: readonly PartitionStart[]): Promise<void> {
     const moving = new Set(starts.map((s) => s.partition));
     const pre = this.prefetched;
@@ -531,21 +537,13 @@ export class Worker {
     let fetched: SourceRecord[] = [];
     if (pre !== null) {
       try {
-        fetched = (await pre.records).filter(
-          (r) => pre.gen >= this.assignGen || (this.assignedAt.get(r.partition) ?? 0) <= pre.gen,
-        );
+        fetched = this.current(await pre.records, pre.gen);
       } catch {
         // A failed poll moved no position: the next step polls again.
       }
     }
-    const older = this.leftover?.records ?? [];
-    const olderGen = this.leftover?.gen ?? this.assignGen;
-    const keep = [
-      ...older.filter(
-        (r) => olderGen >= this.assignGen || (this.assignedAt.get(r.partition) ?? 0) <= olderGen,
-      ),
-      ...fetched,
-    ].filter((r) => !moving.has(r.partition));
+    const older = this.leftover === null ? [] : this.current(this.leftover.records, this.leftover.gen);
+    const keep = [...older, ...fetched].filter((r) => !moving.has(r.partition));
     await this.d.source.assign(starts);
     this.assignGen++;
     this.leftover = keep.length > 0 ? { gen: this.assignGen, records: keep } : null;
@@ -679,7 +677,7 @@ export class Worker {
     }
     // A batch fetched before an assign may hold records of a partition at its
     // old position: the assign repositioned the source, so drop those.
-    if (gen < this.assignGen) records = records.filter((r) => (this.assignedAt.get(r.partition) ?? 0) <= gen);
+    records = this.current(records, gen);
     if (records.length === 0) {
       this.maybeLive();
       return 0;
