@@ -30,7 +30,7 @@ export {
   SumAcc,
   stddev,
   sum,
-  VwapAcc,
+  type VwapAcc,
   type VwapResult,
   vwap,
   WelfordAcc,

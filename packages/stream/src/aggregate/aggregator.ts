@@ -223,55 +223,60 @@ export function max<E>(
 
 // ---------------------------------------------------------------- VWAP
 
-/** Volume-weighted average price: sum(price * size) / sum(size). Plain sums (the hot path). */
-export class VwapAcc {
-  n = 0;
-  pv = 0;
-  volume = 0;
-}
+/**
+ * VWAP accumulator: `[n, sum(price * size), sum(size)]`, an array of doubles. V8 stores an object's
+ * double fields each in a separate heap box (with pointer compression) but a double array's elements
+ * unboxed, next to each other: an event's update touches one block instead of an object and two boxes.
+ * (A `Float64Array` measured 0.57x at 10,000 symbols, see docs/benchmarks.md.) Created from a
+ * literal of non-integers so that the array has double elements from the start.
+ */
+export type VwapAcc = number[];
 
 export type VwapResult = { vwap: number; volume: number; count: number };
 
 export function vwap<E>(price: NumericField<E>, size: NumericField<E>): Aggregator<E, VwapAcc, VwapResult> {
   return {
     name: 'vwap',
-    create: () => new VwapAcc(),
+    create: () => [0.5, 0.5, 0.5].fill(0),
     reset: (a) => {
-      a.n = 0;
-      a.pv = 0;
-      a.volume = 0;
+      a[0] = 0;
+      a[1] = 0;
+      a[2] = 0;
     },
     add: (a, e) => {
       const s = e[size] as number;
-      a.n++;
-      a.pv += (e[price] as number) * s;
-      a.volume += s;
+      a[0] = (a[0] as number) + 1;
+      a[1] = (a[1] as number) + (e[price] as number) * s;
+      a[2] = (a[2] as number) + s;
     },
     merge: (a, b) => {
-      a.n += b.n;
-      a.pv += b.pv;
-      a.volume += b.volume;
+      a[0] = (a[0] as number) + (b[0] as number);
+      a[1] = (a[1] as number) + (b[1] as number);
+      a[2] = (a[2] as number) + (b[2] as number);
     },
     remove: (a, e) => {
       const s = e[size] as number;
-      a.n--;
-      a.pv -= (e[price] as number) * s;
-      a.volume -= s;
+      a[0] = (a[0] as number) - 1;
+      a[1] = (a[1] as number) - (e[price] as number) * s;
+      a[2] = (a[2] as number) - s;
     },
     unmerge: (a, b) => {
-      a.n -= b.n;
-      a.pv -= b.pv;
-      a.volume -= b.volume;
+      a[0] = (a[0] as number) - (b[0] as number);
+      a[1] = (a[1] as number) - (b[1] as number);
+      a[2] = (a[2] as number) - (b[2] as number);
     },
-    count: (a) => a.n,
-    result: (a) => ({ vwap: a.volume === 0 ? Number.NaN : a.pv / a.volume, volume: a.volume, count: a.n }),
-    save: (a) => [a.n, a.pv, a.volume],
+    count: (a) => a[0] as number,
+    result: (a) => {
+      const volume = a[2] as number;
+      return { vwap: volume === 0 ? Number.NaN : (a[1] as number) / volume, volume, count: a[0] as number };
+    },
+    save: (a) => [a[0] as number, a[1] as number, a[2] as number],
     load: (v) => {
       const [n = 0, pv = 0, volume = 0] = nums(v);
-      const a = new VwapAcc();
-      a.n = n;
-      a.pv = pv;
-      a.volume = volume;
+      const a = [0.5, 0.5, 0.5];
+      a[0] = n;
+      a[1] = pv;
+      a[2] = volume;
       return a;
     },
   };
