@@ -43,6 +43,7 @@ import {
   KIND_MAPN,
   KIND_MASK,
   NodeExt,
+  type ObserverFn,
   removeChildAt,
   setSlotAt,
   slotAt,
@@ -223,13 +224,19 @@ export class Graph extends GraphKernel {
   observe<T>(node: Incr<T>, fn: (oldValue: T, newValue: T) => void): Observer {
     const n = this.live(node, 'observe()');
     const ext = this.extOf(n);
-    if (ext.observers === null) ext.observers = [];
-    const cb = fn as (o: unknown, v: unknown) => void;
-    ext.observers.push(cb);
+    const cb = fn as ObserverFn;
+    const prev = ext.observers;
+    if (prev === null) ext.observers = cb;
+    else if (typeof prev === 'function') ext.observers = [prev, cb];
+    else prev.push(cb);
     return {
       dispose: () => {
         const list = ext.observers;
         if (list === null) return;
+        if (typeof list === 'function') {
+          if (list === cb) ext.observers = null;
+          return;
+        }
         const i = list.indexOf(cb);
         if (i >= 0) list.splice(i, 1);
         if (list.length === 0) ext.observers = null;

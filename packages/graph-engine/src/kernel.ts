@@ -24,6 +24,7 @@ import {
   KIND_MAPN,
   KIND_MASK,
   type NodeExt,
+  type ObserverFn,
 } from './node.ts';
 
 export const STATE_IDLE = 0;
@@ -275,9 +276,17 @@ export class GraphKernel {
       const observers = ext.observers;
       if (observers === null) continue;
       const value = n.value;
+      if (typeof observers === 'function') {
+        try {
+          observers(old, value);
+        } catch (cause) {
+          this.errors.push(new ObserverError(n.id, n.label(), cause));
+        }
+        continue;
+      }
       for (let j = 0; j < observers.length; j++) {
         try {
-          (observers[j] as (o: unknown, v: unknown) => void)(old, value);
+          (observers[j] as ObserverFn)(old, value);
         } catch (cause) {
           this.errors.push(new ObserverError(n.id, n.label(), cause));
         }

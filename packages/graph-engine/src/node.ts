@@ -33,8 +33,14 @@ export const FRESH: unique symbol = Symbol('ripple.fresh');
 export type AnyFn = (...args: any[]) => unknown;
 export type Equality = (a: unknown, b: unknown) => boolean;
 
+export type ObserverFn = (oldValue: unknown, newValue: unknown) => void;
+
 export class NodeExt {
-  observers: Array<(oldValue: unknown, newValue: unknown) => void> | null = null;
+  /**
+   * The node's observers: the function itself while there is one (the common case: no array, one
+   * object fewer to load per notification), an array in registration order once there are more.
+   */
+  observers: ObserverFn | ObserverFn[] | null = null;
   /** Value before the current stabilization, for observers. */
   old: unknown = undefined;
   /** fold / incrFold: the initial accumulator. */

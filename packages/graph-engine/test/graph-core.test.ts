@@ -171,6 +171,46 @@ describe('graph: observers', () => {
     expect(seen).toEqual([-1]);
   });
 
+  it('several on one node run in registration order; each dispose removes only its own', () => {
+    const g = new Graph({ debug: true });
+    const a = g.leaf(0);
+    const seen: string[] = [];
+    const step = (v: number) => {
+      g.set(a, v);
+      g.stabilize();
+    };
+    const first = g.observe(a, (_o, n) => seen.push(`1:${n}`));
+    step(1);
+    const second = g.observe(a, (_o, n) => seen.push(`2:${n}`));
+    const third = g.observe(a, (_o, n) => seen.push(`3:${n}`));
+    step(2);
+    second.dispose();
+    step(3);
+    first.dispose();
+    third.dispose();
+    third.dispose(); // twice: no effect
+    step(4);
+    const again = g.observe(a, (o, n) => seen.push(`4:${o}>${n}`));
+    step(5);
+    again.dispose();
+    first.dispose(); // a handle disposed earlier leaves the current observers alone
+    step(6);
+    expect(seen).toEqual(['1:1', '1:2', '2:2', '3:2', '1:3', '3:3', '4:4>5']);
+  });
+
+  it('a disposed single observer does not remove another one registered later', () => {
+    const g = new Graph({ debug: true });
+    const a = g.leaf(0);
+    const seen: number[] = [];
+    const old = g.observe(a, () => seen.push(-1));
+    old.dispose();
+    g.observe(a, (_o, n) => seen.push(n));
+    old.dispose();
+    g.set(a, 9);
+    g.stabilize();
+    expect(seen).toEqual([9]);
+  });
+
   it('may set leaves (applied at the next stabilize) but not stabilize', () => {
     const g = new Graph({ debug: true });
     const a = g.leaf(0);
