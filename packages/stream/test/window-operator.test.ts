@@ -105,6 +105,64 @@ describe('window operator: tumbling and sliding against a naive oracle', () => {
     );
   });
 
+  it.each(cases)(
+    '%s: hundreds of keys with churn (firing by key id, ids reused after eviction)',
+    (_n, size, slide) => {
+      // Up to 300 keys, most due at once (the id-ordered firing path), a short key retention so that
+      // keys are evicted and their ids reused while stale timer entries of the old keys remain.
+      const many = fc.record({
+        k: fc.integer({ min: 0, max: 299 }).map((i) => `k${i}`),
+        t: fc.bigInt({ min: 0n, max: 50n }),
+        v: fc.integer({ min: 1, max: 100 }),
+      });
+      fc.assert(
+        fc.property(
+          fc.array(many, { minLength: 300, maxLength: 1500 }),
+          fc.bigInt({ min: 0n, max: 15n }),
+          fc.bigInt({ min: 0n, max: 25n }),
+          fc.integer({ min: 1, max: 300 }),
+          (events, ooo, lateness, batch) => {
+            const window: WindowSpec =
+              slide === size
+                ? { kind: 'tumbling', sizeNs: size }
+                : { kind: 'sliding', sizeNs: size, slideNs: slide };
+            const options = {
+              window,
+              outOfOrdernessNs: ooo,
+              allowedLatenessNs: lateness,
+              keyRetentionNs: 1n,
+            };
+            const { emits, late } = run(events, options, batch);
+            const want = oraclePanes(events, size, slide, ooo, lateness);
+            expect(late).toEqual(want.late);
+            expect(finalView(emits)).toEqual(want.m);
+          },
+        ),
+        { numRuns: 40 },
+      );
+    },
+  );
+
+  it('fires the keys due at one time in key creation order when many are due', () => {
+    const emits: WindowEmit<Out>[] = [];
+    const op = new WindowOperator<Ev, unknown, Out>(
+      sum<Ev>('v') as never,
+      (e) => e.k,
+      (e) => e.t,
+      { window: { kind: 'tumbling', sizeNs: 10n } },
+      { onEmit: (_k, e) => emits.push(e) },
+    );
+    const n = 200;
+    for (let i = 0; i < n; i++) op.push({ k: `k${i}`, t: 1n, v: 1 }); // created k0 .. k199
+    op.push({ k: 'k0', t: 10n, v: 1 }); // window [0, 10) fires: in creation order
+    for (let i = n - 1; i >= 0; i--) op.push({ k: `k${i}`, t: 11n, v: 1 }); // scheduled k199 .. k0
+    op.push({ k: 'k0', t: 20n, v: 1 }); // window [10, 20) fires: still in creation order
+    const order = (start: bigint) => emits.filter((e) => e.startNs === start).map((e) => e.key);
+    const created = Array.from({ length: n }, (_, i) => `k${i}`);
+    expect(order(0n)).toEqual(created);
+    expect(order(10n)).toEqual(created);
+  });
+
   it('sliding max (two-stack, non-invertible) matches a naive max per window, with out-of-order data', () => {
     fc.assert(
       fc.property(fc.array(ev, { maxLength: 80 }), fc.bigInt({ min: 0n, max: 30n }), (events, ooo) => {

@@ -60,6 +60,8 @@ export class KeyState<A> {
   spare: Pane<A> | null = null;
   readonly key: string;
   slot: unknown = null;
+  /** Small integer id, unique among the operator's live keys (reused after eviction): firing order. */
+  readonly id: number;
   /** Watermark at which the key last ran out of state (NONE while it has state). */
   idleSince: bigint = NONE;
   /** Dropped from the operator (its graph nodes are gone too). */
@@ -80,9 +82,10 @@ export class KeyState<A> {
   swagDirty = false;
   // session windows
   sessions: Array<Session<A>> = [];
-  constructor(key: string, partition: number) {
+  constructor(key: string, partition: number, id: number) {
     this.partition = partition;
     this.key = key;
+    this.id = id;
   }
 }
 
