@@ -23,7 +23,7 @@ import {
   type HostPartitionStatus,
   type PartitionHost,
 } from '@ripple/cluster';
-import type { HandedOffPartition, WorkerLoad } from '@ripple/protocol';
+import { type HandedOffPartition, MAX_LOAD_REASONS, type WorkerLoad } from '@ripple/protocol';
 import { PartitionNotStartedError } from './errors.ts';
 import type { HandoffExpectation, Worker } from './worker.ts';
 
@@ -105,9 +105,17 @@ export class WorkerPartitionHost implements PartitionHost {
     }
     let keys = 0;
     for (const h of held) keys += h.keys;
+    const { deadLetters, late } = this.worker.diverted;
     return {
       partitions: held.map((h) => ({ partition: h.partition, offset: h.offset, lag: h.lag })),
-      load: { ...this.load, keys, heapBytes: process.memoryUsage().heapUsed },
+      load: {
+        ...this.load,
+        keys,
+        heapBytes: process.memoryUsage().heapUsed,
+        // reason codes are the job's few constants; the heartbeat carries at most MAX_LOAD_REASONS
+        deadLetters: Object.fromEntries([...deadLetters].slice(0, MAX_LOAD_REASONS)),
+        late,
+      },
     };
   }
 }

@@ -283,6 +283,27 @@ export class WorkerMetrics {
     });
   }
 
+  /**
+   * Dead letters by reason code and late events since the process started, as
+   * plain numbers: the heartbeat's load carries them to the dashboard.
+   */
+  readonly diverted: { readonly deadLetters: Map<string, number>; late: number } = {
+    deadLetters: new Map(),
+    late: 0,
+  };
+
+  /** Count one partition's dead letters (by reason) and late events: the counters and `diverted`. */
+  countDiverted(partition: number, dead: ReadonlyMap<string, number>, late: number): void {
+    for (const [reason, n] of dead) {
+      this.deadLetters.inc({ partition, reason }, n);
+      this.diverted.deadLetters.set(reason, (this.diverted.deadLetters.get(reason) ?? 0) + n);
+    }
+    if (late > 0) {
+      this.lateEvents.inc({ partition }, late);
+      this.diverted.late += late;
+    }
+  }
+
   setState(s: WorkerState): void {
     for (const x of WORKER_STATES) this.state.set({ state: x }, x === s ? 1 : 0);
   }

@@ -79,9 +79,8 @@ export class OutputSender {
     for (const c of counts) {
       if (c.deltas > 0) m.deltasSent.inc({ partition: c.partition }, c.deltas);
       if (c.bytes > 0) m.deltaBytes.inc({ partition: c.partition }, c.bytes);
-      for (const [reason, n] of c.dead) m.deadLetters.inc({ partition: c.partition, reason }, n);
+      m.countDiverted(c.partition, c.dead, c.late);
       if (c.truncated > 0) m.dlqTruncated.inc(c.truncated);
-      if (c.late > 0) m.lateEvents.inc({ partition: c.partition }, c.late);
     }
   }
 }

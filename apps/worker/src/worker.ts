@@ -161,6 +161,11 @@ export class Worker {
   private readonly goneAt = new Map<number, number>();
   /** Input records processed since start (all partitions), for the load in heartbeats. */
   processedRecords = 0;
+
+  /** Dead letters by reason and late events since start, for the load in heartbeats. */
+  get diverted(): { readonly deadLetters: ReadonlyMap<string, number>; readonly late: number } {
+    return this.d.metrics.diverted;
+  }
   /** Offsets each restored/assigned partition must reach to be live, and who waits for it. */
   private readonly replayTarget = new Map<number, bigint>();
   private readonly liveWaiters = new Map<number, Array<() => void>>();

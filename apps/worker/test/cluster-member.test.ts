@@ -1,4 +1,5 @@
 import { CoordinatorRunner, HashRing, MemoryBus, MemoryKv } from '@ripple/cluster';
+import { clusterSubjects, decodeControlMessage, type WorkerLoad } from '@ripple/protocol';
 import { oracle } from '@ripple/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from '../src/adapters/memory.ts';
@@ -145,6 +146,13 @@ describe('the worker as a cluster member (MemoryBus, in-memory Kafka and S3)', (
     });
     coordinator.start();
     cleanup.push(() => coordinator.stop());
+    // The heartbeats' load: dead letters by reason and late events, as the dashboard reads them.
+    const heard = new Map<string, WorkerLoad>();
+    const hb = bus.subscribe(clusterSubjects('mem').allHeartbeats, (m) => {
+      const msg = decodeControlMessage(m.data);
+      if (msg.type === 'heartbeat') heard.set(msg.workerId, msg.load);
+    });
+    cleanup.push(() => hb.unsubscribe());
 
     const members = ['w1', 'w2', 'w3'].map((id) => startMember(w, bus, id));
     cleanup.push(() => {
@@ -180,6 +188,24 @@ describe('the worker as a cluster member (MemoryBus, in-memory Kafka and S3)', (
         m.worker.held().every((h) => h.offset === BigInt(topic.partitions[h.partition]!.length)),
       ),
     );
+    // Each survivor's heartbeat carries its dead letters by reason and its late events.
+    const diverted = (m: Member) => ({
+      deadLetters: Object.fromEntries(m.worker.diverted.deadLetters),
+      late: m.worker.diverted.late,
+    });
+    await until('heartbeats carry the dead-letter and late counts', () =>
+      survivors.every((m) => {
+        const l = heard.get(m.id);
+        return JSON.stringify({ deadLetters: l?.deadLetters, late: l?.late }) === JSON.stringify(diverted(m));
+      }),
+    );
+    // Every malformed record was dead-lettered at least once (a replay after the crash counts it again).
+    const malformedSeen = members.reduce(
+      (n, m) => n + (m.worker.diverted.deadLetters.get('malformed') ?? 0),
+      0,
+    );
+    expect(malformedSeen).toBeGreaterThanOrEqual(staged.malformed);
+    expect(members.reduce((n, m) => n + m.worker.diverted.late, 0)).toBeGreaterThan(0);
     await coordinator.stop();
     for (const m of survivors) {
       m.member.close();

@@ -126,6 +126,7 @@ export {
   type Heartbeat,
   type KafkaOffset,
   type LeaderLease,
+  MAX_LOAD_REASONS,
   type OwnedPartition,
   type PartitionOwner,
   type PartitionStatus,

@@ -6,6 +6,7 @@ import {
   clusterSubjects,
   decodeControlMessage,
   encodeControlMessage,
+  type Heartbeat,
   InvalidControlFieldError,
   InvalidSubjectTokenError,
   parseSubject,
@@ -142,6 +143,24 @@ export const samples: ControlMessage[] = [
     workerId: 'worker-1',
     partitions: [{ partition: 3, snapshotKey: 'snap/3/17', offsets, outputSequence: 9_007_199_254_740_993n }],
   },
+  {
+    type: 'heartbeat',
+    v: 1,
+    workerId: 'worker-2',
+    incarnation: 'd4',
+    epoch: 7,
+    state: 'active',
+    partitions: [],
+    load: {
+      cpu: 0.1,
+      eventsPerSec: 10,
+      keys: 3,
+      heapBytes: 1,
+      deadLetters: { malformed: 3, invalid_trade: 1 },
+      late: 5,
+    },
+    sentAtMs: 4,
+  },
 ];
 
 function json(m: object): string {
@@ -180,6 +199,7 @@ describe('control messages', () => {
   });
 
   it('checks every field: type, range, identity', () => {
+    const hbLoad = (samples[1] as Heartbeat).load;
     const bad: [ControlMessage, Record<string, unknown>, string][] = [
       [samples[0]!, { workerId: 'a.b' }, 'workerId'],
       [samples[0]!, { workerId: undefined }, 'workerId'],
@@ -193,6 +213,20 @@ describe('control messages', () => {
         'partitions[0].offset',
       ],
       [samples[1]!, { load: { cpu: Number.NaN } }, 'load.cpu'],
+      [samples[1]!, { load: { ...hbLoad, late: -1 } }, 'load.late'],
+      [samples[1]!, { load: { ...hbLoad, deadLetters: [] } }, 'load.deadLetters'],
+      [samples[1]!, { load: { ...hbLoad, deadLetters: { 'Bad Code': 1 } } }, 'load.deadLetters'],
+      [samples[1]!, { load: { ...hbLoad, deadLetters: { malformed: 0.5 } } }, 'load.deadLetters.malformed'],
+      [
+        samples[1]!,
+        {
+          load: {
+            ...hbLoad,
+            deadLetters: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`r${i}`, 1])),
+          },
+        },
+        'load.deadLetters',
+      ],
       [samples[2]!, { owners: [{ partition: 8, workerId: 'w' }] }, 'owners[0].partition'],
       [
         samples[2]!,

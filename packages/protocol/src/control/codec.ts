@@ -21,6 +21,7 @@ import {
   type ControlMessageType,
   type HandedOffPartition,
   type KafkaOffset,
+  MAX_LOAD_REASONS,
   SUPPORTED_CONTROL_VERSIONS,
   WORKER_STATES,
   type WorkerState,
@@ -141,6 +142,8 @@ export function validateControlMessage(raw: unknown): ControlMessage {
           eventsPerSec: g.num('eventsPerSec'),
           keys: g.count('keys'),
           heapBytes: g.count('heapBytes'),
+          ...(g.raw.deadLetters === undefined ? {} : { deadLetters: g.reasonCounts('deadLetters') }),
+          ...(g.raw.late === undefined ? {} : { late: g.count('late') }),
         }))(f.sub(raw.load, 'load')),
         sentAtMs: f.time('sentAtMs'),
       };
@@ -368,6 +371,19 @@ class Fields {
     const v = this.raw[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(k, 'is not a finite number >= 0');
     return v;
+  }
+
+  /** `{ code: count }` with at most MAX_LOAD_REASONS codes ([a-z0-9_]{1,64}). */
+  reasonCounts(k: string): Record<string, number> {
+    const g = this.sub(this.raw[k], this.path === '' ? k : `${this.path}.${k}`);
+    const codes = Object.keys(g.raw);
+    if (codes.length > MAX_LOAD_REASONS) this.fail(k, `has more than ${MAX_LOAD_REASONS} reason codes`);
+    const out: Record<string, number> = {};
+    for (const c of codes) {
+      if (!/^[a-z0-9_]{1,64}$/.test(c)) this.fail(k, `has a reason code that is not [a-z0-9_]{1,64}`);
+      out[c] = g.count(c);
+    }
+    return out;
   }
 
   hex16(k: string): string {

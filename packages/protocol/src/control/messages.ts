@@ -60,7 +60,17 @@ export interface WorkerLoad {
   readonly eventsPerSec: number;
   readonly keys: number;
   readonly heapBytes: number;
+  /**
+   * Records sent to the dead-letter topic since the process started, by
+   * reason code (at most `MAX_LOAD_REASONS` codes; optional, v1).
+   */
+  readonly deadLetters?: Readonly<Record<string, number>>;
+  /** Events sent to the late-data topic since the process started (optional, v1). */
+  readonly late?: number;
 }
+
+/** Reason codes a heartbeat's `load.deadLetters` may carry (the heartbeat stays small). */
+export const MAX_LOAD_REASONS = 16;
 
 export interface Heartbeat {
   readonly type: 'heartbeat';
