@@ -17,8 +17,19 @@ import { join } from 'node:path';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { LocalCluster, MemoryBus, MemoryKv } from '@ripple/cluster';
 import { DashboardFeed, dashboardHandler, serve } from '@ripple/coordinator';
-import { clusterSubjects, encodeControlMessage } from '@ripple/protocol';
+import { clusterSubjects, encodeControlMessage, TradeBatchEncoder } from '@ripple/protocol';
 import { startTracing } from '@ripple/telemetry';
+import {
+  joinCluster,
+  loadConfig,
+  MemorySink,
+  MemorySnapshotStore,
+  MemorySource,
+  MemoryTopic,
+  vwapJob,
+  Worker,
+  WorkerMetrics,
+} from '@ripple/worker';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, uniqueId } from './helpers.ts';
@@ -34,6 +45,52 @@ const P = 24;
 const HEARTBEAT_MS = 100;
 const FAILURE_MS = 1000;
 const LEASE_MS = 600;
+const SEC = 1_000_000_000n;
+
+/** The worker runtime (VWAP job, in-memory topics and snapshots) as a cluster member over `bus`. */
+function startRealWorker(cluster: string, bus: MemoryBus, id: string) {
+  const config = loadConfig({
+    RIPPLE_WORKER_ID: id,
+    RIPPLE_CLUSTER: cluster,
+    NATS_URL: 'nats://127.0.0.1:1', // not used: the agent speaks over `bus`
+    RIPPLE_SOURCE: 'memory',
+    RIPPLE_SNAPSHOT_STORE: 'memory',
+    RIPPLE_NUM_PARTITIONS: String(P),
+    RIPPLE_INPUT_TOPIC: 'dash-trades',
+    RIPPLE_WINDOW: '10s',
+    RIPPLE_LATENESS: '5s',
+    RIPPLE_OUT_OF_ORDERNESS: '1s',
+    RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_MS / 1000),
+  });
+  const input = new MemoryTopic(config.inputTopic, P);
+  const output = new MemoryTopic(config.outputTopic, P);
+  const topics = [
+    output,
+    new MemoryTopic(config.dlqTopic, P),
+    new MemoryTopic(`${config.inputTopic}-late`, P),
+  ];
+  const worker = new Worker({
+    config,
+    job: vwapJob,
+    source: new MemorySource(input),
+    sink: new MemorySink(new Map(topics.map((t) => [t.name, t]))),
+    store: new MemorySnapshotStore(),
+    metrics: new WorkerMetrics(id),
+    lateTopic: `${config.inputTopic}-late`,
+  });
+  const loop = worker.start([]).then(() => worker.run());
+  const member = joinCluster({ worker, bus, config, incarnation: `${id}-1` });
+  return {
+    worker,
+    input,
+    output,
+    stop: async () => {
+      member.close();
+      worker.requestStop();
+      await loop;
+    },
+  };
+}
 
 describe('dashboard in headless Chromium', () => {
   const cluster = `dash-${uniqueId().slice(0, 8)}`;
@@ -61,6 +118,7 @@ describe('dashboard in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   let url: string;
+  let stopW4: () => Promise<void> = async () => {};
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -81,6 +139,7 @@ describe('dashboard in headless Chromium', () => {
   }, 60_000);
 
   afterAll(async () => {
+    await stopW4();
     await browser?.close();
     feed.close();
     await c.stop();
@@ -219,6 +278,61 @@ describe('dashboard in headless Chromium', () => {
       { timeout: 30_000 },
     );
     await page.screenshot({ path: join(ARTIFACTS, '4-checkpoint-trace.png'), fullPage: true });
+
+    // A real worker runtime (the VWAP job over in-memory topics) joins as w4 and is fed bad
+    // records: malformed ones (dead letters) and events beyond the allowed lateness (late data).
+    // Its heartbeats carry the counts by reason; the page shows them.
+    const w4 = startRealWorker(cluster, bus, 'w4');
+    stopW4 = w4.stop;
+    await page.waitForSelector('body[data-workers="3"] #members tr[data-worker="w4"]', {
+      timeout: 3 * bound,
+    });
+    await eventually('w4 owns partitions', 3 * bound, async () =>
+      w4.worker.owned().length > 0 ? true : undefined,
+    );
+    const mine = w4.worker.owned()[0]!;
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const trade = (secondsAgo: number) => {
+      const enc = new TradeBatchEncoder();
+      enc.add({
+        symbol: 'DASH',
+        price: 10,
+        size: 1,
+        timestampNs: nowNs - BigInt(secondsAgo) * SEC,
+        venue: 'XNAS',
+      });
+      return enc.finish({ sequence: 0 });
+    };
+    w4.input.append(mine, trade(120));
+    w4.input.append(mine, new TextEncoder().encode('not a trade batch'));
+    w4.input.append(mine, new Uint8Array([0x52, 0x49, 0x50, 0x50, 1, 2, 3])); // "RIPP" then garbage
+    w4.input.append(mine, trade(60)); // the watermark passes the first window's end + lateness
+    w4.input.append(mine, trade(120)); // late: its window has closed
+    w4.input.append(mine, trade(119)); // late
+    w4.input.append(mine, new Uint8Array([0xff]));
+    await page.waitForFunction(
+      () => {
+        const row = (kind: string, reason: string) =>
+          document.querySelector(
+            `#diverted tr[data-kind="${kind}"][data-reason="${reason}"]`,
+          ) as HTMLElement | null;
+        return (
+          row('dead_letter', 'malformed')?.dataset.total === '3' && row('late', 'late')?.dataset.total === '2'
+        );
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    const diverted = await page.$$eval('#diverted tbody tr', (rows) =>
+      rows.map((r) => [...(r as HTMLTableRowElement).cells].map((c) => c.textContent).join('\t')),
+    );
+    expect(diverted[0]).toMatch(/^dead letter\tmalformed — not a valid trade batch\t3\t[0-9.]+\tw4: 3$/);
+    expect(diverted[1]).toMatch(
+      /^late data\tlate — later than the allowed lateness: its window had closed\t2\t[0-9.]+\tw4: 2$/,
+    );
+    expect(await page.isHidden('#diverted-none')).toBe(true);
+    await page.locator('#diverted').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, '5-dead-letters-and-late.png'), fullPage: true });
     process.stdout.write(
       `${JSON.stringify({ suite: 'dashboard-browser', partitions: P, moved_visible_ms: movedMs, rebalance_spans: spans.length })}\n`,
     );

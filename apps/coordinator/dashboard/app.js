@@ -21,6 +21,7 @@ function colourOf(worker) {
 }
 const fmtBytes = (n) =>
   n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+const fmtRate = (n) => (n >= 100 || Number.isInteger(n) ? String(Math.round(n)) : n.toFixed(1));
 const fmtAge = (ms) =>
   ms < 1000
     ? `${Math.round(ms)} ms`
@@ -65,7 +66,7 @@ function renderMembers(s, snap) {
       name,
       cell(w.state, `state-${w.state}`),
       cell(w.partitions.length, 'num'),
-      cell(series ? (series.eventsPerSec.at(-1) ?? 0) : '—', 'num'),
+      cell(series ? fmtRate(series.eventsPerSec.at(-1) ?? 0) : '—', 'num'),
       cell(series ? (series.lag.at(-1) ?? 0) : '—', 'num'),
       cell(`${fmtAge(snap.atMs - w.lastHeartbeatMs)} ago`, 'num'),
     );
@@ -154,6 +155,45 @@ function renderCheckpoints(snap) {
     return tr;
   });
   $('checkpoints').tBodies[0].replaceChildren(...rows);
+}
+
+// What each reason code means (the worker's dead-letter codes; late events have one reason).
+const REASONS = {
+  parse_error: 'the record could not be read',
+  malformed: 'not a valid trade batch',
+  invalid_trade: 'price or size not finite and > 0',
+  future_timestamp: "event time too far ahead of the record's log time",
+  max_keys: 'the partition reached its key limit',
+  late: 'later than the allowed lateness: its window had closed',
+};
+
+function renderDiverted(snap) {
+  const rows = (snap.diverted ?? []).map((d) => {
+    const tr = document.createElement('tr');
+    tr.dataset.reason = d.reason;
+    tr.dataset.kind = d.kind;
+    tr.dataset.total = String(d.total);
+    const reason = document.createElement('td');
+    reason.className = 'wrap';
+    const code = document.createElement('code');
+    code.textContent = d.reason;
+    reason.append(code, REASONS[d.reason] ? ` — ${REASONS[d.reason]}` : '');
+    tr.append(
+      cell(d.kind === 'late' ? 'late data' : 'dead letter'),
+      reason,
+      cell(d.total, 'num'),
+      cell(fmtRate(d.perSec), 'num'),
+      cell(
+        Object.entries(d.byWorker)
+          .map(([w, n]) => `${w}: ${n}`)
+          .join(', '),
+        'wrap',
+      ),
+    );
+    return tr;
+  });
+  $('diverted').tBodies[0].replaceChildren(...rows);
+  $('diverted-none').hidden = rows.length > 0;
 }
 
 function renderRebalances(s, snap) {
@@ -247,6 +287,7 @@ function render(snap) {
   renderGrid(s);
   renderChart('eps', snap, 'eventsPerSec');
   renderChart('lag', snap, 'lag');
+  renderDiverted(snap);
   renderCheckpoints(snap);
   renderRebalances(s, snap);
 }

@@ -125,6 +125,57 @@ describe('dashboard feed', () => {
   });
 });
 
+describe('dead-letter and late counts', () => {
+  it('sums the heartbeats per incarnation (a left or restarted worker keeps its counts), rates over 10 s', async () => {
+    let now = 2_000_000;
+    const bus = new MemoryBus();
+    const feed = new DashboardFeed(() => now);
+    feed.attach(bus, subjects);
+    const hb = (workerId: string, incarnation: string, deadLetters?: Record<string, number>, late?: number) =>
+      bus.publish(
+        subjects.heartbeat(workerId),
+        encodeControlMessage({
+          type: 'heartbeat',
+          v: 1,
+          workerId,
+          incarnation,
+          epoch: 1,
+          state: 'active',
+          partitions: [],
+          load: {
+            cpu: 0,
+            eventsPerSec: 0,
+            keys: 0,
+            heapBytes: 0,
+            ...(deadLetters === undefined ? {} : { deadLetters }),
+            ...(late === undefined ? {} : { late }),
+          },
+          sentAtMs: now,
+        }),
+      );
+    hb('w1', 'a', { malformed: 2 }, 0);
+    hb('w2', 'a', { malformed: 1, invalid_trade: 4 }, 3);
+    hb('w3', 'a'); // an older worker without the fields: nothing
+    await bus.flush();
+    feed.sample();
+    now += 10_000;
+    hb('w1', 'a', { malformed: 12 }, 5);
+    hb('w2', 'b', { malformed: 1 }, 0); // w2 restarted: its first process's counts stay
+    await bus.flush();
+    feed.sample();
+    const rows = feed.snapshot(
+      { workers: [{ workerId: 'w1' }, { workerId: 'w2' }] } as never,
+      false,
+    ).diverted;
+    expect(rows).toEqual([
+      { kind: 'dead_letter', reason: 'malformed', total: 14, perSec: 1.1, byWorker: { w1: 12, w2: 2 } },
+      { kind: 'dead_letter', reason: 'invalid_trade', total: 4, perSec: 0, byWorker: { w2: 4 } },
+      { kind: 'late', reason: 'late', total: 8, perSec: 0.5, byWorker: { w1: 5, w2: 3 } },
+    ]);
+    feed.close();
+  });
+});
+
 describe('waterfall', () => {
   it('orders spans by start, parents first on a tie, with depth and service', () => {
     const spans = waterfall({

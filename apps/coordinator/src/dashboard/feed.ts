@@ -2,8 +2,9 @@
  * What the dashboard shows, gathered by the coordinator: the status it
  * already has (members, partition table, epochs, rebalances with trace ids)
  * plus what it hears on the control bus: each worker's heartbeat load
- * (events/s, lag) kept as a 5-minute series, and the checkpoints (trigger,
- * then one ack per partition snapshot, with its bytes and trace id).
+ * (events/s, lag) kept as a 5-minute series, its dead-letter and late
+ * counts by reason (diverted.ts), and the checkpoints (trigger, then one ack
+ * per partition snapshot, with its bytes and trace id).
  */
 import type { BusSubscription, ControlBus } from '@ripple/cluster';
 import {
@@ -13,6 +14,7 @@ import {
   type StatusResponse,
   TRACEPARENT,
 } from '@ripple/protocol';
+import { DivertedCounts, type DivertedRow } from './diverted.ts';
 
 /** One sample per worker and second, the last 5 minutes. */
 const SERIES_SECONDS = 300;
@@ -45,6 +47,8 @@ export interface DashboardSnapshot {
   readonly status: (StatusResponse & { self: string; acting: boolean }) | null;
   readonly series: Readonly<Record<string, WorkerSeries>>;
   readonly checkpoints: readonly CheckpointView[];
+  /** dead letters by reason and late events, cluster totals and rates */
+  readonly diverted: readonly DivertedRow[];
   readonly jaeger: boolean;
 }
 
@@ -64,6 +68,7 @@ export class DashboardFeed {
   private readonly checkpoints: MutableCheckpoint[] = [];
   /** The object each partition acked last. */
   private readonly lastObject = new Map<number, string>();
+  private readonly diverted = new DivertedCounts();
   private readonly subs: BusSubscription[] = [];
   private sampler: ReturnType<typeof setInterval> | null = null;
   private readonly now: () => number;
@@ -80,6 +85,7 @@ export class DashboardFeed {
         if (msg?.type !== 'heartbeat') return;
         const lag = msg.partitions.reduce((n, p) => n + p.lag, 0);
         this.latest.set(msg.workerId, { eventsPerSec: msg.load.eventsPerSec, lag });
+        this.diverted.heard(msg.workerId, msg.incarnation, msg.load.deadLetters, msg.load.late);
       }),
       bus.subscribe(subjects.checkpointTrigger, (m) => {
         const msg = safeDecode(m.data);
@@ -115,6 +121,7 @@ export class DashboardFeed {
   /** Take one sample of every worker heard from (also called by tests). */
   sample(): void {
     const t = Math.floor(this.now() / 1000);
+    this.diverted.sample(t);
     for (const [w, v] of this.latest) {
       let s = this.series.get(w);
       if (s === undefined) {
@@ -146,6 +153,7 @@ export class DashboardFeed {
         bytesFull: c.bytesFull,
         bytesIncremental: c.bytesIncremental,
       })),
+      diverted: this.diverted.rows(),
       jaeger,
     };
   }
