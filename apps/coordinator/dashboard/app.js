@@ -144,7 +144,7 @@ function renderCheckpoints(snap) {
     const tr = document.createElement('tr');
     tr.dataset.checkpoint = c.checkpointId;
     tr.append(
-      cell(c.checkpointId),
+      cell(c.checkpointId, 'wrap'),
       cell(c.epoch, 'num'),
       cell(`${fmtAge(snap.atMs - c.triggeredAtMs)} ago`, 'num'),
       cell(c.partitionsAcked, 'num'),
