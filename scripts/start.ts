@@ -1,10 +1,14 @@
 // `pnpm start`: the whole cluster on one machine with no external service.
-// A coordinator and three workers run as separate processes from the same
-// entry points as production (apps/*/src/main.ts), wired through embedded
-// adapters behind the same ports (@ripple/cluster-local): the control bus and
-// the coordinator's KV over a hub on a unix socket served by this process,
-// a partitioned log on local files instead of Kafka, the local-directory
-// snapshot store shared by the workers. This process feeds synthetic trades at
+// A coordinator, a checkpointer and three workers run as separate processes
+// from the same entry points as production (apps/*/src/main.ts), wired through
+// embedded adapters behind the same ports (@ripple/cluster-local): the control
+// bus and the coordinator's KV over a hub on a unix socket served by this
+// process, a partitioned log on local files instead of Kafka, a local
+// directory instead of the S3 bucket. The workers run in cluster checkpoint
+// mode: the checkpointer triggers checkpoints every 2 s and commits a manifest
+// once every partition acked; a partition that moves is restored only through
+// a committed manifest (then replayed from its offsets). The view shows the
+// last checkpoint (id, age, partitions, bytes written full / incremental). This process feeds synthetic trades at
 // a steady rate and shows the cluster live (a terminal view on a TTY, one NDJSON
 // line a second when piped); after a few seconds it adds a fourth worker (a
 // rebalance), later SIGKILLs one (its partitions move and come back exact),
@@ -27,9 +31,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ManifestCatalog } from '@ripple/checkpoint-store';
 import { hash32 } from '@ripple/cluster';
 import { appendToLog, HubClient, HubServer, PartitionReader } from '@ripple/cluster-local';
+import { DirObjectStore } from '@ripple/object-store';
 import {
+  type CheckpointManifest,
+  checkpointLayout,
   clusterSubjects,
   encodeControlMessage,
   type StatusResponse,
@@ -96,7 +104,10 @@ interface Member {
   readonly id: string;
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  /** the last 20 kB of its stderr (shown after a failed check) */
   log: string;
+  /** its first 8 kB (the 'listening' line with its ports) */
+  head: string;
 }
 
 export async function run(o: Options): Promise<boolean> {
@@ -104,26 +115,31 @@ export async function run(o: Options): Promise<boolean> {
   const sock = join(dir, 'hub.sock');
   const logDir = join(dir, 'log');
   const snapshots = join(dir, 'snapshots');
+  const checkpointStore = join(dir, 'checkpoints');
   mkdirSync(logDir);
   mkdirSync(snapshots);
+  mkdirSync(checkpointStore);
   const hub = await HubServer.listen(sock);
   const me = await HubClient.connect(sock);
   const t0 = Date.now();
   const events: string[] = [];
   const note = (e: string) => events.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${e}`);
 
+  // What every process reads; the cluster's timing (partitions, heartbeats) goes to the members only.
   const common: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     NATS_URL: `ripple-hub:${sock}`,
     RIPPLE_CLUSTER: CLUSTER,
-    RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-    RIPPLE_HEARTBEAT_INTERVAL_SEC: '0.5',
-    RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: '3',
     RIPPLE_HEALTH_PORT: '0',
     RIPPLE_METRICS_PORT: '0',
     OTEL_EXPORTER_OTLP_ENDPOINT: '',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const cluster: Record<string, string> = {
+    RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+    RIPPLE_HEARTBEAT_INTERVAL_SEC: '0.5',
+    RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: '3',
   };
   const members = new Map<string, Member>();
   const start = (id: string, entry: string, env: Record<string, string>): Member => {
@@ -137,36 +153,49 @@ export async function run(o: Options): Promise<boolean> {
       child,
       exited: new Promise((r) => child.once('exit', (code) => r(code))),
       log: '',
+      head: '',
     };
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (c: string) => {
       m.log = (m.log + c).slice(-20_000);
+      if (m.head.length < 8000) m.head += c;
     });
     members.set(id, m);
     return m;
   };
   const startWorker = (i: number) =>
     start(`worker-${i}`, 'apps/worker/src/main.ts', {
+      ...cluster,
       RIPPLE_WORKER_ID: `worker-${i}`,
       RIPPLE_SOURCE: 'log',
       RIPPLE_LOG_DIR: logDir,
       RIPPLE_INPUT_TOPIC: TOPICS.input,
       RIPPLE_OUTPUT_TOPIC: TOPICS.output,
       RIPPLE_DLQ_TOPIC: TOPICS.dlq,
+      // Cluster checkpoints: the checkpointer triggers them, restores go through its committed manifests.
+      RIPPLE_CHECKPOINT_MODE: 'cluster',
+      RIPPLE_CHECKPOINT_STORE_DIR: checkpointStore,
       RIPPLE_SNAPSHOT_STORE: 'local',
       RIPPLE_CHECKPOINT_CACHE_DIR: snapshots,
-      RIPPLE_CHECKPOINT_INTERVAL_SEC: '2',
       RIPPLE_WINDOW: '5s',
       RIPPLE_LATENESS: '0s',
       RIPPLE_OUT_OF_ORDERNESS: '0s',
     });
   start('coordinator', 'apps/coordinator/src/main.ts', {
+    ...cluster,
     RIPPLE_COORDINATOR_ID: 'coordinator',
     RIPPLE_LEASE_TTL_SEC: '2',
     RIPPLE_API_PORT: '0',
   });
+  start('checkpointer', 'apps/checkpointer/src/main.ts', {
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // its 'listening' line gives the metrics port read below
+    RIPPLE_STORE: 'dir',
+    RIPPLE_STORE_DIR: checkpointStore,
+    RIPPLE_CHECKPOINT_INTERVAL_SEC: '2',
+    RIPPLE_CHECKPOINT_TIMEOUT_SEC: '4',
+  });
   for (let i = 0; i < 3; i++) startWorker(i);
-  note('coordinator and 3 workers started');
+  note('coordinator, checkpointer and 3 workers started');
 
   // ---------------------------------------------------------------- the stream
   const names = symbolNames(40);
@@ -237,7 +266,7 @@ export async function run(o: Options): Promise<boolean> {
   const progress = async () => {
     const out: Record<string, unknown> = {};
     for (const m of members.values()) {
-      const port = /"health":(\d+)/.exec(m.log)?.[1];
+      const port = /"health":([1-9]\d*)/.exec(m.head)?.[1];
       if (port === undefined || m.child.exitCode !== null || m.child.signalCode !== null) continue;
       try {
         const r = (await (
@@ -254,6 +283,54 @@ export async function run(o: Options): Promise<boolean> {
     return out;
   };
   let lastProgress: Record<string, unknown> = {};
+
+  // ---------------------------------------------------------------- the checkpoints
+  // Committed manifests read from the checkpointer's directory (as `ripple checkpoints list --store dir`
+  // does); its counters (commits, restore lookups by status) from its /metrics.
+  const catalog = new ManifestCatalog(
+    new DirObjectStore(checkpointStore),
+    checkpointLayout(`checkpoints/${CLUSTER}`),
+  );
+  let latest: CheckpointManifest | null = null;
+  const committedIds = new Set<string>();
+  const ckptMetrics = { committed: 0, aborted: 0, lookups: { ok: 0, none: 0, unavailable: 0 } };
+  const readCheckpoints = async () => {
+    try {
+      const v = await catalog.refresh();
+      for (const m of v.manifests) committedIds.add(m.manifest.checkpointId);
+      latest = v.manifests.at(-1)?.manifest ?? latest;
+    } catch {
+      // a manifest written or pruned while listed: the next tick reads it
+    }
+    const port = /"metricsPort":([1-9]\d*)/.exec(members.get('checkpointer')?.head ?? '')?.[1];
+    if (port === undefined) return;
+    try {
+      const text = await (
+        await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(500) })
+      ).text();
+      const read = (name: string, label = '') =>
+        Number(new RegExp(`^${name}(?:\\{[^}]*${label}[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      ckptMetrics.committed = read('ripple_checkpoint_committed_total');
+      ckptMetrics.aborted = read('ripple_checkpoint_aborted_total');
+      for (const st of ['ok', 'none', 'unavailable'] as const)
+        ckptMetrics.lookups[st] = read('ripple_checkpoint_restore_lookups_total', `status="${st}"`);
+    } catch {
+      // not answering this second: keep the last counters
+    }
+  };
+  const lastCheckpoint = () => {
+    const m = latest as CheckpointManifest | null;
+    return m === null
+      ? null
+      : {
+          id: m.checkpointId,
+          ageSec: Number(((Date.now() - m.committedAtMs) / 1000).toFixed(1)),
+          epoch: m.epoch,
+          partitions: m.partitions.length,
+          bytesFull: m.written.full,
+          bytesIncremental: m.written.incremental,
+        };
+  };
 
   let lastProduced = 0;
   const view = () => {
@@ -286,6 +363,9 @@ export async function run(o: Options): Promise<boolean> {
       windows: consumer.values.size,
       reemitsDropped: consumer.dropped,
       lastRebalance: s?.rebalances?.[0]?.reason ?? null,
+      lastCheckpoint: lastCheckpoint(),
+      checkpointsCommitted: ckptMetrics.committed,
+      restores: { ...ckptMetrics.lookups },
       ...(process.env.RIPPLE_START_DEBUG ? { progress: lastProgress } : {}),
     };
     if (o.json) process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -297,6 +377,11 @@ export async function run(o: Options): Promise<boolean> {
           (w) => `  ${w.id.padEnd(10)} ${w.state.padEnd(10)} partitions ${w.partitions.join(',') || '-'}`,
         ),
         `last rebalance: ${line.lastRebalance ?? '-'}`,
+        `last checkpoint: ${
+          line.lastCheckpoint === null
+            ? '-'
+            : `${line.lastCheckpoint.id}  ${line.lastCheckpoint.ageSec}s ago  ${line.lastCheckpoint.partitions} partitions  ${line.lastCheckpoint.bytesFull} B full + ${line.lastCheckpoint.bytesIncremental} B incremental`
+        }  (${line.checkpointsCommitted} committed)`,
         ...rows.map((r) => `  ${r.key.padEnd(32)} vwap ${r.vwap.toFixed(4)}  count ${r.count}`),
         ...events.slice(-4).map((e) => `  · ${e}`),
       ];
@@ -335,6 +420,7 @@ export async function run(o: Options): Promise<boolean> {
       break;
     }
     await readOutput();
+    await readCheckpoints();
     if (process.env.RIPPLE_START_DEBUG) lastProgress = await progress();
     view();
     if (!o.forever && !joined && Date.now() >= at().join) {
@@ -398,6 +484,7 @@ export async function run(o: Options): Promise<boolean> {
     cmp = compare();
     if (cmp.missing === 0 && cmp.wrong === 0) break;
     await askStatus();
+    await readCheckpoints();
     if (process.env.RIPPLE_START_DEBUG) lastProgress = await progress();
     view();
     await new Promise((r) => setTimeout(r, 500));
@@ -405,14 +492,19 @@ export async function run(o: Options): Promise<boolean> {
   await new Promise((r) => setTimeout(r, 1000)); // anything emitted after the match counts too
   await readOutput();
   await askStatus();
+  await readCheckpoints();
   cmp = compare();
   const { missing, wrong, extra } = cmp;
   const exact =
     missing === 0 && wrong === 0 && extra === 0 && want.windows.size > 0 && (o.forever || (joined && killed));
   const s = status as StatusResponse | null;
+  // The checkpointer took part: checkpoints committed and the moved partitions restored from them.
+  const checkpointed =
+    ckptMetrics.committed > 0 && committedIds.size > 0 && (o.forever || ckptMetrics.lookups.ok > 0);
   const summary = {
     summary: true,
     exact,
+    checkpointed,
     trades: produced,
     windows: want.windows.size,
     missing,
@@ -424,15 +516,24 @@ export async function run(o: Options): Promise<boolean> {
     epoch: s?.epoch ?? null,
     joined,
     killed,
+    // Cluster checkpoints: every restore is a lookup answered by the checkpointer from a committed
+    // manifest (ok) or "none committed yet" (none: the partition starts empty and replays the log).
+    checkpoints: {
+      committed: ckptMetrics.committed,
+      aborted: ckptMetrics.aborted,
+      manifestsSeen: committedIds.size,
+      last: lastCheckpoint(),
+      restores: { ...ckptMetrics.lookups },
+    },
     seconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
     events,
   };
   process.stdout.write(
     o.json
       ? `${JSON.stringify(summary)}\n`
-      : `\n${exact ? 'EXACT' : 'NOT EXACT'}: ${want.windows.size} windows checked against the oracle (${missing} missing, ${wrong} wrong, ${extra} unexpected); ${produced} trades; ${consumer.dropped} re-emits dropped by sequence; ${summary.rebalances} rebalances (epoch ${summary.epoch}); worker-3 joined: ${joined}, worker-1 SIGKILLed: ${killed}\n`,
+      : `\n${exact ? 'EXACT' : 'NOT EXACT'}${checkpointed ? '' : ' (NO CHECKPOINT RESTORE)'}: ${want.windows.size} windows checked against the oracle (${missing} missing, ${wrong} wrong, ${extra} unexpected); ${produced} trades; ${consumer.dropped} re-emits dropped by sequence; ${summary.rebalances} rebalances (epoch ${summary.epoch}); worker-3 joined: ${joined}, worker-1 SIGKILLed: ${killed}; ${summary.checkpoints.committed} checkpoints committed, ${summary.checkpoints.restores.ok} partitions restored through committed manifests (${summary.checkpoints.restores.none} started before the first)\n`,
   );
-  if (!exact)
+  if (!exact || !checkpointed)
     for (const m of members.values()) process.stderr.write(`--- ${m.id} (last log)\n${m.log.slice(-2000)}\n`);
 
   // ---------------------------------------------------------------- stop
@@ -449,7 +550,7 @@ export async function run(o: Options): Promise<boolean> {
   me.close();
   await hub.close();
   if (!o.keep) rmSync(dir, { recursive: true, force: true });
-  return exact;
+  return exact && checkpointed;
 }
 
 if (import.meta.main) process.exitCode = (await run(options(process.argv.slice(2)))) ? 0 : 1;

@@ -1,6 +1,7 @@
-// `pnpm start`'s scenario as CI runs it (bounded): the embedded cluster — coordinator and worker
-// processes over the hub and the file log, no external service — with a 4th worker joining and
-// one SIGKILLed, must end exactly at the oracle. It needs no service, but it starts five
+// `pnpm start`'s scenario as CI runs it (bounded): the embedded cluster — coordinator, checkpointer
+// and worker processes over the hub, the file log and a local checkpoint directory, no external
+// service — with a 4th worker joining and one SIGKILLed, must end exactly at the oracle, with
+// checkpoints committed and the moved partitions restored through committed manifests. It needs no service, but it starts five
 // processes: it runs with the integration suites, one file at a time.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 const ROOT = join(import.meta.dirname, '..', '..');
 
 describe('pnpm start (embedded cluster)', () => {
-  test('rebalances on a join and on a SIGKILL, and the output is exact against the oracle', async () => {
+  test('rebalances on a join and on a SIGKILL, restores through committed checkpoints, output exact', async () => {
     const r = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
       execFile(
         process.execPath,
@@ -29,6 +30,7 @@ describe('pnpm start (embedded cluster)', () => {
     expect(summary, `${r.err.slice(-4000)}`).toMatchObject({
       summary: true,
       exact: true,
+      checkpointed: true,
       missing: 0,
       wrong: 0,
       extra: 0,
@@ -38,9 +40,29 @@ describe('pnpm start (embedded cluster)', () => {
     expect(r.code).toBe(0);
     expect(summary.windows as number).toBeGreaterThan(100);
     expect(summary.rebalances as number).toBeGreaterThanOrEqual(3); // formed, join, death
-    // piped: one NDJSON view line a second while it runs
-    const views = lines.slice(0, -1).map((l) => JSON.parse(l) as { workers: unknown[]; produced: number });
+    // the checkpointer committed checkpoints of every partition, and the partitions that moved
+    // after the first one were restored from a committed manifest (its restore lookups answered ok)
+    const ck = summary.checkpoints as {
+      committed: number;
+      last: { partitions: number; bytesFull: number; bytesIncremental: number } | null;
+      restores: { ok: number; none: number; unavailable: number };
+    };
+    expect(ck.committed).toBeGreaterThanOrEqual(3);
+    expect(ck.last?.partitions).toBe(32);
+    expect(ck.restores.ok).toBeGreaterThan(0);
+    // piped: one NDJSON view line a second while it runs, with the last checkpoint
+    const views = lines.slice(0, -1).map(
+      (l) =>
+        JSON.parse(l) as {
+          workers: unknown[];
+          produced: number;
+          lastCheckpoint: { id: string; ageSec: number; bytesFull: number } | null;
+        },
+    );
     expect(views.length).toBeGreaterThan(10);
     expect(views.some((v) => v.workers.length === 4)).toBe(true);
+    const seen = views.flatMap((v) => (v.lastCheckpoint === null ? [] : [v.lastCheckpoint]));
+    expect(new Set(seen.map((c) => c.id)).size).toBeGreaterThan(1);
+    expect(seen.some((c) => c.bytesFull > 0)).toBe(true);
   }, 120_000);
 });

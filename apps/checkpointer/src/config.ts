@@ -18,7 +18,7 @@
  * | s3_endpoint, s3_region, s3_bucket | S3_ENDPOINT, S3_REGION, S3_BUCKET | AWS, us-east-1, (required for s3) |
  * | s3 credentials | S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY | SDK default chain |
  * | s3_request_timeout_ms | RIPPLE_S3_REQUEST_TIMEOUT_MS | 5000 |
- * | nats_url | NATS_URL | nats://127.0.0.1:4222 (bus memory: none) |
+ * | nats_url (or `ripple-hub:<socket>`: the embedded cluster's hub, `pnpm start`) | NATS_URL | nats://127.0.0.1:4222 (bus memory: none) |
  * | NATS credentials | RIPPLE_NATS_USER + RIPPLE_NATS_PASSWORD(_FILE), RIPPLE_NATS_TOKEN(_FILE), RIPPLE_NATS_NKEY_SEED_FILE, RIPPLE_NATS_CREDS_FILE (as the coordinator's: @ripple/cluster-nats) | none |
  * | bus (nats, memory) | RIPPLE_BUS | nats |
  * | ha (off, lease: one active replica through a JetStream KV lease) | RIPPLE_HA | off |
@@ -108,11 +108,14 @@ export function loadConfig(env: Env = process.env): CheckpointerConfig {
       `${JSON.stringify(prefix)} is not a clean key prefix`,
     );
   const natsUrl = str('NATS_URL', 'nats://127.0.0.1:4222');
-  if (!/^(nats|tls|ws|wss):\/\/\S+$/.test(natsUrl.split(',')[0] ?? ''))
+  // `ripple-hub:<socket>`: the embedded cluster's hub (`pnpm start`, @ripple/cluster-local) instead of NATS
+  if (!natsUrl.startsWith('ripple-hub:/') && !/^(nats|tls|ws|wss):\/\/\S+$/.test(natsUrl.split(',')[0] ?? ''))
     throw new ConfigError('nats_url', 'NATS_URL', `${JSON.stringify(natsUrl)} is not a nats:// URL`);
   const ha = oneOf('ha', 'RIPPLE_HA', 'off', ['off', 'lease'] as const);
   if (ha === 'lease' && oneOf('bus', 'RIPPLE_BUS', 'nats', ['nats', 'memory'] as const) !== 'nats')
     throw new ConfigError('ha', 'RIPPLE_HA', 'lease needs bus nats (the lease lives in JetStream KV)');
+  if (ha === 'lease' && natsUrl.startsWith('ripple-hub:/'))
+    throw new ConfigError('ha', 'RIPPLE_HA', 'lease needs NATS JetStream KV, not the embedded hub');
   const instanceId = str(
     'RIPPLE_INSTANCE_ID',
     `${(env.HOSTNAME ?? 'checkpointer').replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 48)}-${process.pid}`,

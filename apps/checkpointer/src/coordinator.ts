@@ -14,7 +14,7 @@
  * written, an object fails verification, or the store stays unavailable.
  *
  * Acks are refused (and counted by reason) when they name another
- * checkpoint, carry a stale or unknown epoch, come from a worker that does
+ * checkpoint, carry a stale (see `keptSince`) or unknown epoch, come from a worker that does
  * not own the partition in this epoch (a zombie), name a key outside the
  * layout, or describe a chain that cannot be restored.
  */
@@ -208,13 +208,30 @@ export class CheckpointCoordinator {
     return trigger;
   }
 
+  /**
+   * An ack below the checkpoint's epoch is acceptable from the partition's
+   * owner in this epoch: a partition keeps the epoch it was assigned in for
+   * as long as it stays with that owner (the coordinator sends assigns only
+   * for what moves), so after a rebalance the partitions that did not move
+   * ack with their older epoch. Not below the epoch of the partition's last
+   * committed reference (a copy from before it moved away and back), and
+   * never in static mode (no named owner: the epochs must match).
+   */
+  private keptSince(ack: CheckpointAck): boolean {
+    const owner = this.current?.expected.get(ack.partition);
+    if (owner === undefined || owner === null || owner !== ack.workerId) return false;
+    const floor = this.latest?.partitions.find((x) => x.partition === ack.partition)?.epoch ?? 0;
+    return ack.epoch >= floor;
+  }
+
   onAck(ack: CheckpointAck): AckOutcome {
     const c = this.current;
     const refuse = (reason: AckRefusal, detail: string): AckOutcome => ({ accepted: false, reason, detail });
     if (c === null || ack.checkpointId !== c.checkpointId)
       return refuse('unknown_checkpoint', `no checkpoint ${ack.checkpointId} in flight`);
-    if (ack.epoch < c.epoch) return refuse('stale_epoch', `epoch ${ack.epoch} < ${c.epoch}`);
     if (ack.epoch > c.epoch) return refuse('future_epoch', `epoch ${ack.epoch} > ${c.epoch}`);
+    if (ack.epoch < c.epoch && !this.keptSince(ack))
+      return refuse('stale_epoch', `epoch ${ack.epoch} < ${c.epoch}`);
     if (!c.expected.has(ack.partition))
       return refuse('unassigned_partition', `partition ${ack.partition} is not assigned in epoch ${c.epoch}`);
     const owner = c.expected.get(ack.partition);

@@ -6,6 +6,7 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type ControlBus, LeaseKeeper, MemoryBus } from '@ripple/cluster';
+import { HubClient, hubPath } from '@ripple/cluster-local';
 import { NatsBus, NatsKv, natsAuthFromEnv } from '@ripple/cluster-nats';
 import { DirObjectStore, MemoryObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
 import { checkpointLayout, clusterSubjects } from '@ripple/protocol';
@@ -54,8 +55,23 @@ async function main(): Promise<void> {
   let bus: ControlBus;
   let nc: NatsConnection | null = null;
   let busUp = true;
+  let hub: HubClient | null = null;
+  const hubSocket = hubPath(config.natsUrl);
   if (config.bus === 'memory') bus = new MemoryBus();
-  else {
+  else if (hubSocket !== null) {
+    // the embedded cluster's hub (`pnpm start`, @ripple/cluster-local); retried while it is not up
+    for (let wait = 100; hub === null; wait = Math.min(wait * 2, 2000)) {
+      try {
+        hub = await HubClient.connect(hubSocket, (error, subject) =>
+          log.error('bus handler failed', { subject, error: String(error) }),
+        );
+      } catch (e) {
+        log.warn('hub unreachable; retrying', { waitMs: wait, error: String(e) });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    bus = hub.bus;
+  } else {
     // Credentials as the coordinator's and the worker's (RIPPLE_NATS_*); never logged.
     const auth = natsAuthFromEnv(process.env);
     log.info('nats', { servers: config.natsUrl, auth: auth.describe });
@@ -148,6 +164,7 @@ async function main(): Promise<void> {
     await checkpointer.stop();
     await keeper?.stop();
     if (nc !== null && !nc.isClosed()) await nc.drain();
+    hub?.close();
     store.close();
     await http.close();
     await tracing.shutdown();

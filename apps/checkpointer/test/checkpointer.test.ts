@@ -465,6 +465,9 @@ describe('config', () => {
     expect(err({ S3_BUCKET: '' })).toBe('s3_bucket S3_BUCKET');
     expect(err({ S3_ENDPOINT: 'localhost:7480' })).toBe('s3_endpoint S3_ENDPOINT');
     expect(err({ NATS_URL: 'http://x' })).toBe('nats_url NATS_URL');
+    // the embedded cluster's hub (`pnpm start`) stands in for NATS; not for the JetStream lease
+    expect(err({ NATS_URL: 'ripple-hub:/tmp/x/hub.sock' })).toBe('ok');
+    expect(err({ NATS_URL: 'ripple-hub:/tmp/x/hub.sock', RIPPLE_HA: 'lease' })).toBe('ha RIPPLE_HA');
     expect(err({ RIPPLE_S3_PREFIX: 'a/../b' })).toBe('s3_prefix RIPPLE_S3_PREFIX');
     expect(err({ RIPPLE_HEALTH_PORT: '70000' })).toBe('health_port RIPPLE_HEALTH_PORT');
   });

@@ -117,7 +117,7 @@ describe('CheckpointCoordinator', () => {
       const r = c.onAck(a);
       return r.accepted ? 'accepted' : r.reason;
     };
-    expect(reason(ack(id, 0, { epoch: 0 }))).toBe('stale_epoch');
+    expect(reason(ack(id, 0, { epoch: 0, workerId: 'zombie' }))).toBe('stale_epoch');
     expect(reason(ack(id, 0, { epoch: 2 }))).toBe('future_epoch');
     expect(reason(ack(id, 0, { workerId: 'zombie' }))).toBe('not_owner');
     expect(reason(ack(id, 3))).toBe('unassigned_partition');
@@ -136,6 +136,46 @@ describe('CheckpointCoordinator', () => {
     ).toBe('bad_chain');
     expect(reason(ack(id, 0))).toBe('accepted');
     expect(reason(ack(id, 0, { bytes: 1 }))).toBe('conflicting_duplicate');
+  });
+
+  it('accepts an older epoch from the owner of a partition that did not move, not below its last committed epoch', () => {
+    const c = make();
+    c.setTable(table(1, { 0: 'w0', 1: 'w1' }));
+    const id1 = triggerId(c, 0);
+    c.onAck(ack(id1, 0));
+    c.onAck(ack(id1, 1));
+    commitAll(c, 1);
+    // epoch 2: partition 1 moved to w0 (assigned at 2), partition 0 stayed with w0 (still held at 1)
+    c.setTable(table(2, { 0: 'w0', 1: 'w0' }));
+    const id2 = triggerId(c, 10_000);
+    const reason = (a: CheckpointAck) => {
+      const r = c.onAck(a);
+      return r.accepted ? 'accepted' : r.reason;
+    };
+    // w1 still acking partition 1 at its old epoch: refused (it is not the owner any more)
+    expect(reason(ack(id2, 1, { epoch: 1, snapshotKey: layout.snapshotKey(1, id2, 'full') }))).toBe(
+      'stale_epoch',
+    );
+    expect(reason(ack(id2, 0, { epoch: 0, snapshotKey: layout.snapshotKey(0, id2, 'full') }))).toBe(
+      'stale_epoch', // below the epoch partition 0 was committed at
+    );
+    expect(reason(ack(id2, 0, { epoch: 1, snapshotKey: layout.snapshotKey(0, id2, 'full') }))).toBe(
+      'accepted',
+    );
+    expect(
+      reason(ack(id2, 1, { epoch: 2, workerId: 'w0', snapshotKey: layout.snapshotKey(1, id2, 'full') })),
+    ).toBe('accepted');
+    const m2 = commitAll(c, 10_001);
+    expect(m2.epoch).toBe(2);
+    expect(m2.partitions.map((p) => [p.partition, p.workerId, p.epoch])).toEqual([
+      [0, 'w0', 1],
+      [1, 'w0', 2],
+    ]);
+    // static mode (no named owners): the epochs must match
+    const s = make();
+    s.setTable(staticTable(3, 2));
+    const id3 = triggerId(s, 0);
+    expect(s.onAck(ack(id3, 0, { epoch: 2 }))).toMatchObject({ accepted: false, reason: 'stale_epoch' });
   });
 
   it('carries an unchanged partition forward, and extends a chain with an increment', () => {

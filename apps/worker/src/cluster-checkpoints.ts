@@ -1,12 +1,12 @@
 /**
  * Wiring of cluster checkpoints (`checkpoint_mode: cluster`) over the
- * worker's control bus (cluster-bus.ts): the S3 object store in the
- * checkpointer's layout, the checkpoint participant (answers triggers) and
+ * worker's control bus (cluster-bus.ts): the S3 object store (or a local
+ * directory, `checkpoint_store_dir`) in the checkpointer's layout, the checkpoint participant (answers triggers) and
  * the restore through committed manifests (the worker's `restorer`).
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { ControlBus } from '@ripple/cluster';
-import { S3ObjectStore } from '@ripple/object-store';
+import { DirObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
 import { checkpointLayout } from '@ripple/protocol';
 import { CheckpointParticipant } from './checkpoint-participant.ts';
 import { CheckpointRestore } from './checkpoint-restore.ts';
@@ -33,7 +33,11 @@ export function clusterCheckpoints(o: {
 }): ClusterCheckpoints {
   const cfg = o.config;
   const bus = o.bus;
-  const store = new S3ObjectStore({ ...cfg.s3, requestTimeoutMs: 5000 });
+  // A local directory shared with the checkpointer (the embedded cluster), else S3.
+  const store: ObjectStore =
+    cfg.checkpointStoreDir !== null
+      ? new DirObjectStore(cfg.checkpointStoreDir)
+      : new S3ObjectStore({ ...cfg.s3, requestTimeoutMs: 5000 });
   const layout = checkpointLayout(cfg.checkpointPrefix);
   const participant = new CheckpointParticipant({
     cluster: cfg.checkpointCluster,

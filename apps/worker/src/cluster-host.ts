@@ -33,12 +33,23 @@ export interface WorkerPartitionHostOptions {
   readonly inputTopic: string;
   /** Milliseconds (monotonic enough for rates); default `performance.now`. */
   readonly now?: () => number;
+  /**
+   * Whether an assign holds the restored state to the previous owner's
+   * hand-over (default true). False in cluster checkpoint mode: restores go
+   * only through the checkpointer's committed manifests, and the hand-over's
+   * snapshot is in none, so the new owner restores the newest committed
+   * checkpoint (behind the hand-over) and replays from its offsets; what it
+   * emits again carries the same output sequences and the consumer contract
+   * drops it. Holding it to the hand-over would refuse every graceful move.
+   */
+  readonly handoffExpectations?: boolean;
 }
 
 export class WorkerPartitionHost implements PartitionHost {
   private readonly worker: Worker;
   private readonly inputTopic: string;
   private readonly now: () => number;
+  private readonly handoffExpectations: boolean;
   private last: { atMs: number; cpuUs: number; records: number };
   private load: WorkerLoad = { cpu: 0, eventsPerSec: 0, keys: 0, heapBytes: 0 };
 
@@ -46,13 +57,14 @@ export class WorkerPartitionHost implements PartitionHost {
     this.worker = o.worker;
     this.inputTopic = o.inputTopic;
     this.now = o.now ?? (() => performance.now());
+    this.handoffExpectations = o.handoffExpectations ?? true;
     this.last = { atMs: this.now(), cpuUs: cpuMicros(), records: o.worker.processedRecords };
   }
 
   async assign(starts: readonly HandedOffPartition[], epoch: number, ctx?: HostContext): Promise<void> {
     const partitions = starts.map((s) => s.partition);
     const expected = new Map<number, HandoffExpectation>();
-    for (const s of starts) {
+    for (const s of this.handoffExpectations ? starts : []) {
       const at = s.offsets.find((o) => o.topic === this.inputTopic && o.partition === s.partition);
       if (at === undefined) continue; // no reference (dead owner, first assignment): the newest valid snapshot
       expected.set(s.partition, {

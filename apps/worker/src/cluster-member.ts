@@ -22,7 +22,8 @@ export interface ClusterMemberOptions {
   readonly config: Pick<
     WorkerConfig,
     'cluster' | 'workerId' | 'inputTopic' | 'heartbeatIntervalSec' | 'shutdownGraceSec'
-  >;
+  > &
+    Partial<Pick<WorkerConfig, 'checkpointMode'>>;
   readonly logger?: Logger;
   /** Distinguishes restarts of one worker id; default a random UUID per process. */
   readonly incarnation?: string;
@@ -42,7 +43,12 @@ export interface ClusterMember {
 export function joinCluster(o: ClusterMemberOptions): ClusterMember {
   const cfg = o.config;
   if (cfg.cluster === null) throw new Error('joinCluster: config.cluster is not set');
-  const host = new WorkerPartitionHost({ worker: o.worker, inputTopic: cfg.inputTopic });
+  const host = new WorkerPartitionHost({
+    worker: o.worker,
+    inputTopic: cfg.inputTopic,
+    // cluster checkpoints: the new owner restores a committed checkpoint, behind any hand-over
+    handoffExpectations: cfg.checkpointMode !== 'cluster',
+  });
   const agent = new WorkerAgent({
     bus: o.bus,
     cluster: cfg.cluster,

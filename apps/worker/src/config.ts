@@ -100,6 +100,12 @@ export interface WorkerConfig {
   readonly checkpointCluster: string;
   /** Key prefix of the checkpointer's layout in `s3_bucket` (its `RIPPLE_S3_PREFIX`). */
   readonly checkpointPrefix: string;
+  /**
+   * Cluster checkpoints in this local directory instead of S3 (the
+   * checkpointer's `RIPPLE_STORE=dir` + `RIPPLE_STORE_DIR`: the embedded
+   * cluster of `pnpm start`); null: `s3_bucket`.
+   */
+  readonly checkpointStoreDir: string | null;
   /** A full snapshot after this many increments (K). */
   readonly checkpointFullEvery: number;
   /** A full snapshot when a chain's increments exceed this multiple of its base's bytes. */
@@ -362,6 +368,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
       'checkpoint_prefix',
       `checkpoints/${checkpointCluster}`,
     ),
+    checkpointStoreDir: get('RIPPLE_CHECKPOINT_STORE_DIR', 'checkpoint_store_dir') ?? null,
     checkpointFullEvery: int('RIPPLE_CHECKPOINT_FULL_EVERY', 'checkpoint_full_every', 10, 0, 1000),
     checkpointMaxIncrementRatio,
   };
