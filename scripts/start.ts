@@ -394,12 +394,19 @@ export async function run(o: Options): Promise<boolean> {
   // on a loaded machine the processes take several seconds to start.
   let formedAt: number | null = null;
   const formBy = t0 + 90_000;
+  // The kill waits until the joined worker is a member (seen in the status), so the view shows four
+  // workers and the join's rebalance is under way before the death's; at most 45 s after the join.
+  let joinedAt: number | null = null;
+  let joinSeenAt: number | null = null;
+  let killedAt: number | null = null;
   const at = () => {
     const f = formedAt ?? Number.POSITIVE_INFINITY;
+    const afterJoin =
+      joinSeenAt !== null ? joinSeenAt + 4000 : (joinedAt ?? Number.POSITIVE_INFINITY) + 45_000;
     return {
       join: f + Math.min(8000, o.seconds * 250),
-      kill: f + Math.min(16000, o.seconds * 550),
-      stop: Math.max(t0 + o.seconds * 1000, f + Math.min(16000, o.seconds * 550) + 6000),
+      kill: Math.max(f + Math.min(16000, o.seconds * 550), afterJoin),
+      stop: Math.max(t0 + o.seconds * 1000, (killedAt ?? Number.POSITIVE_INFINITY) + 6000),
     };
   };
   let joined = false;
@@ -419,17 +426,23 @@ export async function run(o: Options): Promise<boolean> {
       note('the cluster did not form within 90 s');
       break;
     }
+    if (joined && joinSeenAt === null && st?.workers.some((w) => w.workerId === 'worker-3')) {
+      joinSeenAt = Date.now();
+      note('worker-3 is a member');
+    }
     await readOutput();
     await readCheckpoints();
     if (process.env.RIPPLE_START_DEBUG) lastProgress = await progress();
     view();
     if (!o.forever && !joined && Date.now() >= at().join) {
       joined = true;
+      joinedAt = Date.now();
       startWorker(3);
       note('worker-3 joins (rebalance)');
     }
     if (!o.forever && !killed && Date.now() >= at().kill) {
       killed = true;
+      killedAt = Date.now();
       members.get('worker-1')?.child.kill('SIGKILL');
       note('worker-1 SIGKILLed (its partitions move)');
     }
