@@ -18,8 +18,10 @@ const dirs = ['packages', 'apps'].flatMap((group) =>
         .map((d) => ({ name: d.name, dir: join(root, group, d.name) }))
     : [],
 );
-// The repository's own tooling (scripts/boundaries.ts) is tested too.
+// The repository's own tooling (scripts/boundaries.ts) is tested too, and the
+// integration suites' service-provider selection (tests/integration/providers).
 dirs.push({ name: 'scripts', dir: join(root, 'scripts') });
+dirs.push({ name: 'integration-providers', dir: join(root, 'tests/integration/providers') });
 
 export default defineConfig({
   resolve: { conditions: ['@ripple/source'] },
