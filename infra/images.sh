@@ -10,15 +10,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROOT=$(cd "$INFRA_DIR/.." && pwd)
-if [[ -n ${DOCKER_HOST:-} || -n ${RIPPLE_USE_SYSTEM_DOCKER:-} ]]; then
-  # an engine of your own (DOCKER_HOST, or the default socket): use it as it is
-  DOCKER=$(command -v docker)
-else
-  [[ -f $RUN_DIR/docker.env ]] && pid_alive "$RUN_DIR/dockerd.pid" || bash "$INFRA_DIR/docker.sh" up
-  # shellcheck source=/dev/null
-  source "$RUN_DIR/docker.env"
-  DOCKER=/usr/bin/docker
-fi
+use_engine
 BASE=${BASE_IMAGE:-$(bash "$INFRA_DIR/base-image.sh")}
 REVISION=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD 2>/dev/null || REVISION="$REVISION-dirty"

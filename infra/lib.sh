@@ -125,6 +125,21 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# use_engine: sets DOCKER to the client of the engine infra/docker.sh runs
+# (started here if it is not running; its env sourced), or of your own engine
+# when DOCKER_HOST or RIPPLE_USE_SYSTEM_DOCKER is set.
+use_engine() {
+  if [[ -n ${DOCKER_HOST:-} || -n ${RIPPLE_USE_SYSTEM_DOCKER:-} ]]; then
+    DOCKER=$(command -v docker)
+  else
+    [[ -f $RUN_DIR/docker.env ]] && pid_alive "$RUN_DIR/dockerd.pid" || bash "$INFRA_DIR/docker.sh" up
+    # shellcheck source=/dev/null
+    source "$RUN_DIR/docker.env"
+    # Debian's client: /usr/local/bin may hold an unrelated `docker`
+    DOCKER=/usr/bin/docker
+  fi
+}
+
 # write_env NAME LINES...: the service's exports, gathered into .run/env by up.sh.
 write_env() {
   local name=$1

@@ -127,14 +127,7 @@ if ((PREPARE)); then
   bash "$SD/minio-build.sh" >/dev/null
   exit 0
 fi
-if [[ -n ${DOCKER_HOST:-} || -n ${RIPPLE_USE_SYSTEM_DOCKER:-} ]]; then
-  DOCKER=$(command -v docker)
-else
-  [[ -f $RUN_DIR/docker.env ]] && pid_alive "$RUN_DIR/dockerd.pid" || bash "$INFRA_DIR/docker.sh" up
-  # shellcheck source=/dev/null
-  source "$RUN_DIR/docker.env"
-  DOCKER=/usr/bin/docker
-fi
+use_engine
 base_image
 for s in "${want[@]}"; do
   [[ " ${ALL[*]} " == *" $s "* ]] || {
