@@ -37,6 +37,14 @@ export interface RecordSource {
   /** Log end offset as of the last poll (no round trip), if known. */
   lastKnownEnd(partition: number): bigint | undefined;
   close(): Promise<void>;
+  /**
+   * True when `assign` / `unassign` interrupt an outstanding poll: it
+   * resolves at once, takes no record and moves no position (what it had
+   * in flight is read again by the next poll). The worker then repositions
+   * without waiting for that poll (a hand-over is not held up by a fetch
+   * waiting for data); otherwise it waits for the poll to settle first.
+   */
+  readonly interruptiblePoll?: boolean;
 }
 
 export interface SinkRecord {

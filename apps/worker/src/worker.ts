@@ -519,26 +519,30 @@ export class Worker {
     for (const p of parts) this.assignedAt.set(p.partition, this.assignGen);
   }
 
-  /**
-   * Point the source at `starts` (inside `exclusive`). The prefetched poll may
-   * still be running: a source moves a partition's position when a poll takes
-   * its records, so a poll that saw the new positions would take records the
-   * step then has to drop as fetched before the assign — after the source
-   * had moved past them: lost input (found by the cluster-member test, 1 run
-   * in ~4 under load). So that poll is settled first, its records of the
-   * partitions not being repositioned are kept (processed next, in order),
-   * and only then does the source move.
-   */
   /** The records of a batch fetched at assignment generation `gen` whose partition was not (re)assigned since. */
   private current(records: SourceRecord[], gen: number): SourceRecord[] {
     if (gen >= this.assignGen) return records;
     return records.filter((r) => (this.assignedAt.get(r.partition) ?? 0) <= gen);
   }
 
+  /**
+   * Point the source at `starts` (inside `exclusive`). The prefetched poll may
+   * still be running: a source moves a partition's position when a poll takes
+   * its records, so a poll that saw the new positions would take records the
+   * step then has to drop as fetched before the assign — after the source
+   * had moved past them: lost input (found by the cluster-member test, 1 run
+   * in ~4 under load). A source whose polls the reposition interrupts
+   * (`interruptiblePoll`: the poll takes nothing, moves nothing) is moved at
+   * once, and the prefetched batch stays (what it took before is filtered
+   * by `current` like any batch fetched before an assign). Otherwise that
+   * poll is settled first — up to its fetch wait — its records of the
+   * partitions not being repositioned are kept (processed next, in order),
+   * and only then does the source move.
+   */
   private async reposition(starts: readonly PartitionStart[]): Promise<void> {
     const moving = new Set(starts.map((s) => s.partition));
-    const pre = this.prefetched;
-    this.prefetched = null;
+    const pre = this.d.source.interruptiblePoll === true ? null : this.prefetched;
+    if (pre !== null) this.prefetched = null;
     let fetched: SourceRecord[] = [];
     if (pre !== null) {
       try {
@@ -648,9 +652,33 @@ export class Worker {
   /** Records of a batch not processed within the step budget (processed first by the next step). */
   private leftover: { gen: number; records: SourceRecord[] } | null = null;
 
-  /** One poll-process-send cycle. Returns the number of records processed. */
+  /**
+   * One poll-process-send cycle. Returns the number of records processed.
+   * With `maxWaitMs`, the wait for input happens outside the turn: an
+   * assign or revoke is not held up by a poll waiting for data (the poll is
+   * started inside the turn, so it never overlaps a reposition of a source
+   * whose polls cannot be interrupted).
+   */
   async step(maxWaitMs = 0): Promise<number> {
+    if (maxWaitMs > 0 && this.leftover === null) {
+      if (this.prefetched === null)
+        await this.exclusive(async () => {
+          if (this.prefetched === null && this.leftover === null && !this.stopRequested)
+            this.prefetched = this.pollAhead(maxWaitMs);
+        });
+      await this.prefetched?.records.then(
+        () => {},
+        () => {}, // surfaced by the step
+      );
+    }
     return await this.exclusive(() => this.stepOnce(maxWaitMs));
+  }
+
+  /** Start the next poll (at most one is ever outstanding); its failure is surfaced by the step that takes it. */
+  private pollAhead(maxWaitMs: number): { gen: number; records: Promise<SourceRecord[]> } {
+    const records = this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs);
+    records.catch(() => {});
+    return { gen: this.assignGen, records };
   }
 
   private async stepOnce(maxWaitMs: number): Promise<number> {
@@ -662,7 +690,8 @@ export class Worker {
     } else {
       gen = this.prefetched?.gen ?? this.assignGen;
       try {
-        records = await (this.prefetched?.records ?? this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs));
+        // No batch waiting (a reposition took it): what is there now; the next step waits outside the turn.
+        records = await (this.prefetched?.records ?? this.d.source.poll(this.cfg.maxBatchRecords, 0));
       } catch (e) {
         this.prefetched = null;
         if (!isRetryable(e) || this.stopRequested) throw e;
@@ -673,12 +702,7 @@ export class Worker {
       // Fetch the next batch while this one is processed. Only one poll is ever
       // outstanding, and positions in checkpoints come from processed records, not
       // from the source, so a prefetched batch lost in a crash is simply read again.
-      if (this.stopRequested) this.prefetched = null;
-      else {
-        const next = this.d.source.poll(this.cfg.maxBatchRecords, maxWaitMs);
-        next.catch(() => {}); // surfaced by the next step
-        this.prefetched = { gen: this.assignGen, records: next };
-      }
+      this.prefetched = this.stopRequested ? null : this.pollAhead(maxWaitMs);
     }
     // A batch fetched before an assign may hold records of a partition at its
     // old position: the assign repositioned the source, so drop those.

@@ -107,6 +107,8 @@ export interface World {
   /** Fault injection at the seams: wrap the sink or the source a worker gets. */
   wrapSink?: (s: RecordSink) => RecordSink;
   wrapSource?: (s: RecordSource) => RecordSource;
+  /** Whether the in-memory source's polls are interrupted by a reposition (default true, like Kafka's). */
+  interruptiblePoll?: boolean;
   input: Input;
   out: MemoryTopic;
   dlq: MemoryTopic;
@@ -129,7 +131,9 @@ export function newWorker(w: World, cfg = config(), metrics = new WorkerMetrics(
   return new Worker({
     config: cfg,
     job: vwapJob,
-    source: (w.wrapSource ?? ((s) => s))(new MemorySource(w.input.topic)),
+    source: (w.wrapSource ?? ((s) => s))(
+      new MemorySource(w.input.topic, { interruptiblePoll: w.interruptiblePoll ?? true }),
+    ),
     sink: (w.wrapSink ?? ((s) => s))(new MemorySink(topics, w.maxRecordBytes)),
     store: w.store,
     metrics,

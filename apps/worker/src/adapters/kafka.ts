@@ -6,6 +6,10 @@
  * partition from the offset the worker holds, grouped by partition leader.
  * A fetch answers whole record batches, so records below the requested
  * offset are dropped here. Leadership changes refresh the metadata and retry.
+ * `assign` / `unassign` interrupt an outstanding poll (`interruptiblePoll`):
+ * it resolves at once with nothing and its fetch's answer is ignored when it
+ * comes (no position moves), so a hand-over never waits for a fetch that
+ * the broker holds for up to `maxWaitMs` while no data comes.
  *
  * Sink: an idempotent producer with acks=all; `send` resolves once every
  * record is acknowledged by all in-sync replicas.
@@ -53,6 +57,11 @@ export class KafkaSource implements RecordSource {
   private readonly next = new Map<number, bigint>();
   private readonly highWatermarks = new Map<number, bigint>();
   private meta: TopicMeta | null = null;
+  readonly interruptiblePoll = true;
+  /** Bumped whenever positions are set from outside (assign / unassign): a fetch begun before is abandoned. */
+  private positionsGen = 0;
+  /** Resolves the outstanding poll's wait early (set while a fetch or an idle wait is in progress). */
+  private interrupt: (() => void) | null = null;
 
   constructor(o: KafkaSourceOptions) {
     this.topic = o.topic;
@@ -109,6 +118,7 @@ export class KafkaSource implements RecordSource {
     const e = earliest.length > 0 ? await this.listOffset(earliest, EARLIEST) : new Map<number, bigint>();
     const l = latest.length > 0 ? await this.listOffset(latest, LATEST) : new Map<number, bigint>();
     this.dropBuffered(starts.map((s) => s.partition));
+    this.repositioned();
     for (const s of starts) {
       const pos =
         s.position === 'earliest'
@@ -123,6 +133,21 @@ export class KafkaSource implements RecordSource {
   async unassign(partitions: readonly number[]): Promise<void> {
     for (const p of partitions) this.next.delete(p);
     this.dropBuffered(partitions);
+    this.repositioned();
+  }
+
+  private repositioned(): void {
+    this.positionsGen++;
+    const wake = this.interrupt;
+    this.interrupt = null;
+    wake?.();
+  }
+
+  /** Resolves with 'interrupted' at the next `repositioned()`. */
+  private interrupted(): Promise<'interrupted'> {
+    return new Promise((r) => {
+      this.interrupt = () => r('interrupted');
+    });
   }
 
   async endOffset(partition: number): Promise<bigint> {
@@ -169,11 +194,23 @@ export class KafkaSource implements RecordSource {
   }
 
   private async fetchAll(maxWaitMs: number): Promise<SourceRecord[]> {
+    const gen = this.positionsGen;
     if (this.next.size === 0) {
-      if (maxWaitMs > 0) await new Promise((r) => setTimeout(r, maxWaitMs));
+      if (maxWaitMs > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise((r) => {
+            timer = setTimeout(r, maxWaitMs);
+          }),
+          this.interrupted(),
+        ]);
+        clearTimeout(timer);
+        this.interrupt = null;
+      }
       return [];
     }
     const meta = await this.metadata();
+    if (gen !== this.positionsGen) return [];
     const byLeader = new Map<number, number[]>();
     for (const p of this.next.keys()) {
       const leader = meta.partitions[p]?.leader ?? -1;
@@ -184,9 +221,13 @@ export class KafkaSource implements RecordSource {
     // Positions move only with the records a poll returns: a fetch that fails
     // (or a sibling fetch to another leader that fails) must never advance a
     // partition whose records are then dropped.
-    const settled = await Promise.allSettled(
+    const fetching = Promise.allSettled(
       [...byLeader].map(([leader, parts]) => this.fetchFrom(meta, leader, parts, maxWaitMs)),
     );
+    const settled = await Promise.race([fetching, this.interrupted()]);
+    this.interrupt = null;
+    // Repositioned meanwhile: the answer (now or later) is ignored, nothing moves; the next poll reads again.
+    if (settled === 'interrupted' || gen !== this.positionsGen) return [];
     for (const r of settled) {
       // A failure that will not go away stops the poll before any position moves.
       if (r.status === 'rejected' && !(r.reason instanceof SourceError && r.reason.retryable)) throw r.reason;

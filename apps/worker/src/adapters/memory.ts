@@ -56,12 +56,27 @@ export class MemoryTopic {
   }
 }
 
+export interface MemorySourceOptions {
+  /**
+   * Whether assign / unassign interrupt a waiting poll (it then resolves with
+   * nothing), like the Kafka source; default true. False: a waiting poll
+   * takes from whatever positions are set when it wakes (the worker must
+   * settle it before repositioning).
+   */
+  readonly interruptiblePoll?: boolean;
+}
+
 export class MemorySource implements RecordSource {
+  readonly interruptiblePoll: boolean;
   private readonly next = new Map<number, bigint>();
   private rr = 0;
   private readonly topic: MemoryTopic;
-  constructor(topic: MemoryTopic) {
+  /** Bumped by assign / unassign; wakes a waiting poll when interruptible. */
+  private positionsGen = 0;
+  private interrupt: (() => void) | null = null;
+  constructor(topic: MemoryTopic, options: MemorySourceOptions = {}) {
     this.topic = topic;
+    this.interruptiblePoll = options.interruptiblePoll ?? true;
   }
 
   async assign(starts: readonly PartitionStart[]): Promise<void> {
@@ -69,18 +84,34 @@ export class MemorySource implements RecordSource {
       const len = BigInt(this.topic.partitions[s.partition]?.length ?? 0);
       this.next.set(s.partition, s.position === 'earliest' ? 0n : s.position === 'latest' ? len : s.position);
     }
+    this.repositioned();
   }
   async unassign(partitions: readonly number[]): Promise<void> {
     for (const p of partitions) this.next.delete(p);
+    this.repositioned();
+  }
+  private repositioned(): void {
+    this.positionsGen++;
+    const wake = this.interrupt;
+    this.interrupt = null;
+    if (this.interruptiblePoll) wake?.();
   }
   /** Up to `maxRecords`; when nothing is there, waits up to `maxWaitMs` for an append (never busy-polls). */
   async poll(maxRecords: number, maxWaitMs = 0): Promise<SourceRecord[]> {
     const out = this.take(maxRecords);
-    if (out.length > 0 || maxWaitMs <= 0 || this.next.size === 0) {
-      if (out.length === 0 && maxWaitMs > 0) await new Promise((r) => setTimeout(r, maxWaitMs));
-      return out;
+    if (out.length > 0 || maxWaitMs <= 0) return out;
+    const gen = this.positionsGen;
+    const interrupted = new Promise<void>((r) => {
+      this.interrupt = r;
+    });
+    if (this.next.size === 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise((r) => (timer = setTimeout(r, maxWaitMs))), interrupted]);
+      clearTimeout(timer);
+      return [];
     }
-    await this.topic.waitForAppend(maxWaitMs);
+    await Promise.race([this.topic.waitForAppend(maxWaitMs), interrupted]);
+    if (this.interruptiblePoll && gen !== this.positionsGen) return [];
     return this.take(maxRecords);
   }
 
