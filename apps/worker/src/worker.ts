@@ -353,6 +353,9 @@ export class Worker {
         const sink = this.d.sink;
         const claiming = fresh.length > 0 && hasClaims(sink) ? sink.claim(fresh) : null;
         claiming?.catch(() => {}); // awaited below
+        // The log ends the replay must reach (seen at assignment), read meanwhile too.
+        const ends = new Map(fresh.map((p) => [p, this.d.source.endOffset(p)]));
+        for (const e of ends.values()) e.catch(() => {}); // awaited below
         // Restores of several partitions (a rebalance) in parallel: each is S3 round trips.
         const restoring = await Promise.allSettled(
           fresh.map((partition) => (this.d.restorer ?? this.recovery).restore(partition)),
@@ -408,7 +411,7 @@ export class Worker {
           }
           const waits: Array<Promise<void>> = [];
           for (const s of starts) {
-            const end = await this.d.source.endOffset(s.partition);
+            const end = await (ends.get(s.partition) ?? this.d.source.endOffset(s.partition));
             this.replayTarget.set(s.partition, end);
             waits.push(new Promise<void>((r) => this.liveWaiters.set(s.partition, [r])));
           }
@@ -474,7 +477,11 @@ export class Worker {
         });
       }
       this.forget(owned);
-      if (hasClaims(this.d.sink)) await this.d.sink.release(owned);
+      // Closing the producers is not part of the hand-over (nothing of theirs is open): not awaited.
+      if (hasClaims(this.d.sink))
+        this.d.sink
+          .release(owned)
+          .catch((e: unknown) => this.log.warn('output producers not released', { error: String(e) }));
       this.log.info('partitions revoked', { partitions: owned, epoch });
       return out;
     });
