@@ -70,6 +70,7 @@ export class WorkerPartitionHost implements PartitionHost {
       expected.set(s.partition, {
         nextOffset: at.offset,
         ...(s.outputSequence === undefined ? {} : { nextSequence: Number(s.outputSequence) }),
+        ...(s.snapshotKey === null ? {} : { snapshotId: s.snapshotKey }),
       });
     }
     await context.with(parent(ctx), () => this.worker.assign(partitions, epoch, expected));

@@ -15,6 +15,10 @@
  *
  * Output sequence numbers come from the restored snapshot, so they continue
  * where the snapshot's state left them.
+ *
+ * A hand-over names its snapshot (`restoreExact`): that one object is read
+ * from the store, without listing; when it is missing, unreadable or
+ * refused, the rules above apply (`restore`).
  */
 import { decodeSnapshot, ProtocolError } from '@ripple/protocol';
 import { Backoff, sleep } from './backoff.ts';
@@ -87,6 +91,40 @@ export class Recovery {
         return 'blocked';
       },
     });
+  }
+
+  /**
+   * The partition rebuilt from exactly snapshot `id` of the durable store
+   * (the one a hand-over names): one read, no listing. Null when it cannot
+   * be used (missing, unreadable, refused: counted and logged); the caller
+   * then falls back to `restore`.
+   */
+  async restoreExact(partition: number, id: string): Promise<JobPartition | null> {
+    const { metrics, logger, store } = this.o;
+    try {
+      const bytes = await store.get(partition, id);
+      if (bytes === null) throw new SnapshotCorruptError(`${store.name}:${id}`, 'missing');
+      const p = this.decodeAndRestore(partition, { store, id }, bytes);
+      metrics.recoveries.inc({ source: store.name });
+      logger.info('partition restored', {
+        partition,
+        from: store.name,
+        checkpoint: id,
+        offset: String(p.nextOffset),
+        nextSequence: p.nextSequence,
+      });
+      return p;
+    } catch (e) {
+      if (e instanceof WorkerError || e instanceof ProtocolError)
+        metrics.snapshotRejected.inc({ reason: e.code });
+      logger.warn('handed-over snapshot not usable; restoring the newest valid one', {
+        store: store.name,
+        partition,
+        id,
+        error: String(e),
+      });
+      return null;
+    }
   }
 
   private async attempt(partition: number): Promise<JobPartition | null> {

@@ -119,6 +119,8 @@ export interface HandoffExpectation {
   readonly nextOffset: bigint | null;
   /** Next output sequence number at the hand-over, when the previous owner said. */
   readonly nextSequence?: number;
+  /** Id of the snapshot the previous owner stored at the hand-over: restored directly when usable. */
+  readonly snapshotId?: string;
 }
 
 /** A held partition as heartbeats report it. */
@@ -358,7 +360,7 @@ export class Worker {
         for (const e of ends.values()) e.catch(() => {}); // awaited below
         // Restores of several partitions (a rebalance) in parallel: each is S3 round trips.
         const restoring = await Promise.allSettled(
-          fresh.map((partition) => (this.d.restorer ?? this.recovery).restore(partition)),
+          fresh.map((partition) => this.restore(partition, expected)),
         );
         try {
           for (let i = 0; i < fresh.length; i++) {
@@ -429,6 +431,17 @@ export class Worker {
         span.end();
       }
     });
+  }
+
+  /** A partition's state: the hand-over's snapshot when named and usable, else the newest valid one. */
+  private async restore(
+    partition: number,
+    expected: ReadonlyMap<number, HandoffExpectation> | undefined,
+  ): Promise<JobPartition | null> {
+    if (this.d.restorer !== undefined) return await this.d.restorer.restore(partition);
+    const id = expected?.get(partition)?.snapshotId;
+    const exact = id === undefined ? null : await this.recovery.restoreExact(partition, id);
+    return exact ?? (await this.recovery.restore(partition));
   }
 
   /**

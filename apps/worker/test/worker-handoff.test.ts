@@ -149,6 +149,42 @@ describe('assign / revoke', () => {
     expect(assignMs).toBeLessThan(2500);
   });
 
+  it('an assign reads the snapshot the hand-over names without listing the store; a missing one falls back to the newest', async () => {
+    const w = world(300, 41);
+    const a = newWorker(w, config({ RIPPLE_WORKER_ID: 'w-a' }));
+    const b = newWorker(w, config({ RIPPLE_WORKER_ID: 'w-b', RIPPLE_PARTITIONS: '0' }));
+    await a.start();
+    await b.start();
+    for (let i = 0; i < 10; i++) await a.step();
+    const [h1, h2] = await a.revoke([1, 2], 2);
+    const lists: number[] = [];
+    const list = w.store.list.bind(w.store);
+    w.store.list = async (p: number) => {
+      lists.push(p);
+      return await list(p);
+    };
+    const want = (h: typeof h1, snapshotId: string) =>
+      new Map([[h!.partition, { nextOffset: h!.nextOffset, nextSequence: h!.nextSequence, snapshotId }]]);
+    let live = false;
+    const one = b.assign([1], 2, want(h1, h1!.snapshotId!)).then(() => {
+      live = true;
+    });
+    for (let i = 0; i < 10_000 && !live; i++) await b.step();
+    await one;
+    expect(lists).toEqual([]); // partition 1: one read of the named snapshot
+    live = false;
+    const two = b
+      .assign([2], 2, want(h2, 'e0000000001-o0000000000000000000-t00000000000000000000'))
+      .then(() => {
+        live = true;
+      });
+    for (let i = 0; i < 10_000 && !live; i++) await b.step();
+    await two;
+    expect(lists).toEqual([2]); // named snapshot missing: the newest valid one (the hand-over's) instead
+    expect(b.progress().find((p) => p.partition === 2)?.nextOffset).toBeGreaterThanOrEqual(h2!.nextOffset!);
+    expect(b.owned()).toEqual([0, 1, 2]);
+  });
+
   it('a revoke waits for the checkpoint to be stored: with the store down it fails and keeps nothing half-moved', async () => {
     const w = world(200, 23);
     const a = newWorker(w);
