@@ -355,9 +355,6 @@ export class Worker {
         const sink = this.d.sink;
         const claiming = fresh.length > 0 && hasClaims(sink) ? sink.claim(fresh) : null;
         claiming?.catch(() => {}); // awaited below
-        // The log ends the replay must reach (seen at assignment), read meanwhile too.
-        const ends = new Map(fresh.map((p) => [p, this.d.source.endOffset(p)]));
-        for (const e of ends.values()) e.catch(() => {}); // awaited below
         // Restores of several partitions (a rebalance) in parallel: each is S3 round trips.
         const restoring = await Promise.allSettled(
           fresh.map((partition) => this.restore(partition, expected)),
@@ -412,9 +409,10 @@ export class Worker {
             this.assignedAt.set(partition, this.assignGen);
           }
           const waits: Array<Promise<void>> = [];
-          for (const s of starts) {
-            const end = await (ends.get(s.partition) ?? this.d.source.endOffset(s.partition));
-            this.replayTarget.set(s.partition, end);
+          // The log ends the replay must reach (seen at assignment), read together.
+          const ends = await Promise.all(starts.map((s) => this.d.source.endOffset(s.partition)));
+          for (const [i, s] of starts.entries()) {
+            this.replayTarget.set(s.partition, ends[i] as bigint);
             waits.push(new Promise<void>((r) => this.liveWaiters.set(s.partition, [r])));
           }
           const st = this.lifecycle.state;
