@@ -46,7 +46,9 @@ describe('WorkerPartitionHost.assign', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]?.partitions).toEqual([3, 5]);
     expect(calls[0]?.epoch).toBe(4);
-    expect([...(calls[0]?.expected ?? [])]).toEqual([[3, { nextOffset: 120n, nextSequence: 7 }]]);
+    expect([...(calls[0]?.expected ?? [])]).toEqual([
+      [3, { nextOffset: 120n, nextSequence: 7, snapshotId: 'snap-3' }],
+    ]);
   });
 
   it('sets no hand-over expectation when restores go through committed checkpoints only', async () => {
