@@ -5,25 +5,11 @@
  */
 import { RippleError } from '@ripple/core';
 
-export type CheckpointerErrorCode = 'CKPTR_CONFIG' | 'CKPTR_ABORTED';
+export type CheckpointerErrorCode = 'CKPTR_ABORTED';
 
 export abstract class CheckpointerError extends RippleError {
   abstract override readonly code: CheckpointerErrorCode;
   override name = 'CheckpointerError';
-}
-
-/** An invalid configuration value: start-up stops, naming the key and its environment variable. */
-export class ConfigError extends CheckpointerError {
-  readonly code = 'CKPTR_CONFIG';
-  readonly retryable = false;
-  readonly key: string;
-  readonly envVar: string;
-  constructor(key: string, envVar: string, detail: string) {
-    super(`invalid config ${key} (${envVar}): ${detail}`);
-    this.name = 'ConfigError';
-    this.key = key;
-    this.envVar = envVar;
-  }
 }
 
 /** Why a checkpoint was not committed (metric label values). */

@@ -3,18 +3,20 @@
  * (S3, a directory, or memory), the bus (NATS or memory), /health /ready
  * /metrics, SIGTERM/SIGINT stop it cleanly (a checkpoint being committed
  * finishes; one still collecting acks is aborted).
+ * Exit code 2: invalid configuration. `--print-config [--json]`: print the
+ * effective config (secrets masked) and exit 0.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type ControlBus, LeaseKeeper, MemoryBus } from '@ripple/cluster';
 import { HubClient, hubPath } from '@ripple/cluster-local';
 import { NatsBus, NatsKv, natsAuthFromEnv } from '@ripple/cluster-nats';
+import { ConfigError, formatConfig, printableConfig } from '@ripple/config';
 import { DirObjectStore, MemoryObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
 import { checkpointLayout, clusterSubjects } from '@ripple/protocol';
 import { LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
 import { Checkpointer } from './checkpointer.ts';
-import { type CheckpointerConfig, loadConfig, redactedConfig } from './config.ts';
+import { type CheckpointerConfig, readConfig } from './config.ts';
 import { staticTable } from './coordinator.ts';
-import { ConfigError } from './errors.ts';
 import { startHttp } from './http.ts';
 import { jsonLogger } from './logger.ts';
 import { CheckpointerMetrics } from './metrics.ts';
@@ -35,16 +37,26 @@ async function main(): Promise<void> {
   }
   const log = jsonLogger('checkpointer');
   let config: CheckpointerConfig;
+  let read: ReturnType<typeof readConfig>;
   try {
-    config = loadConfig();
+    read = readConfig();
+    config = read.config;
   } catch (e) {
     if (e instanceof ConfigError) {
-      log.error('invalid configuration', { key: e.key, env: e.envVar, error: e.message });
+      log.error('invalid configuration', { key: e.key, env: e.variable, error: e.message });
+      process.stderr.write(`ripple checkpointer: ${e.message}\n`);
       process.exit(2);
     }
     throw e;
   }
-  log.info('starting', { config: redactedConfig(config) });
+  if (process.argv.includes('--print-config')) {
+    process.stdout.write(formatConfig(read.loaded, process.argv.includes('--json')));
+    process.exit(0);
+  }
+  // the effective config, secrets masked
+  log.info('starting', {
+    config: Object.fromEntries(printableConfig(read.loaded).map((r) => [r.key, r.value])),
+  });
   const tracing = startTracing({
     serviceName: 'ripple-checkpointer',
     instanceId: config.instanceId,

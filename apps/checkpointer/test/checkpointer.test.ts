@@ -2,6 +2,7 @@
 // workers, on a virtual clock (tick() driven by the test; backoff sleeps
 // advance the clock).
 import { MemoryBus } from '@ripple/cluster';
+import { ConfigError } from '@ripple/config';
 import { MemoryObjectStore } from '@ripple/object-store';
 import {
   type Assignment,
@@ -15,7 +16,6 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CheckpointEvent, Checkpointer } from '../src/checkpointer.ts';
 import { loadConfig } from '../src/config.ts';
-import { ConfigError } from '../src/errors.ts';
 import { CheckpointerMetrics } from '../src/metrics.ts';
 import { silentLogger } from '../src/ports.ts';
 import { FaultyStore } from './faulty-store.ts';
@@ -435,7 +435,7 @@ describe('Checkpointer with a lease (HA)', () => {
 
 describe('config', () => {
   it('defaults follow the reference; invalid values name the key and the variable', () => {
-    const c = loadConfig({ S3_BUCKET: 'b' });
+    const c = loadConfig({ S3_BUCKET: 'bkt' });
     expect(c).toMatchObject({
       checkpointIntervalSec: 10,
       checkpointsRetained: 5,
@@ -444,10 +444,10 @@ describe('config', () => {
     });
     const err = (env: Record<string, string>) => {
       try {
-        loadConfig({ S3_BUCKET: 'b', ...env });
+        loadConfig({ S3_BUCKET: 'bkt', ...env });
         return 'ok';
       } catch (e) {
-        return e instanceof ConfigError ? `${e.key} ${e.envVar}` : String(e);
+        return e instanceof ConfigError ? `${e.key} ${e.variable}` : String(e);
       }
     };
     expect(err({ RIPPLE_CHECKPOINT_INTERVAL_SEC: 'ten' })).toBe(
@@ -463,6 +463,10 @@ describe('config', () => {
     expect(err({ RIPPLE_STORE: 'ftp' })).toBe('store RIPPLE_STORE');
     expect(err({ RIPPLE_STORE: 'dir' })).toBe('store_dir RIPPLE_STORE_DIR');
     expect(err({ S3_BUCKET: '' })).toBe('s3_bucket S3_BUCKET');
+    expect(err({ S3_BUCKET: 'Bad_Bucket' })).toBe('s3_bucket S3_BUCKET');
+    expect(err({ RIPPLE_CHECKPOINT_INTERVAL: '5' })).toBe(
+      'checkpoint_interval_sec RIPPLE_CHECKPOINT_INTERVAL_SEC',
+    );
     expect(err({ S3_ENDPOINT: 'localhost:7480' })).toBe('s3_endpoint S3_ENDPOINT');
     expect(err({ NATS_URL: 'http://x' })).toBe('nats_url NATS_URL');
     // the embedded cluster's hub (`pnpm start`) stands in for NATS; not for the JetStream lease

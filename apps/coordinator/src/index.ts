@@ -2,8 +2,10 @@
  * @ripple/coordinator — the coordinator process. Its entry exports the
  * composition (for tests and embedding); the process is `src/main.ts`.
  */
+
+export { ConfigError } from '@ripple/config';
 export { type CoordinatorApp, startCoordinatorApp } from './app.ts';
-export { type CoordinatorConfig, loadConfig } from './config.ts';
+export { type CoordinatorConfig, loadConfig, readConfig } from './config.ts';
 export {
   type CheckpointView,
   DashboardFeed,
@@ -11,5 +13,4 @@ export {
   type WorkerSeries,
 } from './dashboard/feed.ts';
 export { type DashboardOptions, dashboardHandler } from './dashboard/server.ts';
-export { ConfigError } from './errors.ts';
 export { serve } from './http.ts';

@@ -2,19 +2,26 @@
  * The coordinator process: config -> tracing -> app. SIGTERM/SIGINT stop
  * renewing the lease (the standby takes over within its ttl) and exit.
  * Exit codes: 0 stopped, 1 failed, 2 invalid configuration.
+ * `--print-config [--json]`: print the effective config (secrets masked) and exit 0.
  */
+
 import { NatsAuthConfigError } from '@ripple/cluster-nats';
+import { ConfigError, formatConfig } from '@ripple/config';
 import { LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
 import { startCoordinatorApp } from './app.ts';
-import { loadConfig } from './config.ts';
-import { ConfigError } from './errors.ts';
+import { type CoordinatorConfig, readConfig } from './config.ts';
 import { jsonLogger } from './logger.ts';
 
 async function main(): Promise<number> {
-  let config: ReturnType<typeof loadConfig>;
+  let config: CoordinatorConfig;
   try {
-    config = loadConfig();
+    const read = readConfig();
+    config = read.config;
     logLevel(); // LOG_LEVEL
+    if (process.argv.includes('--print-config')) {
+      process.stdout.write(formatConfig(read.loaded, process.argv.includes('--json')));
+      return 0;
+    }
   } catch (e) {
     if (e instanceof ConfigError || e instanceof LogLevelError) {
       process.stderr.write(`${e.message}\n`);

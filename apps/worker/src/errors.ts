@@ -2,7 +2,6 @@
  * Typed errors of the worker. Loops branch on `code` and `retryable`, never on messages.
  */
 export type WorkerErrorCode =
-  | 'WORKER_CONFIG_INVALID'
   | 'WORKER_LIFECYCLE_TRANSITION'
   | 'WORKER_MALFORMED_RECORD'
   | 'WORKER_SNAPSHOT_CORRUPT'
@@ -20,18 +19,6 @@ export abstract class WorkerError extends Error {
   abstract readonly code: WorkerErrorCode;
   abstract readonly retryable: boolean;
   override name = 'WorkerError';
-}
-
-/** A configuration value is missing or invalid; raised at start-up, naming the key. */
-export class ConfigError extends WorkerError {
-  readonly code = 'WORKER_CONFIG_INVALID';
-  readonly retryable = false;
-  readonly key: string;
-  constructor(key: string, reason: string) {
-    super(`invalid config ${key}: ${reason}`);
-    this.name = 'ConfigError';
-    this.key = key;
-  }
 }
 
 export class LifecycleError extends WorkerError {

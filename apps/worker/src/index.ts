@@ -4,6 +4,7 @@
  * `assign`/`revoke`. The process itself is `main.ts`.
  */
 
+export { ConfigError } from '@ripple/config';
 export { FileSink, FileSource } from './adapters/file.ts';
 export { KafkaSink, KafkaSource } from './adapters/kafka.ts';
 export {
@@ -22,10 +23,9 @@ export {
 export { CheckpointRestore, type CheckpointRestoreOptions } from './checkpoint-restore.ts';
 export { WorkerPartitionHost, type WorkerPartitionHostOptions } from './cluster-host.ts';
 export { type ClusterMember, type ClusterMemberOptions, joinCluster } from './cluster-member.ts';
-export { loadConfig, type WorkerConfig } from './config.ts';
+export { loadConfig, readConfig, type WorkerConfig } from './config.ts';
 export {
   CheckpointNotStoredError,
-  ConfigError,
   FencedError,
   SnapshotCorruptError,
   SnapshotStoreUnavailableError,

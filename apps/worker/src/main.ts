@@ -4,6 +4,7 @@
  * period; a second signal exits at once. Exit codes: 0 stopped cleanly with
  * the final checkpoint stored, 1 failed or the final checkpoint not stored
  * (logged with the partitions), 2 invalid configuration.
+ * `--print-config [--json]`: print the effective config (secrets masked) and exit 0.
  *
  * Cluster mode (`RIPPLE_CLUSTER` set): `num_partitions` is checked against
  * the input topic, the control bus is opened, the worker starts with no
@@ -13,6 +14,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { NatsAuthConfigError } from '@ripple/cluster-nats';
+import { ConfigError, formatConfig } from '@ripple/config';
 import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
 import { createLogger, LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
 import { FileSink, FileSource } from './adapters/file.ts';
@@ -27,9 +29,8 @@ import { Backoff, sleep } from './backoff.ts';
 import { type OpenBus, openControlBus } from './cluster-bus.ts';
 import { type ClusterCheckpoints, clusterCheckpoints } from './cluster-checkpoints.ts';
 import { type ClusterMember, joinCluster } from './cluster-member.ts';
-import { loadConfig, type WorkerConfig } from './config.ts';
+import { readConfig, type WorkerConfig } from './config.ts';
 import { isRetryable } from './dependency-health.ts';
-import { ConfigError } from './errors.ts';
 import { startHttp } from './http.ts';
 import { VWAP_OUTPUT_SCHEMA } from './jobs/vwap/schemas.ts';
 import { vwapJob } from './jobs/vwap/vwap-job.ts';
@@ -113,8 +114,13 @@ outputSchemas.register(VWAP_OUTPUT_SCHEMA);
 async function main(): Promise<number> {
   let cfg: WorkerConfig;
   try {
-    cfg = loadConfig();
+    const read = readConfig();
+    cfg = read.config;
     logLevel(); // LOG_LEVEL
+    if (process.argv.includes('--print-config')) {
+      process.stdout.write(formatConfig(read.loaded, process.argv.includes('--json')));
+      return 0;
+    }
   } catch (e) {
     if (e instanceof ConfigError || e instanceof LogLevelError) {
       process.stderr.write(`ripple worker: ${e.message}\n`);

@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError, UnknownConfigError } from '@ripple/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parsePartitions } from '../src/config.ts';
-import { ConfigError, LifecycleError } from '../src/errors.ts';
+import { LifecycleError } from '../src/errors.ts';
 import { Lifecycle } from '../src/lifecycle.ts';
 import { checkPartitionCount } from '../src/partition-count.ts';
 
@@ -13,7 +14,11 @@ function keyOf(f: () => unknown): string {
   try {
     f();
   } catch (e) {
-    if (e instanceof ConfigError) return e.key;
+    if (e instanceof ConfigError) {
+      // every config error names the key's environment variable too
+      expect(e.message).toContain(e.variable);
+      return e.key;
+    }
     throw e;
   }
   throw new Error('expected a ConfigError');
@@ -52,7 +57,7 @@ describe('worker config', () => {
     expect(() => checkPartitionCount('trades', 128, 128)).not.toThrow();
     expect(() => checkPartitionCount('trades', 128, 12)).toThrow(ConfigError);
     expect(() => checkPartitionCount('trades', 128, 12)).toThrow(
-      /invalid config num_partitions: 128 but topic trades has 12 partition\(s\) \(set RIPPLE_NUM_PARTITIONS=12/,
+      /invalid config num_partitions \(RIPPLE_NUM_PARTITIONS\): 128 but topic trades has 12 partition\(s\) \(set RIPPLE_NUM_PARTITIONS=12/,
     );
   });
 
@@ -114,8 +119,28 @@ describe('worker config', () => {
       checkpointMaxIncrementRatio: 1,
     });
     expect(keyOf(() => loadConfig({ ...base, RIPPLE_CONFIG_FILE: '/nonexistent/ripple.json' }))).toBe(
-      'RIPPLE_CONFIG_FILE',
+      'config_file',
     );
+  });
+
+  it("refuses a misspelled RIPPLE_* variable naming the closest key, accepts the other apps' keys and tooling variables", () => {
+    let err: unknown;
+    try {
+      loadConfig({ ...base, RIPPLE_WORKR_ID: 'w-1' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UnknownConfigError);
+    expect((err as UnknownConfigError).key).toBe('worker_id');
+    expect((err as UnknownConfigError).variable).toBe('RIPPLE_WORKER_ID');
+    expect((err as Error).message).toBe(
+      'unknown variable RIPPLE_WORKR_ID: did you mean RIPPLE_WORKER_ID (key worker_id, worker)?',
+    );
+    expect(keyOf(() => loadConfig({ ...base, RIPPLE_CHECKPONT_MODE: 'cluster' }))).toBe('checkpoint_mode');
+    // a shared ConfigMap gives the worker the coordinator's and the checkpointer's keys: ignored
+    expect(
+      loadConfig({ ...base, RIPPLE_VNODES: '64', RIPPLE_STORE: 'dir', RIPPLE_DEV_WORKERS: '3' }).workerId,
+    ).toBe('w-0');
   });
 
   it('reads a JSON file, with the environment winning', () => {

@@ -1,0 +1,301 @@
+/** The worker's keys (apps/worker). Cross-key rules (required-when, exceeds) live in the app's config.ts. */
+import { derived, optional, schema, withDefault } from '../config-key.ts';
+import {
+  boolean,
+  bucketName,
+  duration,
+  hostPortList,
+  identifier,
+  integer,
+  natsUrls,
+  oneOf,
+  positiveNumber,
+  text,
+  topicName,
+} from '../value-types.ts';
+import {
+  configFile,
+  failureDetectionTimeoutSec,
+  fromHostname,
+  healthPort,
+  heartbeatIntervalSec,
+  host,
+  metricsPort,
+  natsCredentials,
+  numPartitions,
+  otlpEndpoint,
+  s3AccessKeyId,
+  s3Endpoint,
+  s3Region,
+  s3SecretAccessKey,
+} from './shared-keys.ts';
+
+const dir = (key: string, variable: string, description: string) =>
+  optional({ key, variable, type: text(), description });
+const topic = (key: string, variable: string, dflt: string, description: string) =>
+  withDefault({ key, variable, type: topicName, default: dflt, description });
+
+export const workerSchema = schema('worker', {
+  configFile,
+  workerId: withDefault({
+    key: 'worker_id',
+    variable: 'RIPPLE_WORKER_ID',
+    type: text(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 of [A-Za-z0-9._-]'),
+    default: fromHostname,
+    description: 'Stable worker identity (the pod name in Kubernetes).',
+  }),
+  source: withDefault({
+    key: 'source',
+    variable: 'RIPPLE_SOURCE',
+    type: oneOf(['kafka', 'memory', 'file', 'log']),
+    default: 'kafka',
+    description:
+      'Input and output: kafka; memory (embedded synthetic stream); file (CSV in input_dir, NDJSON to output_dir); log (the embedded cluster’s partitioned log in log_dir).',
+  }),
+  logDir: dir(
+    'log_dir',
+    'RIPPLE_LOG_DIR',
+    'Partitioned log directory <log_dir>/<topic>/<partition>.log (required when source is log).',
+  ),
+  inputDir: dir(
+    'input_dir',
+    'RIPPLE_INPUT_DIR',
+    'File mode input: <input_dir>/<input_topic>-p<N>.csv (required when source is file).',
+  ),
+  outputDir: dir(
+    'output_dir',
+    'RIPPLE_OUTPUT_DIR',
+    'File mode output: <output_dir>/<topic>-p<N>.ndjson (required when source is file).',
+  ),
+  snapshotStore: withDefault({
+    key: 'snapshot_store',
+    variable: 'RIPPLE_SNAPSHOT_STORE',
+    type: oneOf(['s3', 'local', 'memory']),
+    default: 's3',
+    description: 'Where the worker’s own snapshots go (checkpoint_mode worker).',
+  }),
+  kafkaBrokers: optional({
+    key: 'kafka_brokers',
+    variable: 'KAFKA_BROKERS',
+    type: hostPortList,
+    description: 'Kafka bootstrap brokers (required when source is kafka).',
+  }),
+  numPartitions,
+  cluster: optional({
+    key: 'cluster',
+    variable: 'RIPPLE_CLUSTER',
+    type: identifier,
+    description:
+      'Cluster to join over the control bus (the coordinator assigns partitions); unset: own the static partitions.',
+    none: 'none (static partitions)',
+  }),
+  partitions: optional({
+    key: 'partitions',
+    variable: 'RIPPLE_PARTITIONS',
+    type: text(),
+    description: 'Static partitions, e.g. 0-3,8 (not in cluster mode).',
+    none: '0 (none in cluster mode)',
+  }),
+  natsUrl: optional({
+    key: 'nats_url',
+    variable: 'NATS_URL',
+    type: natsUrls,
+    description:
+      'NATS servers of the control bus (required in cluster mode and with checkpoint_mode cluster).',
+  }),
+  outputFencing: withDefault({
+    key: 'output_fencing',
+    variable: 'RIPPLE_OUTPUT_FENCING',
+    type: oneOf(['transactional', 'none']),
+    default: derived('transactional in cluster mode with kafka, else none', (c) =>
+      c.values.cluster !== null && c.values.source === 'kafka' ? 'transactional' : 'none',
+    ),
+    description:
+      'transactional: one Kafka transactional producer per owned partition, so a new owner fences the previous one’s output; none: one idempotent producer.',
+  }),
+  heartbeatIntervalSec,
+  failureDetectionTimeoutSec,
+  window: withDefault({
+    key: 'window',
+    variable: 'RIPPLE_WINDOW',
+    type: duration(true),
+    default: '60s',
+    description: 'Tumbling window length.',
+  }),
+  allowedLateness: withDefault({
+    key: 'allowed_lateness',
+    variable: 'RIPPLE_LATENESS',
+    type: duration(),
+    default: '0s',
+    description: 'How long a closed window still accepts late trades (re-emitted).',
+  }),
+  outOfOrderness: withDefault({
+    key: 'out_of_orderness',
+    variable: 'RIPPLE_OUT_OF_ORDERNESS',
+    type: duration(),
+    default: '0s',
+    description: 'Watermark lag behind the largest event time seen.',
+  }),
+  s3Endpoint,
+  s3Bucket: withDefault({
+    key: 's3_bucket',
+    variable: 'S3_BUCKET',
+    type: bucketName,
+    default: 'ripple-checkpoints',
+    description: 'Bucket of the snapshots.',
+  }),
+  otlpEndpoint,
+  checkpointMode: withDefault({
+    key: 'checkpoint_mode',
+    variable: 'RIPPLE_CHECKPOINT_MODE',
+    type: oneOf(['worker', 'cluster']),
+    default: 'worker',
+    description:
+      'worker: the worker snapshots its partitions itself into snapshot_store; cluster: the checkpointer triggers checkpoints over NATS and partitions are restored through its committed manifests.',
+  }),
+  checkpointCluster: withDefault({
+    key: 'checkpoint_cluster',
+    variable: 'RIPPLE_CHECKPOINT_CLUSTER',
+    type: identifier,
+    default: derived('cluster, else ripple', (c) => (c.values.cluster as string | null) ?? 'ripple'),
+    description: 'The checkpointer’s cluster name (its RIPPLE_CLUSTER).',
+  }),
+  checkpointMaxIncrementRatio: withDefault({
+    key: 'checkpoint_max_increment_ratio',
+    variable: 'RIPPLE_CHECKPOINT_MAX_INCREMENT_RATIO',
+    type: positiveNumber,
+    default: '1',
+    description: 'A full snapshot when a chain’s increments exceed this multiple of its base’s bytes.',
+  }),
+  inputTopic: topic('input_topic', 'RIPPLE_INPUT_TOPIC', 'trades', 'Input topic of trades.'),
+  outputTopic: topic('output_topic', 'RIPPLE_OUTPUT_TOPIC', 'vwap-output', 'Output topic of VWAP deltas.'),
+  dlqTopic: topic(
+    'dlq_topic',
+    'RIPPLE_DLQ_TOPIC',
+    'trades-dlq',
+    'Dead-letter topic (malformed records with the reason).',
+  ),
+  maxKeysPerPartition: withDefault({
+    key: 'max_keys_per_partition',
+    variable: 'RIPPLE_MAX_KEYS_PER_PARTITION',
+    type: integer(1, 10_000_000),
+    default: '2000',
+    description: 'Keys (symbols) a partition may hold before new ones are dead-lettered.',
+  }),
+  checkpointIntervalSec: withDefault({
+    key: 'checkpoint_interval_sec',
+    variable: 'RIPPLE_CHECKPOINT_INTERVAL_SEC',
+    type: integer(1, 86_400),
+    default: '10',
+    description: 'Seconds between the worker’s own snapshots (checkpoint_mode worker).',
+  }),
+  epoch: withDefault({
+    key: 'epoch',
+    variable: 'RIPPLE_EPOCH',
+    type: integer(0, Number.MAX_SAFE_INTEGER),
+    default: '1',
+    description: 'Assignment epoch of static partitions, written into checkpoints and output.',
+  }),
+  startPosition: withDefault({
+    key: 'start_position',
+    variable: 'RIPPLE_START_POSITION',
+    type: oneOf(['earliest', 'latest']),
+    default: 'earliest',
+    description: 'Where a partition without a checkpoint starts.',
+  }),
+  maxBatchRecords: withDefault({
+    key: 'max_batch_records',
+    variable: 'RIPPLE_MAX_BATCH_RECORDS',
+    type: integer(1, 1_000_000),
+    default: '5000',
+    description: 'Records per processing step.',
+  }),
+  s3Region,
+  s3AccessKeyId,
+  s3SecretAccessKey,
+  s3Prefix: withDefault({
+    key: 's3_prefix',
+    variable: 'RIPPLE_S3_PREFIX',
+    type: text(),
+    default: 'checkpoints',
+    description: 'Key prefix of the worker’s own snapshots in s3_bucket.',
+  }),
+  checkpointCacheDir: dir(
+    'checkpoint_cache_dir',
+    'RIPPLE_CHECKPOINT_CACHE_DIR',
+    'Local cache directory of snapshots (faster restarts).',
+  ),
+  host: host('127.0.0.1'),
+  healthPort: healthPort('9100'),
+  metricsPort: metricsPort('9102'),
+  shutdownGraceSec: withDefault({
+    key: 'shutdown_grace_sec',
+    variable: 'RIPPLE_SHUTDOWN_GRACE_SEC',
+    type: integer(1, 3600),
+    default: '25',
+    description: 'Drain time on SIGTERM (final checkpoint, hand-over) before exiting.',
+  }),
+  maxFuture: withDefault({
+    key: 'max_future',
+    variable: 'RIPPLE_MAX_FUTURE',
+    type: duration(),
+    default: '1h',
+    description:
+      'Trades further than this ahead of their record’s log time are dead-lettered (future_timestamp).',
+  }),
+  maxMessageBytes: withDefault({
+    key: 'max_message_bytes',
+    variable: 'RIPPLE_MAX_MESSAGE_BYTES',
+    type: integer(65_536, 100_000_000),
+    default: '1000000',
+    description: 'Largest record the worker writes (the broker’s message.max.bytes).',
+  }),
+  syntheticEvents: withDefault({
+    key: 'synthetic_events',
+    variable: 'RIPPLE_SYNTHETIC_EVENTS',
+    type: integer(0, 100_000_000),
+    default: '200000',
+    description: 'Trades in the synthetic input stream (source memory).',
+  }),
+  keepSnapshots: withDefault({
+    key: 'keep_snapshots',
+    variable: 'RIPPLE_KEEP_SNAPSHOTS',
+    type: integer(1, 1000),
+    default: '3',
+    description: 'Snapshots kept per partition (recovery falls back through them).',
+  }),
+  recoveryAllowReset: withDefault({
+    key: 'recovery_allow_reset',
+    variable: 'RIPPLE_RECOVERY_ALLOW_RESET',
+    type: boolean,
+    default: 'false',
+    description:
+      'When every snapshot of a partition is unusable, start it empty from start_position instead of refusing (restarts output sequence numbers).',
+  }),
+  checkpointPrefix: withDefault({
+    key: 'checkpoint_prefix',
+    variable: 'RIPPLE_CHECKPOINT_PREFIX',
+    type: text(),
+    default: derived(
+      'checkpoints/<checkpoint_cluster>',
+      (c) => `checkpoints/${String(c.values.checkpointCluster)}`,
+    ),
+    description: 'Key prefix of the checkpointer’s layout in s3_bucket (its RIPPLE_S3_PREFIX).',
+  }),
+  checkpointStoreDir: optional({
+    key: 'checkpoint_store_dir',
+    variable: 'RIPPLE_CHECKPOINT_STORE_DIR',
+    type: text(),
+    description:
+      'Cluster checkpoints in this local directory instead of S3 (the checkpointer’s store dir + store_dir: the embedded cluster of pnpm start).',
+    none: 'none (s3_bucket)',
+  }),
+  checkpointFullEvery: withDefault({
+    key: 'checkpoint_full_every',
+    variable: 'RIPPLE_CHECKPOINT_FULL_EVERY',
+    type: integer(0, 1000),
+    default: '10',
+    description: 'A full snapshot after this many increments.',
+  }),
+  ...natsCredentials,
+});
