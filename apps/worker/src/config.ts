@@ -14,6 +14,7 @@ import {
   loadConfig as load,
   workerSchema,
 } from '@ripple/config';
+import { parseDuration } from '@ripple/stream';
 
 export type SourceKind = 'kafka' | 'memory' | 'file' | 'log';
 export type SnapshotStoreKind = 's3' | 'local' | 'memory';
@@ -128,6 +129,15 @@ export function readConfig(env: Env = process.env): { loaded: LoadedConfig<Keys>
   const v: ConfigValues<Keys> = loaded.values;
   const k = workerSchema.keys;
   const { source, cluster, natsUrl } = v;
+  const ns = (key: (typeof workerSchema.keys)['window'], text: string): bigint => {
+    try {
+      return parseDuration(text, key.key);
+    } catch (e) {
+      throw invalid(key, (e as Error).message);
+    }
+  };
+  const windowNs = ns(k.window, v.window);
+  if (windowNs === 0n) throw invalid(k.window, 'must be positive');
   if (source === 'log' && v.logDir === null) throw invalid(k.logDir, 'required when source is log');
   if (source === 'file' && v.inputDir === null) throw invalid(k.inputDir, 'required when source is file');
   if (source === 'file' && v.outputDir === null) throw invalid(k.outputDir, 'required when source is file');
@@ -167,9 +177,9 @@ export function readConfig(env: Env = process.env): { loaded: LoadedConfig<Keys>
     heartbeatIntervalSec: v.heartbeatIntervalSec,
     failureDetectionTimeoutSec: v.failureDetectionTimeoutSec,
     epoch: v.epoch,
-    windowNs: v.window,
-    allowedLatenessNs: v.allowedLateness,
-    outOfOrdernessNs: v.outOfOrderness,
+    windowNs,
+    allowedLatenessNs: ns(k.allowedLateness, v.allowedLateness),
+    outOfOrdernessNs: ns(k.outOfOrderness, v.outOfOrderness),
     startPosition: v.startPosition,
     maxBatchRecords: v.maxBatchRecords,
     s3: {
@@ -189,7 +199,7 @@ export function readConfig(env: Env = process.env): { loaded: LoadedConfig<Keys>
     metricsPort: v.metricsPort,
     otlpEndpoint: v.otlpEndpoint,
     shutdownGraceSec: v.shutdownGraceSec,
-    maxFutureNs: v.maxFuture,
+    maxFutureNs: ns(k.maxFuture, v.maxFuture),
     maxMessageBytes: v.maxMessageBytes,
     syntheticEvents: v.syntheticEvents,
     keepSnapshots: v.keepSnapshots,

@@ -5,8 +5,6 @@
  * an InvalidConfigError naming the key and variable), and describes itself
  * for docs/config.md.
  */
-import { formatDuration, parseDuration } from '@ripple/stream';
-
 export interface ValueType<T> {
   /** How docs/config.md describes the accepted values. */
   readonly describe: string;
@@ -83,23 +81,19 @@ export const boolean: ValueType<boolean> = {
   format: String,
 };
 
-/** A duration with a unit (`60s`, `500ms`, `1m`, `1h`) in nanoseconds; `positive` refuses 0. */
-export function duration(positive = false): ValueType<bigint> {
-  return {
-    describe: positive ? 'duration > 0 (60s, 500ms, 1m, 1h)' : 'duration (60s, 500ms, 1m, 1h)',
-    parse: (raw) => {
-      let ns: bigint;
-      try {
-        ns = parseDuration(raw);
-      } catch (e) {
-        return fail((e as Error).message.replace(/^.*?: /, ''));
-      }
-      if (ns < 0n) fail('must not be negative');
-      return positive && ns === 0n ? fail('must be positive') : ns;
-    },
-    format: formatDuration,
-  };
-}
+/**
+ * A duration as text (`60s`, `500ms`, `1m`, `1h`; the grammar of
+ * @ripple/stream's parseDuration, which the app applies: this package does
+ * not depend on the stream layer, since the coordinator may not).
+ */
+export const durationText: ValueType<string> = {
+  describe: 'duration (60s, 500ms, 1m, 1h)',
+  parse: (raw) =>
+    /^\d+(\.\d+)?(ns|us|ms|s|m|h)?$/.test(raw.trim())
+      ? raw.trim()
+      : fail(`${q(raw)} is not a duration (e.g. 60s, 500ms, 1m)`),
+  format: (v) => v,
+};
 
 /** An http(s) URL (S3 endpoint, OTLP endpoint). */
 export const httpUrl = text(/^https?:\/\/[^\s]+$/, 'an http(s) URL');

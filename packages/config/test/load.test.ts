@@ -44,7 +44,7 @@ describe('loadConfig', () => {
     const w = loadConfig(workerSchema, { HOSTNAME: 'pod-0', RIPPLE_CLUSTER: 'c1' });
     expect(w.values).toMatchObject({
       workerId: 'pod-0',
-      window: 60_000_000_000n,
+      window: '60s',
       outputFencing: 'transactional',
       checkpointCluster: 'c1',
       checkpointPrefix: 'checkpoints/c1',
@@ -90,10 +90,10 @@ describe('loadConfig', () => {
     expect(required.message).toBe('invalid config nats_url (NATS_URL): required');
     const noHost = errorOf(() => loadConfig(coordinatorSchema, { NATS_URL: 'nats://n:1' }));
     expect(noHost.key).toBe('coordinator_id');
-    const duration = errorOf(() => loadConfig(workerSchema, { HOSTNAME: 'w', RIPPLE_WINDOW: '0s' }));
+    const duration = errorOf(() => loadConfig(workerSchema, { HOSTNAME: 'w', RIPPLE_WINDOW: '1 minute' }));
     expect([duration.key, duration.message]).toEqual([
       'window',
-      'invalid config window (RIPPLE_WINDOW): must be positive',
+      'invalid config window (RIPPLE_WINDOW): "1 minute" is not a duration (e.g. 60s, 500ms, 1m)',
     ]);
   });
 

@@ -3,7 +3,7 @@ import { derived, optional, schema, withDefault } from '../config-key.ts';
 import {
   boolean,
   bucketName,
-  duration,
+  durationText,
   hostPortList,
   identifier,
   integer,
@@ -118,21 +118,21 @@ export const workerSchema = schema('worker', {
   window: withDefault({
     key: 'window',
     variable: 'RIPPLE_WINDOW',
-    type: duration(true),
+    type: durationText,
     default: '60s',
-    description: 'Tumbling window length.',
+    description: 'Tumbling window length (> 0).',
   }),
   allowedLateness: withDefault({
     key: 'allowed_lateness',
     variable: 'RIPPLE_LATENESS',
-    type: duration(),
+    type: durationText,
     default: '0s',
     description: 'How long a closed window still accepts late trades (re-emitted).',
   }),
   outOfOrderness: withDefault({
     key: 'out_of_orderness',
     variable: 'RIPPLE_OUT_OF_ORDERNESS',
-    type: duration(),
+    type: durationText,
     default: '0s',
     description: 'Watermark lag behind the largest event time seen.',
   }),
@@ -238,7 +238,7 @@ export const workerSchema = schema('worker', {
   maxFuture: withDefault({
     key: 'max_future',
     variable: 'RIPPLE_MAX_FUTURE',
-    type: duration(),
+    type: durationText,
     default: '1h',
     description:
       'Trades further than this ahead of their record’s log time are dead-lettered (future_timestamp).',
