@@ -5,6 +5,7 @@
  * integers, durations with a unit) each command needs.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { editDistance } from '@ripple/config';
 import { parseDuration } from '@ripple/stream';
 import { UsageError } from './errors.ts';
 
@@ -51,19 +52,6 @@ export function closest(name: string, names: readonly string[]): string | null {
     }
   }
   return bestD <= Math.max(2, Math.floor(name.length / 4)) ? best : null;
-}
-
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const sub = (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      cur.push(Math.min(sub, (prev[j] as number) + 1, (cur[j - 1] as number) + 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length] as number;
 }
 
 export function str(p: Parsed, name: string): string | undefined {

@@ -11,6 +11,7 @@ import {
   text,
 } from '../value-types.ts';
 import {
+  clusterName,
   configFile,
   healthPort,
   host,
@@ -27,13 +28,7 @@ const seconds = (key: string, variable: string, dflt: string, description: strin
 
 export const checkpointerSchema = schema('checkpointer', {
   configFile,
-  cluster: withDefault({
-    key: 'cluster',
-    variable: 'RIPPLE_CLUSTER',
-    type: identifier,
-    default: 'ripple',
-    description: 'Cluster name: NATS subjects ripple.<cluster>.checkpoint.*.',
-  }),
+  cluster: clusterName('Cluster name: NATS subjects ripple.<cluster>.checkpoint.*.'),
   store: withDefault({
     key: 'store',
     variable: 'RIPPLE_STORE',

@@ -2,6 +2,7 @@
 import { required, schema, withDefault } from '../config-key.ts';
 import { decimal, identifier, integer, natsUrls, port } from '../value-types.ts';
 import {
+  clusterName,
   configFile,
   failureDetectionTimeoutSec,
   fromHostname,
@@ -16,13 +17,7 @@ import {
 
 export const coordinatorSchema = schema('coordinator', {
   configFile,
-  cluster: withDefault({
-    key: 'cluster',
-    variable: 'RIPPLE_CLUSTER',
-    type: identifier,
-    default: 'ripple',
-    description: 'Cluster name: NATS subjects ripple.<cluster>.* and the lease key.',
-  }),
+  cluster: clusterName('Cluster name: NATS subjects ripple.<cluster>.* and the lease key.'),
   coordinatorId: withDefault({
     key: 'coordinator_id',
     variable: 'RIPPLE_COORDINATOR_ID',

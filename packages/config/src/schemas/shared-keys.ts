@@ -3,7 +3,7 @@
  * thing in every app (its default may differ per app, e.g. the ports).
  */
 import { derived, optional, withDefault } from '../config-key.ts';
-import { decimal, httpUrl, integer, port, text } from '../value-types.ts';
+import { decimal, httpUrl, identifier, integer, port, text } from '../value-types.ts';
 
 export const configFile = optional({
   key: 'config_file',
@@ -73,6 +73,16 @@ export const metricsPort = (dflt: string) =>
     type: port,
     default: dflt,
     description: 'Port of the Prometheus /metrics endpoint (0: any free port).',
+  });
+
+/** The cluster name (`ripple` unless set) of the apps that always belong to one. */
+export const clusterName = (description: string) =>
+  withDefault({
+    key: 'cluster',
+    variable: 'RIPPLE_CLUSTER',
+    type: identifier,
+    default: 'ripple',
+    description,
   });
 
 /** `$HOSTNAME` (the pod name in Kubernetes), checked like a given value. */
