@@ -3,7 +3,7 @@
  * ConfigMap is shared by the apps (k8s/base/configmap.yaml, compose.yaml,
  * pnpm start, pnpm turbo dev, the test harnesses pass one env to all), so a
  * key of another app is not an error: an app ignores it. What no app and no
- * tool knows is refused (docs/decisions/0011-config-schema.md).
+ * tool knows is refused (docs/decisions/0012-config-schema.md).
  */
 import type { AnyKey, AppName, ConfigSchema, Keys } from './config-key.ts';
 import { checkpointerSchema } from './schemas/checkpointer.ts';
