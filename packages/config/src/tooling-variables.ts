@@ -25,5 +25,9 @@ export const TOOLING_VARIABLES: Readonly<Record<string, string>> = {
   RIPPLE_START_DEBUG: 'scripts/start.ts (pnpm start)',
   RIPPLE_INTEGRITY_KILLS: 'scripts/integrity.ts',
   RIPPLE_KAFKA_LIBS: 'tests/integration/private-kafka.ts',
+  RIPPLE_SERVICES: 'tests/integration/providers (env or containers), infra/service-images.sh',
+  RIPPLE_KAFKA_LIBS_CACHE: 'infra/service-images.sh',
+  RIPPLE_MINIO_CACHE: 'infra/service-images/minio-build.sh',
+  RIPPLE_MINIO_VERSION: 'infra/service-images/minio-build.sh',
   RIPPLE_COORDINATOR_URL: 'the ripple CLI (ripple status --url default)',
 };
