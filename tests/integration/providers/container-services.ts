@@ -283,11 +283,11 @@ interface Started {
 async function startOne(
   spec: ServiceSpec,
   image: string,
+  ports: readonly number[],
   runId: string,
   readyTimeoutMs: number,
   onStarted: (c: StartedTestContainer) => void,
 ): Promise<Started> {
-  const ports = await freePorts(spec.portCount);
   const t0 = performance.now();
   let container: StartedTestContainer;
   try {
@@ -349,10 +349,13 @@ export async function startContainerServices(opts: ContainerServicesOptions): Pr
       ),
     );
   };
+  // all ports from one call, so that no two services can be handed the same one
+  const ports = await freePorts(SERVICES.reduce((n, spec) => n + spec.portCount, 0));
   const results = await Promise.allSettled(
-    SERVICES.map((spec) =>
-      startOne(spec, opts.images[spec.name], runId, readyTimeoutMs, (c) => containers.push(c)),
-    ),
+    SERVICES.map((spec) => {
+      const own = ports.splice(0, spec.portCount);
+      return startOne(spec, opts.images[spec.name], own, runId, readyTimeoutMs, (c) => containers.push(c));
+    }),
   );
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length > 0) {
