@@ -34,13 +34,37 @@ export class Session<A> {
 }
 
 /**
+ * Sliding windows: a two-stack aggregate over copies of the panes of the last emitted window
+ * [lo, hi), so that the next window costs one shift per leaving pane and one push per entering
+ * pane, never a re-merge of the whole window. `dirty`: a pane inside that range changed (late data),
+ * rebuild on next use. Allocated on a key's first sliding window (tumbling and session keys have none).
+ */
+export class SlidingState {
+  /** The `SlidingAggregate` (typed by the operator). */
+  readonly agg: unknown;
+  readonly starts: bigint[] = [];
+  lo: bigint = NONE;
+  hi: bigint;
+  dirty = false;
+  constructor(agg: unknown, hi: bigint) {
+    this.agg = agg;
+    this.hi = hi;
+  }
+}
+
+/** The sessions of a key of a pane-window operator: always empty, frozen (a write would throw). */
+const NO_SESSIONS: ReadonlyArray<Session<unknown>> = Object.freeze([]);
+
+/**
  * Per-key state. `slot` is free for the owner (the topology keeps its graph nodes there).
  *
  * Field order is memory order (V8 lays fields out in declaration order): an event for the key's
  * current pane reads only the first five fields (`partition`, `changed`, `curStart`, `curEnd`,
  * `cur`), which span 40 bytes after the object header, so at 10,000 keys and more (state no longer
  * in cache) that path misses one or two cache lines instead of three or four. Firing reads the
- * next group (`timerAt` .. `slot`); sliding and session state comes last.
+ * next group (`timerAt` .. `slot`), which holds the key's first pane itself (its start and
+ * accumulator): a tumbling window's key has one pane at a time, so firing reads no pane object and
+ * no array. Sliding and session state comes last, allocated only for those windows.
  */
 export class KeyState<A> {
   readonly partition: number;
@@ -55,9 +79,14 @@ export class KeyState<A> {
   /** Range of window ends touched since they were last emitted. */
   lo: bigint = NONE;
   hi: bigint = NONE;
-  panes: Array<Pane<A>> = [];
-  /** The last expired pane, reused for the next one (no allocation per window in steady state). */
-  spare: Pane<A> | null = null;
+  /** Pane windows: start of the key's first (oldest) pane, `INF` when it has none. */
+  p0Start: bigint = INF;
+  /** Accumulator of the first pane (null when it has none). */
+  p0Acc: A | null = null;
+  /** The panes after the first, in start order (null until the key has had two at once). */
+  rest: Array<Pane<A>> | null = null;
+  /** The last expired pane's accumulator, reused for the next pane (no allocation per window). */
+  spare: A | null = null;
   readonly key: string;
   slot: unknown = null;
   /** Small integer id, unique among the operator's live keys (reused after eviction): firing order. */
@@ -68,25 +97,31 @@ export class KeyState<A> {
   evicted = false;
   /** Created since the operator's last snapshot mark (it is in the operator's created list). */
   fresh = false;
-  /**
-   * Sliding windows: a two-stack aggregate over copies of the panes of the
-   * last emitted window [swagLo, swagHi), so that the next window costs one
-   * shift per leaving pane and one push per entering pane, never a re-merge
-   * of the whole window. `swagDirty`: a pane inside that range changed (late
-   * data), rebuild on next use.
-   */
-  swag: unknown = null;
-  swagStarts: bigint[] = [];
-  swagLo: bigint = NONE;
-  swagHi: bigint = NONE;
-  swagDirty = false;
-  // session windows
-  sessions: Array<Session<A>> = [];
-  constructor(key: string, partition: number, id: number) {
+  /** Sliding windows only (see `SlidingState`). */
+  sliding: SlidingState | null = null;
+  /** Session windows: the key's sessions in start order (pane windows: a frozen empty array). */
+  sessions: Array<Session<A>>;
+  constructor(key: string, partition: number, id: number, session: boolean) {
     this.partition = partition;
     this.key = key;
     this.id = id;
+    this.sessions = session ? [] : (NO_SESSIONS as Array<Session<A>>);
   }
+}
+
+/** Number of panes of a key (pane windows). */
+export function paneCount(k: KeyState<unknown>): number {
+  return k.p0Start === INF ? 0 : 1 + (k.rest === null ? 0 : k.rest.length);
+}
+
+/** Start of a key's pane `i` (0 = the first; `i < paneCount(k)`). */
+export function paneStartAt(k: KeyState<unknown>, i: number): bigint {
+  return i === 0 ? k.p0Start : ((k.rest as Array<Pane<unknown>>)[i - 1] as Pane<unknown>).start;
+}
+
+/** Accumulator of a key's pane `i` (0 = the first; `i < paneCount(k)`). */
+export function paneAccAt<A>(k: KeyState<A>, i: number): A {
+  return (i === 0 ? k.p0Acc : ((k.rest as Array<Pane<A>>)[i - 1] as Pane<A>).acc) as A;
 }
 
 /** Partition of a key: FNV-1a of the key mod the partition count (stable across runs and restores). */

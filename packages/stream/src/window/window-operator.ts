@@ -41,7 +41,16 @@ import { SlidingAggregate } from '../aggregate/sliding.ts';
 import type { ValueRecord } from '../delta/delta.ts';
 import { StreamClosedError, WindowSnapshotError } from './errors.ts';
 import { fromSnapshotTime, INF, NONE, toSnapshotTime } from './event-time.ts';
-import { fnv1a, KeyState, Pane, Session } from './key-state.ts';
+import {
+  fnv1a,
+  KeyState,
+  Pane,
+  paneAccAt,
+  paneCount,
+  paneStartAt,
+  Session,
+  SlidingState,
+} from './key-state.ts';
 import { calendarPush, heapPop, heapPush, Partition } from './timers.ts';
 import {
   type KeySnapshot,
@@ -236,7 +245,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
 
   private newKey(key: string): KeyState<A> {
     const id = this.freeIds.length > 0 ? (this.freeIds.pop() as number) : this.byId.length;
-    const k = new KeyState<A>(key, fnv1a(key) % this.parts.length, id);
+    const k = new KeyState<A>(key, fnv1a(key) % this.parts.length, id, this.session);
     this.byId[id] = k;
     this.keys.set(key, k);
     k.fresh = true;
@@ -259,26 +268,10 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       this.late(e, k, this.bEnd, wm);
       return;
     }
-    const panes = k.panes;
-    let i = panes.length;
-    while (i > 0 && (panes[i - 1] as Pane<A>).start > ps) i--;
-    // Never index -1: a negative index is a named-property lookup up the prototype chain (slow).
-    let pane = i > 0 ? panes[i - 1] : undefined;
-    if (pane === undefined || pane.start !== ps) {
-      const spare = k.spare;
-      if (spare !== null) {
-        k.spare = null;
-        spare.start = ps;
-        this.agg.reset(spare.acc);
-        pane = spare;
-      } else {
-        pane = new Pane(ps, this.agg.create());
-      }
-      if (i === panes.length) panes.push(pane);
-      else panes.splice(i, 0, pane);
-    }
-    this.agg.add(pane.acc, e);
-    if (ps < k.swagHi) k.swagDirty = true;
+    const acc = k.p0Start === ps ? (k.p0Acc as A) : this.openPane(k, ps);
+    this.agg.add(acc, e);
+    const sl = k.sliding;
+    if (sl !== null && ps < sl.hi) sl.dirty = true;
     // Windows containing this pane end in [ps + slide, ps + size]; those ending at or before the
     // watermark have been emitted: the event makes them due again (a correction).
     // Windows whose end + lateness <= wm are final even when a later window shares this pane.
@@ -290,7 +283,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     k.idleSince = NONE;
     // Fast path for the next events of this pane, as long as no window containing it is closed.
     if (lo > wm) {
-      k.cur = pane.acc;
+      k.cur = acc;
       k.curStart = ps;
       k.curEnd = this.bNext;
     } else {
@@ -300,6 +293,66 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     }
     this.schedule(p, k, k.lo);
     if (lo <= wm) this.schedule(p, k, wm); // due now: emitted at the next advance
+  }
+
+  /** The accumulator of `k`'s pane starting at `ps` other than its first: found, or inserted in order. */
+  private openPane(k: KeyState<A>, ps: bigint): A {
+    if (k.p0Start === INF) {
+      const acc = this.freshAcc(k);
+      k.p0Start = ps;
+      k.p0Acc = acc;
+      return acc;
+    }
+    let rest = k.rest;
+    if (rest === null) {
+      rest = [];
+      k.rest = rest;
+    }
+    if (ps < k.p0Start) {
+      // A new first pane (an out-of-order event): the old first moves to the front of the rest.
+      rest.unshift(new Pane(k.p0Start, k.p0Acc as A));
+      const acc = this.freshAcc(k);
+      k.p0Start = ps;
+      k.p0Acc = acc;
+      return acc;
+    }
+    let i = rest.length;
+    while (i > 0 && (rest[i - 1] as Pane<A>).start > ps) i--;
+    // Never index -1: a negative index is a named-property lookup up the prototype chain (slow).
+    const prev = i > 0 ? rest[i - 1] : undefined;
+    if (prev !== undefined && prev.start === ps) return prev.acc;
+    const acc = this.freshAcc(k);
+    const pane = new Pane(ps, acc);
+    if (i === rest.length) rest.push(pane);
+    else rest.splice(i, 0, pane);
+    return acc;
+  }
+
+  /** An empty accumulator: the key's spare one (reset) or a new one. */
+  private freshAcc(k: KeyState<A>): A {
+    const spare = k.spare;
+    if (spare === null) return this.agg.create();
+    k.spare = null;
+    this.agg.reset(spare);
+    return spare;
+  }
+
+  /** Drop `k`'s first pane (expired): the next one becomes the first; its accumulator the spare. */
+  private dropFirstPane(k: KeyState<A>): void {
+    k.spare = k.p0Acc;
+    const rest = k.rest;
+    if (rest === null || rest.length === 0) {
+      k.p0Start = INF;
+      k.p0Acc = null;
+      return;
+    }
+    const next = rest[0] as Pane<A>;
+    k.p0Start = next.start;
+    k.p0Acc = next.acc;
+    // Shift down and pop: `shift` on a small array may move or trim its backing store.
+    const n = rest.length;
+    for (let i = 1; i < n; i++) rest[i - 1] = rest[i] as Pane<A>;
+    rest.pop();
   }
 
   /** Set the shared pane bounds to the pane containing `ts`. */
@@ -340,10 +393,13 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         const start = this.windowStart(end);
         let acc: A | null = null;
         if (slide === size) {
-          const panes = k.panes;
-          for (let i = 0; i < panes.length; i++) {
-            const pane = panes[i] as Pane<A>;
-            if (pane.start === start) acc = pane.acc;
+          if (k.p0Start === start) acc = k.p0Acc;
+          else if (k.rest !== null) {
+            const rest = k.rest;
+            for (let i = 0; i < rest.length; i++) {
+              const pane = rest[i] as Pane<A>;
+              if (pane.start === start) acc = pane.acc;
+            }
           }
         } else {
           acc = this.slidingAcc(k, start, end);
@@ -369,50 +425,38 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       k.curStart = INF;
       k.curEnd = INF;
     }
-    const panes = k.panes;
-    let drop = 0;
-    while (drop < panes.length && this.expiry((panes[drop] as Pane<A>).start) <= wm) drop++;
-    if (drop > 0) {
-      k.spare = panes[drop - 1] as Pane<A>;
-      // Shift down and pop: `length = 0` and `splice` would drop or allocate backing stores,
-      // re-grown on the key's next pane (measured ~6x slower per window).
-      const n = panes.length;
-      for (let i = drop; i < n; i++) panes[i - drop] = panes[i] as Pane<A>;
-      for (let i = 0; i < drop; i++) panes.pop();
-    }
+    while (k.p0Start !== INF && this.expiry(k.p0Start) <= wm) this.dropFirstPane(k);
   }
 
   /** Aggregate of the panes in [start, end) (sliding windows), via the key's two-stack window. */
   private slidingAcc(k: KeyState<A>, start: bigint, end: bigint): A | null {
     const agg = this.agg;
-    let w = k.swag as SlidingAggregate<E, A, R> | null;
-    if (w === null || k.swagDirty || start < k.swagLo || end < k.swagHi) {
-      w = new SlidingAggregate(agg);
-      k.swag = w;
-      k.swagStarts = [];
-      k.swagHi = start;
-      k.swagDirty = false;
+    let sl = k.sliding;
+    if (sl === null || sl.dirty || start < sl.lo || end < sl.hi) {
+      sl = new SlidingState(new SlidingAggregate(agg), start);
+      k.sliding = sl;
     }
-    const starts = k.swagStarts;
+    const w = sl.agg as SlidingAggregate<E, A, R>;
+    const starts = sl.starts;
     while (starts.length > 0 && (starts[0] as bigint) < start) {
       w.shift();
       starts.shift();
     }
-    const panes = k.panes;
-    const from = start > k.swagHi ? start : k.swagHi; // the window may jump past the previous one
-    let i = panes.length;
-    while (i > 0 && (panes[i - 1] as Pane<A>).start >= from) i--;
-    for (; i < panes.length; i++) {
-      const pane = panes[i] as Pane<A>;
-      if (pane.start >= end) break;
+    const n = paneCount(k as KeyState<unknown>);
+    const from = start > sl.hi ? start : sl.hi; // the window may jump past the previous one
+    let i = n;
+    while (i > 0 && paneStartAt(k as KeyState<unknown>, i - 1) >= from) i--;
+    for (; i < n; i++) {
+      const ps = paneStartAt(k as KeyState<unknown>, i);
+      if (ps >= end) break;
       // A copy: pane accumulators keep changing (and are reused) after they enter the window.
       const copy = agg.create();
-      agg.merge(copy, pane.acc);
+      agg.merge(copy, paneAccAt(k, i));
       w.push(copy);
-      starts.push(pane.start);
+      starts.push(ps);
     }
-    k.swagLo = start;
-    k.swagHi = end;
+    sl.lo = start;
+    sl.hi = end;
     return w.size === 0 ? null : w.current();
   }
 
@@ -521,7 +565,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   private late(e: E, k: KeyState<A>, windowEnd: bigint, wm: bigint): void {
     this.nLate++;
     // A key created by this very event holds nothing: do not keep it.
-    if (k.timerAt === NONE && k.panes.length === 0 && k.sessions.length === 0) {
+    if (k.timerAt === NONE && k.p0Start === INF && k.sessions.length === 0) {
       this.drop(k);
     }
     this.cb.onLate?.(e, k.key, windowEnd, wm);
@@ -644,9 +688,8 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       }
     } else {
       if (k.lo !== NONE) next = k.lo;
-      const first = k.panes.length > 0 ? k.panes[0] : undefined;
-      if (first !== undefined) {
-        const expiry = this.expiry(first.start);
+      if (k.p0Start !== INF) {
+        const expiry = this.expiry(k.p0Start);
         if (expiry < next) next = expiry;
       }
     }
@@ -700,7 +743,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
 
   stats(): WindowStats {
     let panes = 0;
-    for (const k of this.keys.values()) panes += k.panes.length + k.sessions.length;
+    for (const k of this.keys.values()) panes += paneCount(k as KeyState<unknown>) + k.sessions.length;
     return {
       events: this.nEvents,
       late: this.nLate,
@@ -781,7 +824,10 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       pendingFromNs: toSnapshotTime(k.lo),
       pendingToNs: toSnapshotTime(k.hi),
       idleSinceNs: toSnapshotTime(k.idleSince),
-      panes: k.panes.map((pn) => ({ startNs: pn.start, acc: agg.save(pn.acc) })),
+      panes: Array.from({ length: paneCount(k as KeyState<unknown>) }, (_, i) => ({
+        startNs: paneStartAt(k as KeyState<unknown>, i),
+        acc: agg.save(paneAccAt(k, i)),
+      })),
       sessions: k.sessions.map((s) => ({
         startNs: s.start,
         lastNs: s.last,
@@ -822,7 +868,17 @@ export class WindowOperator<E, A, R extends ValueRecord> {
         k.lo = fromSnapshotTime(time(ks.pendingFromNs, 'pendingFromNs'));
         k.hi = fromSnapshotTime(time(ks.pendingToNs, 'pendingToNs'));
         k.idleSince = fromSnapshotTime(time(ks.idleSinceNs, 'idleSinceNs'));
-        for (const pn of ks.panes) k.panes.push(new Pane(time(pn.startNs, 'startNs'), this.agg.load(pn.acc)));
+        for (const pn of ks.panes) {
+          const start = time(pn.startNs, 'startNs');
+          const acc = this.agg.load(pn.acc);
+          if (k.p0Start === INF) {
+            k.p0Start = start;
+            k.p0Acc = acc;
+          } else {
+            if (k.rest === null) k.rest = [];
+            k.rest.push(new Pane(start, acc));
+          }
+        }
         for (const s of ks.sessions) {
           const ss = new Session(time(s.startNs, 'startNs'), time(s.lastNs, 'lastNs'), this.agg.load(s.acc));
           ss.dirty = s.dirty === true;
