@@ -355,6 +355,37 @@ describe('window operator: watermarks, idleness, bounded state, snapshots', () =
     },
   );
 
+  it.each(specs)(
+    '%s: with onResult, results come there and retractions to onEmit, in the same order',
+    (_n, window) => {
+      fc.assert(
+        fc.property(fc.array(ev, { minLength: 1, maxLength: 60 }), (events) => {
+          const options: WindowOptions = { window, outOfOrdernessNs: 5n, allowedLatenessNs: 10n };
+          const whole = run(events, options, 1).emits;
+          const got: WindowEmit<Out>[] = [];
+          const op = new WindowOperator<Ev, unknown, Out>(
+            sum<Ev>('v') as never,
+            (e) => e.k,
+            (e) => e.t,
+            options,
+            {
+              onEmit: (_k, e) => {
+                expect(e.retract).toBe(true);
+                got.push(e);
+              },
+              onResult: (k, startNs, endNs, result) =>
+                got.push({ key: k.key, partition: k.partition, startNs, endNs, result, retract: false }),
+            },
+          );
+          for (const e of events) op.pushAll([e]);
+          op.end();
+          expect(got).toEqual(whole);
+          expect(op.stats().emitted).toBe(whole.length);
+        }),
+      );
+    },
+  );
+
   it('rejects bad options with the option named', () => {
     const mk = (o: WindowOptions) =>
       new WindowOperator<Ev, unknown, Out>(

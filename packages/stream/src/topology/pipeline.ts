@@ -343,6 +343,7 @@ export class CompiledPipeline<E, O> {
       wo,
       {
         onEmit: (k, em) => this.onEmit(k, em),
+        onResult: (k, startNs, endNs, result) => this.onResult(k, startNs, endNs, result),
         onEvict: (k) => this.onEvict(k),
         ...(options.onLate !== undefined ? { onLate: options.onLate } : {}),
       },
@@ -442,20 +443,27 @@ export class CompiledPipeline<E, O> {
     this.batchNo++;
   }
 
+  /** A retraction (results come to `onResult`; both are handled here for completeness). */
   private onEmit(k: WindowKey, em: WindowEmit<ValueRecord>): void {
-    let slot = k.slot as KeySlot | null;
-    if (slot !== null && slot.pending === this.batchNo) this.flush();
-    if (em.retract) {
-      this.output(k.partition, k.key, em.startNs, `${k.key}@${em.startNs}`, { kind: 'remove' }, null);
+    if (!em.retract) {
+      this.onResult(k, em.startNs, em.endNs, em.result as ValueRecord);
       return;
     }
+    const slot = k.slot as KeySlot | null;
+    if (slot !== null && slot.pending === this.batchNo) this.flush();
+    this.output(k.partition, k.key, em.startNs, `${k.key}@${em.startNs}`, { kind: 'remove' }, null);
+  }
+
+  private onResult(k: WindowKey, startNs: bigint, endNs: bigint, result: ValueRecord): void {
+    let slot = k.slot as KeySlot | null;
     if (slot === null) slot = this.makeSlot(k);
+    else if (slot.pending === this.batchNo) this.flush();
     slot.pending = this.batchNo;
     // The aggregate's result object is fresh per emission: extend it in place into the record.
-    const rec = em.result as { [f: string]: Value };
+    const rec = result as { [f: string]: Value };
     rec[this.keyField] = k.key;
-    rec.window_start_ns = em.startNs;
-    rec.window_end_ns = em.endNs;
+    rec.window_start_ns = startNs;
+    rec.window_end_ns = endNs;
     this.graph.set(slot.leaf, rec);
   }
 

@@ -84,6 +84,11 @@ export interface WindowKey {
 export interface WindowCallbacks<E, R> {
   /** A window result (first emission or correction) or a retraction. Called synchronously. */
   onEmit(key: WindowKey, emit: WindowEmit<R>): void;
+  /**
+   * Optional: a window result (first emission or correction) as arguments, without a `WindowEmit`
+   * object per emission. When present, every result comes here and `onEmit` sees only retractions.
+   */
+  onResult?(key: WindowKey, startNs: bigint, endNs: bigint, result: R): void;
   /** An event later than allowed lateness (side output). */
   onLate?(event: E, key: string, windowEndNs: bigint, watermarkNs: bigint): void;
   /** A key's state was dropped. */
@@ -405,14 +410,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
           acc = this.slidingAcc(k, start, end);
         }
         if (acc === null || agg.count(acc) === 0) continue;
-        this.emit(k, {
-          key: k.key,
-          partition: p.id,
-          startNs: start,
-          endNs: end,
-          result: agg.result(acc),
-          retract: false,
-        });
+        this.emitResult(k, p, start, end, agg.result(acc));
       }
       if (k.hi > wm) {
         k.lo = (floorDiv(wm, slide) + 1n) * slide;
@@ -539,14 +537,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       if (!s.dirty || end > wm) continue;
       // Identity of a session is its start: a moved start retracts the old one, a moved end is an update.
       if (s.emitted && s.emittedStart !== s.start) this.retract(k, p, s);
-      this.emit(k, {
-        key: k.key,
-        partition: p.id,
-        startNs: s.start,
-        endNs: end,
-        result: this.agg.result(s.acc),
-        retract: false,
-      });
+      this.emitResult(k, p, s.start, end, this.agg.result(s.acc));
       s.dirty = false;
       s.emitted = true;
       s.emittedStart = s.start;
@@ -574,6 +565,16 @@ export class WindowOperator<E, A, R extends ValueRecord> {
   private emit(k: KeyState<A>, out: WindowEmit<R>): void {
     this.nEmitted++;
     this.cb.onEmit(k as KeyState<unknown>, out);
+  }
+
+  private emitResult(k: KeyState<A>, p: Partition, startNs: bigint, endNs: bigint, result: R): void {
+    const cb = this.cb;
+    if (cb.onResult === undefined) {
+      this.emit(k, { key: k.key, partition: p.id, startNs, endNs, result, retract: false });
+      return;
+    }
+    this.nEmitted++;
+    cb.onResult(k as KeyState<unknown>, startNs, endNs, result);
   }
 
   /**
