@@ -137,10 +137,22 @@ async function expectResponsiveAndIdle(p: Proc): Promise<void> {
   await new Promise((r) => setTimeout(r, 3000));
   const share = (cpuMs(pid) - c0) / (performance.now() - t0);
   expect(share, 'CPU share of an idle worker').toBeLessThan(0.02);
-  const idleReady = await timeGet(`http://127.0.0.1:${p.health}/ready`);
-  const idleMetrics = await timeGet(`http://127.0.0.1:${p.metrics}/metrics`);
-  expect(idleReady).toBeLessThan(100);
-  expect(idleMetrics).toBeLessThan(100);
+  // Idle answers: the median of 7 requests each, so that one request that
+  // waited for a core (148 ms seen once at load 20, CI beside 7 agents) is
+  // not read as a slow worker; a worker that blocks its loop fails all 7.
+  const idleReady: number[] = [];
+  const idleMetrics: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    idleReady.push(await timeGet(`http://127.0.0.1:${p.health}/ready`));
+    idleMetrics.push(await timeGet(`http://127.0.0.1:${p.metrics}/metrics`));
+  }
+  expect(median(idleReady), `idle /ready latencies (ms) ${idleReady.map(Math.round)}`).toBeLessThan(100);
+  expect(median(idleMetrics), `idle /metrics latencies (ms) ${idleMetrics.map(Math.round)}`).toBeLessThan(100);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.POSITIVE_INFINITY;
 }
 
 describe('worker responsiveness', { timeout: 60_000 }, () => {
