@@ -116,6 +116,10 @@ export class CheckpointParticipant {
   private host: CheckpointHost | null = null;
   private sub: BusSubscription | null = null;
   private queue: Promise<void> = Promise.resolve();
+  /** Triggers received and not yet handled to the end (acks sent or given up). */
+  private pending = 0;
+  /** Uploads in flight (the `checkpoint_writing` gauge is 1 while there is one). */
+  private uploading = 0;
   private stopped = false;
   /** Last checkpoint handled and its outcome per partition, for tests and status. */
   readonly handled: Array<{ checkpointId: string; partition: number; kind: string; bytes: number }> = [];
@@ -168,11 +172,18 @@ export class CheckpointParticipant {
       return;
     }
     const trigger = r.message;
+    this.pending++;
     this.queue = this.queue
       .then(() => this.checkpoint(trigger, m.headers))
       .catch((e: unknown) => {
         this.o.logger.error('checkpoint failed', { checkpointId: trigger.checkpointId, error: String(e) });
-      });
+      })
+      .finally(() => this.pending--);
+  }
+
+  /** True while a checkpoint is being captured, uploaded or acked (or one waits for its turn). */
+  get busy(): boolean {
+    return this.pending > 0;
   }
 
   /** Handles one trigger: capture at a consistent point, upload, ack. */
@@ -330,12 +341,22 @@ export class CheckpointParticipant {
 
   private async upload(c: Sealed, trigger: CheckpointTrigger): Promise<void> {
     if (c.bytes === null) return;
+    this.uploading++;
+    this.o.metrics.checkpointWriting.set(1);
+    try {
+      await this.put(c.ref, c.bytes, trigger);
+    } finally {
+      if (--this.uploading === 0) this.o.metrics.checkpointWriting.set(0);
+    }
+  }
+
+  private async put(ref: SnapshotObjectRef, bytes: Uint8Array, trigger: CheckpointTrigger): Promise<void> {
     const b = this.o.backoffMs ?? { first: 100, max: 2000 };
     const backoff = new Backoff(b.first, b.max);
     for (;;) {
       try {
-        await this.o.store.put(c.ref.key, c.bytes, { contentType: 'application/x-ripple-snapshot' });
-        this.o.metrics.checkpointBytes.inc({ kind: c.ref.kind }, c.bytes.length);
+        await this.o.store.put(ref.key, bytes, { contentType: 'application/x-ripple-snapshot' });
+        this.o.metrics.checkpointBytes.inc({ kind: ref.kind }, bytes.length);
         return;
       } catch (e) {
         const delay = backoff.next();

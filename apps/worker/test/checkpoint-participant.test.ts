@@ -332,6 +332,38 @@ describe('checkpoint participant (worker side of cluster checkpoints)', () => {
     ).toEqual(['incremental', 'incremental']);
   });
 
+  it('busy and the checkpoint_writing gauge hold while uploads are in flight, not after', async () => {
+    const bus = new MemoryBus();
+    const store = new MemoryObjectStore();
+    const a = node(bus, store, input(), false);
+    await a.worker.start();
+    await steps(a.worker, 30);
+    const writing = async () =>
+      (await a.metrics.registry.getSingleMetric('ripple_worker_checkpoint_writing')?.get())?.values[0]?.value;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let started = 0;
+    const put = store.put.bind(store);
+    store.put = async (key, bytes, o) => {
+      started++;
+      await gate;
+      return await put(key, bytes, o);
+    };
+    expect(a.participant.busy).toBe(false);
+    const acks = trigger(bus, 1);
+    for (let i = 0; i < 200 && started < PARTITIONS; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(started).toBe(PARTITIONS);
+    expect(a.participant.busy).toBe(true);
+    expect(await writing()).toBe(1);
+    release();
+    expect((await acks).length).toBe(PARTITIONS);
+    for (let i = 0; i < 200 && a.participant.busy; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(a.participant.busy).toBe(false);
+    expect(await writing()).toBe(0);
+  });
+
   it('a corrupt object of the committed chain is refused: the partition does not start', async () => {
     const bus = new MemoryBus();
     const store = new MemoryObjectStore();
