@@ -1,5 +1,6 @@
-// `pnpm integrity [--kills N]`: the worker integrity suite against real Kafka and S3
-// (needs `pnpm infra:up` and `source infra/.run/env`). Default 20 kills, as in CI.
+// `pnpm integrity [--kills N]`: the worker integrity suite against real Kafka, NATS and S3 (the
+// kill test in cluster checkpoint mode, with the checkpointer; needs `pnpm infra:up` and
+// `source infra/.run/env`). Default 20 kills, as in CI.
 import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);

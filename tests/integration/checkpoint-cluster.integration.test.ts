@@ -6,8 +6,7 @@
 // used); the restarted worker restores through the committed manifest (the
 // checkpointer's lookup) and the output is exact against the oracle; each
 // checkpoint is one trace (checkpointer span + the workers' spans).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { connect } from '@nats-io/transport-node';
 import { S3ObjectStore } from '@ripple/object-store';
 import {
@@ -28,6 +27,7 @@ import {
   readAll,
   SEC,
   type Stream,
+  startCheckpointer,
   startWorker,
   stopWorker,
   streamOracle,
@@ -48,51 +48,9 @@ const env = requireEnv(
   'JAEGER_QUERY_URL',
 );
 const brokers = env.KAFKA_BROKERS.split(',');
-const ROOT = join(import.meta.dirname, '..', '..');
 const WINDOW = 10n * SEC;
 const LATENESS = 5n * SEC;
 const OOO = 1n * SEC;
-
-interface Proc {
-  child: ChildProcess;
-  logs: string[];
-  exited: Promise<number | null>;
-}
-
-function startCheckpointer(extra: Record<string, string>): Proc {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@ripple/source', join(ROOT, 'apps/checkpointer/src/main.ts')],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NATS_URL: env.NATS_URL,
-        S3_ENDPOINT: env.S3_ENDPOINT,
-        S3_REGION: env.S3_REGION,
-        S3_BUCKET: env.S3_BUCKET,
-        S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY_ID,
-        S3_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY,
-        RIPPLE_HOST: '127.0.0.1',
-        RIPPLE_HEALTH_PORT: '0',
-        RIPPLE_METRICS_PORT: '0',
-        ...extra,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  const logs: string[] = [];
-  let buf = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      logs.push(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-    }
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, logs, exited };
-}
 
 function workerEnv(topics: Topics, id: string, cluster: string, prefix: string, partitions: string) {
   return {

@@ -367,6 +367,48 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
   return { child, healthPort: p.health, metricsPort: p.metrics, exited, log: () => log };
 }
 
+// ------------------------------------------------------------ checkpointer process
+
+export interface CheckpointerProcess {
+  readonly child: ChildProcess;
+  /** Its log lines (JSON), in order. */
+  readonly logs: string[];
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * The checkpointer (apps/checkpointer) as a process, on the services of the
+ * environment (NATS_URL, S3_*) and `env` (RIPPLE_CLUSTER, RIPPLE_S3_PREFIX, ...).
+ */
+export function startCheckpointer(env: Record<string, string>): CheckpointerProcess {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@ripple/source', join(ROOT, 'apps/checkpointer/src/main.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        ...workerBaseEnv(),
+        RIPPLE_HOST: '127.0.0.1',
+        RIPPLE_HEALTH_PORT: '0',
+        RIPPLE_METRICS_PORT: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  const logs: string[] = [];
+  let buf = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      logs.push(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, logs, exited };
+}
+
 export interface Progress {
   state: string;
   details: Array<{ partition: number; nextOffset: string | null; nextSequence: number; keys: number }> | null;

@@ -1,13 +1,21 @@
 // Integrity suite: the worker process against real Kafka and real S3, killed
 // at random moments, must produce exactly what an independent oracle computes
 // from the input; the dead-letter topic must hold exactly the malformed records.
+// The kill test runs in cluster checkpoint mode (RIPPLE_CHECKPOINT_MODE=cluster)
+// with a checkpointer process on real NATS: every recovery goes through a
+// committed manifest (the checkpointer's restore lookup), counted from the
+// worker's log; none comes from the worker's own store, and no partition starts
+// empty once a checkpoint is committed. Kills land in recovery, in a checkpoint
+// upload, in steady processing, and after a commit of the life.
 //
 //   pnpm test:integration                     (20 kills, as CI runs it)
 //   RIPPLE_INTEGRITY_KILLS=100 pnpm test:integration   (the long run; also `pnpm integrity --kills 100`)
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '@ripple/object-store';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from './helpers.ts';
 import {
+  type CheckpointerProcess,
   contractOutputs,
   createTopics,
   deleteTopics,
@@ -24,11 +32,13 @@ import {
   type Stream,
   sample,
   sleep,
+  startCheckpointer,
   startWorker,
   stopWorker,
   streamOracle,
   type Topics,
   tradeId,
+  type WorkerProcess,
   type WorkerSample,
   waitCaughtUp,
   xorshift,
@@ -36,6 +46,7 @@ import {
 
 const env = requireEnv(
   'KAFKA_BROKERS',
+  'NATS_URL',
   'S3_ENDPOINT',
   'S3_REGION',
   'S3_ACCESS_KEY_ID',
@@ -75,6 +86,33 @@ function workerEnv(
 
 function ends(stream: Stream): bigint[] {
   return stream.records.map((r) => BigInt(r.length));
+}
+
+/**
+ * The worker in cluster checkpoint mode: the checkpointer of `cluster` triggers
+ * checkpoints, snapshots go to S3 under `prefix` in its layout, and partitions
+ * are restored only through its committed manifests.
+ */
+function clusterModeEnv(cluster: string, prefix: string): Record<string, string> {
+  return {
+    RIPPLE_CHECKPOINT_MODE: 'cluster',
+    RIPPLE_CHECKPOINT_CLUSTER: cluster,
+    RIPPLE_CHECKPOINT_PREFIX: prefix,
+    RIPPLE_SNAPSHOT_STORE: 'memory', // not used in cluster mode
+  };
+}
+
+/** How a worker life's partitions were restored, from its log. */
+function restores(w: WorkerProcess): { viaManifest: number; empty: number; ownStore: number } {
+  let viaManifest = 0;
+  let empty = 0;
+  let ownStore = 0;
+  for (const l of w.log().split('\n')) {
+    if (l.includes('"msg":"partition restored from a committed checkpoint"')) viaManifest++;
+    else if (l.includes('"msg":"no committed checkpoint holds the partition; starting empty"')) empty++;
+    else if (/"msg":"partition restored( from an older snapshot)?"/.test(l)) ownStore++;
+  }
+  return { viaManifest, empty, ownStore };
 }
 
 /** Every (symbol, window) of the oracle is in the output with the same value, and nothing else is. */
@@ -146,11 +184,26 @@ async function expectDlqExact(topics: Topics, stream: Stream): Promise<number> {
 
 describe('worker integrity on real Kafka + S3', () => {
   const created: Topics[] = [];
+  const checkpointers: CheckpointerProcess[] = [];
+  const prefixes: string[] = [];
   afterAll(async () => {
+    for (const c of checkpointers) if (c.child.exitCode === null) c.child.kill('SIGKILL');
     for (const t of created) await deleteTopics(brokers, t);
+    const store = new S3ObjectStore({
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION,
+      bucket: env.S3_BUCKET,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    });
+    for (const p of prefixes) {
+      const keys = (await store.list(`${p}/`)).map((o) => o.key);
+      if (keys.length > 0) await store.delete(keys);
+    }
+    store.close();
   });
 
-  test(`exact after ${KILLS} SIGKILLs landing in recovery, checkpoint uploads and steady processing (1,000,000 trades)`, {
+  test(`exact after ${KILLS} SIGKILLs landing in recovery, checkpoint uploads and steady processing, every recovery through a committed manifest (1,000,000 trades)`, {
     timeout: 40 * 60_000,
   }, async () => {
     const id = uniqueId();
@@ -164,12 +217,38 @@ describe('worker integrity on real Kafka + S3', () => {
       malformedEvery: 150,
     });
     await produce(brokers, topics.input, stream.records);
+    // The checkpointer of this cluster, alive through every kill: a checkpoint every second.
+    const cluster = `itkill-${id}`.replace(/[^A-Za-z0-9_-]/g, '');
+    const prefix = `it-kill-${id}/checkpoints`;
+    const ck = startCheckpointer({
+      RIPPLE_CLUSTER: cluster,
+      RIPPLE_S3_PREFIX: prefix,
+      RIPPLE_STATIC_PARTITIONS: String(PARTITIONS),
+      RIPPLE_STATIC_EPOCH: '1',
+      RIPPLE_CHECKPOINT_INTERVAL_SEC: '1',
+      RIPPLE_CHECKPOINT_TIMEOUT_SEC: '4',
+      RIPPLE_CHECKPOINTS_RETAINED: '5',
+    });
+    checkpointers.push(ck);
+    prefixes.push(prefix);
+    const committed = () => ck.logs.filter((l) => l.includes('"msg":"checkpoint committed"')).length;
+    const cfg = () => workerEnv(topics, `it-kill-${id}`, clusterModeEnv(cluster, prefix));
+    const recovered = { viaManifest: 0, empty: 0, ownStore: 0, emptyAfterACommit: 0 };
+    const count = (w: WorkerProcess, commitsBefore: number) => {
+      const r = restores(w);
+      recovered.viaManifest += r.viaManifest;
+      recovered.empty += r.empty;
+      recovered.ownStore += r.ownStore;
+      // Once a checkpoint is committed (every commit holds all 8 partitions), a partition never starts empty.
+      if (commitsBefore > 0) recovered.emptyAfterACommit += r.empty;
+    };
     const rnd = xorshift(7);
     const t0 = Date.now();
     const landed = { recovery: 0, checkpoint: 0, steady: 0 };
     const lives: Array<{ where: string; recordsIn: number }> = [];
     for (let k = 0; k < KILLS; k++) {
-      const w = await startWorker(workerEnv(topics, `it-kill-${id}`));
+      const commitsBefore = committed();
+      const w = await startWorker(cfg());
       let last: WorkerSample | undefined;
       const mode = k % 4;
       if (mode === 0) {
@@ -184,11 +263,23 @@ describe('worker integrity on real Kafka + S3', () => {
           if ((last?.writing ?? false) || Date.now() > until) break;
           await sleep(2);
         }
-      } else {
+      } else if (mode === 2) {
         await sleep(200 + (rnd() % 1800));
+        last = await sample(w);
+      } else {
+        // After this life's first committed checkpoint (its acks made it into a manifest).
+        await eventually(`a checkpoint committed in life ${k}`, 120_000, async () =>
+          committed() > commitsBefore ? true : undefined,
+        ).catch((e: unknown) => {
+          throw new Error(
+            `${String(e)}\ncheckpointer:\n${ck.logs.slice(-10).join('\n')}\nworker:\n${w.log().slice(-3000)}`,
+          );
+        });
+        await sleep(rnd() % 1000);
         last = await sample(w);
       }
       await stopWorker(w, 'SIGKILL');
+      count(w, commitsBefore);
       const where = landing(last);
       landed[where]++;
       lives.push({ where, recordsIn: last?.recordsIn ?? 0 });
@@ -199,9 +290,19 @@ describe('worker integrity on real Kafka + S3', () => {
     expect(landed.steady, JSON.stringify(landed)).toBeGreaterThan(0);
     const stalled = lives.filter((l) => l.where !== 'recovery' && l.recordsIn === 0);
     expect(stalled, 'lives that consumed nothing before their kill').toEqual([]);
-    const last = await startWorker(workerEnv(topics, `it-kill-${id}`));
+    const commitsBefore = committed();
+    const last = await startWorker(cfg());
     await waitCaughtUp(last, ends(stream), 10 * 60_000);
     expect(await stopWorker(last, 'SIGTERM')).toBe(0);
+    count(last, commitsBefore);
+    ck.child.kill('SIGTERM');
+    expect(await ck.exited).toBe(0);
+    // Every recovery went through the checkpointer's committed manifests: restores happened (the last
+    // life restores all 8 partitions), none from the worker's own store, none started empty once a
+    // checkpoint was committed.
+    expect(recovered.viaManifest, JSON.stringify(recovered)).toBeGreaterThanOrEqual(PARTITIONS);
+    expect(recovered.ownStore, JSON.stringify(recovered)).toBe(0);
+    expect(recovered.emptyAfterACommit, JSON.stringify(recovered)).toBe(0);
     const records = await readAll(brokers, topics.output);
     const outputs = finalOutputs(records);
     expectMatchesOracle(stream, outputs);
@@ -218,6 +319,12 @@ describe('worker integrity on real Kafka + S3', () => {
         suite: 'integrity',
         kills: KILLS,
         landed,
+        checkpoint_mode: 'cluster',
+        checkpoints_committed: committed(),
+        checkpoints_aborted: ck.logs.filter((l) => l.includes('"msg":"checkpoint aborted')).length,
+        recoveries_via_manifest: recovered.viaManifest,
+        recoveries_bypassing_manifest: recovered.ownStore + recovered.emptyAfterACommit,
+        partitions_started_empty_before_first_commit: recovered.empty,
         trades: stream.tradeCount,
         windows: outputs.windows.size,
         deltas: outputs.deltas,
