@@ -147,7 +147,9 @@ async function expectResponsiveAndIdle(p: Proc): Promise<void> {
     idleMetrics.push(await timeGet(`http://127.0.0.1:${p.metrics}/metrics`));
   }
   expect(median(idleReady), `idle /ready latencies (ms) ${idleReady.map(Math.round)}`).toBeLessThan(100);
-  expect(median(idleMetrics), `idle /metrics latencies (ms) ${idleMetrics.map(Math.round)}`).toBeLessThan(100);
+  expect(median(idleMetrics), `idle /metrics latencies (ms) ${idleMetrics.map(Math.round)}`).toBeLessThan(
+    100,
+  );
 }
 
 function median(xs: number[]): number {
