@@ -23,6 +23,7 @@ export class WorkerMetrics {
   readonly deltaBytes: Counter<'partition'>;
   readonly deadLetters: Counter<'partition' | 'reason'>;
   readonly outputFenced: Counter<'partition'>;
+  readonly stalePartitionsDropped: Counter<'reason'>;
   readonly dlqTruncated: Counter;
   readonly degraded: Gauge<'dependency'>;
   readonly retries: Counter<'dependency'>;
@@ -92,6 +93,12 @@ export class WorkerMetrics {
       name: 'ripple_worker_output_fenced_records_total',
       help: 'Output records dropped because a newer owner fenced the partition (transactional producer epoch bumped)',
       labelNames: ['partition'],
+      registers: [r],
+    });
+    this.stalePartitionsDropped = new Counter({
+      name: 'ripple_worker_stale_partitions_dropped_total',
+      help: 'Partitions given up without output or snapshot because another owner has them: fence (a fencing revoke or an assign over an older copy) or output_fenced (a revoke of a partition whose output a newer owner fenced)',
+      labelNames: ['reason'],
       registers: [r],
     });
     this.deadLetters = new Counter({

@@ -69,6 +69,8 @@ export interface RecordSink {
 export interface OutputClaims {
   claim(partitions: readonly number[]): Promise<void>;
   release(partitions: readonly number[]): Promise<void>;
+  /** True once a send found the partition fenced (a newer owner claimed it): its output is refused. */
+  isFenced?(partition: number): boolean;
 }
 
 export function hasClaims(sink: RecordSink): sink is RecordSink & OutputClaims {

@@ -107,7 +107,12 @@ export interface PartitionHandoff {
   readonly partition: number;
   /** Epoch the partition's state was produced under. */
   readonly epoch: number;
-  /** Id of the stored snapshot the next owner restores (null: nothing consumed yet). */
+  /**
+   * Id of the stored snapshot the next owner restores (null: nothing
+   * consumed yet, or nothing handed over because the partition's output was
+   * found fenced — a newer owner exists; the next one restores the newest
+   * valid snapshot, as after a crash).
+   */
   readonly snapshotId: string | null;
   readonly nextOffset: bigint | null;
   readonly nextSequence: number;
@@ -446,6 +451,9 @@ export class Worker {
    * Give up `partitions` (the coordinator moved them away at `epoch`): stop
    * fetching them, send what they produced, checkpoint them, wait until the
    * checkpoint is stored, forget them. Resolves with where the next owner resumes.
+   * A partition whose output the sink found fenced (this worker is a zombie
+   * for it: a newer owner claimed it) is dropped instead, like `release`: its
+   * output would be refused and its snapshot must not be used.
    */
   async revoke(
     partitions: readonly number[],
@@ -456,28 +464,43 @@ export class Worker {
     return await this.exclusive(async () => {
       for (const p of partitions) this.failed.delete(p);
       this.d.metrics.partitionsFailed.set(this.failed.size);
-      const owned = partitions.filter((p) => this.parts.has(p));
-      await this.d.source.unassign(owned);
-      const parts = owned.map((p) => this.parts.get(p) as JobPartition);
+      const held = partitions.filter((p) => this.parts.has(p));
+      await this.d.source.unassign(held);
+      // A zombie's copy (its output fenced by a newer owner) is dropped, not flushed or checkpointed.
+      const fenced = new Set(this.fencedOf(held));
+      let parts = held.filter((p) => !fenced.has(p)).map((p) => this.parts.get(p) as JobPartition);
       const span = this.tracer.startSpan('ripple.worker.handoff_checkpoint', {
-        attributes: { 'ripple.partitions': owned.join(','), 'ripple.epoch': epoch },
+        attributes: { 'ripple.partitions': held.join(','), 'ripple.epoch': epoch },
       });
       let ids: Map<number, string>;
       try {
         await this.sendPending(parts, trace.setSpan(context.active(), span));
+        // The flush itself may find a partition fenced (its transaction refused): no snapshot of it either.
+        for (const p of this.fencedOf(parts.map((x) => x.partition))) fenced.add(p);
+        parts = parts.filter((x) => !fenced.has(x.partition));
+        const owned = parts.map((x) => x.partition);
         ids = await this.capture(owned);
         if (!(await this.writer.waitForStored(timeoutMs, owned))) {
           throw new CheckpointNotStoredError('revoke', owned, timeoutMs);
         }
       } catch (e) {
         failSpan(span, e);
+        this.dropFenced([...fenced], epoch);
         // Nothing half-moved: the partitions stay owned and are read again from where they are.
         await this.resume(parts);
         throw e;
       } finally {
         span.end();
       }
-      const out: PartitionHandoff[] = [];
+      this.dropFenced([...fenced], epoch);
+      const owned = parts.map((x) => x.partition);
+      const out: PartitionHandoff[] = [...fenced].map((partition) => ({
+        partition,
+        epoch,
+        snapshotId: null,
+        nextOffset: null,
+        nextSequence: 0,
+      }));
       for (const p of parts) {
         out.push({
           partition: p.partition,
@@ -498,6 +521,25 @@ export class Worker {
     });
   }
 
+  /** Those of `partitions` whose output the sink found fenced. */
+  private fencedOf(partitions: readonly number[]): number[] {
+    const sink = this.d.sink;
+    if (!hasClaims(sink) || sink.isFenced === undefined) return [];
+    return partitions.filter((p) => sink.isFenced?.(p) === true);
+  }
+
+  /** Forget fenced partitions without output or snapshot (inside `exclusive`, source already unassigned). */
+  private dropFenced(partitions: readonly number[], epoch: number): void {
+    if (partitions.length === 0) return;
+    this.forget(partitions);
+    if (hasClaims(this.d.sink))
+      this.d.sink
+        .release(partitions)
+        .catch((e: unknown) => this.log.warn('output producers not released', { error: String(e) }));
+    this.d.metrics.stalePartitionsDropped.inc({ reason: 'output_fenced' }, partitions.length);
+    this.log.warn('revoke of fenced partitions: dropped without output or snapshot', { partitions, epoch });
+  }
+
   /**
    * Drop `partitions` without sending their pending output or checkpointing
    * them: the local copy is stale (the coordinator gave them to another
@@ -512,6 +554,7 @@ export class Worker {
       await this.d.source.unassign(owned);
       this.forget(owned);
       if (hasClaims(this.d.sink)) await this.d.sink.release(owned);
+      if (owned.length > 0) this.d.metrics.stalePartitionsDropped.inc({ reason: 'fence' }, owned.length);
       this.log.warn('stale partitions dropped', { partitions: owned, epoch });
     });
   }

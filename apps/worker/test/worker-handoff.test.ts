@@ -2,6 +2,8 @@ import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
 import { describe, expect, it } from 'vitest';
 import { FencedError, HandoffMismatchError } from '../src/errors.ts';
 import { VWAP_OUTPUT_SCHEMA } from '../src/jobs/vwap/schemas.ts';
+import { WorkerMetrics } from '../src/metrics.ts';
+import type { OutputClaims, RecordSink } from '../src/ports.ts';
 import type { Worker } from '../src/worker.ts';
 import { config, finalValues, type MemoryTopic, newWorker, runToEnd, world } from './memory-world.ts';
 
@@ -183,6 +185,34 @@ describe('assign / revoke', () => {
     expect(lists).toEqual([2]); // named snapshot missing: the newest valid one (the hand-over's) instead
     expect(b.progress().find((p) => p.partition === 2)?.nextOffset).toBeGreaterThanOrEqual(h2!.nextOffset!);
     expect(b.owned()).toEqual([0, 1, 2]);
+  });
+
+  it('a revoke of a partition whose output a newer owner fenced drops it: no output, no snapshot, nothing handed over', async () => {
+    const w = world(300, 43);
+    const fenced = new Set<number>();
+    // Like the transactional sink: a fenced partition's records are refused (dropped), the others sent.
+    w.wrapSink = (s: RecordSink): RecordSink & OutputClaims => ({
+      send: async (records) => await s.send(records.filter((r) => !fenced.has(r.partition))),
+      close: () => s.close(),
+      claim: async () => {},
+      release: async () => {},
+      isFenced: (p) => fenced.has(p),
+    });
+    const metrics = new WorkerMetrics('w-a');
+    const a = newWorker(w, config({ RIPPLE_WORKER_ID: 'w-a' }), metrics);
+    await a.start();
+    for (let i = 0; i < 10; i++) await a.step();
+    const snapshots1 = await w.store.list(1);
+    const output1 = w.out.partitions[1]?.length;
+    fenced.add(1); // a newer owner claimed partition 1 while this worker was cut off
+    const handoffs = await a.revoke([1, 2], 2);
+    expect(handoffs.find((h) => h.partition === 1)).toMatchObject({ snapshotId: null, nextOffset: null });
+    expect(handoffs.find((h) => h.partition === 2)?.snapshotId).toMatch(/^e0000000001-o/);
+    expect(await w.store.list(1)).toEqual(snapshots1);
+    expect(w.out.partitions[1]?.length).toBe(output1);
+    expect(a.owned()).toEqual([0]);
+    const dropped = (await metrics.stalePartitionsDropped.get()).values;
+    expect(dropped).toEqual([expect.objectContaining({ labels: { reason: 'output_fenced' }, value: 1 })]);
   });
 
   it('a revoke waits for the checkpoint to be stored: with the store down it fails and keeps nothing half-moved', async () => {

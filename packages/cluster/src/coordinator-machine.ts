@@ -347,6 +347,7 @@ export class CoordinatorMachine {
               workerId: w,
               partitions: [p],
               deadlineMs: Math.floor(now + this.revokeTimeoutMs),
+              fence: true,
             },
           });
         }

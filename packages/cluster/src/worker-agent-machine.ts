@@ -11,7 +11,10 @@
  * re-acked with the same snapshot reference; an assign already live is
  * re-acked. An assign for a partition held under an older epoch (a copy the
  * coordinator no longer counts on) first revokes the local copy, then
- * restores from the reference it was given.
+ * restores from the reference it was given. A fencing revoke (`fence`: the
+ * coordinator gave the partition to another worker while this one was cut
+ * off) drops the local copy without flushing or snapshotting it and acks
+ * nothing: its output is refused anyway and its snapshot must not be used.
  *
  * Shutdown: the heartbeat state becomes `draining`, the coordinator moves
  * the partitions away with ordinary revokes; when nothing is held (or the
@@ -196,6 +199,7 @@ export class WorkerAgentMachine {
     }
     const ack: HandedOffPartition[] = [];
     const todo: number[] = [];
+    const fence = m.fence === true;
     for (const p of m.partitions) {
       if (this.stale(p, m.epoch)) {
         this.out.push({
@@ -208,6 +212,7 @@ export class WorkerAgentMachine {
       this.see(p, m.epoch);
       const h = this.held.get(p);
       if (h === undefined) {
+        if (fence) continue; // nothing of ours to drop
         const done = this.handedOff.get(p);
         // handed over already (duplicate revoke), or never held: nothing of ours to restore from
         ack.push(done?.hp ?? { partition: p, snapshotKey: null, offsets: [] });
@@ -219,7 +224,7 @@ export class WorkerAgentMachine {
       todo.push(p);
     }
     if (ack.length > 0) this.ack(m.epoch, m.rebalanceId, 'revoke_ack', ack);
-    if (todo.length > 0) this.startOp('revoke', m.epoch, m.rebalanceId, todo, true);
+    if (todo.length > 0) this.startOp('revoke', m.epoch, m.rebalanceId, todo, !fence);
   }
 
   onAssign(_now: number, m: Assign): void {

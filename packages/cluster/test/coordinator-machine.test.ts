@@ -139,7 +139,7 @@ describe('CoordinatorMachine', () => {
     c.m.onHeartbeat(t, hb('w1', t, [...c.held('w1'), [p, 0]], 1));
     const fence = sends(c.m.drain());
     expect(fence).toEqual([
-      expect.objectContaining({ type: 'revoke', workerId: 'w1', partitions: [p], epoch: 1 }),
+      expect.objectContaining({ type: 'revoke', workerId: 'w1', partitions: [p], epoch: 1, fence: true }),
     ]);
   });
 
@@ -210,6 +210,32 @@ describe('WorkerAgentMachine', () => {
     ]);
     a.onAssign(7, assign(5, 3));
     expect(a.drain()).toEqual([expect.objectContaining({ kind: 'refused', reason: 'stale_epoch' })]);
+  });
+
+  test('a fencing revoke drops the stale copy without output or snapshot and acks nothing', () => {
+    const a = agent();
+    a.onAssign(1, assign(2, 4));
+    const [op] = a.drain();
+    a.onHostAssigned(2, (op as { opId: number }).opId, true);
+    a.drain();
+    // cut off meanwhile: the coordinator gave partition 4 to another worker at epoch 3
+    a.onRevoke(3, { ...revoke(3, 4), fence: true });
+    const [rv, ...rest] = a.drain();
+    expect(rest).toEqual([]);
+    expect(rv).toMatchObject({ kind: 'host_revoke', partitions: [4], discard: true });
+    a.onHostRevoked(4, (rv as { opId: number }).opId, []);
+    expect(a.drain()).toEqual([expect.objectContaining({ kind: 'publish_heartbeat', partitions: [] })]);
+    expect(a.live().size).toBe(0);
+    a.onRevoke(5, { ...revoke(3, 4), fence: true }); // again: nothing held, nothing to do
+    expect(a.drain()).toEqual([]);
+    // a planned revoke of it now: nothing of ours to restore from (the newest valid snapshot)
+    a.onRevoke(6, revoke(3, 4));
+    expect(a.drain()).toEqual([
+      expect.objectContaining({
+        kind: 'publish_ack',
+        message: expect.objectContaining({ partitions: [{ partition: 4, snapshotKey: null, offsets: [] }] }),
+      }),
+    ]);
   });
 
   test('shutdown drains: heartbeats say draining, stopped once nothing is held', () => {

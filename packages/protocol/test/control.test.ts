@@ -10,6 +10,7 @@ import {
   InvalidControlFieldError,
   InvalidSubjectTokenError,
   parseSubject,
+  type Revoke,
   StaleEpochError,
   tryDecodeControlMessage,
 } from '../src/index.ts';
@@ -182,6 +183,9 @@ describe('control messages', () => {
     expect(new TextDecoder().decode(encodeControlMessage(samples[4]!))).toContain(
       '"offset":"9007199254740993"',
     );
+    // a fencing revoke (optional field, v1)
+    const fence = { ...(samples[3] as Revoke), fence: true };
+    expect(decodeControlMessage(encodeControlMessage(fence))).toEqual(fence);
   });
 
   it('refuses malformed input with a typed reason', () => {
@@ -239,6 +243,7 @@ describe('control messages', () => {
         'owners[1].partition',
       ],
       [samples[3]!, { partitions: [1, 1] }, 'partitions[1]'],
+      [samples[3]!, { fence: 'yes' }, 'fence'],
       [
         samples[4]!,
         { partitions: [{ partition: 1, snapshotKey: 5, offsets: [] }] },

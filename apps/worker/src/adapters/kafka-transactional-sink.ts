@@ -101,6 +101,10 @@ export class KafkaTransactionalSink implements RecordSink, OutputClaims {
     this.fenced.delete(partition);
   }
 
+  isFenced(partition: number): boolean {
+    return this.fenced.has(partition);
+  }
+
   /** Give the partitions' producers up (after a hand-over: nothing of theirs is open). */
   async release(partitions: readonly number[]): Promise<void> {
     await Promise.all(

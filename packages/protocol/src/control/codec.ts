@@ -166,6 +166,7 @@ export function validateControlMessage(raw: unknown): ControlMessage {
         ...rebalanceStep(f, t),
         partitions: f.partitions('partitions'),
         deadlineMs: f.time('deadlineMs'),
+        ...(raw.fence === undefined ? {} : { fence: f.bool('fence') }),
       };
     case 'revoke_ack':
     case 'assign':
@@ -317,6 +318,12 @@ class Fields {
   sub(x: unknown, path: string): Fields {
     if (!isObject(x)) throw new InvalidControlFieldError(this.type, path, 'is not an object');
     return new Fields(this.type, x, path);
+  }
+
+  bool(k: string): boolean {
+    const v = this.raw[k];
+    if (typeof v !== 'boolean') this.fail(k, 'is not a boolean');
+    return v;
   }
 
   str(k: string): string {

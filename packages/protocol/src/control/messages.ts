@@ -108,6 +108,13 @@ export interface Revoke {
   readonly workerId: string;
   readonly partitions: readonly number[];
   readonly deadlineMs: number;
+  /**
+   * true: the receiver is not the owner (a fencing revoke: its copy is stale,
+   * the partition was given to another worker meanwhile). It drops the
+   * partitions without sending their pending output or taking a snapshot, and
+   * acks nothing (optional, v1).
+   */
+  readonly fence?: boolean;
 }
 
 export interface HandedOffPartition {
