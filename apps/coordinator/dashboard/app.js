@@ -1,6 +1,7 @@
 // The Ripple dashboard: a snapshot a second over Server-Sent Events
 // (/api/dashboard/events), rendered into plain, accessible HTML; charts by
-// uPlot; trace waterfalls from /api/traces/<id> (the Jaeger query API).
+// uPlot; trace waterfalls from /api/traces/<id> (the Jaeger query API); the
+// VWAP table from /api/vwap/events?q=<symbol prefix>.
 const $ = (id) => document.getElementById(id);
 const palette = [
   '#1f77b4',
@@ -297,3 +298,58 @@ events.onmessage = (e) => render(JSON.parse(e.data));
 events.onerror = () => {
   $('summary').textContent = 'Disconnected from the coordinator — reconnecting…';
 };
+
+// The live VWAP table: its own event stream, re-opened when the search changes.
+const fmtNum = (n, digits) =>
+  n === null ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
+const fmtWindow = (startNs, endNs) => {
+  const start = new Date(Number(BigInt(startNs) / 1000000n));
+  const seconds = Number((BigInt(endNs) - BigInt(startNs)) / 1000000n) / 1000;
+  return `${start.toISOString().slice(11, 19)} UTC +${seconds} s`;
+};
+let vwapEvents = null;
+let vwapQuery = null;
+function watchVwap(query) {
+  if (query === vwapQuery) return;
+  vwapQuery = query;
+  vwapEvents?.close();
+  vwapEvents = new EventSource(`/api/vwap/events?q=${encodeURIComponent(query)}`);
+  vwapEvents.onmessage = (e) => renderVwap(JSON.parse(e.data), query);
+}
+function renderVwap(v, query) {
+  const table = $('vwap');
+  table.dataset.query = query;
+  const rows = v.rows.map((r) => {
+    const tr = document.createElement('tr');
+    tr.dataset.symbol = r.symbol;
+    tr.dataset.windowStart = r.windowStartNs;
+    const sym = document.createElement('th');
+    sym.scope = 'row';
+    sym.textContent = r.symbol;
+    tr.append(
+      sym,
+      cell(fmtWindow(r.windowStartNs, r.windowEndNs)),
+      cell(fmtNum(r.vwap, 6), 'num vwap'),
+      cell(fmtNum(r.volume, 2), 'num'),
+      cell(fmtNum(r.count, 0), 'num'),
+    );
+    return tr;
+  });
+  table.tBodies[0].replaceChildren(...rows);
+  const what =
+    v.symbols === 0
+      ? `No VWAP rows yet — ${v.source}`
+      : `${v.matched} of ${v.symbols} symbols match${query ? ` “${query}”` : ''}; ${rows.length} rows shown`;
+  // the live region speaks when the answer to a search changes, not at every update
+  if ($('vwap-status').textContent !== what) $('vwap-status').textContent = what;
+}
+let searchTimer = null;
+$('vwap-q').addEventListener('input', (e) => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => watchVwap(e.target.value.trim()), 200);
+});
+$('vwap-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  watchVwap($('vwap-q').value.trim());
+});
+watchVwap('');

@@ -10,10 +10,13 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type ControlBus, CoordinatorRunner, type KvStore, type Logger } from '@ripple/cluster';
 import { HubClient, hubPath } from '@ripple/cluster-local';
 import { NatsBus, NatsKv, natsAuthFromEnv } from '@ripple/cluster-nats';
-import { clusterSubjects } from '@ripple/protocol';
+import { clusterSubjects, SchemaRegistry } from '@ripple/protocol';
+import { VWAP_OUTPUT_SCHEMA } from '@ripple/trades';
 import type { CoordinatorConfig } from './config.ts';
 import { DashboardFeed } from './dashboard/feed.ts';
+import { OutputTopicReader } from './dashboard/output-topic-reader.ts';
 import { dashboardHandler } from './dashboard/server.ts';
+import { VwapBoard } from './dashboard/vwap-board.ts';
 import { json, serve } from './http.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 
@@ -40,6 +43,21 @@ export async function startCoordinatorApp(
   let closed = false;
 
   const feed = new DashboardFeed();
+  // the VWAP table: the output topic read as the consumer contract says (when Kafka is configured)
+  const schemas = new SchemaRegistry();
+  schemas.register(VWAP_OUTPUT_SCHEMA);
+  const vwap = new VwapBoard(schemas);
+  const reader =
+    config.kafkaBrokers === null
+      ? null
+      : new OutputTopicReader({
+          brokers: config.kafkaBrokers,
+          topic: config.outputTopic,
+          groupId: `ripple-dashboard-${config.cluster}-${config.coordinatorId}`,
+          board: vwap,
+          logger,
+        });
+  reader?.start();
   const jaegerUrl =
     env.JAEGER_QUERY_URL !== undefined && env.JAEGER_QUERY_URL !== '' ? env.JAEGER_QUERY_URL : null;
   const http = await serve(config.host, [
@@ -47,6 +65,7 @@ export async function startCoordinatorApp(
       port: config.apiPort,
       raw: dashboardHandler({
         feed,
+        vwap,
         jaegerUrl,
         status: () =>
           runner === null
@@ -186,6 +205,7 @@ export async function startCoordinatorApp(
     close: async () => {
       closed = true;
       feed.close();
+      await reader?.close();
       await runner?.stop();
       await http.close();
       hub?.close();

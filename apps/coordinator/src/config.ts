@@ -31,6 +31,9 @@ export interface CoordinatorConfig {
   readonly healthPort: number;
   readonly metricsPort: number;
   readonly otlpEndpoint: string | null;
+  /** host:port list; the dashboard reads the output topic when set */
+  readonly kafkaBrokers: readonly string[] | null;
+  readonly outputTopic: string;
 }
 
 /** The loaded keys (with their sources, for --print-config) and the coordinator's options. */
@@ -62,6 +65,8 @@ export function readConfig(env: Env = process.env): {
       healthPort: v.healthPort,
       metricsPort: v.metricsPort,
       otlpEndpoint: v.otlpEndpoint,
+      kafkaBrokers: v.kafkaBrokers === null || v.kafkaBrokers.length === 0 ? null : v.kafkaBrokers,
+      outputTopic: v.outputTopic,
     },
   };
 }

@@ -12,5 +12,7 @@ export {
   type DashboardSnapshot,
   type WorkerSeries,
 } from './dashboard/feed.ts';
+export { OutputTopicReader, type OutputTopicReaderOptions } from './dashboard/output-topic-reader.ts';
 export { type DashboardOptions, dashboardHandler } from './dashboard/server.ts';
+export { VwapBoard, type VwapRow, type VwapView } from './dashboard/vwap-board.ts';
 export { serve } from './http.ts';

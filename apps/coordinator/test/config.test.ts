@@ -16,7 +16,13 @@ describe('coordinator config', () => {
       healthPort: 9201,
       metricsPort: 9202,
       otlpEndpoint: null,
+      kafkaBrokers: null,
+      outputTopic: 'vwap-output',
     });
+    expect(loadConfig({ ...base, KAFKA_BROKERS: 'k1:9092, k2:9093' }).kafkaBrokers).toEqual([
+      'k1:9092',
+      'k2:9093',
+    ]);
   });
 
   test('sub-second intervals for tests', () => {
@@ -50,6 +56,8 @@ describe('coordinator config', () => {
       [{ ...base, RIPPLE_API_PORT: '70000' }, 'api_port', 'RIPPLE_API_PORT'],
       [{ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger' }, 'otlp_endpoint', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
       [{ ...base, RIPPLE_CONFIG_FILE: '/nonexistent.json' }, 'config_file', 'RIPPLE_CONFIG_FILE'],
+      [{ ...base, KAFKA_BROKERS: 'kafka' }, 'kafka_brokers', 'KAFKA_BROKERS'],
+      [{ ...base, RIPPLE_OUTPUT_TOPIC: 'a topic' }, 'output_topic', 'RIPPLE_OUTPUT_TOPIC'],
     ];
     for (const [env, key, variable] of cases) {
       let err: unknown;

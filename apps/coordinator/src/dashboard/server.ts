@@ -2,7 +2,9 @@
  * The dashboard's HTTP side, on the coordinator's API port: the page and its
  * assets (shipped in the package under `dashboard/`, uPlot from its npm
  * package: no build step), `GET /api/dashboard` (one snapshot),
- * `GET /api/dashboard/events` (Server-Sent Events: a snapshot a second) and
+ * `GET /api/dashboard/events` (Server-Sent Events: a snapshot a second),
+ * `GET /api/vwap?q=PREFIX&limit=N` and `/api/vwap/events?q=…` (the VWAP
+ * table's rows for a symbol search, once / a second) and
  * `GET /api/traces/<id>` (a trace's waterfall from the Jaeger query API, when
  * JAEGER_QUERY_URL is configured).
  */
@@ -13,11 +15,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DashboardFeed, DashboardSnapshot } from './feed.ts';
 import { fetchWaterfall, TraceNotFoundError } from './jaeger.ts';
+import type { VwapBoard } from './vwap-board.ts';
 
 export interface DashboardOptions {
   readonly feed: DashboardFeed;
   readonly status: () => DashboardSnapshot['status'];
   readonly jaegerUrl: string | null;
+  /** the VWAP table's rows (null: no output topic configured) */
+  readonly vwap?: VwapBoard | null;
   /** SSE period (ms) */
   readonly periodMs?: number;
 }
@@ -59,8 +64,34 @@ export function dashboardHandler(
     res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
     res.end(body);
   };
+  const vwap = (search: URLSearchParams) => {
+    const q = (search.get('q') ?? '').slice(0, 64);
+    const limit = Math.min(200, Math.max(1, Number(search.get('limit') ?? '50') || 50));
+    return (
+      o.vwap?.view(q, limit) ?? {
+        rows: [],
+        matched: 0,
+        symbols: 0,
+        applied: 0,
+        dropped: 0,
+        undecodable: 0,
+        source: 'not configured (set KAFKA_BROKERS to read the output topic)',
+      }
+    );
+  };
+  const stream = (req: IncomingMessage, res: ServerResponse, body: () => unknown) => {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    const push = () => res.write(`data: ${stringify(body())}\n\n`);
+    push();
+    const timer = setInterval(push, o.periodMs ?? 1000);
+    req.on('close', () => clearInterval(timer));
+  };
   return (req, res) => {
-    const url = (req.url ?? '/').split('?')[0] ?? '/';
+    const [url = '/', query = ''] = (req.url ?? '/').split('?');
     if (url === '/' || url === '/dashboard') {
       res.writeHead(302, { location: '/dashboard/' });
       res.end();
@@ -77,15 +108,16 @@ export function dashboardHandler(
       return true;
     }
     if (url === '/api/dashboard/events') {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-      });
-      const push = () => res.write(`data: ${stringify(snapshot())}\n\n`);
-      push();
-      const timer = setInterval(push, o.periodMs ?? 1000);
-      req.on('close', () => clearInterval(timer));
+      stream(req, res, snapshot);
+      return true;
+    }
+    if (url === '/api/vwap') {
+      send(res, 200, 'application/json', stringify(vwap(new URLSearchParams(query))));
+      return true;
+    }
+    if (url === '/api/vwap/events') {
+      const search = new URLSearchParams(query);
+      stream(req, res, () => vwap(search));
       return true;
     }
     const m = /^\/api\/traces\/([0-9a-f]{32})$/.exec(url);

@@ -1,6 +1,6 @@
 /** The coordinator's keys (apps/coordinator). */
-import { required, schema, withDefault } from '../config-key.ts';
-import { decimal, identifier, integer, natsUrls, port } from '../value-types.ts';
+import { optional, required, schema, withDefault } from '../config-key.ts';
+import { decimal, hostPortList, identifier, integer, natsUrls, port, topicName } from '../value-types.ts';
 import {
   clusterName,
   configFile,
@@ -59,5 +59,19 @@ export const coordinatorSchema = schema('coordinator', {
   healthPort: healthPort('9201'),
   metricsPort: metricsPort('9202'),
   otlpEndpoint,
+  kafkaBrokers: optional({
+    key: 'kafka_brokers',
+    variable: 'KAFKA_BROKERS',
+    type: hostPortList,
+    description:
+      'Kafka bootstrap brokers: the dashboard’s VWAP table reads the output topic (unset: no table).',
+  }),
+  outputTopic: withDefault({
+    key: 'output_topic',
+    variable: 'RIPPLE_OUTPUT_TOPIC',
+    type: topicName,
+    default: 'vwap-output',
+    description: 'Output topic the dashboard’s VWAP table reads (when kafka_brokers is set).',
+  }),
   ...natsCredentials,
 });

@@ -20,7 +20,7 @@
  * new record and shares unchanged parts.
  */
 
-import type { Delta, PatchOp, Value, ValueRecord } from '@ripple/core';
+import { applyDelta, type Delta, type PatchOp, type Value, type ValueRecord } from '@ripple/core';
 
 // The shapes are defined once in @ripple/core (shared with the protocol's codec); the algebra is here.
 export type { Delta, PatchOp, Value, ValueRecord };
@@ -69,41 +69,8 @@ export function valueEqual(a: Value | undefined, b: Value | undefined): boolean 
   return n === 0;
 }
 
-/** The value after `delta`; `undefined` means absent (after `Remove`). */
-export function apply(delta: Delta, value: Value | undefined): Value | undefined {
-  switch (delta.kind) {
-    case 'set':
-      return delta.value;
-    case 'remove':
-      return undefined;
-    case 'patch':
-      return applyOps(delta.ops, value);
-  }
-}
-
-function applyOps(ops: readonly PatchOp[], value: Value | undefined): ValueRecord {
-  const out: { [k: string]: Value } = isRecord(value) ? { ...value } : {};
-  for (const op of ops) {
-    switch (op.op) {
-      case 'field_set':
-        out[op.field] = op.value;
-        break;
-      case 'field_remove':
-        delete out[op.field];
-        break;
-      case 'map_set':
-      case 'map_remove': {
-        const cur = out[op.field];
-        const m: { [k: string]: Value } = isRecord(cur) ? { ...cur } : {};
-        if (op.op === 'map_set') m[op.key] = op.value;
-        else delete m[op.key];
-        out[op.field] = m;
-        break;
-      }
-    }
-  }
-  return out;
-}
+/** The value after `delta`; `undefined` means absent (after `Remove`). Defined in @ripple/core. */
+export const apply: (delta: Delta, value: Value | undefined) => Value | undefined = applyDelta;
 
 /**
  * A delta taking `from` to `to`: `Remove` when `to` is absent, a `Patch` when
@@ -161,8 +128,9 @@ export function diff(from: Value | undefined, to: Value | undefined): Delta {
  */
 export function compose(first: Delta, second: Delta): Delta {
   if (second.kind !== 'patch') return second;
-  if (first.kind === 'set') return { kind: 'set', value: applyOps(second.ops, first.value) };
-  if (first.kind === 'remove') return { kind: 'set', value: applyOps(second.ops, undefined) };
+  // a patch applied to a value is a record (never undefined)
+  if (first.kind === 'set') return { kind: 'set', value: applyDelta(second, first.value) as ValueRecord };
+  if (first.kind === 'remove') return { kind: 'set', value: applyDelta(second, undefined) as ValueRecord };
   return { kind: 'patch', ops: normalizeOps([...first.ops, ...second.ops]) };
 }
 
