@@ -16,9 +16,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { LocalCluster, MemoryBus, MemoryKv } from '@ripple/cluster';
-import { DashboardFeed, dashboardHandler, serve } from '@ripple/coordinator';
-import { clusterSubjects, encodeControlMessage, TradeBatchEncoder } from '@ripple/protocol';
+import { DashboardFeed, dashboardHandler, serve, VwapBoard } from '@ripple/coordinator';
+import {
+  clusterSubjects,
+  encodeControlMessage,
+  SchemaRegistry,
+  type Trade,
+  TradeBatchEncoder,
+} from '@ripple/protocol';
 import { startTracing } from '@ripple/telemetry';
+import { oracle } from '@ripple/test-support';
+import { VWAP_OUTPUT_SCHEMA } from '@ripple/trades';
 import {
   joinCluster,
   loadConfig,
@@ -108,6 +116,11 @@ describe('dashboard in headless Chromium', () => {
     stateKv: () => state,
   });
   const feed = new DashboardFeed();
+  // The VWAP table's board, fed from the real worker's output topic (in memory here; the Kafka
+  // reader of the coordinator is tested against the real broker in dashboard-vwap.integration).
+  const schemas = new SchemaRegistry();
+  schemas.register(VWAP_OUTPUT_SCHEMA);
+  const vwap = new VwapBoard(schemas);
   const tracing = startTracing({
     serviceName: `ripple-dashboard-it-${cluster}`,
     instanceId: 'browser-test',
@@ -127,7 +140,7 @@ describe('dashboard in headless Chromium', () => {
       return l === undefined ? null : { ...l.status('dashboard'), self: 'c0', acting: true };
     };
     http = await serve('127.0.0.1', [
-      { port: 0, route: async () => null, raw: dashboardHandler({ feed, status, jaegerUrl: JAEGER }) },
+      { port: 0, route: async () => null, raw: dashboardHandler({ feed, status, jaegerUrl: JAEGER, vwap }) },
     ]);
     url = `http://127.0.0.1:${http.ports[0]}/dashboard/`;
     feed.attach(bus, clusterSubjects(cluster));
@@ -283,7 +296,19 @@ describe('dashboard in headless Chromium', () => {
     // records: malformed ones (dead letters) and events beyond the allowed lateness (late data).
     // Its heartbeats carry the counts by reason; the page shows them.
     const w4 = startRealWorker(cluster, bus, 'w4');
-    stopW4 = w4.stop;
+    const read = new Array<number>(P).fill(0);
+    const pump = setInterval(() => {
+      w4.output.partitions.forEach((records, p) => {
+        for (; read[p]! < records.length; read[p]!++) {
+          const v = records[read[p]!]!.value;
+          if (v !== null) vwap.consume(p, v);
+        }
+      });
+    }, 100);
+    stopW4 = async () => {
+      clearInterval(pump);
+      await w4.stop();
+    };
     await page.waitForSelector('body[data-workers="3"] #members tr[data-worker="w4"]', {
       timeout: 3 * bound,
     });
@@ -291,24 +316,37 @@ describe('dashboard in headless Chromium', () => {
       w4.worker.owned().length > 0 ? true : undefined,
     );
     const mine = w4.worker.owned()[0]!;
-    const nowNs = BigInt(Date.now()) * 1_000_000n;
-    const trade = (secondsAgo: number) => {
+    // window A: 10 s starting 120 s ago (event times well before the records' log time, none in the future)
+    const windowA = ((BigInt(Date.now()) * 1_000_000n - 120n * SEC) / (10n * SEC)) * 10n * SEC;
+    const fed: Trade[] = [];
+    const batch = (trades: Trade[]) => {
       const enc = new TradeBatchEncoder();
-      enc.add({
-        symbol: 'DASH',
-        price: 10,
-        size: 1,
-        timestampNs: nowNs - BigInt(secondsAgo) * SEC,
-        venue: 'XNAS',
-      });
+      for (const t of trades) enc.add(t);
+      fed.push(...trades);
       return enc.finish({ sequence: 0 });
     };
-    w4.input.append(mine, trade(120));
+    const t = (symbol: string, atNs: bigint, price: number, size: number): Trade => ({
+      symbol,
+      price,
+      size,
+      timestampNs: atNs,
+      venue: 'XNAS',
+    });
+    w4.input.append(
+      mine,
+      batch([
+        t('DASH', windowA + 1n * SEC, 101.25, 300),
+        t('ASHX', windowA + 1n * SEC, 7, 10),
+        t('DASH', windowA + 2n * SEC, 101.5, 200),
+      ]),
+    );
     w4.input.append(mine, new TextEncoder().encode('not a trade batch'));
+    w4.input.append(mine, batch([t('DASH', windowA + 4n * SEC, 100.75, 500)]));
     w4.input.append(mine, new Uint8Array([0x52, 0x49, 0x50, 0x50, 1, 2, 3])); // "RIPP" then garbage
-    w4.input.append(mine, trade(60)); // the watermark passes the first window's end + lateness
-    w4.input.append(mine, trade(120)); // late: its window has closed
-    w4.input.append(mine, trade(119)); // late
+    // the watermark passes window A's end + lateness: A is closed, its value final
+    w4.input.append(mine, batch([t('DASH', windowA + 60n * SEC, 99, 1)]));
+    w4.input.append(mine, batch([t('DASH', windowA + 5n * SEC, 1, 1)])); // late: window A has closed
+    w4.input.append(mine, batch([t('ASHX', windowA + 6n * SEC, 1, 1)])); // late
     w4.input.append(mine, new Uint8Array([0xff]));
     await page.waitForFunction(
       () => {
@@ -333,6 +371,28 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.isHidden('#diverted-none')).toBe(true);
     await page.locator('#diverted').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, '5-dead-letters-and-late.png'), fullPage: true });
+
+    // The live VWAP table: search for one symbol with the keyboard; its closed window shows the oracle's value.
+    const expected = oracle({ trades: [fed] }, 10n * SEC, 5n * SEC, SEC).windows.get(`DASH@${windowA}`)!;
+    expect(expected).toMatchObject({ count: 3, volume: 1000 });
+    await page.focus('#vwap-q');
+    await page.keyboard.type('da');
+    const rowA = `#vwap tr[data-symbol="DASH"][data-window-start="${windowA}"]`;
+    await page.waitForSelector(rowA, { timeout: 20_000 });
+    await page.waitForFunction(
+      (sel) => (document.querySelector(sel) as HTMLElement | null)?.dataset.volume === '1000',
+      rowA,
+      { timeout: 20_000 },
+    );
+    expect(Number(await page.getAttribute(rowA, 'data-vwap'))).toBeCloseTo(expected.vwap, 9);
+    expect(
+      await page.$$eval('#vwap tbody tr', (rows) => [
+        ...new Set(rows.map((r) => (r as HTMLElement).dataset.symbol)),
+      ]),
+    ).toEqual(['DASH']);
+    expect(await page.textContent('#vwap-status')).toMatch(/^1 of 2 symbols match “da”/);
+    await page.locator('#vwap').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, '6-vwap-search.png'), fullPage: true });
     process.stdout.write(
       `${JSON.stringify({ suite: 'dashboard-browser', partitions: P, moved_visible_ms: movedMs, rebalance_spans: spans.length })}\n`,
     );

@@ -323,6 +323,8 @@ function renderVwap(v, query) {
     const tr = document.createElement('tr');
     tr.dataset.symbol = r.symbol;
     tr.dataset.windowStart = r.windowStartNs;
+    tr.dataset.vwap = String(r.vwap);
+    tr.dataset.volume = String(r.volume);
     const sym = document.createElement('th');
     sym.scope = 'row';
     sym.textContent = r.symbol;
@@ -339,7 +341,7 @@ function renderVwap(v, query) {
   const what =
     v.symbols === 0
       ? `No VWAP rows yet — ${v.source}`
-      : `${v.matched} of ${v.symbols} symbols match${query ? ` “${query}”` : ''}; ${rows.length} rows shown`;
+      : `${v.matched} of ${v.symbols} symbols match${query ? ` “${query}”` : ''}; ${rows.length} row${rows.length === 1 ? '' : 's'} shown`;
   // the live region speaks when the answer to a search changes, not at every update
   if ($('vwap-status').textContent !== what) $('vwap-status').textContent = what;
 }

@@ -8,7 +8,7 @@
  * what it already applied by sequence. Kafka down: the board's `source` says
  * so, the reader retries with backoff and the coordinator goes on.
  */
-import { Consumer, type MessagesStream } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from '@ripple/cluster';
 import type { VwapBoard } from './vwap-board.ts';
 
@@ -68,6 +68,7 @@ export class OutputTopicReader {
           mode: 'manual',
           offsets,
           autocommit: false,
+          isolationLevel: FetchIsolationLevels.READ_COMMITTED,
           maxWaitTime: 500,
         });
         this.stream = stream;
