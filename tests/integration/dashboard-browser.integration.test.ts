@@ -377,7 +377,7 @@ describe('dashboard in headless Chromium', () => {
     expect(expected).toMatchObject({ count: 3, volume: 1000 });
     await page.focus('#vwap-q');
     await page.keyboard.type('da');
-    const rowA = `#vwap tr[data-symbol="DASH"][data-window-start="${windowA}"]`;
+    const rowA = `#vwap[data-query="da"] tr[data-symbol="DASH"][data-window-start="${windowA}"]`;
     await page.waitForSelector(rowA, { timeout: 20_000 });
     await page.waitForFunction(
       (sel) => (document.querySelector(sel) as HTMLElement | null)?.dataset.volume === '1000',
