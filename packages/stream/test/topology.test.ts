@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type Aggregator,
   apply,
   from,
   MemorySink,
@@ -80,6 +81,47 @@ describe('topology DSL', () => {
     const forWindow = sink.records.filter((r) => r.key === 'S0@20000000000');
     expect(forWindow.map((r) => r.delta.kind)).toEqual(['set', 'patch']);
     expect(forWindow[1]?.value).toMatchObject({ count: 11 });
+  });
+
+  it("an unchanged correction of the key's last window gives no delta (the cutoff), a changed one a patch", () => {
+    // An aggregate without a count (the largest size): a late event below the max re-emits the window unchanged.
+    const maxSize: Aggregator<Trade, { m: number }, { max: number }> = {
+      name: 'max_size',
+      create: () => ({ m: Number.NEGATIVE_INFINITY }),
+      reset: (a) => {
+        a.m = Number.NEGATIVE_INFINITY;
+      },
+      add: (a, e) => {
+        if (e.size > a.m) a.m = e.size;
+      },
+      merge: (a, b) => {
+        if (b.m > a.m) a.m = b.m;
+      },
+      remove: null,
+      unmerge: null,
+      count: (a) => (a.m === Number.NEGATIVE_INFINITY ? 0 : 1),
+      result: (a) => ({ max: a.m }),
+      save: (a) => [a.m],
+      load: (v) => ({ m: (v as number[])[0] as number }),
+    };
+    const p = from<Trade>()
+      .partitionBy('symbol')
+      .window(tumbling(10_000_000_000n), { time: 'timestampNs', allowedLatenessNs: 100_000_000_000n })
+      .aggregate(() => maxSize as never)
+      .compile({ debug: true });
+    const at = (s: number, size: number): Trade => ({
+      symbol: 'S',
+      price: 1,
+      size,
+      timestampNs: BigInt(s) * 1_000_000_000n,
+      venue: 'X',
+    });
+    const kinds = (out: readonly OutputDelta<unknown>[]) =>
+      out.map((d) => `${d.windowStartNs}:${d.delta.kind}`);
+    expect(kinds(p.push([at(1, 5), at(12, 1)]))).toEqual(['0:set']); // [0 s, 10 s) closes
+    expect(kinds(p.push([at(2, 3)]))).toEqual([]); // re-emitted with max 5 again: cut off
+    expect(kinds(p.push([at(3, 9)]))).toEqual(['0:patch']); // max 9
+    expect(kinds(p.end())).toEqual(['10000000000:set']);
   });
 
   it('is deterministic: same input, identical output', async () => {
