@@ -1,0 +1,292 @@
+// The active coordinator killed under real workers: two coordinator
+// processes (one holds the lease in JetStream KV, the other is a warm
+// standby) and three worker processes (apps/worker in cluster mode) on real
+// Kafka, NATS and S3 while trades flow in. The active coordinator is
+// SIGKILLed mid-stream. The standby must act within one lease period plus a
+// stated bound, rebuild its view from the state document and the heartbeats
+// without moving any partition (the partition table — owner and epoch of
+// every partition — is the same before and after), and the output must still
+// equal the independent oracle, window by window.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { clusterSubjects, decodeControlMessage, type Heartbeat, type StatusResponse } from '@ripple/protocol';
+import { afterAll, describe, expect, test } from 'vitest';
+import { eventually, requireEnv, uniqueId } from './helpers.ts';
+import {
+  contractOutputs,
+  createTopics,
+  deleteTopics,
+  makeStream,
+  PARTITIONS,
+  produce,
+  progress,
+  readAll,
+  SEC,
+  sleep,
+  startWorker,
+  streamOracle,
+  type Topics,
+  type WorkerProcess,
+} from './worker-harness.ts';
+
+const env = requireEnv('KAFKA_BROKERS', 'NATS_URL', 'S3_ENDPOINT', 'S3_BUCKET');
+const brokers = env.KAFKA_BROKERS.split(',');
+const ROOT = join(import.meta.dirname, '..', '..');
+const HEARTBEAT_SEC = 0.2;
+const FAILURE_SEC = 1.5;
+const LEASE_TTL_SEC = 1;
+/**
+ * Takeover bound: the follower acts once the lease revision stayed unchanged
+ * for one ttl on its own clock, checked every ttl/10 (decision 0005), so at
+ * most ttl + 2 checks after the last renewal; plus what the shared 2 cores
+ * add to two processes' timers and this test's 20 ms status polling under load.
+ */
+const TAKEOVER_BOUND_MS = LEASE_TTL_SEC * 1000 + 1000;
+
+interface CoordinatorProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly apiPort: number;
+  log(): string;
+}
+
+/** The coordinator's own view over HTTP (`acting`: it holds the lease and acts). */
+type HttpStatus = StatusResponse & { self: string; acting: boolean };
+
+async function httpStatus(c: CoordinatorProcess): Promise<HttpStatus | undefined> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${c.apiPort}/status`, { signal: AbortSignal.timeout(1000) });
+    if (r.status !== 200) return undefined;
+    return (await r.json()) as HttpStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('cluster on real Kafka + NATS + S3: the active coordinator SIGKILLed under load', () => {
+  const id = uniqueId();
+  const cluster = `it-coordfo-${id}`;
+  const s = clusterSubjects(cluster);
+  let topics: Topics | undefined;
+  let nc: NatsConnection | undefined;
+  const coordinators: CoordinatorProcess[] = [];
+  const workers = new Map<string, WorkerProcess>();
+
+  afterAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ripple-it-coordfo-'));
+    for (const [w, p] of workers) writeFileSync(join(dir, `${w}.log`), p.log());
+    for (const c of coordinators) writeFileSync(join(dir, `${c.name}.log`), c.log());
+    process.stdout.write(`cluster-coordinator-failover logs: ${dir}\n`);
+    for (const c of coordinators) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    for (const w of workers.values()) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    if (topics !== undefined) await deleteTopics(brokers, topics);
+    if (nc !== undefined) {
+      for (const b of [s.leaseBucket, s.stateBucket])
+        await (await new Kvm(nc).open(b)).destroy().catch(() => {});
+      await nc.drain();
+    }
+  });
+
+  test('the standby takes over within the lease period, moves nothing, output exact vs the oracle', async () => {
+    topics = await createTopics(brokers, `it-coordfo-${id}`);
+    const t = topics;
+    nc = await connect({ servers: env.NATS_URL });
+    const beats = new Map<string, Heartbeat>();
+    nc.subscribe(s.allHeartbeats, {
+      callback: (_e, m) => {
+        const hb = decodeControlMessage(m.data);
+        if (hb.type === 'heartbeat') beats.set(hb.workerId, hb);
+      },
+    });
+
+    const startCoordinator = async (name: string): Promise<CoordinatorProcess> => {
+      const child = spawn(
+        process.execPath,
+        ['--conditions=@ripple/source', join(ROOT, 'apps/coordinator/src/main.ts')],
+        {
+          cwd: ROOT,
+          env: {
+            PATH: process.env.PATH ?? '',
+            NATS_URL: env.NATS_URL,
+            RIPPLE_CLUSTER: cluster,
+            RIPPLE_COORDINATOR_ID: name,
+            RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+            RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
+            RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
+            RIPPLE_LEASE_TTL_SEC: String(LEASE_TTL_SEC),
+            RIPPLE_API_PORT: '0',
+            RIPPLE_HEALTH_PORT: '0',
+            RIPPLE_METRICS_PORT: '0',
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let log = '';
+      const apiPort = await new Promise<number>((resolve, reject) => {
+        child.stderr?.on('data', (d: Buffer) => {
+          log = (log + d.toString()).slice(-200_000);
+          const m =
+            /"api":(\d+)[^\n]*"msg":"coordinator listening"|"msg":"coordinator listening"[^\n]*"api":(\d+)/.exec(
+              log,
+            );
+          if (m !== null) resolve(Number(m[1] ?? m[2]));
+        });
+        child.once('exit', (code) => reject(new Error(`coordinator ${name} exited (${code}):\n${log}`)));
+      });
+      const c = { name, child, apiPort, log: () => log };
+      coordinators.push(c);
+      return c;
+    };
+
+    /** The acting coordinator's status once every partition is owned by one of `ids`, nothing moving, heartbeats agreeing. */
+    const settled = async (ids: string[]) => {
+      const views = await Promise.all(coordinators.filter((c) => c.child.exitCode === null).map(httpStatus));
+      const acting = views.filter((v) => v?.acting === true);
+      if (acting.length !== 1) return undefined;
+      const st = acting[0]!;
+      if (st.unassigned.length > 0 || !st.partitions!.every((p) => p.movingTo === null)) return undefined;
+      const owners = new Set(st.partitions!.map((p) => p.workerId));
+      if (owners.size !== ids.length || !ids.every((w) => owners.has(w))) return undefined;
+      for (const w of ids) {
+        const hb = beats.get(w);
+        const mine = st.partitions!.filter((p) => p.workerId === w);
+        if (hb === undefined || hb.partitions.length !== mine.length) return undefined;
+        for (const h of hb.partitions) {
+          const row = st.partitions![h.partition]!;
+          if (row.workerId !== w || row.epoch !== h.epoch) return undefined;
+        }
+      }
+      return st;
+    };
+
+    await startCoordinator('it-coord-a');
+    await startCoordinator('it-coord-b');
+    const start = async (w: string) => {
+      const p = await startWorker({
+        RIPPLE_WORKER_ID: w,
+        RIPPLE_CLUSTER: cluster,
+        RIPPLE_SOURCE: 'kafka',
+        RIPPLE_SNAPSHOT_STORE: 's3',
+        RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+        RIPPLE_INPUT_TOPIC: t.input,
+        RIPPLE_OUTPUT_TOPIC: t.output,
+        RIPPLE_DLQ_TOPIC: t.dlq,
+        RIPPLE_S3_PREFIX: `it-coordfo-${id}`,
+        RIPPLE_WINDOW: '250ms',
+        RIPPLE_LATENESS: '250ms',
+        RIPPLE_OUT_OF_ORDERNESS: '1s',
+        RIPPLE_CHECKPOINT_INTERVAL_SEC: '1',
+        RIPPLE_MAX_BATCH_RECORDS: '200',
+        RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
+        RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
+        RIPPLE_SHUTDOWN_GRACE_SEC: '10',
+      });
+      workers.set(w, p);
+      return p;
+    };
+    await Promise.all(['w1', 'w2', 'w3'].map(start));
+    const before = await eventually('3 workers own everything', 60_000, () => settled(['w1', 'w2', 'w3']));
+    const active = coordinators.find((c) => c.name === before.self)!;
+    const standby = coordinators.find((c) => c !== active)!;
+    expect((await httpStatus(standby))?.acting).toBe(false);
+
+    // Trades flow in the background from here to the end of the scenario.
+    const stream = makeStream({
+      trades: 16_000,
+      symbols: 64,
+      tradesPerRecord: 12,
+      seed: 2020,
+      malformedEvery: 97,
+    });
+    const SLICES = 24;
+    const producer = (async () => {
+      const longest = Math.max(...stream.records.map((r) => r.length));
+      const per = Math.ceil(longest / SLICES);
+      for (let i = 0; i < longest; i += per) {
+        await produce(
+          brokers,
+          t.input,
+          stream.records.map((r) => r.slice(i, i + per)),
+        );
+        await sleep(500);
+      }
+    })();
+
+    // The active coordinator dies mid-stream; the standby acts once the lease has expired.
+    await sleep(3000);
+    const table = await eventually('a settled table before the kill', 30_000, () =>
+      settled(['w1', 'w2', 'w3']),
+    );
+    expect(table.self).toBe(active.name);
+    const killedAt = performance.now();
+    active.child.kill('SIGKILL');
+    // Polled every 20 ms (eventually() polls every 100 ms): the takeover time is the figure here.
+    while ((await httpStatus(standby))?.acting !== true) {
+      if (performance.now() - killedAt > 30_000) throw new Error('the standby did not act within 30 s');
+      await sleep(20);
+    }
+    const takeoverMs = performance.now() - killedAt;
+    const after = await eventually('the standby settled', 30_000, () => settled(['w1', 'w2', 'w3']));
+    expect(after.self).toBe(standby.name);
+
+    // No partition moved: same owner and same epoch for every partition.
+    const row = (st: StatusResponse) => st.partitions!.map((p) => `${p.partition}:${p.workerId}@${p.epoch}`);
+    const moves = table.partitions!.filter(
+      (p) => after.partitions![p.partition]!.workerId !== p.workerId,
+    ).length;
+    expect(row(after)).toEqual(row(table));
+    expect(after.epoch).toBe(table.epoch);
+    expect(takeoverMs).toBeLessThan(TAKEOVER_BOUND_MS);
+
+    // All input in, every partition caught up with its owner, then the output against the oracle.
+    await producer;
+    const endOffsets = stream.records.map((r) => BigInt(r.length));
+    await eventually('all input processed', 90_000, async () => {
+      const at = new Map<number, bigint>();
+      for (const w of workers.values()) {
+        const pr = await progress(w);
+        for (const d of pr?.details ?? []) at.set(d.partition, BigInt(d.nextOffset ?? '-1'));
+      }
+      return endOffsets.every((end, p) => (at.get(p) ?? -1n) >= end) ? true : undefined;
+    });
+    const o = streamOracle(stream, SEC / 4n, SEC / 4n, SEC);
+    const out = await eventually('every window in the output', 30_000, async () => {
+      const records = await readAll(brokers, t.output);
+      const c = contractOutputs(records);
+      return c.windows.size >= o.windows.size ? { records, c } : undefined;
+    });
+    expect(out.c.windows.size).toBe(o.windows.size);
+    let wrong = 0;
+    for (const [k, want] of o.windows) {
+      const got = out.c.windows.get(k);
+      if (got === undefined || got.count !== want.count || got.volume !== want.volume) wrong++;
+      else expect(got.vwap).toBeCloseTo(want.vwap, 9);
+    }
+    expect(wrong).toBe(0);
+    // Still no move once everything was processed (the new leader planned nothing).
+    const end = await eventually('settled at the end', 30_000, () => settled(['w1', 'w2', 'w3']));
+    expect(row(end)).toEqual(row(table));
+
+    process.stdout.write(
+      `${JSON.stringify({
+        suite: 'cluster-coordinator-failover',
+        takeover_ms: Math.round(takeoverMs),
+        lease_ttl_ms: LEASE_TTL_SEC * 1000,
+        takeover_bound_ms: TAKEOVER_BOUND_MS,
+        moves,
+        epoch_before: table.epoch,
+        epoch_after: end.epoch,
+        partitions: PARTITIONS,
+        workers: workers.size,
+        windows: o.windows.size,
+        output_records: out.records.length,
+        dropped_by_sequence: out.c.dropped,
+      })}\n`,
+    );
+    expect(standby.log()).not.toMatch(/"level":"error"/);
+  }, 240_000);
+});
