@@ -15,6 +15,11 @@ export default defineConfig({
       'tests/integration/**/*.integration.test.ts',
       '{packages,apps}/*/test/**/*.integration.test.ts',
     ],
+    // the testcontainers provider's own tests need that provider (and Docker)
+    exclude:
+      process.env.RIPPLE_SERVICES === 'containers'
+        ? ['**/node_modules/**']
+        : ['**/node_modules/**', 'tests/integration/providers/**'],
     globalSetup: ['tests/integration/providers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
