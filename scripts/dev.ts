@@ -155,6 +155,9 @@ export function processes(role: Role, env: Env): Array<{ name: string; entry: st
       RIPPLE_WORKER_ID: `dev-worker-${i}`,
       RIPPLE_SOURCE: 'kafka',
       RIPPLE_SNAPSHOT_STORE: 's3',
+      // cluster checkpoints (the `checkpointer` role), in its layout: its RIPPLE_S3_PREFIX when set
+      RIPPLE_CHECKPOINT_MODE: env.RIPPLE_CHECKPOINT_MODE || 'cluster',
+      ...(env.RIPPLE_S3_PREFIX ? { RIPPLE_CHECKPOINT_PREFIX: env.RIPPLE_S3_PREFIX } : {}),
       RIPPLE_HEALTH_PORT: String(9100 + 10 * i),
       RIPPLE_METRICS_PORT: String(9102 + 10 * i),
     },

@@ -52,7 +52,10 @@ describe('scripts/dev.ts (pnpm turbo dev)', () => {
         RIPPLE_CLUSTER: 'c1',
         RIPPLE_SOURCE: 'kafka',
         RIPPLE_NUM_PARTITIONS: '8',
+        RIPPLE_CHECKPOINT_MODE: 'cluster',
       });
+    expect(processes('workers', { RIPPLE_S3_PREFIX: 'ck/x' })[0]?.env.RIPPLE_CHECKPOINT_PREFIX).toBe('ck/x');
+    expect(processes('workers', {})[0]?.env.RIPPLE_CHECKPOINT_PREFIX).toBeUndefined();
     expect(processes('coordinator', {})[0]?.env.RIPPLE_CLUSTER).toBe('dev');
   });
 });
