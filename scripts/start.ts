@@ -40,6 +40,7 @@ import {
   checkpointLayout,
   clusterSubjects,
   encodeControlMessage,
+  type QueriedWindow,
   type StatusResponse,
   type Trade,
   TradeBatchEncoder,
@@ -332,6 +333,66 @@ export async function run(o: Options): Promise<boolean> {
         };
   };
 
+  // ---------------------------------------------------------------- queryable state
+  // A few symbols' VWAP asked of the workers that own them (`ripple query`'s path: the partition
+  // table from the coordinator's status, then request/reply on ripple.<c>.query.<worker>).
+  type Row = {
+    symbol: string;
+    workerId: string | null;
+    status: string;
+    open: { vwap: number; count: number } | null;
+    last: { vwap: number; count: number } | null;
+  };
+  let queried: Row[] = [];
+  const queriesOk = { ok: 0, moving: 0, failed: 0 };
+  const vwapOf = (w: QueriedWindow | null | undefined) =>
+    w === null || w === undefined ? null : { vwap: Number(w.fields.vwap), count: Number(w.fields.count) };
+  const queryRows = async () => {
+    const s = status as StatusResponse | null;
+    if (s === null) return;
+    queried = await Promise.all(
+      names.slice(0, 4).map(async (symbol): Promise<Row> => {
+        const partition = hash32(symbol) % s.numPartitions;
+        const row = s.partitions?.find((x) => x.partition === partition);
+        const workerId = row?.movingTo ?? row?.workerId ?? null;
+        if (workerId === null) {
+          queriesOk.moving++;
+          return { symbol, workerId, status: 'moving', open: null, last: null };
+        }
+        try {
+          const m = await me.bus.request(
+            clusterSubjects(CLUSTER).query(workerId),
+            encodeControlMessage({
+              type: 'key_query',
+              v: 1,
+              requestId: `start-q-${Date.now()}`,
+              workerId,
+              key: symbol,
+              partition,
+            }),
+            { timeoutMs: 500 },
+          );
+          const r = tryDecodeControlMessage(m.data);
+          if (!r.ok || r.message.type !== 'key_query_reply') throw new Error('unexpected answer');
+          const q = r.message;
+          if (q.status === 'ok') queriesOk.ok++;
+          else queriesOk.moving++;
+          return {
+            symbol,
+            workerId,
+            status: q.status,
+            open: vwapOf(q.windows.find((w) => !w.closed)),
+            last: vwapOf(q.lastEmitted),
+          };
+        } catch {
+          queriesOk.failed++;
+          return { symbol, workerId, status: 'no answer', open: null, last: null };
+        }
+      }),
+    );
+  };
+  const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
+
   let lastProduced = 0;
   const view = () => {
     const s = status as StatusResponse | null;
@@ -343,14 +404,7 @@ export async function run(o: Options): Promise<boolean> {
       partitions: w.partitions,
     }));
     const lag = (s?.partitions ?? []).reduce((a, p) => a + (p.lag ?? 0), 0);
-    const rows = [...consumer.values]
-      .filter(([k]) => !k.startsWith(SENTINEL))
-      .slice(-4)
-      .map(([k, v]) => ({
-        key: k,
-        vwap: (v as { vwap: number }).vwap,
-        count: (v as { count: number }).count,
-      }));
+    const rows = queried;
     const line = {
       t: Number(((Date.now() - t0) / 1000).toFixed(1)),
       epoch: s?.epoch ?? null,
@@ -366,6 +420,8 @@ export async function run(o: Options): Promise<boolean> {
       lastCheckpoint: lastCheckpoint(),
       checkpointsCommitted: ckptMetrics.committed,
       restores: { ...ckptMetrics.lookups },
+      vwap: rows,
+      hub: sock,
       ...(process.env.RIPPLE_START_DEBUG ? { progress: lastProgress } : {}),
     };
     if (o.json) process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -382,7 +438,11 @@ export async function run(o: Options): Promise<boolean> {
             ? '-'
             : `${line.lastCheckpoint.id}  ${line.lastCheckpoint.ageSec}s ago  ${line.lastCheckpoint.partitions} partitions  ${line.lastCheckpoint.bytesFull} B full + ${line.lastCheckpoint.bytesIncremental} B incremental`
         }  (${line.checkpointsCommitted} committed)`,
-        ...rows.map((r) => `  ${r.key.padEnd(32)} vwap ${r.vwap.toFixed(4)}  count ${r.count}`),
+        `VWAP (ripple query: the owners' state, open window / last emitted):`,
+        ...rows.map(
+          (r) =>
+            `  ${r.symbol.padEnd(8)} ${r.status === 'ok' ? `open ${fmt(r.open?.vwap)} (${r.open?.count ?? 0})  last ${fmt(r.last?.vwap)} (${r.last?.count ?? 0})` : r.status}  ${r.workerId ?? '-'}`,
+        ),
         ...events.slice(-4).map((e) => `  · ${e}`),
       ];
       process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
@@ -432,6 +492,7 @@ export async function run(o: Options): Promise<boolean> {
     }
     await readOutput();
     await readCheckpoints();
+    await queryRows();
     if (process.env.RIPPLE_START_DEBUG) lastProgress = await progress();
     view();
     if (!o.forever && !joined && Date.now() >= at().join) {
@@ -538,6 +599,8 @@ export async function run(o: Options): Promise<boolean> {
       last: lastCheckpoint(),
       restores: { ...ckptMetrics.lookups },
     },
+    // `ripple query` answers the view asked for (ok; moving: the partition was being restored)
+    queries: { ...queriesOk },
     seconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
     events,
   };

@@ -50,6 +50,8 @@ describe('pnpm start (embedded cluster)', () => {
     expect(ck.committed).toBeGreaterThanOrEqual(3);
     expect(ck.last?.partitions).toBe(32);
     expect(ck.restores.ok).toBeGreaterThan(0);
+    // the view's VWAP rows come from the owners' state over `ripple query`'s path
+    expect((summary.queries as { ok: number }).ok).toBeGreaterThan(0);
     // piped: one NDJSON view line a second while it runs, with the last checkpoint
     const views = lines.slice(0, -1).map(
       (l) =>
@@ -57,6 +59,7 @@ describe('pnpm start (embedded cluster)', () => {
           workers: unknown[];
           produced: number;
           lastCheckpoint: { id: string; ageSec: number; bytesFull: number } | null;
+          vwap: Array<{ symbol: string; status: string; last: { vwap: number; count: number } | null }>;
         },
     );
     expect(views.length).toBeGreaterThan(10);
@@ -64,5 +67,6 @@ describe('pnpm start (embedded cluster)', () => {
     const seen = views.flatMap((v) => (v.lastCheckpoint === null ? [] : [v.lastCheckpoint]));
     expect(new Set(seen.map((c) => c.id)).size).toBeGreaterThan(1);
     expect(seen.some((c) => c.bytesFull > 0)).toBe(true);
+    expect(views.some((v) => v.vwap.some((r) => r.status === 'ok' && (r.last?.count ?? 0) > 0))).toBe(true);
   }, 120_000);
 });

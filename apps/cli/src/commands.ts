@@ -106,6 +106,48 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: 'query',
+    summary: "a key's current state (open and recent windows) from the worker that owns it",
+    usage: 'pnpm ripple query SYMBOL [--window all|open|closed|last] [--nats URL] [--cluster NAME] [--json]',
+    async run(args, io) {
+      const { parseQueryArgs, QUERY_HELP, runQuery } = await import('./query.ts');
+      const o = parseQueryArgs(args, io.env);
+      if (o === null) {
+        io.stdout.write(QUERY_HELP);
+        return 0;
+      }
+      const { openCliBus } = await import('./cluster-bus.ts');
+      const bus = await openCliBus(o.natsUrl, io.env, 'ripple-cli-query', o.timeoutMs);
+      try {
+        await runQuery(o, io, bus);
+      } finally {
+        await bus.close();
+      }
+      return 0;
+    },
+  },
+  {
+    name: 'graph',
+    summary: "a running worker's incremental graph as Graphviz DOT (capped; --all for every node)",
+    usage: 'pnpm ripple graph [--worker ID] [--partition N] [--max-nodes N | --all] [--nats URL] [--json]',
+    async run(args, io) {
+      const { GRAPH_HELP, parseGraphArgs, runGraph } = await import('./graph.ts');
+      const o = parseGraphArgs(args, io.env);
+      if (o === null) {
+        io.stdout.write(GRAPH_HELP);
+        return 0;
+      }
+      const { openCliBus } = await import('./cluster-bus.ts');
+      const bus = await openCliBus(o.natsUrl, io.env, 'ripple-cli-graph', o.timeoutMs);
+      try {
+        await runGraph(o, io, bus);
+      } finally {
+        await bus.close();
+      }
+      return 0;
+    },
+  },
+  {
     name: 'checkpoints',
     summary: 'committed checkpoints: list, show, verify, restore-plan',
     usage: 'pnpm ripple checkpoints (list | show ID | verify [ID] | restore-plan PARTITION) [--json]',

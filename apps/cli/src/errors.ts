@@ -10,7 +10,9 @@ export type CliErrorCode =
   | 'CLI_INPUT_UNREADABLE'
   | 'CLI_OUTPUT_UNWRITABLE'
   | 'CLI_TIMESTAMP_UNIT'
-  | 'CLI_SERVICE_UNAVAILABLE';
+  | 'CLI_SERVICE_UNAVAILABLE'
+  | 'CLI_KEY_MOVING'
+  | 'CLI_PARTITION_NOT_HELD';
 
 import { RippleError } from '@ripple/core';
 
@@ -92,5 +94,47 @@ export class ServiceUnavailableError extends CliError {
     super(`${service}: ${detail}`, cause === undefined ? undefined : { cause });
     this.name = 'ServiceUnavailableError';
     this.service = service;
+  }
+}
+
+/**
+ * `ripple query`: the key's partition has no live owner to answer — it is
+ * being restored / replayed on its new owner, or has none — for as long as
+ * `--wait` allowed. Exit status 3; asking again later may succeed.
+ */
+export class KeyMovingError extends CliError {
+  readonly code = 'CLI_KEY_MOVING';
+  readonly retryable = true;
+  readonly exitCode = 3;
+  readonly key: string;
+  readonly partition: number;
+  constructor(key: string, partition: number, detail: string) {
+    super(`${key} is moving: ${detail}; ask again in a moment`);
+    this.name = 'KeyMovingError';
+    this.key = key;
+    this.partition = partition;
+  }
+}
+
+/** `ripple graph`: the worker holds no such partition (it moved), or nobody holds any. Exit status 3. */
+export class PartitionNotHeldError extends CliError {
+  readonly code = 'CLI_PARTITION_NOT_HELD';
+  readonly retryable = true;
+  readonly exitCode = 3;
+  readonly workerId: string | null;
+  readonly partition: number | null;
+  constructor(workerId: string | null, partition: number | null) {
+    super(
+      workerId === null
+        ? partition === null
+          ? 'no worker holds a partition yet'
+          : `partition ${partition} has no owner right now (it is moving)`
+        : partition === null
+          ? `${workerId} holds no partition`
+          : `${workerId} does not hold partition ${partition} (it moved, or never had it)`,
+    );
+    this.name = 'PartitionNotHeldError';
+    this.workerId = workerId;
+    this.partition = partition;
   }
 }

@@ -5,15 +5,13 @@
  * followers stay silent; the acting one answers) or from a coordinator's
  * HTTP API (`GET /status`).
  */
-import { connect } from '@nats-io/transport-node';
-import { HubClient, hubPath } from '@ripple/cluster-local';
-import { natsAuthFromEnv } from '@ripple/cluster-nats';
 import {
   clusterSubjects,
   encodeControlMessage,
   type StatusResponse,
   tryDecodeControlMessage,
 } from '@ripple/protocol';
+import { type CliBus, openCliBus } from './cluster-bus.ts';
 import type { CommandIo } from './commands.ts';
 import { ServiceUnavailableError, UsageError } from './errors.ts';
 import { duration, flag, parse, str } from './parse.ts';
@@ -100,73 +98,32 @@ export async function fetchStatus(o: StatusOptions, env: Env): Promise<StatusRes
       throw new ServiceUnavailableError(`coordinator ${url}`, `HTTP ${res.status}: ${body.slice(0, 200)}`);
     return JSON.parse(body) as StatusResponse;
   }
-  const socket = hubPath(o.via.url);
-  if (socket !== null) {
-    let hub: HubClient;
-    try {
-      hub = await HubClient.connect(socket);
-    } catch (e) {
-      throw new ServiceUnavailableError(`hub ${socket}`, (e as Error).message, e);
-    }
-    try {
-      const subject = clusterSubjects(o.cluster).status;
-      let reply: Uint8Array;
-      try {
-        const m = await hub.bus.request(
-          subject,
-          encodeControlMessage({
-            type: 'status_request',
-            v: 1,
-            requestId: `cli-${process.pid}-${Date.now()}`,
-          }),
-          { timeoutMs: o.timeoutMs },
-        );
-        reply = m.data;
-      } catch (e) {
-        throw new ServiceUnavailableError(
-          `cluster ${o.cluster}`,
-          `no coordinator answered on ${subject} within ${o.timeoutMs} ms (${(e as Error).message}); is one running for this cluster?`,
-          e,
-        );
-      }
-      return statusFrom(reply, o.cluster, subject);
-    } finally {
-      hub.close();
-    }
-  }
-  const auth = natsAuthFromEnv(env);
-  let nc: Awaited<ReturnType<typeof connect>>;
+  const bus = await openCliBus(o.via.url, env, 'ripple-cli-status', o.timeoutMs);
   try {
-    nc = await connect({
-      servers: o.via.url.split(','),
-      name: 'ripple-cli-status',
-      timeout: Math.min(o.timeoutMs, 3000),
-      maxReconnectAttempts: 0,
-      ...auth.options,
-    });
-  } catch (e) {
-    throw new ServiceUnavailableError(`NATS ${o.via.url}`, (e as Error).message, e);
-  }
-  try {
-    const subject = clusterSubjects(o.cluster).status;
-    const requestId = `cli-${process.pid}-${Date.now()}`;
-    let reply: Uint8Array;
-    try {
-      const m = await nc.request(subject, encodeControlMessage({ type: 'status_request', v: 1, requestId }), {
-        timeout: o.timeoutMs,
-      });
-      reply = m.data;
-    } catch (e) {
-      throw new ServiceUnavailableError(
-        `cluster ${o.cluster}`,
-        `no coordinator answered on ${subject} within ${o.timeoutMs} ms (${(e as Error).message}); is one running for this cluster?`,
-        e,
-      );
-    }
-    return statusFrom(reply, o.cluster, subject);
+    return await askStatus(bus, o.cluster, o.timeoutMs);
   } finally {
-    await nc.close().catch(() => {});
+    await bus.close();
   }
+}
+
+/** The acting coordinator's view, asked over request/reply on `ripple.<cluster>.status`. */
+export async function askStatus(bus: CliBus, cluster: string, timeoutMs: number): Promise<StatusResponse> {
+  const subject = clusterSubjects(cluster).status;
+  let reply: Uint8Array;
+  try {
+    reply = await bus.request(
+      subject,
+      encodeControlMessage({ type: 'status_request', v: 1, requestId: `cli-${process.pid}-${Date.now()}` }),
+      timeoutMs,
+    );
+  } catch (e) {
+    throw new ServiceUnavailableError(
+      `cluster ${cluster}`,
+      `no coordinator answered on ${subject} within ${timeoutMs} ms (${(e as Error).message}); is one running for this cluster?`,
+      e,
+    );
+  }
+  return statusFrom(reply, cluster, subject);
 }
 
 function statusFrom(reply: Uint8Array, cluster: string, subject: string): StatusResponse {

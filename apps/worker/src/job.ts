@@ -69,6 +69,25 @@ export interface JobPartition {
   /** Keys changed since the last `markSnapshotted` (an upper bound; 0: nothing changed). */
   readonly changedKeyCount: number;
   graphStats(): PartitionGraphStats;
+  /** A key's state, read-only (`ripple query`); absent when the job answers no queries. */
+  query?(key: string): KeyStateView;
+  /** DOT of the partition's graph, at most `maxNodes` drawn one by one (`ripple graph`). */
+  graphDot?(maxNodes: number): { dot: string; nodes: number; edges: number; shownNodes: number };
+}
+
+/** One window of a key's state with its current value (the job's output record). */
+export interface KeyWindowView {
+  readonly startNs: bigint;
+  readonly endNs: bigint;
+  /** the watermark reached its end: emitted */
+  readonly closed: boolean;
+  readonly value: Readonly<Record<string, unknown>>;
+}
+
+/** What a partition holds for a key: its windows, oldest first, and the last value output for it. */
+export interface KeyStateView {
+  readonly windows: readonly KeyWindowView[];
+  readonly lastEmitted: KeyWindowView | null;
 }
 
 /** Per-step hook the runtime gives a job (pipeline step duration and recomputes, for metrics). */

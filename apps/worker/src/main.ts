@@ -37,6 +37,7 @@ import { vwapJob } from './jobs/vwap/vwap-job.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { checkPartitionCount } from './partition-count.ts';
 import type { Logger, RecordSink, RecordSource, SinkRecord, SnapshotStore } from './ports.ts';
+import { serveQueries } from './query-responder.ts';
 import { syntheticTopic } from './synthetic.ts';
 import { Worker } from './worker.ts';
 
@@ -174,6 +175,7 @@ async function main(): Promise<number> {
   const stopping = new AbortController();
   let member: ClusterMember | null = null;
   let bus: OpenBus | null = null;
+  let queries: { unsubscribe(): void } | null = null;
   const onSignal = (sig: string) => {
     signals++;
     if (signals > 1) {
@@ -238,6 +240,15 @@ async function main(): Promise<number> {
           rpcAddress: `${cfg.host}:${http.healthPort}`,
         });
         log.info('joined cluster', { cluster: cfg.cluster, workerId: cfg.workerId });
+        // `ripple query` / `ripple graph`: this worker's state over the same bus
+        queries = serveQueries({
+          bus: (bus as OpenBus).bus,
+          cluster: cfg.cluster,
+          workerId: cfg.workerId,
+          target: worker,
+          metrics,
+          logger: log,
+        });
       }
     }
     checkpoints?.participant.start(worker);
@@ -258,6 +269,7 @@ async function main(): Promise<number> {
     if (worker.lifecycle.canTransition('failed')) worker.lifecycle.transition('failed');
     return 1;
   } finally {
+    queries?.unsubscribe();
     member?.close();
     await checkpoints?.close();
     // Spans first: closing NATS can wait long when it is down, and a SIGKILL after the grace

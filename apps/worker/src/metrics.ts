@@ -41,6 +41,7 @@ export class WorkerMetrics {
   readonly checkpoints: Counter;
   readonly checkpointBytes: Counter<'kind'>;
   readonly checkpointTriggersRefused: Counter;
+  readonly queries: Counter;
   readonly recoveries: Counter<'source'>;
   readonly snapshotRejected: Counter<'reason'>;
   readonly snapshotFallbacks: Counter;
@@ -197,6 +198,12 @@ export class WorkerMetrics {
       name: 'ripple_worker_checkpoint_bytes_written_total',
       help: 'Bytes of cluster-checkpoint snapshot objects uploaded, by kind (full, incremental)',
       labelNames: ['kind'],
+      registers: [r],
+    });
+    this.queries = new Counter({
+      name: 'ripple_worker_queries_total',
+      help: 'State queries answered (ripple query / graph), by kind and status; refused: did not decode (by code)',
+      labelNames: ['kind', 'status'],
       registers: [r],
     });
     this.checkpointTriggersRefused = new Counter({

@@ -657,6 +657,22 @@ export class Worker {
     });
   }
 
+  /**
+   * A held partition for a read-only query (`ripple query`, `ripple graph`):
+   * its job state, the epoch it is held under, and whether it is live (caught
+   * up with the log end seen at its assignment); undefined when not held.
+   * Read between steps (a step's ingest is synchronous), never mutated.
+   */
+  inspect(partition: number): { part: JobPartition; epoch: number; live: boolean } | undefined {
+    const part = this.parts.get(partition);
+    if (part === undefined) return undefined;
+    return {
+      part,
+      epoch: this.epochs.get(partition) ?? this.epoch,
+      live: !this.replayTarget.has(partition),
+    };
+  }
+
   /** Resolve waiters of partitions that caught up; Recovering -> Active once none is replaying. */
   private maybeLive(): void {
     if (this.replayTarget.size > 0) {

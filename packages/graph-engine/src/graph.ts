@@ -1,4 +1,4 @@
-import { toDot } from './dot.ts';
+import { type DotExport, dotOf, toDot } from './dot.ts';
 import { link, maxHeight, unlink } from './edges.ts';
 import {
   CycleError,
@@ -307,6 +307,14 @@ export class Graph extends GraphKernel {
   /** Graphviz DOT of the whole graph, in node-id order (deterministic). */
   toDot(title = 'ripple'): string {
     return toDot(this.nodes, title);
+  }
+
+  /**
+   * DOT with counts, at most `maxNodes` nodes drawn one by one (the first by
+   * id); the others are aggregated into one node per kind and height.
+   */
+  dot(title = 'ripple', maxNodes = Number.POSITIVE_INFINITY): DotExport {
+    return dotOf(this.nodes, title, maxNodes);
   }
 
   // ---------------------------------------------------------------- snapshot

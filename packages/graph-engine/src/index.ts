@@ -10,6 +10,7 @@
  * See `Graph` for the error, disposal and snapshot semantics.
  */
 
+export type { DotExport } from './dot.ts';
 export {
   CycleError,
   DuplicateNameError,

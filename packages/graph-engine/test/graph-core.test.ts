@@ -482,4 +482,23 @@ describe('graph: introspection', () => {
     expect(dot).toContain('n1 [label="double\\nmap h=1", shape=doubleoctagon];');
     expect(dot).toContain('n0 -> n1;');
   });
+
+  it('caps DOT at maxNodes, aggregating the rest by kind and height with their edges once', () => {
+    const g = new Graph();
+    const leaves = Array.from({ length: 10 }, (_, i) => g.leaf(i, { name: `k${i}` }));
+    const sum = g.mapN(leaves, (xs) => xs.reduce((a, b) => a + b, 0), { name: 'sum' });
+    g.observe(sum, () => {});
+    const all = g.dot('p');
+    expect(all).toMatchObject({ nodes: 11, edges: 10, shownNodes: 11 });
+    expect(all.dot).toBe(g.toDot('p'));
+    const capped = g.dot('p', 3);
+    expect(capped).toMatchObject({ nodes: 11, edges: 10, shownNodes: 3 });
+    expect(capped.dot).toContain('n0 [label="k0\\nleaf h=0", shape=box];');
+    expect(capped.dot).not.toContain('n3 [');
+    // k3..k9 folded into one node; sum (id 10) too, in its own group
+    expect(capped.dot).toContain('g_leaf_0 [label="7 more\\nleaf h=0"');
+    expect(capped.dot).toMatch(/g_mapN_1 \[label="1 more\\nmapN h=1"/);
+    expect(capped.dot.match(/g_leaf_0 -> g_mapN_1;/g)).toHaveLength(1);
+    expect(capped.dot).toContain('n0 -> g_mapN_1;');
+  });
 });

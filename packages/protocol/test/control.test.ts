@@ -162,6 +162,58 @@ export const samples: ControlMessage[] = [
     },
     sentAtMs: 4,
   },
+  { type: 'key_query', v: 1, requestId: 'q1', workerId: 'worker-2', key: 'AAPL', partition: 5 },
+  {
+    type: 'key_query_reply',
+    v: 1,
+    requestId: 'q1',
+    workerId: 'worker-2',
+    key: 'AAPL',
+    partition: 5,
+    status: 'ok',
+    heldEpoch: 4,
+    watermarkNs: 1_700_000_004_000_000_000n,
+    windows: [
+      {
+        startNs: 1_700_000_005_000_000_000n,
+        endNs: 1_700_000_010_000_000_000n,
+        closed: false,
+        fields: { symbol: 'AAPL', vwap: 101.25, volume: 40, count: 3 },
+      },
+    ],
+    lastEmitted: {
+      startNs: 1_700_000_000_000_000_000n,
+      endNs: 1_700_000_005_000_000_000n,
+      closed: true,
+      fields: { symbol: 'AAPL', vwap: 100.5, volume: 12, count: 2, note: null, final: true },
+    },
+  },
+  {
+    type: 'key_query_reply',
+    v: 1,
+    requestId: 'q2',
+    workerId: 'worker-1',
+    key: 'AAPL',
+    partition: 5,
+    status: 'moving',
+    heldEpoch: 5,
+    watermarkNs: null,
+    windows: [],
+    lastEmitted: null,
+  },
+  { type: 'graph_query', v: 1, requestId: 'g1', workerId: 'worker-0', partition: null, maxNodes: 200 },
+  {
+    type: 'graph_reply',
+    v: 1,
+    requestId: 'g1',
+    workerId: 'worker-0',
+    partitions: [1, 4],
+    partition: 4,
+    nodes: 3,
+    edges: 2,
+    shownNodes: 3,
+    dot: 'digraph "p4" {\n  n0 -> n1;\n}\n',
+  },
 ];
 
 function json(m: object): string {
@@ -186,6 +238,29 @@ describe('control messages', () => {
     // a fencing revoke (optional field, v1)
     const fence = { ...(samples[3] as Revoke), fence: true };
     expect(decodeControlMessage(encodeControlMessage(fence))).toEqual(fence);
+  });
+
+  it('refuses bad queries and replies, naming the field', () => {
+    const q = samples.find((m) => m.type === 'key_query')!;
+    const r = samples.find((m) => m.type === 'key_query_reply' && m.status === 'ok')!;
+    const g = samples.find((m) => m.type === 'graph_reply')!;
+    const field = (m: object) => {
+      const x = tryDecodeControlMessage(json(m));
+      return x.ok ? 'accepted' : `${x.error.code} ${(x.error as { field?: string }).field ?? ''}`;
+    };
+    expect(field({ ...q, key: '' })).toBe('CTRL_INVALID_FIELD key');
+    expect(field({ ...q, partition: -1 })).toBe('CTRL_INVALID_FIELD partition');
+    expect(field({ ...q, workerId: 'a.*' })).toBe('CTRL_INVALID_FIELD workerId');
+    expect(field({ ...r, status: 'gone' })).toBe('CTRL_INVALID_FIELD status');
+    const w = (r as unknown as { windows: object[] }).windows[0]!;
+    expect(field({ ...r, windows: [{ ...w, endNs: '1' }] })).toBe('CTRL_INVALID_FIELD windows[0].endNs');
+    expect(field({ ...r, windows: [{ ...w, closed: 'no' }] })).toBe('CTRL_INVALID_FIELD windows[0].closed');
+    expect(field({ ...r, windows: [{ ...w, fields: { vwap: { x: 1 } } }] })).toBe(
+      'CTRL_INVALID_FIELD windows[0].fields.vwap',
+    );
+    expect(field({ ...r, watermarkNs: 5 })).toBe('CTRL_INVALID_FIELD watermarkNs');
+    expect(field({ ...g, dot: 7 })).toBe('CTRL_INVALID_FIELD dot');
+    expect(field({ ...g, maxNodes: 0, type: 'graph_query' })).toBe('CTRL_INVALID_FIELD maxNodes');
   });
 
   it('refuses malformed input with a typed reason', () => {
@@ -341,7 +416,7 @@ describe('NATS subjects', () => {
     expect(s.all).toBe('ripple.prod-eu.>');
     expect(s.leaseBucket).toBe('ripple_prod-eu_leases');
     const concrete = [s.register, s.heartbeat('w'), s.assignment, s.revoke('w'), s.assign('w')];
-    concrete.push(s.checkpointTrigger, s.checkpointAck, s.leader, s.status);
+    concrete.push(s.checkpointTrigger, s.checkpointAck, s.leader, s.status, s.query('w'));
     const kinds = concrete.map((x) => parseSubject(x)?.kind);
     expect(kinds).toEqual([
       'register',
@@ -353,7 +428,14 @@ describe('NATS subjects', () => {
       'checkpoint_ack',
       'leader',
       'status',
+      'query',
     ]);
+    expect(s.query('worker-2')).toBe('ripple.prod-eu.query.worker-2');
+    expect(parseSubject(s.query('worker-2'))).toEqual({
+      kind: 'query',
+      cluster: 'prod-eu',
+      workerId: 'worker-2',
+    });
     expect(parseSubject(s.heartbeat('w'))).toEqual({ kind: 'heartbeat', cluster: 'prod-eu', workerId: 'w' });
     expect(parseSubject('ripple.prod-eu.worker.*.heartbeat')).toBeUndefined();
     expect(s.ack('w-1')).toBe('ripple.prod-eu.worker.w-1.ack');

@@ -21,7 +21,10 @@ import {
   type ControlMessageType,
   type HandedOffPartition,
   type KafkaOffset,
+  KEY_QUERY_STATUSES,
+  type KeyQueryStatus,
   MAX_LOAD_REASONS,
+  type QueriedWindow,
   SUPPORTED_CONTROL_VERSIONS,
   WORKER_STATES,
   type WorkerState,
@@ -265,7 +268,80 @@ export function validateControlMessage(raw: unknown): ControlMessage {
         ...(rebalances === undefined ? {} : { rebalances }),
       };
     }
+    case 'key_query':
+      return {
+        type: t,
+        v: 1,
+        requestId: f.id('requestId'),
+        workerId: f.id('workerId'),
+        key: f.str('key'),
+        partition: f.partition('partition'),
+      };
+    case 'key_query_reply': {
+      const status = raw.status;
+      if (!KEY_QUERY_STATUSES.includes(status as KeyQueryStatus))
+        f.fail('status', `is not one of ${KEY_QUERY_STATUSES.join(', ')}`);
+      return {
+        type: t,
+        v: 1,
+        requestId: f.id('requestId'),
+        workerId: f.id('workerId'),
+        key: f.str('key'),
+        partition: f.partition('partition'),
+        status: status as KeyQueryStatus,
+        heldEpoch: raw.heldEpoch === null ? null : f.count('heldEpoch'),
+        watermarkNs: raw.watermarkNs === null ? null : f.int64('watermarkNs'),
+        windows: f.list('windows', (x, p) => queriedWindow(f, x, p)),
+        lastEmitted: raw.lastEmitted === null ? null : queriedWindow(f, raw.lastEmitted, 'lastEmitted'),
+      };
+    }
+    case 'graph_query':
+      return {
+        type: t,
+        v: 1,
+        requestId: f.id('requestId'),
+        workerId: f.id('workerId'),
+        partition: raw.partition === null ? null : f.partition('partition'),
+        maxNodes: f.positive('maxNodes'),
+      };
+    case 'graph_reply':
+      return {
+        type: t,
+        v: 1,
+        requestId: f.id('requestId'),
+        workerId: f.id('workerId'),
+        partitions: f.partitions('partitions'),
+        partition: raw.partition === null ? null : f.partition('partition'),
+        nodes: f.count('nodes'),
+        edges: f.count('edges'),
+        shownNodes: f.count('shownNodes'),
+        dot: f.text('dot'),
+      };
   }
+}
+
+/** One window of a queried key: int64 bounds, a flag, flat scalar fields. */
+function queriedWindow(f: Fields, x: unknown, p: string): QueriedWindow {
+  const g: Fields = f.sub(x, p);
+  const startNs = g.int64('startNs');
+  const endNs = g.int64('endNs');
+  if (endNs < startNs) g.fail('endNs', 'is before startNs');
+  if (typeof g.raw.closed !== 'boolean') g.fail('closed', 'is not a boolean');
+  const raw = g.raw.fields;
+  if (!isObject(raw) || Object.keys(raw).length > 64)
+    g.fail('fields', 'is not an object of at most 64 fields');
+  const fields: Record<string, string | number | boolean | null> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const ok =
+      v === null ||
+      typeof v === 'boolean' ||
+      (typeof v === 'number' && Number.isFinite(v)) ||
+      (typeof v === 'string' && v.length <= MAX_STRING);
+    if (!ok || k.length === 0 || k.length > 64)
+      g.fail(`fields.${k}`, 'is not a finite number, a string, a boolean or null');
+    fields[k] = v as string | number | boolean | null;
+  }
+  return { startNs, endNs, closed: g.raw.closed as boolean, fields };
 }
 
 /** The fields every rebalance step carries. */
@@ -331,6 +407,13 @@ class Fields {
     if (typeof v !== 'string' || v.length === 0 || v.length > MAX_STRING) {
       this.fail(k, `is not a string of 1..${MAX_STRING} chars`);
     }
+    return v;
+  }
+
+  /** free text up to the message size limit (e.g. a DOT graph); may be empty */
+  text(k: string): string {
+    const v = this.raw[k];
+    if (typeof v !== 'string') this.fail(k, 'is not a string');
     return v;
   }
 

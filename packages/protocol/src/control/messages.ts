@@ -256,6 +256,88 @@ export interface StatusResponse {
   readonly rebalances?: readonly RebalanceRecord[];
 }
 
+/**
+ * `ripple query` (queryable state): asked, over request/reply on
+ * `clusterSubjects(c).query(workerId)`, of the worker the coordinator's
+ * partition table names as the owner of the key's partition.
+ */
+export interface KeyQuery {
+  readonly type: 'key_query';
+  readonly v: 1;
+  readonly requestId: string;
+  /** the worker asked (it answers not_owner when the partition is not its) */
+  readonly workerId: string;
+  /** the key (e.g. a symbol) */
+  readonly key: string;
+  /** the input partition the key is in */
+  readonly partition: number;
+}
+
+/**
+ * `ok`: the worker holds the partition and is live for it (caught up since
+ * its assignment); `moving`: it holds it but is restoring / replaying it
+ * (just moved here), the answer would be behind; `not_owner`: it does not
+ * hold it (moved away, or not arrived yet).
+ */
+export const KEY_QUERY_STATUSES = ['ok', 'moving', 'not_owner'] as const;
+export type KeyQueryStatus = (typeof KEY_QUERY_STATUSES)[number];
+
+/** One window of a key's state: bounds and the job's output fields (int64 fields as decimal strings). */
+export interface QueriedWindow {
+  readonly startNs: bigint;
+  readonly endNs: bigint;
+  /** the watermark reached its end: emitted (a late event may still correct it) */
+  readonly closed: boolean;
+  readonly fields: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface KeyQueryReply {
+  readonly type: 'key_query_reply';
+  readonly v: 1;
+  readonly requestId: string;
+  readonly workerId: string;
+  readonly key: string;
+  readonly partition: number;
+  readonly status: KeyQueryStatus;
+  /** the assignment epoch the worker holds the partition under (null unless held) */
+  readonly heldEpoch: number | null;
+  /** the partition's event-time watermark (null unless ok) */
+  readonly watermarkNs: bigint | null;
+  /** the windows the key's state holds, oldest first (empty unless ok) */
+  readonly windows: readonly QueriedWindow[];
+  /** the last value output for the key (null before its first, or unless ok) */
+  readonly lastEmitted: QueriedWindow | null;
+}
+
+/** `ripple graph`: the incremental graph of one of a worker's partitions (or a summary of all). */
+export interface GraphQuery {
+  readonly type: 'graph_query';
+  readonly v: 1;
+  readonly requestId: string;
+  readonly workerId: string;
+  /** one partition's graph; null: the partition with the most nodes */
+  readonly partition: number | null;
+  /** at most this many nodes drawn; the rest are aggregated into one node per kind and height */
+  readonly maxNodes: number;
+}
+
+export interface GraphReply {
+  readonly type: 'graph_reply';
+  readonly v: 1;
+  readonly requestId: string;
+  readonly workerId: string;
+  /** partitions the worker holds */
+  readonly partitions: readonly number[];
+  /** the partition drawn (null when it holds none, or does not hold the one asked for) */
+  readonly partition: number | null;
+  readonly nodes: number;
+  readonly edges: number;
+  /** nodes drawn one by one (the others are aggregated) */
+  readonly shownNodes: number;
+  /** Graphviz DOT ('' when no partition is drawn) */
+  readonly dot: string;
+}
+
 export type ControlMessage =
   | Register
   | Heartbeat
@@ -268,7 +350,11 @@ export type ControlMessage =
   | CheckpointAck
   | LeaderLease
   | StatusRequest
-  | StatusResponse;
+  | StatusResponse
+  | KeyQuery
+  | KeyQueryReply
+  | GraphQuery
+  | GraphReply;
 
 export type ControlMessageType = ControlMessage['type'];
 
@@ -286,6 +372,10 @@ export const SUPPORTED_CONTROL_VERSIONS: { readonly [K in ControlMessageType]: r
   leader_lease: [1],
   status_request: [1],
   status_response: [1],
+  key_query: [1],
+  key_query_reply: [1],
+  graph_query: [1],
+  graph_reply: [1],
 };
 
 export const CONTROL_MESSAGE_TYPES = Object.keys(SUPPORTED_CONTROL_VERSIONS) as readonly ControlMessageType[];

@@ -15,6 +15,7 @@
  * ripple.<c>.checkpoint.lookup                request/reply  worker -> checkpointer  RestoreRequest / RestorePlanReply
  * ripple.<c>.leader                           pub            coordinator leader      LeaderLease
  * ripple.<c>.status                           request/reply  anyone -> leader        StatusRequest/Response
+ * ripple.<c>.query.<w>                         request/reply  anyone -> worker w      KeyQuery/KeyQueryReply, GraphQuery/GraphReply
  * ```
  * JetStream KV: bucket `ripple_<c>_leases`, key `coordinator` holds the
  * LeaderLease; bucket `ripple_<c>_state`, key `coordinator` the
@@ -58,6 +59,8 @@ export interface ClusterSubjects {
   readonly checkpointLookup: string;
   readonly leader: string;
   readonly status: string;
+  /** queries of worker w's state (`ripple query`, `ripple graph`), request/reply */
+  query(workerId: string): string;
   /** subscription matching everything of the cluster */
   readonly all: string;
   readonly leaseBucket: string;
@@ -85,6 +88,7 @@ export function clusterSubjects(cluster: string): ClusterSubjects {
     checkpointLookup: `${p}.checkpoint.lookup`,
     leader: `${p}.leader`,
     status: `${p}.status`,
+    query: (w: string) => `${p}.query.${checkToken('workerId', w)}`,
     all: `${p}.>`,
     leaseBucket: `ripple_${cluster}_leases`,
     leaseKey: 'coordinator',
@@ -106,7 +110,7 @@ export type ParsedSubject =
       readonly cluster: string;
     }
   | {
-      readonly kind: 'heartbeat' | 'ack' | 'revoke' | 'assign';
+      readonly kind: 'heartbeat' | 'ack' | 'revoke' | 'assign' | 'query';
       readonly cluster: string;
       readonly workerId: string;
     };
@@ -136,6 +140,7 @@ export function parseSubject(subject: string): ParsedSubject | undefined {
   }
   if (t.length === 5 && t[2] === 'worker' && (t[4] === 'heartbeat' || t[4] === 'ack'))
     return { kind: t[4], cluster, workerId: t[3]! };
+  if (t.length === 4 && t[2] === 'query') return { kind: 'query', cluster, workerId: t[3]! };
   if (t.length === 5 && t[2] === 'rebalance' && (t[4] === 'revoke' || t[4] === 'assign')) {
     return { kind: t[4], cluster, workerId: t[3]! };
   }

@@ -383,6 +383,29 @@ export class CompiledPipeline<E, O> {
     return this.op.hasKey(key);
   }
 
+  /**
+   * A key's state, read-only (queries): `windows`, the windows its state
+   * holds with their current values, as output records (the key field and
+   * window_start_ns / window_end_ns set; `closed` once the watermark passed
+   * the end, i.e. emitted), oldest first; `lastEmitted`, the last value the
+   * pipeline output for the key (null before its first). Nothing is emitted.
+   */
+  query(key: string): {
+    windows: Array<{ startNs: bigint; endNs: bigint; closed: boolean; value: O }>;
+    lastEmitted: O | null;
+  } {
+    const windows = this.op.windowsOf(key).map((w) => {
+      const rec = w.result as { [f: string]: Value };
+      rec[this.keyField] = key;
+      rec.window_start_ns = w.startNs;
+      rec.window_end_ns = w.endNs;
+      return { startNs: w.startNs, endNs: w.endNs, closed: w.closed, value: rec as unknown as O };
+    });
+    const slot = this.op.slotOf(key) as KeySlot | null;
+    const last = slot === null ? null : slot.leaf.value;
+    return { windows, lastEmitted: last as O | null };
+  }
+
   stats(): PipelineStats {
     const g = this.graph.stats();
     return {

@@ -742,6 +742,50 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     return this.keys.has(key);
   }
 
+  /** The owner's slot of a key (see KeyState.slot); null for a key with no state. */
+  slotOf(key: string): unknown {
+    return this.keys.get(key)?.slot ?? null;
+  }
+
+  /**
+   * The windows the key's state still holds, oldest first, each with its
+   * current aggregate (a fresh result object) — read-only, for queries
+   * (nothing is emitted, no state changes). Pane windows: every window that
+   * has a pane of the key and is not past its allowed lateness; sessions:
+   * every session held. `closed`: the watermark has reached its end (it was
+   * emitted; a late event may still correct it within the lateness). Empty
+   * for a key with no state. O(panes x panes per window) of that key only.
+   */
+  windowsOf(key: string): Array<{ startNs: bigint; endNs: bigint; closed: boolean; result: R }> {
+    const k = this.keys.get(key);
+    if (k === undefined) return [];
+    const p = this.parts[k.partition] as Partition;
+    const wm = p.maxTs - this.ooo > p.wm ? p.maxTs - this.ooo : p.wm;
+    const agg = this.agg;
+    const out: Array<{ startNs: bigint; endNs: bigint; closed: boolean; result: R }> = [];
+    if (this.session) {
+      for (const s of k.sessions) {
+        const endNs = s.last + this.gap;
+        out.push({ startNs: s.start, endNs, closed: endNs <= wm, result: agg.result(s.acc) });
+      }
+      return out;
+    }
+    const panes = k.panes;
+    if (panes.length === 0) return out;
+    const first = (panes[0] as Pane<A>).start;
+    const last = (panes[panes.length - 1] as Pane<A>).start;
+    // window ends from the first pane's first window to the last pane's last one
+    for (let end = first + this.slide; end <= last + this.size; end += this.slide) {
+      const start = end - this.size;
+      if (end + this.lateness <= wm) continue; // final: its panes may be gone
+      const acc = agg.create();
+      for (const pane of panes) if (pane.start >= start && pane.start < end) agg.merge(acc, pane.acc);
+      if (agg.count(acc) === 0) continue;
+      out.push({ startNs: start, endNs: end, closed: end <= wm, result: agg.result(acc) });
+    }
+    return out;
+  }
+
   stats(): WindowStats {
     let panes = 0;
     for (const k of this.keys.values()) panes += paneCount(k as KeyState<unknown>) + k.sessions.length;

@@ -37,7 +37,13 @@ import {
   type WindowSnapshot,
 } from '@ripple/stream';
 import { MalformedRecordError, SnapshotCorruptError, SnapshotIncompatibleError } from '../../errors.ts';
-import type { DeadLetter, DeadLetterCode, JobPartition, PartitionGraphStats } from '../../job.ts';
+import type {
+  DeadLetter,
+  DeadLetterCode,
+  JobPartition,
+  KeyStateView,
+  PartitionGraphStats,
+} from '../../job.ts';
 import type { SourceRecord } from '../../ports.ts';
 
 /**
@@ -298,6 +304,28 @@ export class VwapPartition implements JobPartition {
 
   get keyCount(): number {
     return this.pipeline.keyCount;
+  }
+
+  /** The symbol's open windows (partial VWAP) and its last emitted window (read-only). */
+  query(key: string): KeyStateView {
+    const q = this.pipeline.query(key);
+    const last = q.lastEmitted;
+    return {
+      windows: q.windows.map((w) => ({
+        startNs: w.startNs,
+        endNs: w.endNs,
+        closed: w.closed,
+        value: w.value,
+      })),
+      lastEmitted:
+        last === null
+          ? null
+          : { startNs: last.window_start_ns, endNs: last.window_end_ns, closed: true, value: last },
+    };
+  }
+
+  graphDot(maxNodes: number): { dot: string; nodes: number; edges: number; shownNodes: number } {
+    return this.pipeline.graph.dot(`vwap p${this.partition}`, maxNodes);
   }
 
   get watermarkNs(): bigint {
