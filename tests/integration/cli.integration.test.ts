@@ -1,20 +1,22 @@
 // The operator's `ripple` command against real services, run as a process
 // (the entry point an operator types): `produce` into real Kafka, `tail` of
-// the output / dead-letter / late topics a real worker wrote, and `status`
-// from a real coordinator over NATS.
+// the output / dead-letter / late topics a real worker wrote, `status`
+// from a real coordinator over NATS, and `query` / `graph` answered by a real
+// worker (cluster member of a real coordinator) over NATS request/reply.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hash32 } from '@ripple/cluster';
-import { decodeTradeBatch, type Trade } from '@ripple/protocol';
+import { decodeTradeBatch, type Trade, TradeBatchEncoder } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
 import { requireEnv, uniqueId } from './helpers.ts';
 import {
   contractOutputs,
   createTopics,
   deleteTopics,
+  endOffsets,
   finalOutputs,
   makeStream,
   PARTITIONS,
@@ -254,6 +256,143 @@ describe('ripple CLI on real services', () => {
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/does not exist \(--create N creates it\)/);
   }, 120_000);
+
+  test('query and graph: a real worker owning the key answers over NATS with its exact window state', async () => {
+    const id = uniqueId();
+    const cluster = `it-cli-q-${id}`;
+    const topics = await createTopics(brokers, `it-cli-q-${id}`);
+    created.push(topics);
+    // 12 symbols, each on partition hash32(symbol) mod 8 (as `ripple produce` and the CLI place keys),
+    // 100 ms apart for 60 s of event time: no sentinel, so each partition's last window stays open
+    const T0 = 1_700_000_000n * SEC;
+    const trades: Trade[][] = Array.from({ length: PARTITIONS }, () => []);
+    for (let i = 0; i < 600; i++) {
+      const symbol = `Q${String(i % 12).padStart(2, '0')}`;
+      const t: Trade = {
+        symbol,
+        price: 100 + ((i * 37) % 500) / 100,
+        size: 1 + ((i * 13) % 50),
+        timestampNs: T0 + BigInt(i) * 100_000_000n,
+        venue: 'XNAS',
+      };
+      (trades[hash32(symbol) % PARTITIONS] as Trade[]).push(t);
+    }
+    const records = trades.map((list) => {
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < list.length; i += 20) {
+        const enc = new TradeBatchEncoder();
+        for (const t of list.slice(i, i + 20)) enc.add(t);
+        out.push(enc.finish({ sequence: out.length }));
+      }
+      return out;
+    });
+    await produce(brokers, topics.input, records);
+    const { spawn } = await import('node:child_process');
+    const coord = spawn(
+      process.execPath,
+      ['--conditions=@ripple/source', join(ROOT, 'apps/coordinator/src/main.ts')],
+      {
+        env: {
+          ...process.env,
+          RIPPLE_CLUSTER: cluster,
+          RIPPLE_COORDINATOR_ID: 'it-cli-q-coord',
+          RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+          RIPPLE_HEARTBEAT_INTERVAL_SEC: '0.5',
+          RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: '5',
+          RIPPLE_LEASE_TTL_SEC: '1',
+          RIPPLE_API_PORT: '0',
+          RIPPLE_HEALTH_PORT: '0',
+          RIPPLE_METRICS_PORT: '0',
+          OTEL_EXPORTER_OTLP_ENDPOINT: '',
+        },
+        stdio: 'ignore',
+      },
+    );
+    const worker = await startWorker({
+      RIPPLE_WORKER_ID: 'it-cli-q-w',
+      RIPPLE_CLUSTER: cluster,
+      RIPPLE_SOURCE: 'kafka',
+      RIPPLE_SNAPSHOT_STORE: 'memory',
+      RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+      RIPPLE_HEARTBEAT_INTERVAL_SEC: '0.5',
+      RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: '5',
+      RIPPLE_INPUT_TOPIC: topics.input,
+      RIPPLE_OUTPUT_TOPIC: topics.output,
+      RIPPLE_DLQ_TOPIC: topics.dlq,
+      RIPPLE_WINDOW: '10s',
+      RIPPLE_LATENESS: '0s',
+      RIPPLE_OUT_OF_ORDERNESS: '0s',
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    });
+    workers.push(worker);
+    try {
+      await waitCaughtUp(worker, await endOffsets(brokers, topics.input), 90_000);
+      // the expected windows of Q03, from the trades
+      const want = new Map<bigint, { pv: number; volume: number; count: number }>();
+      for (const t of trades.flat())
+        if (t.symbol === 'Q03') {
+          const start = t.timestampNs - (t.timestampNs % (10n * SEC));
+          const w = want.get(start) ?? { pv: 0, volume: 0, count: 0 };
+          w.pv += t.price * t.size;
+          w.volume += t.size;
+          w.count++;
+          want.set(start, w);
+        }
+      let r = { code: 1, out: '', err: '' };
+      for (let i = 0; i < 40 && r.code !== 0; i++) {
+        r = await ripple(['query', 'Q03', '--cluster', cluster, '--json', '--timeout', '2s', '--wait', '2s']);
+        if (r.code !== 0) await new Promise((res) => setTimeout(res, 500));
+      }
+      expect(r.code, r.err).toBe(0);
+      type W = { startNs: string; endNs: string; closed: boolean; fields: Record<string, number | string> };
+      const q = JSON.parse(r.out) as {
+        status: string;
+        workerId: string;
+        partition: number;
+        windows: W[];
+        lastEmitted: W | null;
+      };
+      expect(q).toMatchObject({
+        status: 'ok',
+        workerId: 'it-cli-q-w',
+        partition: hash32('Q03') % PARTITIONS,
+      });
+      const open = q.windows.filter((w) => !w.closed);
+      expect(open.length).toBe(1); // the last window: nothing after it closes it
+      expect(q.lastEmitted).not.toBeNull();
+      for (const w of [...open, q.lastEmitted as W]) {
+        const x = want.get(BigInt(w.startNs));
+        expect(x, `window ${w.startNs}`).toBeDefined();
+        expect(w.fields.count).toBe(x?.count);
+        expect(w.fields.volume).toBe(x?.volume);
+        expect(Math.abs((w.fields.vwap as number) - (x?.pv ?? 0) / (x?.volume ?? 1))).toBeLessThan(1e-9);
+      }
+      expect(BigInt(q.lastEmitted?.startNs ?? 0)).toBe(BigInt(open[0]?.startNs ?? 0) - 10n * SEC);
+      // text form; a key nobody traded: answered, no window
+      const text = await ripple(['query', 'Q03', '--cluster', cluster]);
+      expect(text.code, text.err).toBe(0);
+      expect(text.out).toMatch(/^Q03: partition \d+ on it-cli-q-w/);
+      expect(text.out).toMatch(/ open {5}vwap=/);
+      const none = await ripple(['query', 'NOPE', '--cluster', cluster]);
+      expect(none.code, none.err).toBe(0);
+      expect(none.out).toContain('no window held for this key');
+      // the graph of one of its partitions, capped, then all of it
+      const g = await ripple(['graph', '--cluster', cluster, '--max-nodes', '1']);
+      expect(g.code, g.err).toBe(0);
+      expect(g.out).toMatch(/^digraph "vwap p\d+" \{/);
+      expect(g.err).toMatch(
+        /^# it-cli-q-w partition \d+ \(holds 8\): \d+ nodes, 0 edges, 1 drawn one by one/,
+      );
+      const all = await ripple(['graph', '--cluster', cluster, '--all', '--json', '--worker', 'it-cli-q-w']);
+      const gj = JSON.parse(all.out) as { nodes: number; shownNodes: number };
+      expect(gj.nodes).toBeGreaterThan(0);
+      expect(gj.shownNodes).toBe(gj.nodes);
+    } finally {
+      await stopWorker(worker, 'SIGTERM');
+      coord.kill('SIGTERM');
+      await new Promise((res) => coord.once('exit', res));
+    }
+  }, 180_000);
 
   test('status: the acting coordinator answers over NATS; text and --json', async () => {
     const cluster = `it-cli-status-${uniqueId()}`;
