@@ -1,8 +1,10 @@
 // `pnpm start`'s scenario as CI runs it (bounded): the embedded cluster — coordinator, checkpointer
 // and worker processes over the hub, the file log and a local checkpoint directory, no external
 // service — with a 4th worker joining and one SIGKILLed, must end exactly at the oracle, with
-// checkpoints committed and the moved partitions restored through committed manifests. It needs no service, but it starts five
-// processes: it runs with the integration suites, one file at a time.
+// checkpoints committed and the moved partitions restored through committed manifests. It needs
+// no service, but it starts six processes: it runs with the integration suites, one file at a time.
+// Measured: 59-97 s at load 17-25 on the shared 2-core machine (the processes take 20-40 s to form
+// the cluster there); bounded at 150 s.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -18,7 +20,7 @@ describe('pnpm start (embedded cluster)', () => {
         {
           cwd: ROOT,
           env: { PATH: process.env.PATH, HOME: process.env.HOME },
-          timeout: 110_000,
+          timeout: 145_000,
           maxBuffer: 64 << 20,
         },
         (e, out, err) =>
@@ -68,5 +70,5 @@ describe('pnpm start (embedded cluster)', () => {
     expect(new Set(seen.map((c) => c.id)).size).toBeGreaterThan(1);
     expect(seen.some((c) => c.bytesFull > 0)).toBe(true);
     expect(views.some((v) => v.vwap.some((r) => r.status === 'ok' && (r.last?.count ?? 0) > 0))).toBe(true);
-  }, 120_000);
+  }, 150_000);
 });
