@@ -770,16 +770,19 @@ export class WindowOperator<E, A, R extends ValueRecord> {
       }
       return out;
     }
-    const panes = k.panes;
-    if (panes.length === 0) return out;
-    const first = (panes[0] as Pane<A>).start;
-    const last = (panes[panes.length - 1] as Pane<A>).start;
+    const n = paneCount(k as KeyState<unknown>);
+    if (n === 0) return out;
+    const first = k.p0Start;
+    const last = paneStartAt(k as KeyState<unknown>, n - 1);
     // window ends from the first pane's first window to the last pane's last one
     for (let end = first + this.slide; end <= last + this.size; end += this.slide) {
       const start = end - this.size;
       if (end + this.lateness <= wm) continue; // final: its panes may be gone
       const acc = agg.create();
-      for (const pane of panes) if (pane.start >= start && pane.start < end) agg.merge(acc, pane.acc);
+      for (let i = 0; i < n; i++) {
+        const ps = paneStartAt(k as KeyState<unknown>, i);
+        if (ps >= start && ps < end) agg.merge(acc, paneAccAt(k, i));
+      }
       if (agg.count(acc) === 0) continue;
       out.push({ startNs: start, endNs: end, closed: end <= wm, result: agg.result(acc) });
     }
