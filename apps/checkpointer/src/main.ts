@@ -10,7 +10,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type ControlBus, LeaseKeeper, MemoryBus } from '@ripple/cluster';
 import { HubClient, hubPath } from '@ripple/cluster-local';
 import { NatsBus, NatsKv, natsAuthFromEnv } from '@ripple/cluster-nats';
-import { ConfigError, formatConfig, printableConfig } from '@ripple/config';
+import { ConfigError, configRecord, formatConfig } from '@ripple/config';
 import { DirObjectStore, MemoryObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
 import { checkpointLayout, clusterSubjects } from '@ripple/protocol';
 import { LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
@@ -54,9 +54,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   // the effective config, secrets masked
-  log.info('starting', {
-    config: Object.fromEntries(printableConfig(read.loaded).map((r) => [r.key, r.value])),
-  });
+  log.info('starting', { config: configRecord(read.loaded) });
   const tracing = startTracing({
     serviceName: 'ripple-checkpointer',
     instanceId: config.instanceId,

@@ -6,17 +6,19 @@
  */
 
 import { NatsAuthConfigError } from '@ripple/cluster-nats';
-import { ConfigError, formatConfig } from '@ripple/config';
+import { ConfigError, configRecord, formatConfig } from '@ripple/config';
 import { LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
 import { startCoordinatorApp } from './app.ts';
 import { type CoordinatorConfig, readConfig } from './config.ts';
 import { jsonLogger } from './logger.ts';
 
 async function main(): Promise<number> {
+  let loaded: ReturnType<typeof readConfig>['loaded'];
   let config: CoordinatorConfig;
   try {
     const read = readConfig();
     config = read.config;
+    loaded = read.loaded;
     logLevel(); // LOG_LEVEL
     if (process.argv.includes('--print-config')) {
       process.stdout.write(formatConfig(read.loaded, process.argv.includes('--json')));
@@ -24,12 +26,14 @@ async function main(): Promise<number> {
     }
   } catch (e) {
     if (e instanceof ConfigError || e instanceof LogLevelError) {
-      process.stderr.write(`${e.message}\n`);
+      process.stderr.write(`ripple coordinator: ${e.message}\n`);
       return 2;
     }
     throw e;
   }
   const log = jsonLogger('coordinator', { coordinator: config.coordinatorId });
+  // the effective config, secrets masked
+  log.info('starting', { config: configRecord(loaded) });
   const tracing = startTracing({
     serviceName: 'ripple-coordinator',
     instanceId: config.coordinatorId,

@@ -14,7 +14,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { NatsAuthConfigError } from '@ripple/cluster-nats';
-import { ConfigError, formatConfig } from '@ripple/config';
+import { ConfigError, configRecord, formatConfig } from '@ripple/config';
 import { decodeDeltaBatch, SchemaRegistry } from '@ripple/protocol';
 import { createLogger, LogLevelError, logLevel, startTracing } from '@ripple/telemetry';
 import { FileSink, FileSource } from './adapters/file.ts';
@@ -113,10 +113,12 @@ const outputSchemas = new SchemaRegistry();
 outputSchemas.register(VWAP_OUTPUT_SCHEMA);
 
 async function main(): Promise<number> {
+  let loaded: ReturnType<typeof readConfig>['loaded'];
   let cfg: WorkerConfig;
   try {
     const read = readConfig();
     cfg = read.config;
+    loaded = read.loaded;
     logLevel(); // LOG_LEVEL
     if (process.argv.includes('--print-config')) {
       process.stdout.write(formatConfig(read.loaded, process.argv.includes('--json')));
@@ -130,6 +132,8 @@ async function main(): Promise<number> {
     throw e;
   }
   const log: Logger = createLogger({ fields: { component: 'worker', worker: cfg.workerId } });
+  // the effective config, secrets masked
+  log.info('starting', { config: configRecord(loaded) });
   const metrics = new WorkerMetrics(cfg.workerId);
   const tracing = startTracing({
     serviceName: 'ripple-worker',

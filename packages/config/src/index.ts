@@ -22,7 +22,7 @@ export {
   type LoadOptions,
   loadConfig,
 } from './load.ts';
-export { formatConfig, MASK, type PrintedKey, printableConfig } from './print-config.ts';
+export { configRecord, formatConfig, MASK, type PrintedKey, printableConfig } from './print-config.ts';
 export { checkpointerSchema } from './schemas/checkpointer.ts';
 export { coordinatorSchema } from './schemas/coordinator.ts';
 export { workerSchema } from './schemas/worker.ts';

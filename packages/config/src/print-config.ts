@@ -29,6 +29,11 @@ export function printableConfig<K extends Keys>(loaded: LoadedConfig<K>): Printe
   });
 }
 
+/** key -> value (secrets masked, null when unset): the effective config as a log line may carry it. */
+export function configRecord<K extends Keys>(loaded: LoadedConfig<K>): Record<string, string | null> {
+  return Object.fromEntries(printableConfig(loaded).map((r) => [r.key, r.value]));
+}
+
 /** Aligned text (`json`: one JSON object) for stdout. */
 export function formatConfig<K extends Keys>(loaded: LoadedConfig<K>, json = false): string {
   const rows = printableConfig(loaded);
