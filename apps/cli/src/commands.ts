@@ -161,4 +161,18 @@ export const COMMANDS: readonly Command[] = [
       return await runCheckpoints(o, { stdout: io.stdout, env: io.env });
     },
   },
+  {
+    name: 'config',
+    summary: 'the config an app would start with from this environment (secrets masked), or why not',
+    usage: 'pnpm ripple config (worker | coordinator | checkpointer) [--json]',
+    async run(args, io) {
+      const { CONFIG_HELP, parseConfigArgs, runConfig } = await import('./config-command.ts');
+      const o = parseConfigArgs(args);
+      if (o === null) {
+        io.stdout.write(CONFIG_HELP);
+        return 0;
+      }
+      return runConfig(o, io);
+    },
+  },
 ];
