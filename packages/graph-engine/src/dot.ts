@@ -42,7 +42,7 @@ export function dotOf(nodes: ReadonlyArray<GNode | null>, title: string, maxNode
       shown++;
       drawn.add(n.id);
       const label = `${n.name ?? `#${n.id}`}\\n${kind} h=${n.height}`;
-      const shape = n.kind === KIND_LEAF ? 'box' : n.ext?.observers ? 'doubleoctagon' : 'ellipse';
+      const shape = n.kind === KIND_LEAF ? 'box' : n.observers !== null ? 'doubleoctagon' : 'ellipse';
       lines.push(`  n${n.id} [label=${JSON.stringify(label).replaceAll('\\\\n', '\\n')}, shape=${shape}];`);
     } else {
       const key = nameOf(n, false);

@@ -223,23 +223,22 @@ export class Graph extends GraphKernel {
    */
   observe<T>(node: Incr<T>, fn: (oldValue: T, newValue: T) => void): Observer {
     const n = this.live(node, 'observe()');
-    const ext = this.extOf(n);
     const cb = fn as ObserverFn;
-    const prev = ext.observers;
-    if (prev === null) ext.observers = cb;
-    else if (typeof prev === 'function') ext.observers = [prev, cb];
+    const prev = n.observers;
+    if (prev === null) n.observers = cb;
+    else if (typeof prev === 'function') n.observers = [prev, cb];
     else prev.push(cb);
     return {
       dispose: () => {
-        const list = ext.observers;
+        const list = n.observers;
         if (list === null) return;
         if (typeof list === 'function') {
-          if (list === cb) ext.observers = null;
+          if (list === cb) n.observers = null;
           return;
         }
         const i = list.indexOf(cb);
         if (i >= 0) list.splice(i, 1);
-        if (list.length === 0) ext.observers = null;
+        if (list.length === 0) n.observers = null;
       },
     };
   }

@@ -192,10 +192,9 @@ export class GraphKernel {
       return false;
     }
     n.value = nv;
-    const ext = n.ext;
-    if (ext !== null && ext.observers !== null && (n.flags & F_NOTIFY) === 0) {
+    if (n.observers !== null && (n.flags & F_NOTIFY) === 0) {
       n.flags |= F_NOTIFY;
-      ext.old = old;
+      n.old = old;
       this.notifyList[this.notifyCount++] = n;
     }
     return true;
@@ -269,11 +268,10 @@ export class GraphKernel {
       const n = list[i] as Node;
       list[i] = undefined as unknown as Node;
       n.flags &= ~F_NOTIFY;
-      const ext = n.ext;
-      if (ext === null || (n.flags & F_DISPOSED) !== 0) continue;
-      const old = ext.old;
-      ext.old = undefined;
-      const observers = ext.observers;
+      const old = n.old;
+      n.old = undefined;
+      if ((n.flags & F_DISPOSED) !== 0) continue;
+      const observers = n.observers;
       if (observers === null) continue;
       const value = n.value;
       if (typeof observers === 'function') {

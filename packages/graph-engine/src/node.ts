@@ -36,13 +36,6 @@ export type Equality = (a: unknown, b: unknown) => boolean;
 export type ObserverFn = (oldValue: unknown, newValue: unknown) => void;
 
 export class NodeExt {
-  /**
-   * The node's observers: the function itself while there is one (the common case: no array, one
-   * object fewer to load per notification), an array in registration order once there are more.
-   */
-  observers: ObserverFn | ObserverFn[] | null = null;
-  /** Value before the current stabilization, for observers. */
-  old: unknown = undefined;
   /** fold / incrFold: the initial accumulator. */
   init: unknown = undefined;
   /** incrFold: removes one input's contribution. */
@@ -90,6 +83,14 @@ export class GNode {
   out: Array<GNode | number> | null = null;
   name: string | null;
   ext: NodeExt | null = null;
+  /**
+   * The node's observers: the function itself while there is one (the common case: no array, one
+   * object fewer to load per notification), an array in registration order once there are more.
+   * On the node, not in `ext`: an observed leaf (the pipeline's, one per key) then needs no `ext`.
+   */
+  observers: ObserverFn | ObserverFn[] | null = null;
+  /** Value before the current stabilization, for observers. */
+  old: unknown = undefined;
 
   constructor(
     id: number,
