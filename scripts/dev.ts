@@ -178,7 +178,7 @@ async function main(argv: string[], env: Env): Promise<number> {
   if (role === 'workers') await ensureResources(env, Number(env.RIPPLE_NUM_PARTITIONS || '8'));
   const children: ChildProcess[] = [];
   for (const p of processes(role, env)) {
-    const child = spawn(process.execPath, ['--watch', '--conditions=@ripple/source', join(ROOT, p.entry)], {
+    const child = spawn(process.execPath, ['--watch', '--conditions=@ripple/source', '--import', '@ripple/telemetry/register', join(ROOT, p.entry)], {
       cwd: ROOT,
       env: p.env as NodeJS.ProcessEnv,
       stdio: 'inherit',

@@ -5,7 +5,7 @@
  * store write is atomic (object, then pointer), so a failed or interrupted
  * write never becomes the latest.
  */
-import { type Span, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { context, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import { traceExemplar } from '@ripple/telemetry';
 import { Backoff, sleep } from './backoff.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -81,7 +81,10 @@ export class CheckpointWriter {
       const t0 = performance.now();
       m.checkpointWriting.set(1);
       try {
-        await this.o.store.put(partition, snap.id, snap.bytes);
+        // inside the span: the store's own spans (S3 PutObject, auto-instrumented) are its children
+        await context.with(trace.setSpan(context.active(), span), () =>
+          this.o.store.put(partition, snap.id, snap.bytes),
+        );
         const storeMs = performance.now() - t0;
         m.checkpointStore.observe({ value: storeMs / 1000, exemplarLabels: traceExemplar(span) });
         this.o.onStored?.(partition, storeMs);

@@ -23,6 +23,7 @@ import {
 } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { traceKafkaClient } from './kafka-tracing.ts';
 
 export interface TracingOptions {
   /** Default `service.name` (OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES win). */
@@ -91,12 +92,15 @@ export function startTracing(o: TracingOptions): Tracing {
     instrumentations: [],
   });
   sdk.start();
+  // Kafka client spans from @platformatic/kafka's diagnostics channels (no instrumentation package exists)
+  const untraceKafka = traceKafkaClient();
   let stopping: Promise<void> | null = null;
   return {
     enabled: true,
     resource,
     shutdown: () => {
       stopping ??= (async () => {
+        untraceKafka();
         // A batch the timer already handed to the exporter is not awaited by the processor's
         // flush; the exporter's own flush waits for it (its sends in flight).
         await processor.forceFlush().catch((e: unknown) => o.warn(`trace flush failed: ${String(e)}`));
