@@ -1,19 +1,8 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { startTracing } from '../src/index.ts';
-
-class KeepingExporter implements SpanExporter {
-  readonly spans: ReadableSpan[] = [];
-  export(spans: ReadableSpan[], done: (r: { code: ExportResultCode }) => void): void {
-    this.spans.push(...spans);
-    done({ code: ExportResultCode.SUCCESS });
-  }
-  async shutdown(): Promise<void> {}
-  async forceFlush(): Promise<void> {}
-}
+import { KeepingExporter } from './keeping-exporter.ts';
 
 // What @platformatic/kafka does around a send / a transaction step / a fetch (its diagnostic.js).
 const sends = tracingChannel<string, object>('plt:kafka:producer:sends');

@@ -1,9 +1,8 @@
 import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, logLevel, startTracing, tracesEndpoint } from '../src/index.ts';
+import { KeepingExporter } from './keeping-exporter.ts';
 
 function lines(): { stream: Writable; read: () => Array<Record<string, unknown>> } {
   let text = '';
@@ -21,17 +20,6 @@ function lines(): { stream: Writable; read: () => Array<Record<string, unknown>>
         .filter((l) => l !== '')
         .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
-}
-
-/** Keeps what it was given, also after shutdown (the SDK's in-memory exporter forgets on shutdown). */
-class KeepingExporter implements SpanExporter {
-  readonly spans: ReadableSpan[] = [];
-  export(spans: ReadableSpan[], done: (r: { code: ExportResultCode }) => void): void {
-    this.spans.push(...spans);
-    done({ code: ExportResultCode.SUCCESS });
-  }
-  async shutdown(): Promise<void> {}
-  async forceFlush(): Promise<void> {}
 }
 
 afterEach(() => {
