@@ -178,14 +178,24 @@ async function main(argv: string[], env: Env): Promise<number> {
   if (role === 'workers') await ensureResources(env, Number(env.RIPPLE_NUM_PARTITIONS || '8'));
   const children: ChildProcess[] = [];
   for (const p of processes(role, env)) {
-    const child = spawn(process.execPath, ['--watch', '--conditions=@ripple/source', '--import', '@ripple/telemetry/register', join(ROOT, p.entry)], {
-      cwd: ROOT,
-      env: p.env as NodeJS.ProcessEnv,
-      stdio: 'inherit',
-      // Own process group: a terminal's Ctrl-C reaches the apps once (forwarded below), not
-      // twice (a second signal makes an app exit without draining).
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--watch',
+        '--conditions=@ripple/source',
+        '--import',
+        '@ripple/telemetry/register',
+        join(ROOT, p.entry),
+      ],
+      {
+        cwd: ROOT,
+        env: p.env as NodeJS.ProcessEnv,
+        stdio: 'inherit',
+        // Own process group: a terminal's Ctrl-C reaches the apps once (forwarded below), not
+        // twice (a second signal makes an app exit without draining).
+        detached: true,
+      },
+    );
     log(`${p.name} started (pid ${child.pid})`);
     children.push(child);
   }
