@@ -144,15 +144,11 @@ export async function run(o: Options): Promise<boolean> {
   };
   const members = new Map<string, Member>();
   const start = (id: string, entry: string, env: Record<string, string>): Member => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@ripple/source', '--import', '@ripple/telemetry/register', join(ROOT, entry)],
-      {
-        cwd: ROOT,
-        env: { ...common, ...env },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, ['--conditions=@ripple/source', join(ROOT, entry)], {
+      cwd: ROOT,
+      env: { ...common, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const m: Member = {
       id,
       child,
