@@ -38,8 +38,10 @@ export function renderConfigDocs(): string {
     '  `unknown variable RIPPLE_WORKR_ID: did you mean RIPPLE_WORKER_ID (key worker_id, worker)?`.',
     '  One environment (a ConfigMap, compose.yaml, `pnpm start`) is shared by all apps, so a key of another',
     '  app is accepted and ignored; the tooling variables listed at the end are accepted too.',
-    '- `--print-config` (`node apps/<app>/src/main.ts --print-config [--json]`) prints the effective config:',
-    '  each key with its value, its source (default, env, file) and its variable; secrets are masked. Exit 0.',
+    "- `--print-config [--json]` on an app's entry (`node --conditions=@ripple/source apps/worker/src/main.ts",
+    '  --print-config`) prints the effective config: each key with its value, its source (default, env, file)',
+    '  and its variable; secrets are masked. Exit 0. `pnpm ripple config worker|coordinator|checkpointer`',
+    '  prints the same for the current environment without starting the app.',
     '',
   ];
   for (const s of SCHEMAS) {
