@@ -193,7 +193,12 @@ describe('cluster checkpoints: checkpointer + worker processes on Kafka, NATS, S
         expect(new Set(p.chain.slice(1).map((o) => o.kind))).toEqual(new Set(['incremental']));
       }
 
-      // Kill w1 right after a trigger: that checkpoint is aborted, never committed.
+      // Kill w1 during a checkpoint: that checkpoint is aborted, never committed.
+      // w1 is stopped (SIGSTOP) before the trigger and killed after it, so it
+      // cannot ack first: killing it "right after" the trigger raced its ack
+      // (at load 20 the test saw the trigger late, w1 had acked, the
+      // checkpoint committed and no abort came).
+      w[0].child.kill('SIGSTOP');
       const triggerSub = nc.subscribe(`ripple.${cluster}.checkpoint.trigger`, { max: 1 });
       const trig = (async () => {
         for await (const m of triggerSub) {

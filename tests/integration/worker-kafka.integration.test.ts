@@ -3,6 +3,7 @@
 // uses (almost) no CPU when idle.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { latencyBoundMs } from '@ripple/test-support';
 import { KafkaSource } from '@ripple/worker';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually, requireEnv, uniqueId } from './helpers.ts';
@@ -112,9 +113,15 @@ describe('worker on real Kafka', () => {
     }
     await done;
     expect(busy, `/ready ms ${ready.map(Math.round)}`).toBeGreaterThanOrEqual(10);
-    expect(p95(ready), `/ready ms ${ready.map(Math.round)}`).toBeLessThan(100);
-    expect(p95(metrics), `/metrics ms ${metrics.map(Math.round)}`).toBeLessThan(100);
-    expect(Math.max(...ready, ...metrics)).toBeLessThan(1000);
+    // 100 ms (1 s for the slowest) on a machine with a core to spare, scaled by
+    // the run queue per core when it has none (latencyBoundMs).
+    const p95Bound = latencyBoundMs(100);
+    const maxBound = latencyBoundMs(1000);
+    expect(p95(ready), `/ready ms ${ready.map(Math.round)}; ${p95Bound.why}`).toBeLessThan(p95Bound.bound);
+    expect(p95(metrics), `/metrics ms ${metrics.map(Math.round)}; ${p95Bound.why}`).toBeLessThan(
+      p95Bound.bound,
+    );
+    expect(Math.max(...ready, ...metrics), maxBound.why).toBeLessThan(maxBound.bound);
     // The last checkpoints after catching up (one capture per partition per step, S3 writes and
     // prunes) take a few seconds: measured idle, 1.5 s after catching up, the window still held
     // them (2.3-2.7 % of a core); 5 s after, an idle worker takes 0.6-0.8 % (a 10 s probe).

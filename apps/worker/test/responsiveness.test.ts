@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { latencyBoundMs } from '@ripple/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 
 // A worker process stays responsive in every source mode (issue 9): /ready
@@ -127,9 +128,15 @@ async function expectResponsiveAndIdle(p: Proc): Promise<void> {
   // memory mode). This test runs beside the whole unit suite on 2 shared
   // cores: at a load average of 15 a few requests (3 of 59 seen) waited
   // ~330 ms for a core on either side of the socket, whatever the worker does.
-  expect(p90(ready), `/ready latencies (ms) ${ready.map(Math.round)}`).toBeLessThan(100);
-  expect(p90(metrics), `/metrics latencies (ms) ${metrics.map(Math.round)}`).toBeLessThan(100);
-  expect(Math.max(...ready, ...metrics)).toBeLessThan(1000);
+  // (100 ms and 1 s with a core to spare, scaled by the run queue per core
+  // when there is none: latencyBoundMs.)
+  const b100 = latencyBoundMs(100);
+  const b1000 = latencyBoundMs(1000);
+  expect(p90(ready), `/ready latencies (ms) ${ready.map(Math.round)}; ${b100.why}`).toBeLessThan(b100.bound);
+  expect(p90(metrics), `/metrics latencies (ms) ${metrics.map(Math.round)}; ${b100.why}`).toBeLessThan(
+    b100.bound,
+  );
+  expect(Math.max(...ready, ...metrics), b1000.why).toBeLessThan(b1000.bound);
   // Idle: input exhausted; the worker must wait on its source, not spin.
   const pid = p.child.pid as number;
   const c0 = cpuMs(pid);
@@ -146,9 +153,12 @@ async function expectResponsiveAndIdle(p: Proc): Promise<void> {
     idleReady.push(await timeGet(`http://127.0.0.1:${p.health}/ready`));
     idleMetrics.push(await timeGet(`http://127.0.0.1:${p.metrics}/metrics`));
   }
-  expect(median(idleReady), `idle /ready latencies (ms) ${idleReady.map(Math.round)}`).toBeLessThan(100);
-  expect(median(idleMetrics), `idle /metrics latencies (ms) ${idleMetrics.map(Math.round)}`).toBeLessThan(
-    100,
+  const idle = latencyBoundMs(100);
+  expect(median(idleReady), `idle /ready (ms) ${idleReady.map(Math.round)}; ${idle.why}`).toBeLessThan(
+    idle.bound,
+  );
+  expect(median(idleMetrics), `idle /metrics (ms) ${idleMetrics.map(Math.round)}; ${idle.why}`).toBeLessThan(
+    idle.bound,
   );
 }
 

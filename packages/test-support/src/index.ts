@@ -10,4 +10,5 @@
  *   docs/consumer-contract.md (drop by sequence, keep the last value).
  */
 export { ContractConsumer } from './contract-consumer.ts';
+export { latencyBoundMs } from './latency-bound.ts';
 export { oracle, type WindowValue } from './vwap-oracle.ts';
