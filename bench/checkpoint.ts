@@ -305,7 +305,7 @@ async function throughput(n: number, segmentMs: number) {
     if (on) await sleep(200);
     else await until('the checkpoint in progress settled', () => !participant.busy, 10_000);
     const c0 = consumed();
-    const k0 = participant.handled.length;
+    const k0 = participant.handledTotal;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     await sleep(segmentMs);
@@ -313,7 +313,7 @@ async function throughput(n: number, segmentMs: number) {
     const cpu = process.cpuUsage(cpu0);
     const eventsPerSec = (events * 1000) / (performance.now() - t0);
     const eventsPerCpuSec = events / ((cpu.user + cpu.system) / 1e6);
-    const handled = (participant.handled.length - k0) / PARTITIONS;
+    const handled = (participant.handledTotal - k0) / PARTITIONS;
     if (on) {
       checkpointsOn += handled;
       onSegments.push({ events, cpuSec: (cpu.user + cpu.system) / 1e6 });

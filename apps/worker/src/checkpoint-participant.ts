@@ -50,6 +50,9 @@ import type { JobPartition } from './job.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { Clock, Logger } from './ports.ts';
 
+/** Entries of `CheckpointParticipant.handled` kept (the newest). */
+const HANDLED_KEPT = 1024;
+
 /** What the participant needs from the worker. */
 export interface CheckpointHost {
   /** The job: its state schema is the snapshots' schema. */
@@ -121,8 +124,10 @@ export class CheckpointParticipant {
   /** Uploads in flight (the `checkpoint_writing` gauge is 1 while there is one). */
   private uploading = 0;
   private stopped = false;
-  /** Last checkpoint handled and its outcome per partition, for tests and status. */
+  /** The last checkpoints handled (at most HANDLED_KEPT), one entry per partition acked, for tests and status. */
   readonly handled: Array<{ checkpointId: string; partition: number; kind: string; bytes: number }> = [];
+  /** Partition acks sent since the start (`handled` keeps only the last ones). */
+  handledTotal = 0;
 
   constructor(o: CheckpointParticipantOptions) {
     this.o = o;
@@ -252,6 +257,10 @@ export class CheckpointParticipant {
                 kind: sealed.bytes === null ? 'unchanged' : sealed.ref.kind,
                 bytes: sealed.bytes?.length ?? 0,
               });
+              // bounded: a worker acks every partition every interval for as long as it runs
+              if (this.handled.length > HANDLED_KEPT)
+                this.handled.splice(0, this.handled.length - HANDLED_KEPT);
+              this.handledTotal++;
             } catch (e) {
               span.recordException(e as Error);
               span.setStatus({ code: SpanStatusCode.ERROR });

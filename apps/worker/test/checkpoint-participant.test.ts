@@ -364,6 +364,24 @@ describe('checkpoint participant (worker side of cluster checkpoints)', () => {
     expect(await writing()).toBe(0);
   });
 
+  it('handled keeps the newest 1,024 acks; handledTotal counts them all', async () => {
+    const bus = new MemoryBus();
+    const a = node(bus, new MemoryObjectStore(), input(), false);
+    await a.worker.start();
+    await steps(a.worker, 30);
+    for (let seq = 1; seq <= 400; seq++)
+      await a.participant.checkpoint({
+        type: 'checkpoint_trigger',
+        v: 1,
+        checkpointId: formatCheckpointId(seq, 'n'),
+        epoch: 1,
+        deadlineMs: Date.now() + 60_000,
+      });
+    expect(a.participant.handledTotal).toBe(400 * PARTITIONS);
+    expect(a.participant.handled.length).toBe(1024);
+    expect(a.participant.handled.at(-1)?.checkpointId).toBe(formatCheckpointId(400, 'n'));
+  });
+
   it('a corrupt object of the committed chain is refused: the partition does not start', async () => {
     const bus = new MemoryBus();
     const store = new MemoryObjectStore();
