@@ -27,14 +27,18 @@
 // being emitted after a worker was killed before it had registered) — noted in the issue, not solved.
 // CI: tests/integration/start.integration.test.ts.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Kvm } from '@nats-io/kv';
+import { type NatsConnection, connect as natsConnect } from '@nats-io/transport-node';
 import { ManifestCatalog } from '@ripple/checkpoint-store';
+import type { ControlBus } from '@ripple/cluster';
 import { hash32 } from '@ripple/cluster';
 import { appendToLog, HubClient, HubServer, PartitionReader } from '@ripple/cluster-local';
-import { DirObjectStore } from '@ripple/object-store';
+import { NatsBus, natsAuthFromEnv } from '@ripple/cluster-nats';
+import { DirObjectStore, type ObjectStore, S3ObjectStore } from '@ripple/object-store';
 import {
   type CheckpointManifest,
   checkpointLayout,
@@ -48,14 +52,13 @@ import {
 } from '@ripple/protocol';
 import { ContractConsumer, oracle } from '@ripple/test-support';
 import { symbolNames, syntheticTrade, VWAP_OUTPUT_SCHEMA } from '@ripple/trades';
+import { KafkaTopics, type RealServices, realServices, START_REAL_HINT, unreachable } from './start-real.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLUSTER = 'start';
 // 32, not 8: with few partitions the ring can leave a worker with none (8 over 3 workers gave 0/4/4).
 const PARTITIONS = 32;
 const WINDOW_NS = 5_000_000_000n;
 const SENTINEL = 'ZZZZ-SENTINEL';
-const TOPICS = { input: 'trades', output: 'vwap-output', dlq: 'trades-dlq' };
 
 interface Options {
   seconds: number;
@@ -63,6 +66,8 @@ interface Options {
   forever: boolean;
   json: boolean;
   keep: boolean;
+  /** on the real local services (Kafka, NATS, S3) instead of the embedded adapters */
+  real: boolean;
 }
 
 function options(argv: string[]): Options {
@@ -74,13 +79,16 @@ function options(argv: string[]): Options {
       forever: { type: 'boolean' },
       json: { type: 'boolean' },
       keep: { type: 'boolean' },
+      real: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help === true) {
     process.stdout.write(
-      'pnpm start [--seconds S (default 30)] [--rate TRADES_PER_SEC (default 2000)] [--forever] [--json] [--keep]\n',
+      'pnpm start [--seconds S (default 30)] [--rate TRADES_PER_SEC (default 2000)] [--forever] [--json] [--keep] [--real]\n' +
+        '  --real: the same scenario on the real local services (Kafka topics, NATS, the S3 bucket, created\n' +
+        `          for the run and removed after): ${START_REAL_HINT}\n`,
     );
     process.exit(0);
   }
@@ -98,6 +106,7 @@ function options(argv: string[]): Options {
     forever: values.forever === true,
     json: values.json === true || process.stdout.isTTY !== true,
     keep: values.keep === true,
+    real: values.real === true,
   };
 }
 
@@ -111,7 +120,20 @@ interface Member {
   head: string;
 }
 
-export async function run(o: Options): Promise<boolean> {
+/** 0: exact and checkpointed; 1: not; 2: `--real` without the services up. */
+export async function run(o: Options): Promise<number> {
+  let real: RealServices | null = null;
+  if (o.real) {
+    const svc = realServices(process.env);
+    const why = 'missing' in svc ? [`${svc.missing.join(', ')} not set`] : await unreachable(svc);
+    if (why.length > 0) {
+      process.stderr.write(
+        `pnpm start --real: the local services are not reachable (${why.join('; ')}). Start them and load their endpoints:\n  ${START_REAL_HINT}\n`,
+      );
+      return 2;
+    }
+    real = svc as RealServices;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'ripple-start-'));
   const sock = join(dir, 'hub.sock');
   const logDir = join(dir, 'log');
@@ -120,8 +142,31 @@ export async function run(o: Options): Promise<boolean> {
   mkdirSync(logDir);
   mkdirSync(snapshots);
   mkdirSync(checkpointStore);
-  const hub = await HubServer.listen(sock);
-  const me = await HubClient.connect(sock);
+  // Embedded: this process serves the hub. Real: a cluster name, topics and S3 prefixes of the run's own.
+  const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const CLUSTER = real === null ? 'start' : `start-${runId}`;
+  const TOPICS =
+    real === null
+      ? { input: 'trades', output: 'vwap-output', dlq: 'trades-dlq' }
+      : { input: '', output: '', dlq: '' };
+  const hub = real === null ? await HubServer.listen(sock) : null;
+  let me: HubClient | null = null;
+  let nc: NatsConnection | null = null;
+  let bus: ControlBus;
+  let kafka: KafkaTopics | null = null;
+  if (real === null) {
+    me = await HubClient.connect(sock);
+    bus = me.bus;
+  } else {
+    nc = await natsConnect({
+      servers: real.natsUrl.split(','),
+      name: 'ripple-start',
+      ...natsAuthFromEnv(process.env).options,
+    });
+    bus = new NatsBus(nc, () => {});
+    kafka = await KafkaTopics.create(real.brokers, `start-${runId}`, PARTITIONS);
+    Object.assign(TOPICS, kafka.names);
+  }
   const t0 = Date.now();
   const events: string[] = [];
   const note = (e: string) => events.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${e}`);
@@ -130,11 +175,13 @@ export async function run(o: Options): Promise<boolean> {
   const common: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
-    NATS_URL: `ripple-hub:${sock}`,
+    ...(real?.env ?? {}),
+    NATS_URL: real === null ? `ripple-hub:${sock}` : real.natsUrl,
     RIPPLE_CLUSTER: CLUSTER,
     RIPPLE_HEALTH_PORT: '0',
     RIPPLE_METRICS_PORT: '0',
-    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    // real: the run's traces go to the local Jaeger (the rebalances, the checkpoints)
+    OTEL_EXPORTER_OTLP_ENDPOINT: real === null ? '' : (real.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? ''),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
   const cluster: Record<string, string> = {
@@ -160,6 +207,7 @@ export async function run(o: Options): Promise<boolean> {
     child.stderr?.on('data', (c: string) => {
       m.log = (m.log + c).slice(-20_000);
       if (m.head.length < 8000) m.head += c;
+      if (o.keep) appendFileSync(join(dir, `${id}.log`), c); // --keep: every app's log stays in the run's directory
     });
     members.set(id, m);
     return m;
@@ -168,16 +216,24 @@ export async function run(o: Options): Promise<boolean> {
     start(`worker-${i}`, 'apps/worker/src/main.ts', {
       ...cluster,
       RIPPLE_WORKER_ID: `worker-${i}`,
-      RIPPLE_SOURCE: 'log',
-      RIPPLE_LOG_DIR: logDir,
       RIPPLE_INPUT_TOPIC: TOPICS.input,
       RIPPLE_OUTPUT_TOPIC: TOPICS.output,
       RIPPLE_DLQ_TOPIC: TOPICS.dlq,
       // Cluster checkpoints: the checkpointer triggers them, restores go through its committed manifests.
       RIPPLE_CHECKPOINT_MODE: 'cluster',
-      RIPPLE_CHECKPOINT_STORE_DIR: checkpointStore,
-      RIPPLE_SNAPSHOT_STORE: 'local',
-      RIPPLE_CHECKPOINT_CACHE_DIR: snapshots,
+      ...(real === null
+        ? {
+            RIPPLE_SOURCE: 'log',
+            RIPPLE_LOG_DIR: logDir,
+            RIPPLE_CHECKPOINT_STORE_DIR: checkpointStore,
+            RIPPLE_SNAPSHOT_STORE: 'local',
+            RIPPLE_CHECKPOINT_CACHE_DIR: snapshots,
+          }
+        : {
+            RIPPLE_SOURCE: 'kafka',
+            RIPPLE_SNAPSHOT_STORE: 's3',
+            RIPPLE_S3_PREFIX: `start-${runId}/snapshots`,
+          }),
       RIPPLE_WINDOW: '5s',
       RIPPLE_LATENESS: '0s',
       RIPPLE_OUT_OF_ORDERNESS: '0s',
@@ -190,13 +246,19 @@ export async function run(o: Options): Promise<boolean> {
   });
   start('checkpointer', 'apps/checkpointer/src/main.ts', {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // its 'listening' line gives the metrics port read below
-    RIPPLE_STORE: 'dir',
-    RIPPLE_STORE_DIR: checkpointStore,
+    ...(real === null ? { RIPPLE_STORE: 'dir', RIPPLE_STORE_DIR: checkpointStore } : { RIPPLE_STORE: 's3' }),
     RIPPLE_CHECKPOINT_INTERVAL_SEC: '2',
     RIPPLE_CHECKPOINT_TIMEOUT_SEC: '4',
   });
   for (let i = 0; i < 3; i++) startWorker(i);
-  note('coordinator, checkpointer and 3 workers started');
+  note(
+    real === null
+      ? 'coordinator, checkpointer and 3 workers started'
+      : `coordinator, checkpointer and 3 workers started on Kafka ${real.brokers.join(',')}, NATS ${real.natsUrl}, S3 ${real.s3.endpoint}/${real.s3.bucket} (cluster ${CLUSTER})`,
+  );
+  const append = (
+    recs: Array<{ partition: number; key: null; value: Uint8Array; headers: Record<string, string> }>,
+  ) => (kafka === null ? appendToLog(logDir, TOPICS.input, recs) : kafka.append(recs));
 
   // ---------------------------------------------------------------- the stream
   const names = symbolNames(40);
@@ -226,7 +288,7 @@ export async function run(o: Options): Promise<boolean> {
             value: (enc[p] as TradeBatchEncoder).finish({ sequence: 0 }),
             headers: {},
           });
-      await appendToLog(logDir, TOPICS.input, recs);
+      await append(recs);
       produced += Math.max(0, due);
       next += tick;
       await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
@@ -242,6 +304,13 @@ export async function run(o: Options): Promise<boolean> {
   );
   let outputRecords = 0;
   const readOutput = async () => {
+    if (kafka !== null) {
+      for (const rec of await kafka.readOutput()) {
+        consumer.consume(rec.partition, rec.value);
+        outputRecords++;
+      }
+      return;
+    }
     for (const r of readers)
       for (const rec of await r.read(10_000)) {
         consumer.consume(rec.partition, rec.value);
@@ -252,7 +321,7 @@ export async function run(o: Options): Promise<boolean> {
   let status: StatusResponse | null = null;
   const askStatus = async () => {
     try {
-      const m = await me.bus.request(
+      const m = await bus.request(
         clusterSubjects(CLUSTER).status,
         encodeControlMessage({ type: 'status_request', v: 1, requestId: `start-${Date.now()}` }),
         { timeoutMs: 500 },
@@ -286,12 +355,13 @@ export async function run(o: Options): Promise<boolean> {
   let lastProgress: Record<string, unknown> = {};
 
   // ---------------------------------------------------------------- the checkpoints
+  const checkpointObjects: ObjectStore =
+    real === null
+      ? new DirObjectStore(checkpointStore)
+      : new S3ObjectStore({ ...real.s3, requestTimeoutMs: 5000 });
   // Committed manifests read from the checkpointer's directory (as `ripple checkpoints list --store dir`
   // does); its counters (commits, restore lookups by status) from its /metrics.
-  const catalog = new ManifestCatalog(
-    new DirObjectStore(checkpointStore),
-    checkpointLayout(`checkpoints/${CLUSTER}`),
-  );
+  const catalog = new ManifestCatalog(checkpointObjects, checkpointLayout(`checkpoints/${CLUSTER}`));
   let latest: CheckpointManifest | null = null;
   const committedIds = new Set<string>();
   const ckptMetrics = { committed: 0, aborted: 0, lookups: { ok: 0, none: 0, unavailable: 0 } };
@@ -360,7 +430,7 @@ export async function run(o: Options): Promise<boolean> {
           return { symbol, workerId, status: 'moving', open: null, last: null };
         }
         try {
-          const m = await me.bus.request(
+          const m = await bus.request(
             clusterSubjects(CLUSTER).query(workerId),
             encodeControlMessage({
               type: 'key_query',
@@ -421,13 +491,14 @@ export async function run(o: Options): Promise<boolean> {
       checkpointsCommitted: ckptMetrics.committed,
       restores: { ...ckptMetrics.lookups },
       vwap: rows,
-      hub: sock,
+      bus: real === null ? `ripple-hub:${sock}` : real.natsUrl,
+      cluster: CLUSTER,
       ...(process.env.RIPPLE_START_DEBUG ? { progress: lastProgress } : {}),
     };
     if (o.json) process.stdout.write(`${JSON.stringify(line)}\n`);
     else {
       const lines = [
-        `ripple: embedded cluster (coordinator + ${workers.length} workers, hub ${sock})  t=${line.t}s  epoch ${line.epoch ?? '-'}`,
+        `ripple: ${real === null ? 'embedded cluster' : 'cluster on the local services'} ${CLUSTER} (coordinator + checkpointer + ${workers.length} workers, bus ${line.bus})  t=${line.t}s  epoch ${line.epoch ?? '-'}`,
         `trades ${produced}  ${rate}/s  lag ${lag}  output records ${outputRecords}  windows ${line.windows}  re-emits dropped ${consumer.dropped}`,
         ...workers.map(
           (w) => `  ${w.id.padEnd(10)} ${w.state.padEnd(10)} partitions ${w.partitions.join(',') || '-'}`,
@@ -528,7 +599,7 @@ export async function run(o: Options): Promise<boolean> {
     (trades[p] as Trade[]).push(t);
     closing.push({ partition: p, key: null, value: e.finish({ sequence: 0 }), headers: {} });
   }
-  await appendToLog(logDir, TOPICS.input, closing);
+  await append(closing);
   note('stream closed; waiting for the output to settle');
 
   // The oracle, from the input as written; the output has settled when it matches (or 60 s pass).
@@ -623,10 +694,26 @@ export async function run(o: Options): Promise<boolean> {
   coord?.child.kill('SIGTERM');
   if (coord !== undefined) await Promise.race([coord.exited, new Promise((r) => setTimeout(r, 5000))]);
   for (const m of members.values()) if (m.child.exitCode === null) m.child.kill('SIGKILL');
-  me.close();
-  await hub.close();
+  me?.close();
+  await hub?.close();
+  if (real !== null && nc !== null) {
+    // what the run left on the services: its topics, its KV buckets, its objects (unless --keep)
+    await kafka?.close(!o.keep);
+    if (!o.keep) {
+      const kvm = new Kvm(nc);
+      for (const b of [clusterSubjects(CLUSTER).leaseBucket, clusterSubjects(CLUSTER).stateBucket])
+        await (await kvm.open(b)).destroy().catch(() => {});
+      for (const prefix of [`checkpoints/${CLUSTER}/`, `start-${runId}/`])
+        await checkpointObjects
+          .delete((await checkpointObjects.list(prefix)).map((x) => x.key))
+          .catch(() => {});
+    }
+    await nc.drain().catch(() => {});
+  }
+  checkpointObjects.close();
   if (!o.keep) rmSync(dir, { recursive: true, force: true });
-  return exact && checkpointed;
+  else process.stderr.write(`pnpm start: the run's files and the apps' logs are in ${dir}\n`);
+  return exact && checkpointed ? 0 : 1;
 }
 
-if (import.meta.main) process.exitCode = (await run(options(process.argv.slice(2)))) ? 0 : 1;
+if (import.meta.main) process.exitCode = await run(options(process.argv.slice(2)));
