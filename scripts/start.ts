@@ -546,6 +546,13 @@ export async function run(o: Options): Promise<number> {
   process.once('SIGINT', () => {
     interrupted = true;
   });
+  // SIGTERM (a test runner's timeout, a supervisor): no orphans — every app process is killed at
+  // once (the services' leftovers of a --real run carry the run's cluster name).
+  process.once('SIGTERM', () => {
+    for (const m of members.values()) if (m.child.exitCode === null) m.child.kill('SIGKILL');
+    process.stderr.write(`pnpm start: SIGTERM; the app processes were killed (cluster ${CLUSTER})\n`);
+    process.exit(143);
+  });
   while (!interrupted && (o.forever || Date.now() < at().stop)) {
     await askStatus();
     const st = status as StatusResponse | null;
