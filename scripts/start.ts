@@ -363,6 +363,9 @@ export async function run(o: Options): Promise<number> {
   // does); its counters (commits, restore lookups by status) from its /metrics.
   const catalog = new ManifestCatalog(checkpointObjects, checkpointLayout(`checkpoints/${CLUSTER}`));
   let latest: CheckpointManifest | null = null;
+  // The join waits for a committed checkpoint of every partition: the partitions it moves (and the
+  // killed worker's) are then restored from one, which is what the run checks.
+  let fullCheckpointAt: number | null = null;
   const committedIds = new Set<string>();
   const ckptMetrics = { committed: 0, aborted: 0, lookups: { ok: 0, none: 0, unavailable: 0 } };
   const readCheckpoints = async () => {
@@ -370,6 +373,10 @@ export async function run(o: Options): Promise<number> {
       const v = await catalog.refresh();
       for (const m of v.manifests) committedIds.add(m.manifest.checkpointId);
       latest = v.manifests.at(-1)?.manifest ?? latest;
+      if (fullCheckpointAt === null && v.manifests.some((m) => m.manifest.partitions.length === PARTITIONS)) {
+        fullCheckpointAt = Date.now();
+        note('first checkpoint of every partition committed');
+      }
     } catch {
       // a manifest written or pruned while listed: the next tick reads it
     }
@@ -535,7 +542,10 @@ export async function run(o: Options): Promise<number> {
     const afterJoin =
       joinSeenAt !== null ? joinSeenAt + 4000 : (joinedAt ?? Number.POSITIVE_INFINITY) + 45_000;
     return {
-      join: f + Math.min(8000, o.seconds * 250),
+      join: Math.max(
+        f + Math.min(8000, o.seconds * 250),
+        (fullCheckpointAt ?? Number.POSITIVE_INFINITY) + 1000,
+      ),
       kill: Math.max(f + Math.min(16000, o.seconds * 550), afterJoin),
       stop: Math.max(t0 + o.seconds * 1000, (killedAt ?? Number.POSITIVE_INFINITY) + 6000),
     };
