@@ -544,7 +544,7 @@ export async function run(o: Options): Promise<number> {
     return {
       join: Math.max(
         f + Math.min(8000, o.seconds * 250),
-        (fullCheckpointAt ?? Number.POSITIVE_INFINITY) + 1000,
+        Math.min((fullCheckpointAt ?? Number.POSITIVE_INFINITY) + 1000, f + 45_000),
       ),
       kill: Math.max(f + Math.min(16000, o.seconds * 550), afterJoin),
       stop: Math.max(t0 + o.seconds * 1000, (killedAt ?? Number.POSITIVE_INFINITY) + 6000),
