@@ -245,7 +245,8 @@ export async function run(o: Options): Promise<number> {
     RIPPLE_API_PORT: '0',
   });
   start('checkpointer', 'apps/checkpointer/src/main.ts', {
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // its 'listening' line gives the metrics port read below
+    // at least info: its 'listening' line gives the metrics port read below (its log stays in memory)
+    LOG_LEVEL: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info',
     ...(real === null ? { RIPPLE_STORE: 'dir', RIPPLE_STORE_DIR: checkpointStore } : { RIPPLE_STORE: 's3' }),
     RIPPLE_CHECKPOINT_INTERVAL_SEC: '2',
     RIPPLE_CHECKPOINT_TIMEOUT_SEC: '4',
