@@ -8,39 +8,32 @@
 // after the first commit is restored through a committed manifest (the
 // checkpointer's lookup), none from a worker's own store; the output, read
 // as docs/consumer-contract.md says, equals the independent oracle.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { S3ObjectStore } from '@ripple/object-store';
-import {
-  type CheckpointManifest,
-  checkpointLayout,
-  clusterSubjects,
-  decodeControlMessage,
-  decodeManifest,
-  encodeControlMessage,
-  type StatusResponse,
-} from '@ripple/protocol';
+import { type CheckpointManifest, checkpointLayout, clusterSubjects, decodeManifest } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
+import {
+  type CoordinatorProcess,
+  outputAgainstOracle,
+  producePaced,
+  requestStatus,
+  settledView,
+  startCoordinator,
+  waitAllProcessed,
+} from './cluster-harness.ts';
 import { eventually, requireEnv, uniqueId } from './helpers.ts';
 import {
   type CheckpointerProcess,
-  contractOutputs,
   createTopics,
   deleteTopics,
   makeStream,
   PARTITIONS,
-  produce,
-  progress,
-  readAll,
-  SEC,
-  sleep,
   startCheckpointer,
   startWorker,
-  streamOracle,
   type Topics,
   type WorkerProcess,
 } from './worker-harness.ts';
@@ -55,7 +48,6 @@ const env = requireEnv(
   'S3_BUCKET',
 );
 const brokers = env.KAFKA_BROKERS.split(',');
-const ROOT = join(import.meta.dirname, '..', '..');
 const HEARTBEAT_SEC = 0.2;
 const FAILURE_SEC = 1.5;
 
@@ -80,7 +72,7 @@ describe('cluster checkpoints across rebalances: coordinator + checkpointer + wo
   const s = clusterSubjects(cluster);
   let topics: Topics | undefined;
   let nc: NatsConnection | undefined;
-  const children: ChildProcess[] = [];
+  let coordinator: CoordinatorProcess | undefined;
   const workers = new Map<string, WorkerProcess>();
   let ck: CheckpointerProcess | undefined;
   const store = new S3ObjectStore({
@@ -97,7 +89,8 @@ describe('cluster checkpoints across rebalances: coordinator + checkpointer + wo
     for (const [w, p] of workers) writeFileSync(join(dir, `${w}.log`), p.log());
     if (ck !== undefined) writeFileSync(join(dir, 'checkpointer.log'), ck.logs.join('\n'));
     process.stdout.write(`checkpoint-cluster-rebalance logs: ${dir}\n`);
-    for (const c of [...children, ...(ck ? [ck.child] : [])]) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of [coordinator?.child, ck?.child])
+      if (c !== undefined && c.exitCode === null) c.kill('SIGKILL');
     for (const w of workers.values()) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     if (topics !== undefined) await deleteTopics(brokers, topics);
     if (nc !== undefined) {
@@ -118,21 +111,8 @@ describe('cluster checkpoints across rebalances: coordinator + checkpointer + wo
     nc = await connect({ servers: env.NATS_URL });
     const conn = nc;
     const layout = checkpointLayout(prefix);
-    const status = async () => {
-      const reply = await conn.request(
-        s.status,
-        encodeControlMessage({ type: 'status_request', v: 1, requestId: 'it' }),
-        { timeout: 1000 },
-      );
-      return decodeControlMessage(reply.data) as StatusResponse;
-    };
     /** Every partition owned by one of `ids` (each owning some), nothing moving. */
-    const settled = async (ids: string[]) => {
-      const st = await status();
-      if (st.unassigned.length > 0 || !st.partitions!.every((p) => p.movingTo === null)) return undefined;
-      const owners = new Set(st.partitions!.map((p) => p.workerId));
-      return owners.size === ids.length && ids.every((w) => owners.has(w)) ? st : undefined;
-    };
+    const settled = async (ids: string[]) => settledView(await requestStatus(conn, s), ids);
     const manifests = async (): Promise<CheckpointManifest[]> => {
       const out: CheckpointManifest[] = [];
       for (const o of await store.list(layout.manifestsPrefix)) {
@@ -148,28 +128,14 @@ describe('cluster checkpoints across rebalances: coordinator + checkpointer + wo
         (await manifests()).find((m) => m.epoch >= epoch && m.partitions.length === PARTITIONS),
       );
 
-    const coord = spawn(
-      process.execPath,
-      ['--conditions=@ripple/source', join(ROOT, 'apps/coordinator/src/main.ts')],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          NATS_URL: env.NATS_URL,
-          RIPPLE_CLUSTER: cluster,
-          RIPPLE_COORDINATOR_ID: 'it-coord',
-          RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-          RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
-          RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
-          RIPPLE_LEASE_TTL_SEC: '1',
-          RIPPLE_API_PORT: '0',
-          RIPPLE_HEALTH_PORT: '0',
-          RIPPLE_METRICS_PORT: '0',
-        },
-        stdio: ['ignore', 'ignore', 'ignore'],
-      },
-    );
-    children.push(coord);
+    coordinator = await startCoordinator({
+      name: 'it-coord',
+      cluster,
+      natsUrl: env.NATS_URL,
+      heartbeatSec: HEARTBEAT_SEC,
+      failureSec: FAILURE_SEC,
+      leaseTtlSec: 1,
+    });
     const checkpointer = startCheckpointer({
       RIPPLE_CLUSTER: cluster,
       RIPPLE_S3_PREFIX: prefix,
@@ -215,19 +181,7 @@ describe('cluster checkpoints across rebalances: coordinator + checkpointer + wo
       seed: 2024,
       malformedEvery: 97,
     });
-    const SLICES = 40;
-    const producer = (async () => {
-      const longest = Math.max(...stream.records.map((r) => r.length));
-      const per = Math.ceil(longest / SLICES);
-      for (let i = 0; i < longest; i += per) {
-        await produce(
-          brokers,
-          t.input,
-          stream.records.map((r) => r.slice(i, i + per)),
-        );
-        await sleep(500);
-      }
-    })();
+    const producer = producePaced(brokers, t.input, stream, 40);
     const first = await committedAt(three.epoch, 'a checkpoint committed with 3 workers');
     expect(first.partitions.map((p) => p.partition)).toEqual([...Array(PARTITIONS).keys()]);
 
@@ -252,31 +206,14 @@ describe('cluster checkpoints across rebalances: coordinator + checkpointer + wo
 
     // All input in and processed, then the output against the oracle.
     await producer;
-    const endOffsets = stream.records.map((r) => BigInt(r.length));
-    await eventually('all input processed', 120_000, async () => {
-      const at = new Map<number, bigint>();
-      for (const w of ['w1', 'w3', 'w4']) {
-        const pr = await progress(workers.get(w) as WorkerProcess);
-        for (const d of pr?.details ?? []) at.set(d.partition, BigInt(d.nextOffset ?? '-1'));
-      }
-      return endOffsets.every((end, p) => (at.get(p) ?? -1n) >= end) ? true : undefined;
-    });
-    const o = streamOracle(stream, SEC / 4n, SEC / 4n, SEC);
-    const out = await eventually('every window in the output', 30_000, async () => {
-      const c = contractOutputs(await readAll(brokers, t.output));
-      return c.windows.size >= o.windows.size ? c : undefined;
-    });
-    expect(out.windows.size).toBe(o.windows.size);
-    const wrong = [...o.windows].filter(([k, want]) => {
-      const got = out.windows.get(k);
-      return (
-        got === undefined ||
-        got.count !== want.count ||
-        got.volume !== want.volume ||
-        Math.abs(got.vwap - want.vwap) > 1e-9 * Math.abs(want.vwap)
-      );
-    });
-    expect(wrong.slice(0, 3), `${wrong.length} window(s) differ from the oracle`).toEqual([]);
+    await waitAllProcessed(
+      ['w1', 'w3', 'w4'].map((w) => workers.get(w) as WorkerProcess),
+      stream,
+      120_000,
+    );
+    const out = await outputAgainstOracle(brokers, t.output, stream);
+    expect(out.contract.windows.size).toBe(out.oracleWindows);
+    expect(out.wrong.slice(0, 3), `${out.wrong.length} window(s) differ from the oracle`).toEqual([]);
 
     // Restores: every partition moved after the first commit came through a committed manifest.
     const r = Object.fromEntries([...workers].map(([w, p]) => [w, restores(p)]));
@@ -318,7 +255,7 @@ describe('cluster checkpoints across rebalances: coordinator + checkpointer + wo
         ),
         moved_on_join: toW4.length,
         w2_partitions: w2Had.length,
-        windows: o.windows.size,
+        windows: out.oracleWindows,
       })}\n`,
     );
     for (const w of ['w1', 'w3', 'w4']) (workers.get(w) as WorkerProcess).child.kill('SIGTERM');

@@ -7,35 +7,36 @@
 // without moving any partition (the partition table — owner and epoch of
 // every partition — is the same before and after), and the output must still
 // equal the independent oracle, window by window.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { clusterSubjects, decodeControlMessage, type Heartbeat, type StatusResponse } from '@ripple/protocol';
+import { clusterSubjects, type StatusResponse } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
+import {
+  type CoordinatorProcess,
+  outputAgainstOracle,
+  producePaced,
+  settledView,
+  startCoordinator,
+  waitAllProcessed,
+  watchHeartbeats,
+} from './cluster-harness.ts';
 import { eventually, requireEnv, uniqueId } from './helpers.ts';
 import {
-  contractOutputs,
   createTopics,
   deleteTopics,
   makeStream,
   PARTITIONS,
-  produce,
-  progress,
-  readAll,
-  SEC,
   sleep,
   startWorker,
-  streamOracle,
   type Topics,
   type WorkerProcess,
 } from './worker-harness.ts';
 
 const env = requireEnv('KAFKA_BROKERS', 'NATS_URL', 'S3_ENDPOINT', 'S3_BUCKET');
 const brokers = env.KAFKA_BROKERS.split(',');
-const ROOT = join(import.meta.dirname, '..', '..');
 const HEARTBEAT_SEC = 0.2;
 const FAILURE_SEC = 1.5;
 const LEASE_TTL_SEC = 1;
@@ -46,13 +47,6 @@ const LEASE_TTL_SEC = 1;
  * add to two processes' timers and this test's 20 ms status polling under load.
  */
 const TAKEOVER_BOUND_MS = LEASE_TTL_SEC * 1000 + 1000;
-
-interface CoordinatorProcess {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly apiPort: number;
-  log(): string;
-}
 
 /** The coordinator's own view over HTTP (`acting`: it holds the lease and acts). */
 type HttpStatus = StatusResponse & { self: string; acting: boolean };
@@ -95,49 +89,17 @@ describe('cluster on real Kafka + NATS + S3: the active coordinator SIGKILLed un
     topics = await createTopics(brokers, `it-coordfo-${id}`);
     const t = topics;
     nc = await connect({ servers: env.NATS_URL });
-    const beats = new Map<string, Heartbeat>();
-    nc.subscribe(s.allHeartbeats, {
-      callback: (_e, m) => {
-        const hb = decodeControlMessage(m.data);
-        if (hb.type === 'heartbeat') beats.set(hb.workerId, hb);
-      },
-    });
+    const beats = watchHeartbeats(nc, s);
 
-    const startCoordinator = async (name: string): Promise<CoordinatorProcess> => {
-      const child = spawn(
-        process.execPath,
-        ['--conditions=@ripple/source', join(ROOT, 'apps/coordinator/src/main.ts')],
-        {
-          cwd: ROOT,
-          env: {
-            PATH: process.env.PATH ?? '',
-            NATS_URL: env.NATS_URL,
-            RIPPLE_CLUSTER: cluster,
-            RIPPLE_COORDINATOR_ID: name,
-            RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-            RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
-            RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
-            RIPPLE_LEASE_TTL_SEC: String(LEASE_TTL_SEC),
-            RIPPLE_API_PORT: '0',
-            RIPPLE_HEALTH_PORT: '0',
-            RIPPLE_METRICS_PORT: '0',
-          },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
-      let log = '';
-      const apiPort = await new Promise<number>((resolve, reject) => {
-        child.stderr?.on('data', (d: Buffer) => {
-          log = (log + d.toString()).slice(-200_000);
-          const m =
-            /"api":(\d+)[^\n]*"msg":"coordinator listening"|"msg":"coordinator listening"[^\n]*"api":(\d+)/.exec(
-              log,
-            );
-          if (m !== null) resolve(Number(m[1] ?? m[2]));
-        });
-        child.once('exit', (code) => reject(new Error(`coordinator ${name} exited (${code}):\n${log}`)));
+    const coordinator = async (name: string): Promise<CoordinatorProcess> => {
+      const c = await startCoordinator({
+        name,
+        cluster,
+        natsUrl: env.NATS_URL,
+        heartbeatSec: HEARTBEAT_SEC,
+        failureSec: FAILURE_SEC,
+        leaseTtlSec: LEASE_TTL_SEC,
       });
-      const c = { name, child, apiPort, log: () => log };
       coordinators.push(c);
       return c;
     };
@@ -147,24 +109,11 @@ describe('cluster on real Kafka + NATS + S3: the active coordinator SIGKILLed un
       const views = await Promise.all(coordinators.filter((c) => c.child.exitCode === null).map(httpStatus));
       const acting = views.filter((v) => v?.acting === true);
       if (acting.length !== 1) return undefined;
-      const st = acting[0]!;
-      if (st.unassigned.length > 0 || !st.partitions!.every((p) => p.movingTo === null)) return undefined;
-      const owners = new Set(st.partitions!.map((p) => p.workerId));
-      if (owners.size !== ids.length || !ids.every((w) => owners.has(w))) return undefined;
-      for (const w of ids) {
-        const hb = beats.get(w);
-        const mine = st.partitions!.filter((p) => p.workerId === w);
-        if (hb === undefined || hb.partitions.length !== mine.length) return undefined;
-        for (const h of hb.partitions) {
-          const row = st.partitions![h.partition]!;
-          if (row.workerId !== w || row.epoch !== h.epoch) return undefined;
-        }
-      }
-      return st;
+      return settledView(acting[0]!, ids, beats) as HttpStatus | undefined;
     };
 
-    await startCoordinator('it-coord-a');
-    await startCoordinator('it-coord-b');
+    await coordinator('it-coord-a');
+    await coordinator('it-coord-b');
     const start = async (w: string) => {
       const p = await startWorker({
         RIPPLE_WORKER_ID: w,
@@ -202,19 +151,7 @@ describe('cluster on real Kafka + NATS + S3: the active coordinator SIGKILLed un
       seed: 2020,
       malformedEvery: 97,
     });
-    const SLICES = 24;
-    const producer = (async () => {
-      const longest = Math.max(...stream.records.map((r) => r.length));
-      const per = Math.ceil(longest / SLICES);
-      for (let i = 0; i < longest; i += per) {
-        await produce(
-          brokers,
-          t.input,
-          stream.records.map((r) => r.slice(i, i + per)),
-        );
-        await sleep(500);
-      }
-    })();
+    const producer = producePaced(brokers, t.input, stream, 24);
 
     // The active coordinator dies mid-stream; the standby acts once the lease has expired.
     await sleep(3000);
@@ -244,29 +181,10 @@ describe('cluster on real Kafka + NATS + S3: the active coordinator SIGKILLed un
 
     // All input in, every partition caught up with its owner, then the output against the oracle.
     await producer;
-    const endOffsets = stream.records.map((r) => BigInt(r.length));
-    await eventually('all input processed', 90_000, async () => {
-      const at = new Map<number, bigint>();
-      for (const w of workers.values()) {
-        const pr = await progress(w);
-        for (const d of pr?.details ?? []) at.set(d.partition, BigInt(d.nextOffset ?? '-1'));
-      }
-      return endOffsets.every((end, p) => (at.get(p) ?? -1n) >= end) ? true : undefined;
-    });
-    const o = streamOracle(stream, SEC / 4n, SEC / 4n, SEC);
-    const out = await eventually('every window in the output', 30_000, async () => {
-      const records = await readAll(brokers, t.output);
-      const c = contractOutputs(records);
-      return c.windows.size >= o.windows.size ? { records, c } : undefined;
-    });
-    expect(out.c.windows.size).toBe(o.windows.size);
-    let wrong = 0;
-    for (const [k, want] of o.windows) {
-      const got = out.c.windows.get(k);
-      if (got === undefined || got.count !== want.count || got.volume !== want.volume) wrong++;
-      else expect(got.vwap).toBeCloseTo(want.vwap, 9);
-    }
-    expect(wrong).toBe(0);
+    await waitAllProcessed(workers.values(), stream, 90_000);
+    const out = await outputAgainstOracle(brokers, t.output, stream);
+    expect(out.contract.windows.size).toBe(out.oracleWindows);
+    expect(out.wrong.slice(0, 3), `${out.wrong.length} window(s) differ from the oracle`).toEqual([]);
     // Still no move once everything was processed (the new leader planned nothing).
     const end = await eventually('settled at the end', 30_000, () => settled(['w1', 'w2', 'w3']));
     expect(row(end)).toEqual(row(table));
@@ -282,9 +200,9 @@ describe('cluster on real Kafka + NATS + S3: the active coordinator SIGKILLed un
         epoch_after: end.epoch,
         partitions: PARTITIONS,
         workers: workers.size,
-        windows: o.windows.size,
+        windows: out.oracleWindows,
         output_records: out.records.length,
-        dropped_by_sequence: out.c.dropped,
+        dropped_by_sequence: out.contract.dropped,
       })}\n`,
     );
     expect(standby.log()).not.toMatch(/"level":"error"/);

@@ -10,35 +10,32 @@
 // partition has two writers under one epoch; the join's rebalance is one
 // trace in the real Jaeger with the workers' revoke / checkpoint / assign /
 // restore / replay spans in it.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import {
-  clusterSubjects,
-  decodeControlMessage,
-  encodeControlMessage,
-  type Heartbeat,
-  type StatusResponse,
-} from '@ripple/protocol';
+import { clusterSubjects } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
+import {
+  type CoordinatorProcess,
+  outputAgainstOracle,
+  producePaced,
+  requestStatus,
+  settledView,
+  startCoordinator,
+  waitAllProcessed,
+  watchHeartbeats,
+} from './cluster-harness.ts';
 import { eventually, requireEnv, uniqueId } from './helpers.ts';
 import {
-  contractOutputs,
   createTopics,
   deleteTopics,
   makeStream,
   metric,
   PARTITIONS,
-  produce,
-  progress,
-  readAll,
-  SEC,
   sleep,
   startWorker,
-  streamOracle,
   type Topics,
   type WorkerProcess,
 } from './worker-harness.ts';
@@ -52,7 +49,6 @@ const env = requireEnv(
   'JAEGER_QUERY_URL',
 );
 const brokers = env.KAFKA_BROKERS.split(',');
-const ROOT = join(import.meta.dirname, '..', '..');
 const HEARTBEAT_SEC = 0.2;
 const FAILURE_SEC = 1.5;
 
@@ -74,17 +70,16 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
   const workerService = `ripple-worker-it-${id}`;
   let topics: Topics | undefined;
   let nc: NatsConnection | undefined;
-  const children: ChildProcess[] = [];
   const workers = new Map<string, WorkerProcess>();
-  let coordLog = '';
+  let coordinator: CoordinatorProcess | undefined;
 
   afterAll(async () => {
     // The processes' logs, for a failure's post-mortem.
     const dir = mkdtempSync(join(tmpdir(), 'ripple-it-cluster-'));
     for (const [w, p] of workers) writeFileSync(join(dir, `${w}.log`), p.log());
-    writeFileSync(join(dir, 'coordinator.log'), coordLog);
+    writeFileSync(join(dir, 'coordinator.log'), coordinator?.log() ?? '');
     process.stdout.write(`cluster-rebalance logs: ${dir}\n`);
-    for (const c of children) if (c.pid !== undefined && c.exitCode === null) c.kill('SIGKILL');
+    if (coordinator !== undefined && coordinator.child.exitCode === null) coordinator.child.kill('SIGKILL');
     for (const w of workers.values()) {
       if (w.child.exitCode === null) {
         w.child.kill('SIGCONT');
@@ -104,66 +99,21 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
     const t = topics;
     nc = await connect({ servers: env.NATS_URL });
     const conn = nc;
-    const beats = new Map<string, Heartbeat>();
-    conn.subscribe(s.allHeartbeats, {
-      callback: (_e, m) => {
-        const hb = decodeControlMessage(m.data);
-        if (hb.type === 'heartbeat') beats.set(hb.workerId, hb);
-      },
-    });
-    const status = async () => {
-      const reply = await conn.request(
-        s.status,
-        encodeControlMessage({ type: 'status_request', v: 1, requestId: 'it' }),
-        { timeout: 1000 },
-      );
-      return decodeControlMessage(reply.data) as StatusResponse;
-    };
+    const beats = watchHeartbeats(conn, s);
     /** Every partition owned by one of `ids` (each of them owning some), nothing moving, heartbeats agreeing. */
-    const settled = async (ids: string[]) => {
-      const st = await status();
-      if (st.unassigned.length > 0 || !st.partitions!.every((p) => p.movingTo === null)) return undefined;
-      const owners = new Set(st.partitions!.map((p) => p.workerId));
-      if (owners.size !== ids.length || !ids.every((w) => owners.has(w))) return undefined;
-      for (const w of ids) {
-        const hb = beats.get(w);
-        const mine = st.partitions!.filter((p) => p.workerId === w);
-        if (hb === undefined || hb.partitions.length !== mine.length) return undefined;
-        for (const h of hb.partitions) {
-          const row = st.partitions![h.partition]!;
-          if (row.workerId !== w || row.epoch !== h.epoch) return undefined;
-        }
-      }
-      return st;
-    };
+    const settled = async (ids: string[]) => settledView(await requestStatus(conn, s), ids, beats);
 
     // Coordinator process.
-    const coord = spawn(
-      process.execPath,
-      ['--conditions=@ripple/source', join(ROOT, 'apps/coordinator/src/main.ts')],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          NATS_URL: env.NATS_URL,
-          RIPPLE_CLUSTER: cluster,
-          RIPPLE_COORDINATOR_ID: 'it-coord',
-          RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-          RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
-          RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
-          RIPPLE_LEASE_TTL_SEC: '1',
-          RIPPLE_API_PORT: '0',
-          RIPPLE_HEALTH_PORT: '0',
-          RIPPLE_METRICS_PORT: '0',
-          OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    children.push(coord);
-    coord.stderr?.on('data', (d: Buffer) => {
-      coordLog = (coordLog + d.toString()).slice(-200_000);
+    const coord = await startCoordinator({
+      name: 'it-coord',
+      cluster,
+      natsUrl: env.NATS_URL,
+      heartbeatSec: HEARTBEAT_SEC,
+      failureSec: FAILURE_SEC,
+      leaseTtlSec: 1,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT },
     });
+    coordinator = coord;
 
     const start = async (w: string) => {
       const p = await startWorker({
@@ -204,21 +154,10 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
       seed: 1010,
       malformedEvery: 97,
     });
-    const SLICES = 40;
     let producing = true;
-    const producer = (async () => {
-      const longest = Math.max(...stream.records.map((r) => r.length));
-      const per = Math.ceil(longest / SLICES);
-      for (let i = 0; i < longest; i += per) {
-        await produce(
-          brokers,
-          t.input,
-          stream.records.map((r) => r.slice(i, i + per)),
-        );
-        await sleep(500);
-      }
+    const producer = producePaced(brokers, t.input, stream, 40).then(() => {
       producing = false;
-    })();
+    });
 
     // A 4th joins: only partitions that move to it move.
     await sleep(2000);
@@ -254,29 +193,14 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
     // All input in, every partition caught up with its owner, then the output against the oracle.
     await producer;
     expect(producing).toBe(false);
-    const endOffsets = stream.records.map((r) => BigInt(r.length));
-    await eventually('all input processed', 90_000, async () => {
-      const at = new Map<number, bigint>();
-      for (const w of ['w1', 'w3', 'w4']) {
-        const pr = await progress(workers.get(w)!);
-        for (const d of pr?.details ?? []) at.set(d.partition, BigInt(d.nextOffset ?? '-1'));
-      }
-      return endOffsets.every((end, p) => (at.get(p) ?? -1n) >= end) ? true : undefined;
-    });
-    const o = streamOracle(stream, SEC / 4n, SEC / 4n, SEC);
-    const out = await eventually('every window in the output', 30_000, async () => {
-      const records = await readAll(brokers, t.output);
-      const c = contractOutputs(records);
-      return c.windows.size >= o.windows.size ? { records, c } : undefined;
-    });
-    expect(out.c.windows.size).toBe(o.windows.size);
-    let wrong = 0;
-    for (const [k, want] of o.windows) {
-      const got = out.c.windows.get(k);
-      if (got === undefined || got.count !== want.count || got.volume !== want.volume) wrong++;
-      else expect(got.vwap).toBeCloseTo(want.vwap, 9);
-    }
-    expect(wrong).toBe(0);
+    await waitAllProcessed(
+      ['w1', 'w3', 'w4'].map((w) => workers.get(w) as WorkerProcess),
+      stream,
+      90_000,
+    );
+    const out = await outputAgainstOracle(brokers, t.output, stream);
+    expect(out.contract.windows.size).toBe(out.oracleWindows);
+    expect(out.wrong.slice(0, 3), `${out.wrong.length} window(s) differ from the oracle`).toEqual([]);
 
     // One writer per (output partition, epoch).
     const writers = new Map<string, Set<string>>();
@@ -323,13 +247,13 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
         failover_ms: failoverMs,
         failure_timeout_ms: FAILURE_SEC * 1000,
         zombie_partitions: w3Had.length,
-        windows: o.windows.size,
+        windows: out.oracleWindows,
         output_records: out.records.length,
         partition_epochs_written: writers.size,
-        dropped_by_sequence: out.c.dropped,
+        dropped_by_sequence: out.contract.dropped,
         trace_spans: jt.spans.length,
       })}\n`,
     );
-    expect(coordLog).not.toMatch(/"level":"error"/);
+    expect(coord.log()).not.toMatch(/"level":"error"/);
   }, 240_000);
 });
