@@ -66,7 +66,9 @@ EXPOSE ${HEALTH_PORT} ${METRICS_PORT}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.RIPPLE_HEALTH_PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node is PID 1 (no shell in between): SIGTERM from `docker stop` / the kubelet reaches the app, which drains.
-ENTRYPOINT ["node", "dist/src/main.js"]
+# --import @ripple/telemetry/register: the OpenTelemetry HTTP, AWS SDK and Kafka instrumentation (ESM
+# needs the loader hook before the app's modules load), as the apps' `start` scripts do.
+ENTRYPOINT ["node", "--import", "@ripple/telemetry/register", "dist/src/main.js"]
 
 FROM runtime
 ARG APP

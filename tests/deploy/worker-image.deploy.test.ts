@@ -32,7 +32,12 @@ describe('worker image', () => {
     for (const l of ['version', 'revision', 'source', 'title'])
       expect(labels[`org.opencontainers.image.${l}`], l).toBeTruthy();
     expect(inspect.Config.User).toBe('node');
-    expect(inspect.Config.Entrypoint).toEqual(['node', 'dist/src/main.js']);
+    expect(inspect.Config.Entrypoint).toEqual([
+      'node',
+      '--import',
+      '@ripple/telemetry/register',
+      'dist/src/main.js',
+    ]);
     expect(Object.keys(inspect.Config.ExposedPorts ?? {}).sort()).toEqual(['9100/tcp', '9102/tcp']);
     expect(inspect.Config.Healthcheck?.Test?.[0]).toBe('CMD');
 
