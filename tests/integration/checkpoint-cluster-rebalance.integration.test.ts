@@ -11,13 +11,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { S3ObjectStore } from '@ripple/object-store';
 import { type CheckpointManifest, checkpointLayout, clusterSubjects, decodeManifest } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
   type CoordinatorProcess,
+  clusterWorkerEnv,
+  dropClusterState,
   outputAgainstOracle,
   producePaced,
   requestStatus,
@@ -93,11 +94,7 @@ describe('cluster checkpoints across rebalances: coordinator + checkpointer + wo
       if (c !== undefined && c.exitCode === null) c.kill('SIGKILL');
     for (const w of workers.values()) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     if (topics !== undefined) await deleteTopics(brokers, topics);
-    if (nc !== undefined) {
-      for (const b of [s.leaseBucket, s.stateBucket])
-        await (await new Kvm(nc).open(b)).destroy().catch(() => {});
-      await nc.drain();
-    }
+    if (nc !== undefined) await dropClusterState(nc, s);
     for (const p of [`${prefix}/`, `${prefix}-own/`]) {
       const keys = (await store.list(p)).map((o) => o.key);
       if (keys.length > 0) await store.delete(keys);
@@ -146,25 +143,17 @@ describe('cluster checkpoints across rebalances: coordinator + checkpointer + wo
     ck = checkpointer;
     const start = async (w: string) => {
       const p = await startWorker({
-        RIPPLE_WORKER_ID: w,
-        RIPPLE_CLUSTER: cluster,
-        RIPPLE_SOURCE: 'kafka',
+        ...clusterWorkerEnv({
+          workerId: w,
+          cluster,
+          topics: t,
+          // the worker's own store only holds hand-over snapshots in cluster mode, never restored from
+          s3Prefix: `${prefix}-own`,
+          heartbeatSec: HEARTBEAT_SEC,
+          failureSec: FAILURE_SEC,
+        }),
         RIPPLE_CHECKPOINT_MODE: 'cluster',
         RIPPLE_CHECKPOINT_PREFIX: prefix,
-        // the worker's own store only holds hand-over snapshots in cluster mode, never restored from
-        RIPPLE_SNAPSHOT_STORE: 's3',
-        RIPPLE_S3_PREFIX: `${prefix}-own`,
-        RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-        RIPPLE_INPUT_TOPIC: t.input,
-        RIPPLE_OUTPUT_TOPIC: t.output,
-        RIPPLE_DLQ_TOPIC: t.dlq,
-        RIPPLE_WINDOW: '250ms',
-        RIPPLE_LATENESS: '250ms',
-        RIPPLE_OUT_OF_ORDERNESS: '1s',
-        RIPPLE_MAX_BATCH_RECORDS: '200',
-        RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
-        RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
-        RIPPLE_SHUTDOWN_GRACE_SEC: '10',
       });
       workers.set(w, p);
       return p;

@@ -10,12 +10,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { clusterSubjects, type StatusResponse } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
   type CoordinatorProcess,
+  clusterWorkerEnv,
+  dropClusterState,
   outputAgainstOracle,
   producePaced,
   settledView,
@@ -78,11 +79,7 @@ describe('cluster on real Kafka + NATS + S3: the active coordinator SIGKILLed un
     for (const c of coordinators) if (c.child.exitCode === null) c.child.kill('SIGKILL');
     for (const w of workers.values()) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     if (topics !== undefined) await deleteTopics(brokers, topics);
-    if (nc !== undefined) {
-      for (const b of [s.leaseBucket, s.stateBucket])
-        await (await new Kvm(nc).open(b)).destroy().catch(() => {});
-      await nc.drain();
-    }
+    if (nc !== undefined) await dropClusterState(nc, s);
   });
 
   test('the standby takes over within the lease period, moves nothing, output exact vs the oracle', async () => {
@@ -116,23 +113,15 @@ describe('cluster on real Kafka + NATS + S3: the active coordinator SIGKILLed un
     await coordinator('it-coord-b');
     const start = async (w: string) => {
       const p = await startWorker({
-        RIPPLE_WORKER_ID: w,
-        RIPPLE_CLUSTER: cluster,
-        RIPPLE_SOURCE: 'kafka',
-        RIPPLE_SNAPSHOT_STORE: 's3',
-        RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-        RIPPLE_INPUT_TOPIC: t.input,
-        RIPPLE_OUTPUT_TOPIC: t.output,
-        RIPPLE_DLQ_TOPIC: t.dlq,
-        RIPPLE_S3_PREFIX: `it-coordfo-${id}`,
-        RIPPLE_WINDOW: '250ms',
-        RIPPLE_LATENESS: '250ms',
-        RIPPLE_OUT_OF_ORDERNESS: '1s',
+        ...clusterWorkerEnv({
+          workerId: w,
+          cluster,
+          topics: t,
+          s3Prefix: `it-coordfo-${id}`,
+          heartbeatSec: HEARTBEAT_SEC,
+          failureSec: FAILURE_SEC,
+        }),
         RIPPLE_CHECKPOINT_INTERVAL_SEC: '1',
-        RIPPLE_MAX_BATCH_RECORDS: '200',
-        RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
-        RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
-        RIPPLE_SHUTDOWN_GRACE_SEC: '10',
       });
       workers.set(w, p);
       return p;

@@ -6,6 +6,7 @@
 // output read back through the consumer contract against the oracle.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type clusterSubjects,
@@ -26,6 +27,7 @@ import {
   sleep,
   streamOracle,
   type TopicRecord,
+  type Topics,
   type WorkerProcess,
 } from './worker-harness.ts';
 
@@ -212,4 +214,47 @@ export async function outputAgainstOracle(
       wrong.push(String(k));
   }
   return { ...out, oracleWindows: o.windows.size, wrong };
+}
+
+/**
+ * A cluster-mode worker of these suites on real Kafka and S3: the given topics, short windows
+ * (250 ms windows and lateness, 1 s out-of-orderness: the stream spans a few seconds of event
+ * time, so windows close and output flows throughout a scenario; the oracle of
+ * `outputAgainstOracle` uses the same), small batches, the suite's heartbeat and failure timeout.
+ */
+export function clusterWorkerEnv(o: {
+  workerId: string;
+  cluster: string;
+  topics: Topics;
+  s3Prefix: string;
+  heartbeatSec: number;
+  failureSec: number;
+}): Record<string, string> {
+  return {
+    RIPPLE_WORKER_ID: o.workerId,
+    RIPPLE_CLUSTER: o.cluster,
+    RIPPLE_SOURCE: 'kafka',
+    RIPPLE_SNAPSHOT_STORE: 's3',
+    RIPPLE_S3_PREFIX: o.s3Prefix,
+    RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
+    RIPPLE_INPUT_TOPIC: o.topics.input,
+    RIPPLE_OUTPUT_TOPIC: o.topics.output,
+    RIPPLE_DLQ_TOPIC: o.topics.dlq,
+    RIPPLE_WINDOW: '250ms',
+    RIPPLE_LATENESS: '250ms',
+    RIPPLE_OUT_OF_ORDERNESS: '1s',
+    RIPPLE_MAX_BATCH_RECORDS: '200',
+    RIPPLE_HEARTBEAT_INTERVAL_SEC: String(o.heartbeatSec),
+    RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(o.failureSec),
+    RIPPLE_SHUTDOWN_GRACE_SEC: '10',
+  };
+}
+
+/** After a suite: the cluster's lease and state buckets in JetStream KV destroyed, the connection drained. */
+export async function dropClusterState(
+  nc: NatsConnection,
+  s: ReturnType<typeof clusterSubjects>,
+): Promise<void> {
+  for (const b of [s.leaseBucket, s.stateBucket]) await (await new Kvm(nc).open(b)).destroy().catch(() => {});
+  await nc.drain();
 }

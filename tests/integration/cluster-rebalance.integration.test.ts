@@ -13,12 +13,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { clusterSubjects } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
   type CoordinatorProcess,
+  clusterWorkerEnv,
+  dropClusterState,
   outputAgainstOracle,
   producePaced,
   requestStatus,
@@ -87,11 +88,7 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
       }
     }
     if (topics !== undefined) await deleteTopics(brokers, topics);
-    if (nc !== undefined) {
-      for (const b of [s.leaseBucket, s.stateBucket])
-        await (await new Kvm(nc).open(b)).destroy().catch(() => {});
-      await nc.drain();
-    }
+    if (nc !== undefined) await dropClusterState(nc, s);
   });
 
   test('exact output vs the oracle, one writer per (partition, epoch), the rebalance traced', async () => {
@@ -117,25 +114,15 @@ describe('cluster on real Kafka + NATS + S3: join, SIGKILL, SIGSTOP zombie', () 
 
     const start = async (w: string) => {
       const p = await startWorker({
-        RIPPLE_WORKER_ID: w,
-        RIPPLE_CLUSTER: cluster,
-        RIPPLE_SOURCE: 'kafka',
-        RIPPLE_SNAPSHOT_STORE: 's3',
-        RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-        RIPPLE_INPUT_TOPIC: t.input,
-        RIPPLE_OUTPUT_TOPIC: t.output,
-        RIPPLE_DLQ_TOPIC: t.dlq,
-        RIPPLE_S3_PREFIX: `it-cluster-${id}`,
-        // Short windows: the stream spans a few seconds of event time, so windows close (and
-        // output flows) throughout the scenario, not only at the closing sentinel.
-        RIPPLE_WINDOW: '250ms',
-        RIPPLE_LATENESS: '250ms',
-        RIPPLE_OUT_OF_ORDERNESS: '1s',
+        ...clusterWorkerEnv({
+          workerId: w,
+          cluster,
+          topics: t,
+          s3Prefix: `it-cluster-${id}`,
+          heartbeatSec: HEARTBEAT_SEC,
+          failureSec: FAILURE_SEC,
+        }),
         RIPPLE_CHECKPOINT_INTERVAL_SEC: '1',
-        RIPPLE_MAX_BATCH_RECORDS: '200',
-        RIPPLE_HEARTBEAT_INTERVAL_SEC: String(HEARTBEAT_SEC),
-        RIPPLE_FAILURE_DETECTION_TIMEOUT_SEC: String(FAILURE_SEC),
-        RIPPLE_SHUTDOWN_GRACE_SEC: '10',
         OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
         OTEL_SERVICE_NAME: workerService,
       });
