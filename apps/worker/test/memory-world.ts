@@ -1,10 +1,4 @@
-import {
-  decodeDeltaBatch,
-  decodeTradeBatch,
-  SchemaRegistry,
-  type Trade,
-  TradeBatchEncoder,
-} from '@ripple/protocol';
+import { decodeDeltaBatch, SchemaRegistry, type Trade, TradeBatchEncoder } from '@ripple/protocol';
 import { apply, type Value } from '@ripple/stream';
 import { ContractConsumer } from '@ripple/test-support';
 import { xorshift } from '@ripple/trades';

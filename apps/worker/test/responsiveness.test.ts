@@ -79,19 +79,6 @@ function cpuMs(pid: number): number {
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-/** Latencies of /ready and /metrics polled every 20 ms for `ms`. */
-async function sample(p: Proc, ms: number): Promise<{ ready: number[]; metrics: number[] }> {
-  const ready: number[] = [];
-  const metrics: number[] = [];
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    ready.push(await timeGet(`http://127.0.0.1:${p.health}/ready`));
-    metrics.push(await timeGet(`http://127.0.0.1:${p.metrics}/metrics`));
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { ready, metrics };
-}
-
 function p90(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.9))] ?? Number.POSITIVE_INFINITY;

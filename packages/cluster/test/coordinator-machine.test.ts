@@ -280,7 +280,7 @@ describe('assignment broadcast', () => {
     t = c.advance(10);
     // a move completes: the table changed, broadcast at once
     const target = new HashRing(['w0', 'w1', 'w9']).assign(P);
-    const p = target.findIndex((w) => w === 'w9');
+    const p = target.indexOf('w9');
     const from = c.m.ownerOf(p).workerId!;
     c.m.onRevokeAck(t, {
       type: 'revoke_ack',

@@ -52,8 +52,7 @@ export interface Tracing {
 export function tracesEndpoint(o: Pick<TracingOptions, 'endpoint' | 'env'>): string | null {
   const env = o.env ?? process.env;
   if ((env.OTEL_SDK_DISABLED ?? '').toLowerCase() === 'true') return null;
-  if (env.OTEL_TRACES_EXPORTER !== undefined && env.OTEL_TRACES_EXPORTER.split(',').includes('none'))
-    return null;
+  if (env.OTEL_TRACES_EXPORTER?.split(',').includes('none')) return null;
   const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   if (traces !== undefined && traces !== '') return traces;
   const base = o.endpoint ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;

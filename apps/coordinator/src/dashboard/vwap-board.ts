@@ -108,8 +108,9 @@ export class VwapBoard {
           atMs: this.now(),
         });
       if (windows.size > this.windowsPerSymbol) {
-        const oldest = [...windows.keys()].reduce((a, b) => (b < a ? b : a));
-        windows.delete(oldest);
+        let oldest: bigint | undefined;
+        for (const start of windows.keys()) if (oldest === undefined || start < oldest) oldest = start;
+        if (oldest !== undefined) windows.delete(oldest);
       }
       if (windows.size === 0) this.symbols.delete(r.key);
     }
