@@ -12,6 +12,7 @@
 //
 // Settings (environment, passed through turbo by turbo.json's globalPassThroughEnv):
 //   RIPPLE_CLUSTER (dev), RIPPLE_NUM_PARTITIONS (8), RIPPLE_DEV_WORKERS (3),
+//   RIPPLE_DEV_PORT_BASE (9100: worker i serves health on base + 10 i, metrics on base + 10 i + 2),
 //   RIPPLE_INPUT_TOPIC / RIPPLE_OUTPUT_TOPIC / RIPPLE_DLQ_TOPIC (trades, vwap-output, trades-dlq),
 //   KAFKA_BROKERS, NATS_URL, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -147,6 +148,7 @@ export function processes(role: Role, env: Env): Array<{ name: string; entry: st
       },
     ];
   const n = Number(env.RIPPLE_DEV_WORKERS || '3');
+  const ports = Number(env.RIPPLE_DEV_PORT_BASE || '9100');
   return Array.from({ length: n }, (_, i) => ({
     name: `dev-worker-${i}`,
     entry: 'apps/worker/src/main.ts',
@@ -158,8 +160,8 @@ export function processes(role: Role, env: Env): Array<{ name: string; entry: st
       // cluster checkpoints (the `checkpointer` role), in its layout: its RIPPLE_S3_PREFIX when set
       RIPPLE_CHECKPOINT_MODE: env.RIPPLE_CHECKPOINT_MODE || 'cluster',
       ...(env.RIPPLE_S3_PREFIX ? { RIPPLE_CHECKPOINT_PREFIX: env.RIPPLE_S3_PREFIX } : {}),
-      RIPPLE_HEALTH_PORT: String(9100 + 10 * i),
-      RIPPLE_METRICS_PORT: String(9102 + 10 * i),
+      RIPPLE_HEALTH_PORT: String(ports + 10 * i),
+      RIPPLE_METRICS_PORT: String(ports + 2 + 10 * i),
     },
   }));
 }

@@ -33,6 +33,8 @@ export interface WorkerAgentOptions {
   readonly incarnation: string;
   readonly heartbeatIntervalMs: number;
   readonly shutdownGraceMs?: number;
+  /** see WorkerAgentMachine's option: a drain nobody answers stops after this long (default 5 s) */
+  readonly drainIdleMs?: number;
   readonly softwareVersion?: string;
   readonly rpcAddress?: string;
   readonly logger?: Logger;
@@ -71,6 +73,7 @@ export class WorkerAgent {
       incarnation: options.incarnation,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
+      ...(options.drainIdleMs === undefined ? {} : { drainIdleMs: options.drainIdleMs }),
       ...(options.softwareVersion === undefined ? {} : { softwareVersion: options.softwareVersion }),
       ...(options.rpcAddress === undefined ? {} : { rpcAddress: options.rpcAddress }),
     });
@@ -179,7 +182,7 @@ export class WorkerAgent {
         return;
       case 'stopped':
         this.done = e.graceful;
-        this.logger.info('agent stopped', { graceful: e.graceful });
+        this.logger.info('agent stopped', { graceful: e.graceful, reason: e.reason });
         for (const r of this.stopped.splice(0)) r(e.graceful);
         this.close();
         return;

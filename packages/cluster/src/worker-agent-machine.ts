@@ -39,6 +39,14 @@ export interface WorkerAgentOptions {
   readonly rpcAddress?: string;
   /** how long a drain may take before the agent stops anyway; default 30 s */
   readonly shutdownGraceMs?: number;
+  /**
+   * how long a drain waits while no coordinator says anything (no revoke, no assign, no host
+   * operation in flight) before it stops without the rest of the grace; default 5 s. Silence that
+   * long means no coordinator is acting (it stopped as well, as on a Ctrl-C of a whole dev
+   * cluster, or none is leading): waiting longer hands nothing over, and whoever gets the
+   * partitions next restores them from their last checkpoint, as after a crash.
+   */
+  readonly drainIdleMs?: number;
 }
 
 /** What to tell the PartitionHost, and what to publish. */
@@ -69,7 +77,12 @@ export type AgentEffect =
       readonly discard: boolean;
     }
   | { readonly kind: 'refused'; readonly reason: 'stale_epoch' | 'wrong_worker'; readonly detail: string }
-  | { readonly kind: 'stopped'; readonly graceful: boolean };
+  | {
+      readonly kind: 'stopped';
+      readonly graceful: boolean;
+      /** handed_over: nothing left; deadline: the grace ran out; no_coordinator: nobody answered the drain */
+      readonly reason: 'handed_over' | 'deadline' | 'no_coordinator';
+    };
 
 type Held = { epoch: number; phase: 'assigning' | 'live' | 'revoking' };
 
@@ -90,11 +103,14 @@ export class WorkerAgentMachine {
   private readonly softwareVersion: string;
   private readonly rpcAddress: string;
   private readonly shutdownGraceMs: number;
+  private readonly drainIdleMs: number;
   private out: AgentEffect[] = [];
   private state: WorkerState = 'starting';
   private started = false;
   private nextHeartbeat = 0;
   private drainDeadline = 0;
+  /** last sign of a coordinator acting on the drain (its start, a revoke, an assign, a host op done) */
+  private drainHeardAt = 0;
   /** highest epoch seen overall and per partition */
   private epoch = 0;
   private readonly seen = new Map<number, number>();
@@ -114,6 +130,7 @@ export class WorkerAgentMachine {
     this.softwareVersion = options.softwareVersion ?? '0.0.0';
     this.rpcAddress = options.rpcAddress ?? 'none';
     this.shutdownGraceMs = options.shutdownGraceMs ?? 30_000;
+    this.drainIdleMs = options.drainIdleMs ?? 5_000;
   }
 
   drain(): AgentEffect[] {
@@ -156,10 +173,17 @@ export class WorkerAgentMachine {
     if (!this.started || this.state === 'stopped') return;
     if (this.state === 'draining') {
       const idle = this.held.size === 0 && this.ops.size === 0;
-      if (idle || now >= this.drainDeadline) {
+      const reason = idle
+        ? 'handed_over'
+        : now >= this.drainDeadline
+          ? 'deadline'
+          : this.ops.size === 0 && now - this.drainHeardAt >= this.drainIdleMs
+            ? 'no_coordinator'
+            : null;
+      if (reason !== null) {
         this.state = 'stopped';
         this.heartbeat(now);
-        this.out.push({ kind: 'stopped', graceful: idle });
+        this.out.push({ kind: 'stopped', graceful: idle, reason });
         return;
       }
     }
@@ -171,6 +195,7 @@ export class WorkerAgentMachine {
     if (this.state === 'draining' || this.state === 'stopped') return;
     this.state = 'draining';
     this.drainDeadline = now + this.shutdownGraceMs;
+    this.drainHeardAt = now;
     this.heartbeat(now);
   }
 
@@ -192,11 +217,12 @@ export class WorkerAgentMachine {
     if (this.epoch < epoch) this.epoch = epoch;
   }
 
-  onRevoke(_now: number, m: Revoke): void {
+  onRevoke(now: number, m: Revoke): void {
     if (m.workerId !== this.workerId) {
       this.out.push({ kind: 'refused', reason: 'wrong_worker', detail: `revoke for ${m.workerId}` });
       return;
     }
+    this.drainHeardAt = now;
     const ack: HandedOffPartition[] = [];
     const todo: number[] = [];
     const fence = m.fence === true;
@@ -227,11 +253,12 @@ export class WorkerAgentMachine {
     if (todo.length > 0) this.startOp('revoke', m.epoch, m.rebalanceId, todo, !fence);
   }
 
-  onAssign(_now: number, m: Assign): void {
+  onAssign(now: number, m: Assign): void {
     if (m.workerId !== this.workerId) {
       this.out.push({ kind: 'refused', reason: 'wrong_worker', detail: `assign for ${m.workerId}` });
       return;
     }
+    this.drainHeardAt = now;
     if (this.state === 'draining' || this.state === 'stopped') return; // not acked: the coordinator moves on
     const ack: number[] = [];
     const starts: HandedOffPartition[] = [];
@@ -314,6 +341,7 @@ export class WorkerAgentMachine {
     const op = this.ops.get(opId);
     if (op === undefined || op.kind !== 'assign') return;
     this.ops.delete(opId);
+    this.drainHeardAt = now;
     const live: number[] = [];
     for (const p of op.partitions) {
       const h = this.held.get(p);
@@ -332,6 +360,7 @@ export class WorkerAgentMachine {
     const op = this.ops.get(opId);
     if (op === undefined || op.kind !== 'revoke') return;
     this.ops.delete(opId);
+    this.drainHeardAt = now;
     if (result === null) {
       // the host could not drain: keep serving; the coordinator re-sends the revoke
       for (const p of op.partitions) {

@@ -156,8 +156,8 @@ describe('CoordinatorMachine', () => {
 });
 
 describe('WorkerAgentMachine', () => {
-  const agent = () => {
-    const a = new WorkerAgentMachine({ workerId: 'w0', incarnation: 'i1', heartbeatIntervalMs: 100 });
+  const agent = (o: { shutdownGraceMs?: number; drainIdleMs?: number } = {}) => {
+    const a = new WorkerAgentMachine({ workerId: 'w0', incarnation: 'i1', heartbeatIntervalMs: 100, ...o });
     a.start(0);
     a.drain();
     return a;
@@ -253,7 +253,59 @@ describe('WorkerAgentMachine', () => {
     a.onHostRevoked(220, (rv as { opId: number }).opId, []);
     a.drain();
     a.tick(300);
-    expect(a.drain()).toContainEqual({ kind: 'stopped', graceful: true });
+    expect(a.drain()).toContainEqual({ kind: 'stopped', graceful: true, reason: 'handed_over' });
+  });
+
+  test('a drain no coordinator answers stops after drainIdleMs, not after the whole grace', () => {
+    const a = agent({ shutdownGraceMs: 25_000, drainIdleMs: 5_000 });
+    a.onAssign(1, assign(1, 0));
+    const [op] = a.drain();
+    a.onHostAssigned(2, (op as { opId: number }).opId, true);
+    a.drain();
+    a.shutdown(1_000);
+    a.tick(5_999); // 4,999 ms of silence: still waiting
+    expect(a.drain().some((e) => e.kind === 'stopped')).toBe(false);
+    a.tick(6_000);
+    const effects = a.drain();
+    expect(effects).toContainEqual({ kind: 'stopped', graceful: false, reason: 'no_coordinator' });
+    expect(effects).toContainEqual(expect.objectContaining({ kind: 'publish_heartbeat', state: 'stopped' }));
+  });
+
+  test('a coordinator that answers keeps the drain waiting; an operation in flight is never cut short', () => {
+    const a = agent({ shutdownGraceMs: 25_000, drainIdleMs: 5_000 });
+    for (const p of [0, 1]) {
+      a.onAssign(1, assign(1, p));
+      const [op] = a.drain();
+      a.onHostAssigned(2, (op as { opId: number }).opId, true);
+      a.drain();
+    }
+    expect([...a.live().keys()]).toEqual([0, 1]);
+    a.shutdown(1_000);
+    a.drain();
+    a.onRevoke(4_000, revoke(2, 0)); // heard at 4 s: the silence restarts
+    const [rv] = a.drain();
+    expect(rv).toMatchObject({ kind: 'host_revoke', partitions: [0] });
+    a.tick(8_000); // the revoke's drain is still running: no silence rule while it runs
+    expect(a.drain().some((e) => e.kind === 'stopped')).toBe(false);
+    a.onHostRevoked(12_000, (rv as { opId: number }).opId, []);
+    a.drain();
+    a.tick(16_999); // partition 1 still held, 4,999 ms after the last sign
+    expect(a.drain().some((e) => e.kind === 'stopped')).toBe(false);
+    a.tick(17_000);
+    expect(a.drain()).toContainEqual({ kind: 'stopped', graceful: false, reason: 'no_coordinator' });
+  });
+
+  test('the grace is the upper bound even while a coordinator keeps talking', () => {
+    const a = agent({ shutdownGraceMs: 3_000, drainIdleMs: 5_000 });
+    a.onAssign(1, assign(1, 0));
+    const [op] = a.drain();
+    a.onHostAssigned(2, (op as { opId: number }).opId, true);
+    a.drain();
+    a.shutdown(1_000);
+    a.onRevoke(3_500, revoke(2, 0));
+    a.drain();
+    a.tick(4_000);
+    expect(a.drain()).toContainEqual({ kind: 'stopped', graceful: false, reason: 'deadline' });
   });
 });
 

@@ -22,6 +22,7 @@ export const TOOLING_VARIABLES: Readonly<Record<string, string>> = {
   RIPPLE_S3_ENDPOINT: 'compose.yaml (interpolated into S3_ENDPOINT)',
   RIPPLE_OTLP_ENDPOINT: 'compose.yaml (interpolated into OTEL_EXPORTER_OTLP_ENDPOINT)',
   RIPPLE_DEV_WORKERS: 'scripts/dev.ts (pnpm turbo dev: number of workers)',
+  RIPPLE_DEV_PORT_BASE: "scripts/dev.ts (pnpm turbo dev: worker i's health port, base + 10 i; metrics + 2)",
   RIPPLE_START_DEBUG: 'scripts/start.ts (pnpm start)',
   RIPPLE_INTEGRITY_KILLS: 'scripts/integrity.ts',
   RIPPLE_KAFKA_LIBS: 'tests/integration/private-kafka.ts',
