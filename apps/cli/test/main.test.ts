@@ -72,5 +72,6 @@ describe('ripple (the binary)', () => {
     const bad = await run(['vwap', '--window', '60', '--stdin']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--window: "60" has no unit');
-  });
+    // two Node processes compiling the CLI's sources: ~2 s idle, beyond vitest's 5 s default at load 20
+  }, 60_000);
 });
