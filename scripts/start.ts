@@ -182,6 +182,10 @@ export async function run(o: Options): Promise<number> {
     RIPPLE_METRICS_PORT: '0',
     // real: the run's traces go to the local Jaeger (the rebalances, the checkpoints)
     OTEL_EXPORTER_OTLP_ENDPOINT: real === null ? '' : (real.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? ''),
+    // every process's spans carry the run (Jaeger: tags {"ripple.cluster":"start-..."})
+    OTEL_RESOURCE_ATTRIBUTES: [process.env.OTEL_RESOURCE_ATTRIBUTES, `ripple.cluster=${CLUSTER}`]
+      .filter((x) => x !== undefined && x !== '')
+      .join(','),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
   const cluster: Record<string, string> = {
@@ -191,7 +195,9 @@ export async function run(o: Options): Promise<number> {
   };
   const members = new Map<string, Member>();
   const start = (id: string, entry: string, env: Record<string, string>): Member => {
-    const child = spawn(process.execPath, ['--conditions=@ripple/source', join(ROOT, entry)], {
+    // real: the apps' own auto-instrumentation too (HTTP, S3, Kafka spans), as their start scripts load it
+    const instrument = real === null ? [] : ['--import', '@ripple/telemetry/register'];
+    const child = spawn(process.execPath, ['--conditions=@ripple/source', ...instrument, join(ROOT, entry)], {
       cwd: ROOT,
       env: { ...common, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { S3ObjectStore } from '@ripple/object-store';
 import { describe, expect, test } from 'vitest';
-import { requireEnv } from './helpers.ts';
+import { eventually, requireEnv } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const env = requireEnv('KAFKA_BROKERS', 'NATS_URL', 'S3_ENDPOINT', 'S3_BUCKET');
@@ -80,6 +80,30 @@ describe('pnpm start --real', () => {
     const cluster = views[0]?.cluster as string;
     expect(cluster).toMatch(/^start-[0-9a-z]+$/);
     expect(views[0]?.bus).toBe(env.NATS_URL);
+    // the run's traces in Jaeger, found by the resource attribute every process carries: the
+    // workers' checkpoint spans with the auto-instrumented S3 and Kafka spans (the register module),
+    // the coordinator's rebalances
+    if (process.env.JAEGER_QUERY_URL !== undefined) {
+      const ops = async (service: string) => {
+        const q = new URLSearchParams({
+          service,
+          tags: JSON.stringify({ 'ripple.cluster': cluster }),
+          limit: '500',
+          lookback: '1h',
+        });
+        const body = (await (await fetch(`${process.env.JAEGER_QUERY_URL}/api/traces?${q}`)).json()) as {
+          data: Array<{ spans: Array<{ operationName: string }> }> | null;
+        };
+        return new Set((body.data ?? []).flatMap((t) => t.spans.map((x) => x.operationName)));
+      };
+      const want = ['ripple.worker.checkpoint', 'S3.PutObject', 'kafka send'];
+      const worker = await eventually("the run's worker spans in Jaeger", 30_000, async () => {
+        const o = await ops('ripple-worker');
+        return want.every((w) => o.has(w)) ? o : undefined;
+      });
+      expect([...worker].filter((o) => want.includes(o)).sort()).toEqual([...want].sort());
+      expect(await ops('ripple-coordinator')).toContain('ripple.rebalance');
+    }
     // nothing of the run is left: its topics, its objects
     const admin = new Admin({ clientId: 'ripple-it', bootstrapBrokers: env.KAFKA_BROKERS.split(',') });
     try {
