@@ -198,11 +198,16 @@ export class CheckpointCoordinator {
       acks: new Map(),
       phase: 'collecting',
     };
+    // The partitions it names are the ones it waits for: an owner captures only those. A partition
+    // it does not name keeps its previous reference, so an owner must not build its next increment
+    // on an object written for this checkpoint or an aborted one (retention may delete it once this
+    // commits); the worker drops such chains (apps/worker/src/checkpoint-participant.ts).
     const trigger: CheckpointTrigger = {
       type: 'checkpoint_trigger',
       v: 1,
       checkpointId,
       epoch: t.epoch,
+      partitions: [...expected.keys()].sort((a, b) => a - b),
       deadlineMs,
     };
     return trigger;

@@ -58,18 +58,21 @@ function commitAll(c: CheckpointCoordinator, now: number): CheckpointManifest {
 }
 
 describe('CheckpointCoordinator', () => {
-  it('does nothing before it knows the partitions, then triggers every interval with id and epoch', () => {
+  it('does nothing before it knows the partitions, then triggers every interval with id, epoch and the partitions it waits for', () => {
     const c = make();
     expect(c.tick(0).kind).toBe('idle');
-    c.setTable(table(1, { 0: 'w0', 1: 'w1' }));
+    c.setTable(table(1, { 3: 'w1', 0: 'w0', 1: 'w1' }));
     const r = c.tick(5);
     expect(r).toMatchObject({
       kind: 'trigger',
-      trigger: { type: 'checkpoint_trigger', epoch: 1, deadlineMs: 3_005 },
+      // partition 2 has no owner: not named (an owner must not extend its chain for a checkpoint
+      // that carries the partition's previous reference)
+      trigger: { type: 'checkpoint_trigger', epoch: 1, deadlineMs: 3_005, partitions: [0, 1, 3] },
     });
     const id = (r as { trigger: { checkpointId: string } }).trigger.checkpointId;
     expect(id).toMatch(/^ck-000000000001-n\d+$/);
-    for (const p of [0, 1]) expect(c.onAck(ack(id, p))).toMatchObject({ accepted: true });
+    expect(c.onAck(ack(id, 2))).toMatchObject({ accepted: false, reason: 'unassigned_partition' });
+    for (const p of [0, 1, 3]) expect(c.onAck(ack(id, p))).toMatchObject({ accepted: true });
     commitAll(c, 100);
     expect(c.tick(9_999).kind).toBe('idle');
     expect(triggerId(c, 10_005)).toMatch(/^ck-000000000002-/);

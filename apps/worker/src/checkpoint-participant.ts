@@ -22,6 +22,25 @@
  * committed) and the partition's next snapshot is full. Checkpoints are
  * handled one at a time, in trigger order. One span per partition and
  * checkpoint, child of the checkpointer's trigger span.
+ *
+ * What an increment may build on. The chain's tip advances when an object is
+ * uploaded, before anything is committed: an object of an aborted checkpoint
+ * can be the base of the next increment. That is safe only while retention
+ * keeps it, and retention deletes an unreferenced object once a checkpoint
+ * with a higher sequence commits without it. A checkpoint commits only with
+ * an ack of every partition it names (`trigger.partitions`), so for a
+ * partition it names this worker's next ack references the whole chain. A
+ * trigger that does not name a partition (nobody owns it in the
+ * checkpointer's table: a move in progress, or its owner thought dead) may
+ * commit with the partition's older reference carried forward: the
+ * partition is then not captured, and a chain holding objects no committed
+ * manifest is known to reference is dropped (its next snapshot is full). So
+ * is every such chain when a trigger's sequence does not follow the last
+ * one's (a trigger missed, or the checkpointer restarted): what the missed
+ * checkpoints named is unknown. A chain adopted at restore is committed and
+ * kept. (Without this: an increment built on a full object written while
+ * the partition was being assigned, deleted two commits later —
+ * `verify_failed: … full.snap does not exist`, seen in `pnpm start --real`.)
  */
 import { context, propagation, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { BusMessage, BusSubscription, ControlBus } from '@ripple/cluster';
@@ -37,6 +56,7 @@ import {
   encodeSnapshot,
   formatFingerprint,
   nextSnapshotKind,
+  parseCheckpointId,
   type Schema,
   type SnapshotKind,
   type SnapshotLeaf,
@@ -85,6 +105,8 @@ interface Tip {
   readonly chain: readonly SnapshotObjectRef[];
   readonly nextOffset: bigint | null;
   readonly nextSequence: number;
+  /** leading objects of `chain` a committed manifest references (the chain adopted at restore) */
+  readonly committed: number;
 }
 
 /** What the consistent point captured of one partition (values only: encoded after the pause). */
@@ -98,6 +120,8 @@ interface Capture {
   readonly kind: SnapshotKind;
   /** the chain before the object acked */
   readonly prefix: readonly SnapshotObjectRef[];
+  /** leading objects of `prefix` known committed */
+  readonly committed: number;
   /** the leaves to write; null: unchanged, the last object (`unchanged`) is acked again */
   readonly leaves: SnapshotLeaf[] | null;
   readonly unchanged: SnapshotObjectRef | null;
@@ -119,6 +143,8 @@ export class CheckpointParticipant {
   private host: CheckpointHost | null = null;
   private sub: BusSubscription | null = null;
   private queue: Promise<void> = Promise.resolve();
+  /** Sequence of the last trigger handled (null: none yet). */
+  private lastSeq: number | null = null;
   /** Triggers received and not yet handled to the end (acks sent or given up). */
   private pending = 0;
   /** Uploads in flight (the `checkpoint_writing` gauge is 1 while there is one). */
@@ -158,7 +184,13 @@ export class CheckpointParticipant {
    */
   adopt(partition: number, chain: readonly SnapshotObjectRef[], part: JobPartition | null): void {
     if (chain.length === 0 || part === null) this.tips.delete(partition);
-    else this.tips.set(partition, { chain, nextOffset: part.nextOffset, nextSequence: part.nextSequence });
+    else
+      this.tips.set(partition, {
+        chain,
+        nextOffset: part.nextOffset,
+        nextSequence: part.nextSequence,
+        committed: chain.length,
+      });
   }
 
   /** These partitions are no longer owned. */
@@ -198,6 +230,8 @@ export class CheckpointParticipant {
   ): Promise<void> {
     const host = this.host;
     if (host === null || this.stopped) return;
+    const wanted = trigger.partitions === undefined ? null : new Set(trigger.partitions);
+    this.dropUnsafeTips(trigger, wanted);
     if (this.o.clock.nowMs() > trigger.deadlineMs) {
       this.o.logger.warn('checkpoint trigger past its deadline; ignored', {
         checkpointId: trigger.checkpointId,
@@ -206,7 +240,6 @@ export class CheckpointParticipant {
     }
     const parent = propagation.extract(context.active(), headers);
     const tracer = this.o.tracer ?? trace.getTracer('ripple-worker');
-    const wanted = trigger.partitions === undefined ? null : new Set(trigger.partitions);
     const t0 = performance.now();
     const captures = await host.atConsistentPoint((parts) =>
       parts
@@ -283,6 +316,33 @@ export class CheckpointParticipant {
   }
 
   /**
+   * Before a trigger is handled (even one past its deadline): drops the
+   * chains an increment may no longer build on — those holding objects no
+   * committed manifest is known to reference, of the partitions the trigger
+   * does not name, or of every partition when its sequence does not follow
+   * the last trigger's (see the header).
+   */
+  private dropUnsafeTips(trigger: CheckpointTrigger, wanted: ReadonlySet<number> | null): void {
+    const seq = parseCheckpointId(trigger.checkpointId)?.seq ?? null;
+    const gap = seq === null || (this.lastSeq !== null && seq !== this.lastSeq + 1);
+    this.lastSeq = seq;
+    const dropped: number[] = [];
+    for (const [p, tip] of this.tips) {
+      if (tip.committed >= tip.chain.length) continue;
+      if (gap || (wanted !== null && !wanted.has(p))) {
+        this.tips.delete(p);
+        dropped.push(p);
+      }
+    }
+    if (dropped.length > 0)
+      this.o.logger.info('uncommitted snapshot chains dropped; next snapshots full', {
+        checkpointId: trigger.checkpointId,
+        partitions: dropped,
+        reason: gap ? 'trigger sequence gap' : 'partitions not in the checkpoint',
+      });
+  }
+
+  /**
    * Synchronous, at the consistent point: the partition's values (or
    * "unchanged"), and the state marked as the base of the next increment.
    * Encoding waits until processing has resumed (`seal`).
@@ -308,7 +368,14 @@ export class CheckpointParticipant {
       tip.nextOffset === part.nextOffset &&
       tip.nextSequence === part.nextSequence
     )
-      return { ...base, kind: last.kind, prefix: tip.chain.slice(0, -1), leaves: null, unchanged: last };
+      return {
+        ...base,
+        kind: last.kind,
+        prefix: tip.chain.slice(0, -1),
+        committed: tip.committed,
+        leaves: null,
+        unchanged: last,
+      };
     const kind =
       tip === undefined || last === undefined ? 'full' : nextSnapshotKind(tip.chain, this.o.policy);
     const leaves =
@@ -317,7 +384,7 @@ export class CheckpointParticipant {
         : incrementLeaves(part.snapshotChangedLeaves(), (last as SnapshotObjectRef).key);
     part.markSnapshotted();
     const prefix = kind === 'full' ? [] : (tip?.chain ?? []);
-    return { ...base, kind, prefix, leaves, unchanged: null };
+    return { ...base, kind, prefix, committed: kind === 'full' ? 0 : (tip?.committed ?? 0), leaves, unchanged: null };
   }
 
   /** Encodes a capture; the partition's next increment builds on the object (dropped if its upload fails). */
@@ -344,6 +411,7 @@ export class CheckpointParticipant {
       chain: [...c.prefix, ref],
       nextOffset: c.nextOffset,
       nextSequence: c.nextSequence,
+      committed: c.committed,
     });
     return { c, ref, bytes };
   }

@@ -2,7 +2,6 @@ import { MemoryBus } from '@ripple/cluster';
 import { MemoryObjectStore } from '@ripple/object-store';
 import {
   type CheckpointAck,
-  checkpointLayout,
   clusterSubjects,
   crc32c,
   decodeControlMessage,
@@ -11,103 +10,14 @@ import {
   encodeRestoreReply,
   formatCheckpointId,
   type PartitionCheckpoint,
-  type Trade,
-  TradeBatchEncoder,
 } from '@ripple/protocol';
 import { describe, expect, it } from 'vitest';
-import { MemorySink, MemorySnapshotStore, MemorySource, MemoryTopic } from '../src/adapters/memory.ts';
-import { CheckpointParticipant } from '../src/checkpoint-participant.ts';
 import { CheckpointRestore } from '../src/checkpoint-restore.ts';
-import { vwapJob } from '../src/jobs/vwap/vwap-job.ts';
 import { WorkerMetrics } from '../src/metrics.ts';
-import { silentLogger, systemClock } from '../src/ports.ts';
-import { Worker } from '../src/worker.ts';
-import { config, PARTITIONS } from './memory-world.ts';
-
-const CLUSTER = 'ckpt-unit';
-const layout = checkpointLayout('checkpoints/ckpt-unit');
-const SYMBOLS = 300;
-
-/** Every partition: one record per symbol (SYMBOLS keys). */
-function input(): MemoryTopic {
-  const topic = new MemoryTopic('trades', PARTITIONS);
-  for (let p = 0; p < PARTITIONS; p++)
-    for (let s = 0; s < SYMBOLS; s++) topic.append(p, batch([trade(p, s, 1)]));
-  return topic;
-}
-
-/** Every partition: records touching only 3 of its symbols. */
-function touchThree(topic: MemoryTopic): void {
-  for (let p = 0; p < PARTITIONS; p++)
-    for (let i = 0; i < 21; i++) topic.append(p, batch([trade(p, i % 3, 2 + i)]));
-}
-
-function trade(p: number, s: number, ms: number): Trade {
-  return { symbol: `P${p}S${s}`, price: 100 + s, size: 10, timestampNs: BigInt(ms) * 1_000_000n, venue: 'X' };
-}
-
-function batch(trades: Trade[]): Uint8Array {
-  const e = new TradeBatchEncoder();
-  for (const t of trades) e.add(t);
-  return e.finish({ sequence: 0 });
-}
-
-interface Node {
-  worker: Worker;
-  participant: CheckpointParticipant;
-  metrics: WorkerMetrics;
-}
-
-function node(bus: MemoryBus, store: MemoryObjectStore, topic: MemoryTopic, withRestore: boolean): Node {
-  const cfg = config({ RIPPLE_MAX_BATCH_RECORDS: '50', RIPPLE_WINDOW: '1h' });
-  const metrics = new WorkerMetrics(cfg.workerId);
-  const participant = new CheckpointParticipant({
-    cluster: CLUSTER,
-    workerId: cfg.workerId,
-    inputTopic: cfg.inputTopic,
-    bus,
-    store,
-    layout,
-    policy: { fullEvery: 3, maxIncrementRatio: 1 },
-    metrics,
-    logger: silentLogger,
-    clock: systemClock,
-  });
-  const out = new Map(
-    ['vwap-output', 'trades-dlq', 'trades-late'].map((n) => [n, new MemoryTopic(n, PARTITIONS)]),
-  );
-  let worker: Worker | null = null;
-  const restorer = new CheckpointRestore({
-    cluster: CLUSTER,
-    job: () => (worker as Worker).job,
-    inputTopic: cfg.inputTopic,
-    bus,
-    store,
-    metrics,
-    logger: silentLogger,
-    lookupTimeoutMs: 500,
-    backoffMs: { first: 1, max: 2 },
-    maxCorruptRetries: 1,
-    onRestored: (p, chain, part) => participant.adopt(p, chain, part),
-  });
-  worker = new Worker({
-    config: cfg,
-    job: vwapJob,
-    source: new MemorySource(topic),
-    sink: new MemorySink(out),
-    store: new MemorySnapshotStore(),
-    metrics,
-    lateTopic: 'trades-late',
-    retryBackoffMs: { first: 1, max: 4 },
-    ...(withRestore ? { restorer } : {}),
-  });
-  participant.start(worker);
-  return { worker, participant, metrics };
-}
-
-async function steps(w: Worker, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await w.step();
-}
+import { silentLogger } from '../src/ports.ts';
+import type { Worker } from '../src/worker.ts';
+import { CLUSTER, input, layout, node, SYMBOLS, steps, touchThree } from './checkpoint-world.ts';
+import { PARTITIONS } from './memory-world.ts';
 
 /** Publishes a trigger on the bus and collects the acks of every partition. */
 async function trigger(bus: MemoryBus, seq: number): Promise<CheckpointAck[]> {
@@ -290,6 +200,42 @@ describe('checkpoint participant (worker side of cluster checkpoints)', () => {
     expect(kinds).toEqual(['full', 'full', 'full']);
     expect(next[0]?.snapshotKey).toBe(first[0]?.snapshotKey); // unchanged: the same object acked again
     expect(next[1]?.chain ?? []).toEqual([]);
+  });
+
+  it('a trigger whose sequence does not follow the last one drops the chains no committed manifest is known to hold; an adopted chain stays', async () => {
+    const bus = new MemoryBus();
+    const store = new MemoryObjectStore();
+    const topic = input();
+    const a = node(bus, store, topic, false);
+    await a.worker.start();
+    await steps(a.worker, 30);
+    await trigger(bus, 1);
+    touchThree(topic);
+    await steps(a.worker, 4);
+    const second = await trigger(bus, 2);
+    // partition 0 is restored from a committed checkpoint holding its chain of checkpoint 2
+    const s0 = second[0] as CheckpointAck;
+    const kind = (k: string) => layout.parseSnapshotKey(k)?.kind;
+    a.participant.adopt(
+      0,
+      [
+        ...(s0.chain ?? []),
+        { key: s0.snapshotKey, bytes: s0.bytes, crc32c: s0.crc32c, kind: kind(s0.snapshotKey) ?? 'full' },
+      ],
+      a.worker.inspect(0)?.part ?? null,
+    );
+    touchThree(topic);
+    await steps(a.worker, 4);
+    // checkpoint 3 was never seen: what it named is unknown, it may have committed without 1 and 2
+    const fourth = await trigger(bus, 4);
+    expect(fourth.map((x) => kind(x.snapshotKey))).toEqual(['incremental', 'full', 'full']);
+    expect(fourth[0]?.chain?.at(-1)?.key).toBe(s0.snapshotKey);
+    expect(fourth[1]?.chain ?? []).toEqual([]);
+    // consecutive again: chains are extended
+    touchThree(topic);
+    await steps(a.worker, 4);
+    const fifth = await trigger(bus, 5);
+    expect(fifth.map((x) => kind(x.snapshotKey))).toEqual(['incremental', 'incremental', 'incremental']);
   });
 
   it('an upload that fails is not acked, and the next snapshot of that partition is full', async () => {
