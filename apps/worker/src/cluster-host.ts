@@ -8,8 +8,9 @@
  *   coordinator re-sends), replays, and resolves once live. A partition
  *   that did not start (no usable snapshot) fails the assign.
  * - revoke: the runtime stops fetching, flushes output, checkpoints and
- *   waits until the checkpoint is stored; each hand-over becomes a
- *   `HandedOffPartition` (snapshot id, input offset, output sequence).
+ *   waits until the checkpoint is stored (not with cluster checkpoints: the
+ *   next owner restores a committed one); each hand-over becomes a
+ *   `HandedOffPartition` (snapshot id or null, input offset, output sequence).
  *   `discard`: the local copy is stale, dropped without output or snapshot.
  * - status: held partitions (offset, lag) and the process load.
  *

@@ -109,8 +109,9 @@ export interface PartitionHandoff {
   readonly epoch: number;
   /**
    * Id of the stored snapshot the next owner restores (null: nothing
-   * consumed yet, or nothing handed over because the partition's output was
-   * found fenced — a newer owner exists; the next one restores the newest
+   * consumed yet, cluster checkpoints — the next owner restores the newest
+   * committed one —, or nothing handed over because the partition's output
+   * was found fenced — a newer owner exists; the next one restores the newest
    * valid snapshot, as after a crash).
    */
   readonly snapshotId: string | null;
@@ -451,6 +452,8 @@ export class Worker {
    * Give up `partitions` (the coordinator moved them away at `epoch`): stop
    * fetching them, send what they produced, checkpoint them, wait until the
    * checkpoint is stored, forget them. Resolves with where the next owner resumes.
+   * With cluster checkpoints (`restorer`) nothing is checkpointed here: the
+   * next owner restores the newest committed cluster checkpoint and replays.
    * A partition whose output the sink found fenced (this worker is a zombie
    * for it: a newer owner claimed it) is dropped instead, like `release`: its
    * output would be refused and its snapshot must not be used.
@@ -479,9 +482,14 @@ export class Worker {
         for (const p of this.fencedOf(parts.map((x) => x.partition))) fenced.add(p);
         parts = parts.filter((x) => !fenced.has(x.partition));
         const owned = parts.map((x) => x.partition);
-        ids = await this.capture(owned);
-        if (!(await this.writer.waitForStored(timeoutMs, owned))) {
-          throw new CheckpointNotStoredError('revoke', owned, timeoutMs);
+        // Cluster checkpoints: the next owner restores the newest committed checkpoint (the
+        // checkpointer's manifests), never a hand-over snapshot, so none is written.
+        ids = new Map();
+        if (this.d.restorer === undefined) {
+          ids = await this.capture(owned);
+          if (!(await this.writer.waitForStored(timeoutMs, owned))) {
+            throw new CheckpointNotStoredError('revoke', owned, timeoutMs);
+          }
         }
       } catch (e) {
         failSpan(span, e);

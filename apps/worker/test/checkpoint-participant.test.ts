@@ -328,6 +328,23 @@ describe('checkpoint participant (worker side of cluster checkpoints)', () => {
     expect(a.participant.handled.at(-1)?.checkpointId).toBe(formatCheckpointId(400, 'n'));
   });
 
+  it('a revoke writes no hand-over snapshot to the worker\'s own store: the next owner restores a committed checkpoint', async () => {
+    const bus = new MemoryBus();
+    const store = new MemoryObjectStore();
+    const topic = input();
+    answerLookups(bus, () => []);
+    const a = node(bus, store, topic, true);
+    await a.worker.start();
+    await steps(a.worker, 30);
+    const before = (await leaves(a.worker)).find((x) => x.p === 1);
+    const handoffs = await a.worker.revoke([1], 1);
+    expect(handoffs).toEqual([
+      { partition: 1, epoch: 1, snapshotId: null, nextOffset: before?.off, nextSequence: before?.seq },
+    ]);
+    expect(a.snapshots.puts).toBe(0);
+    expect(a.worker.owned()).toEqual([0, 2]);
+  });
+
   it('a corrupt object of the committed chain is refused: the partition does not start', async () => {
     const bus = new MemoryBus();
     const store = new MemoryObjectStore();

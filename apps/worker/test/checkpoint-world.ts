@@ -45,6 +45,8 @@ export interface Node {
   worker: Worker;
   participant: CheckpointParticipant;
   metrics: WorkerMetrics;
+  /** the worker's own snapshot store (worker checkpoint mode; unused with cluster checkpoints) */
+  snapshots: MemorySnapshotStore;
 }
 
 export function node(
@@ -71,6 +73,7 @@ export function node(
   const out = new Map(
     ['vwap-output', 'trades-dlq', 'trades-late'].map((n) => [n, new MemoryTopic(n, PARTITIONS)]),
   );
+  const snapshots = new MemorySnapshotStore();
   let worker: Worker | null = null;
   const restorer = new CheckpointRestore({
     cluster: CLUSTER,
@@ -90,14 +93,14 @@ export function node(
     job: vwapJob,
     source: new MemorySource(topic),
     sink: new MemorySink(out),
-    store: new MemorySnapshotStore(),
+    store: snapshots,
     metrics,
     lateTopic: 'trades-late',
     retryBackoffMs: { first: 1, max: 4 },
     ...(withRestore ? { restorer } : {}),
   });
   participant.start(worker);
-  return { worker, participant, metrics };
+  return { worker, participant, metrics, snapshots };
 }
 
 export async function steps(w: Worker, n: number): Promise<void> {
