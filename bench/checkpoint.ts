@@ -23,20 +23,16 @@
 // reused encoder: it allocated a 64 KiB buffer per record before, 27 % of the process's CPU).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { NatsBus } from '@ripple/cluster-nats';
 import { S3ObjectStore } from '@ripple/object-store';
-import { checkpointLayout, decodeManifest, type Trade, TradeBatchEncoder } from '@ripple/protocol';
+import { checkpointLayout, decodeManifest } from '@ripple/protocol';
 import {
   CheckpointParticipant,
   loadConfig,
-  MemorySink,
   MemorySnapshotStore,
-  MemoryTopic,
-  type PartitionStart,
-  type RecordSource,
-  type SourceRecord,
   silentLogger,
   systemClock,
   vwapJob,
@@ -44,6 +40,7 @@ import {
   WorkerMetrics,
 } from '@ripple/worker';
 import { requireEnv, uniqueId } from '../tests/integration/helpers.ts';
+import { TradeGenerator } from './_checkpoint-trades.ts';
 import { machine, percentile, printResult } from './_util.ts';
 
 const args = process.argv.slice(2);
@@ -53,7 +50,7 @@ const opt = (name: string, dflt: number) => {
   return i < 0 ? dflt : Number(args[i + 1]) || dflt;
 };
 const want = opt('--checkpoints', 20);
-const segments = opt('--segments', 6);
+const segments = opt('--segments', 8);
 const SEGMENT_MS = 3000;
 const DEFAULT_INTERVAL_SEC = 10; // the checkpointer's default RIPPLE_CHECKPOINT_INTERVAL_SEC
 const PARTITIONS = 8;
@@ -72,107 +69,6 @@ const cluster = `bench${id}`;
 const prefix = `bench-checkpoint/${id}`;
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Trades on demand: `load` touches every key of every partition once, `burst(n)` n keys per
- * partition once, `steady` random keys without end, `idle` nothing. One trade per record in
- * load/burst, 20 in steady. Event time advances 1 µs per trade (no window closes: a 1 h window).
- */
-class TradeGenerator implements RecordSource {
-  mode: 'idle' | 'load' | 'steady' = 'idle';
-  private burstLeft = new Map<number, number>();
-  private readonly next = new Map<number, bigint>();
-  private readonly loaded = new Map<number, number>();
-  private readonly ts = new Map<number, bigint>();
-  private cursor = 0;
-  private rnd = 12345;
-  private tick = 0;
-  /** One encoder for every record (finish() returns an owned frame and starts over). */
-  private readonly enc = new TradeBatchEncoder(256);
-  produced = 0;
-
-  async assign(starts: readonly PartitionStart[]): Promise<void> {
-    for (const s of starts) {
-      this.next.set(s.partition, typeof s.position === 'bigint' ? s.position : 0n);
-      this.ts.set(s.partition, BigInt(Date.now() - 3_000_000) * 1_000_000n);
-    }
-  }
-  async unassign(partitions: readonly number[]): Promise<void> {
-    for (const p of partitions) this.next.delete(p);
-  }
-  burst(n: number): void {
-    this.tick++;
-    for (const p of this.next.keys()) this.burstLeft.set(p, n);
-  }
-  get loadDone(): boolean {
-    return [...this.next.keys()].every((p) => (this.loaded.get(p) ?? 0) >= KEYS);
-  }
-  get burstDone(): boolean {
-    return [...this.burstLeft.values()].every((n) => n === 0);
-  }
-  async poll(max: number): Promise<SourceRecord[]> {
-    const out: SourceRecord[] = [];
-    const parts = [...this.next.keys()];
-    for (let guard = 0; out.length < max && guard < parts.length; ) {
-      const p = parts[this.cursor++ % parts.length] as number;
-      const keys = this.keysFor(p);
-      if (keys === null) {
-        guard++;
-        continue;
-      }
-      guard = 0;
-      const enc = this.enc;
-      let ts = this.ts.get(p) as bigint;
-      for (const k of keys) {
-        ts += 1000n;
-        const t: Trade = {
-          symbol: `S${p}K${k}`,
-          price: 100 + (k % 50),
-          size: 1 + (k % 9),
-          timestampNs: ts,
-          venue: 'X',
-        };
-        enc.add(t);
-      }
-      this.ts.set(p, ts);
-      const offset = this.next.get(p) as bigint;
-      this.next.set(p, offset + 1n);
-      out.push({ partition: p, offset, value: enc.finish({ sequence: 0 }), headers: {} });
-      this.produced++;
-    }
-    if (out.length === 0) await sleep(5);
-    return out;
-  }
-  private keysFor(p: number): number[] | null {
-    const left = this.burstLeft.get(p) ?? 0;
-    if (left > 0) {
-      this.burstLeft.set(p, left - 1);
-      return [(this.tick * 7919 + left * 101) % KEYS];
-    }
-    if (this.mode === 'load') {
-      const n = this.loaded.get(p) ?? 0;
-      if (n >= KEYS) return null;
-      this.loaded.set(p, n + 1);
-      return [n];
-    }
-    if (this.mode === 'steady') {
-      const keys: number[] = [];
-      for (let i = 0; i < 20; i++) {
-        this.rnd = (Math.imul(this.rnd, 1103515245) + 12345) >>> 0;
-        keys.push(this.rnd % KEYS);
-      }
-      return keys;
-    }
-    return null;
-  }
-  async endOffset(p: number): Promise<bigint> {
-    return this.next.get(p) ?? 0n;
-  }
-  lastKnownEnd(p: number): bigint | undefined {
-    return this.next.get(p);
-  }
-  async close(): Promise<void> {}
-}
 
 const store = new S3ObjectStore({
   endpoint: env.S3_ENDPOINT,
@@ -194,15 +90,20 @@ const cfg = loadConfig({
   RIPPLE_MAX_KEYS_PER_PARTITION: String(KEYS * 2),
 });
 const metrics = new WorkerMetrics(cfg.workerId);
-const source = new TradeGenerator();
-const topics = new Map(
-  [cfg.outputTopic, cfg.dlqTopic, `${cfg.inputTopic}-late`].map((t) => [t, new MemoryTopic(t, PARTITIONS)]),
-);
+const source = new TradeGenerator(KEYS);
+let outputRecords = 0;
 const worker = new Worker({
   config: cfg,
   job: vwapJob,
   source,
-  sink: new MemorySink(topics),
+  // Output is counted, not kept (a MemorySink keeps every record: the heap grew through the run and
+  // with it the cost of each major GC, a drift the ABBA order only partly cancels).
+  sink: {
+    send: async (records) => {
+      outputRecords += records.length;
+    },
+    close: async () => {},
+  },
   store: new MemorySnapshotStore(),
   metrics,
   // cluster checkpoints only: nothing to restore in a fresh bench cluster, no checkpoint of its own
@@ -305,6 +206,8 @@ async function throughput(n: number, segmentMs: number) {
     if (on) await sleep(200);
     else await until('the checkpoint in progress settled', () => !participant.busy, 10_000);
     const c0 = consumed();
+    const g0 = gc.ms;
+    const gm0 = gc.major;
     const k0 = participant.handledTotal;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
@@ -322,10 +225,15 @@ async function throughput(n: number, segmentMs: number) {
     perCpu[on ? 'on' : 'off'].push(eventsPerCpuSec);
     if (!json)
       process.stdout.write(
-        `segment ${i + 1} (${segmentMs / 1000} s) checkpoints ${on ? 'on ' : 'off'}: ${Math.round(eventsPerSec)} events/s, ${Math.round(eventsPerCpuSec)} events/CPU-s, ${handled} checkpoints\n`,
+        `segment ${i + 1} (${segmentMs / 1000} s) checkpoints ${on ? 'on ' : 'off'}: ${Math.round(eventsPerSec)} events/s, ${Math.round(eventsPerCpuSec)} events/CPU-s, ${handled} checkpoints, GC ${Math.round(gc.ms - g0)} ms (${gc.major - gm0} major), heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB\n`,
       );
   }
   child.kill('SIGCONT');
+  // Each "on" segment against the "off" one next to it (ABBA: 0-1, 3-2, 4-5, 7-6, ...): the drop
+  // pair by pair, so a drift of the machine's load between pairs does not enter; median and range.
+  const pairDrops: number[] = [];
+  for (let k = 0; k < Math.min(perCpu.on.length, perCpu.off.length); k++)
+    pairDrops.push((1 - (perCpu.on[k] as number) / (perCpu.off[k] as number)) * 100);
   const withCk = percentile(rate.on, 0.5);
   const without = percentile(rate.off, 0.5);
   const cpuWith = percentile(perCpu.on, 0.5);
@@ -333,7 +241,10 @@ async function throughput(n: number, segmentMs: number) {
   // CPU of the "on" segments beyond what their events cost at the "off" rate, per checkpoint: what
   // one checkpoint costs the worker, whatever share of the machine it gets.
   const extraCpuSec = onSegments.reduce((a, s) => a + s.cpuSec - s.events / cpuWithout, 0);
+  const r1 = (x: number) => Math.round(x * 10) / 10;
   return {
+    pairDropPct: r1(percentile(pairDrops, 0.5)),
+    pairDropRange: [r1(Math.min(...pairDrops)), r1(Math.max(...pairDrops))],
     cpuMsPerCheckpoint: checkpointsOn > 0 ? Math.round((extraCpuSec * 1000) / checkpointsOn) : Number.NaN,
     dropPct: Math.round((1 - cpuWith / cpuWithout) * 1000) / 10,
     dropWallPct: Math.round((1 - withCk / without) * 1000) / 10,
@@ -344,6 +255,14 @@ async function throughput(n: number, segmentMs: number) {
     eventsPerCpuSecOff: Math.round(cpuWithout),
   };
 }
+
+const gc = { ms: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.ms += e.duration;
+    if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const consumed = () => worker.progress().reduce((a, p) => a + Number(p.nextOffset ?? 0n), 0);
 
@@ -372,7 +291,7 @@ try {
   // Phase 2: steady load; segments with and without checkpoints (checkpointer paused by SIGSTOP),
   // first with a checkpoint every second, then every 10 s (the checkpointer's default interval).
   source.mode = 'steady';
-  await sleep(1000);
+  await sleep(5000); // warm-up: the rates still climb for a few seconds once the load starts
   const phase2From = commits.length;
   const fast = await throughput(segments, SEGMENT_MS);
   await stopCheckpointer(child);
@@ -395,7 +314,12 @@ try {
     throughput_drop_wall_pct: dflt.dropWallPct,
     checkpoint_interval_sec: DEFAULT_INTERVAL_SEC,
     checkpoints_in_on_segments: dflt.checkpointsOn,
+    // the same, "on" segment against the adjacent "off" one (ABBA pairs): median and [min, max]
+    throughput_drop_pct_pairs: dflt.pairDropPct,
+    throughput_drop_pct_pairs_range: dflt.pairDropRange,
     throughput_drop_pct_interval_1s: fast.dropPct,
+    throughput_drop_pct_pairs_interval_1s: fast.pairDropPct,
+    throughput_drop_pct_pairs_range_interval_1s: fast.pairDropRange,
     throughput_drop_wall_pct_interval_1s: fast.dropWallPct,
     checkpoints_in_on_segments_interval_1s: fast.checkpointsOn,
     checkpoint_cpu_ms_each_interval_1s: fast.cpuMsPerCheckpoint,
@@ -411,6 +335,7 @@ try {
     events_per_cpu_s_without: dflt.eventsPerCpuSecOff,
     events_per_cpu_s_with_checkpoints_interval_1s: fast.eventsPerCpuSecOn,
     events_per_cpu_s_without_interval_1s: fast.eventsPerCpuSecOff,
+    output_records: outputRecords,
     partitions: PARTITIONS,
     keys_per_partition: KEYS,
     snapshot_format: 'engine (packages/stream snapshotChanges, RIPP snapshot frames)',
