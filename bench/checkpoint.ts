@@ -260,7 +260,8 @@ const gc = { ms: 0, major: 0 };
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     gc.ms += e.duration;
-    if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+    const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
   }
 }).observe({ entryTypes: ['gc'] });
 

@@ -384,7 +384,14 @@ export class CheckpointParticipant {
         : incrementLeaves(part.snapshotChangedLeaves(), (last as SnapshotObjectRef).key);
     part.markSnapshotted();
     const prefix = kind === 'full' ? [] : (tip?.chain ?? []);
-    return { ...base, kind, prefix, committed: kind === 'full' ? 0 : (tip?.committed ?? 0), leaves, unchanged: null };
+    return {
+      ...base,
+      kind,
+      prefix,
+      committed: kind === 'full' ? 0 : (tip?.committed ?? 0),
+      leaves,
+      unchanged: null,
+    };
   }
 
   /** Encodes a capture; the partition's next increment builds on the object (dropped if its upload fails). */

@@ -40,10 +40,12 @@ type Outcome = { readonly status: 'committed' } | { readonly status: 'aborted'; 
 class Checkpointer {
   readonly manifests: ListedManifest[] = [];
   private seq = 0;
-  constructor(
-    private readonly bus: MemoryBus,
-    private readonly store: MemoryObjectStore,
-  ) {}
+  private readonly bus: MemoryBus;
+  private readonly store: MemoryObjectStore;
+  constructor(bus: MemoryBus, store: MemoryObjectStore) {
+    this.bus = bus;
+    this.store = store;
+  }
 
   get latest(): CheckpointManifest | null {
     return this.manifests.at(-1)?.manifest ?? null;
@@ -130,7 +132,12 @@ function chainOf(a: CheckpointAck): SnapshotObjectRef[] {
   const prefix = a.chain ?? [];
   return [
     ...prefix,
-    { key: a.snapshotKey, bytes: a.bytes, crc32c: a.crc32c, kind: prefix.length > 0 ? 'incremental' : 'full' },
+    {
+      key: a.snapshotKey,
+      bytes: a.bytes,
+      crc32c: a.crc32c,
+      kind: prefix.length > 0 ? 'incremental' : 'full',
+    },
   ];
 }
 
@@ -210,9 +217,10 @@ describe('snapshot chains vs commit and retention', () => {
             parts.map(({ part }) => part.snapshotLeaves()),
           );
           for (const p of named)
-            expect(await restoredLeaves(store, n, cp.latest!, p), `seed ${seed} round ${round} p${p}`).toEqual(
-              now[p],
-            );
+            expect(
+              await restoredLeaves(store, n, cp.latest!, p),
+              `seed ${seed} round ${round} p${p}`,
+            ).toEqual(now[p]);
         }
         // every manifest retention kept references only objects that exist
         for (const { manifest } of cp.manifests)

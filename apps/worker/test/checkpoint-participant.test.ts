@@ -328,7 +328,7 @@ describe('checkpoint participant (worker side of cluster checkpoints)', () => {
     expect(a.participant.handled.at(-1)?.checkpointId).toBe(formatCheckpointId(400, 'n'));
   });
 
-  it('a revoke writes no hand-over snapshot to the worker\'s own store: the next owner restores a committed checkpoint', async () => {
+  it("a revoke writes no hand-over snapshot to the worker's own store: the next owner restores a committed checkpoint", async () => {
     const bus = new MemoryBus();
     const store = new MemoryObjectStore();
     const topic = input();
