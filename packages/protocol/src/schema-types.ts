@@ -62,3 +62,22 @@ export function findField(fields: readonly FieldDef[], name: string): FieldDef |
   for (let i = 0; i < fields.length; i++) if (fields[i]!.name === name) return fields[i];
   return undefined;
 }
+
+/** The wire tag of a primitive type (undefined for a name that is not one). A switch, not a keyed
+ * lookup: internalized-string compares stay monomorphic. */
+export function primitiveTag(t: PrimitiveType): number {
+  switch (t) {
+    case 'bool':
+      return 1;
+    case 'int':
+      return 2;
+    case 'float64':
+      return 3;
+    case 'int64':
+      return 4;
+    case 'timestamp_ns':
+      return 5;
+    case 'string':
+      return 6;
+  }
+}
