@@ -226,7 +226,7 @@ export class SlabWriter extends ByteWriter {
   }
 }
 
-function putU32(b: Uint8Array, p: number, v: number): void {
+export function putU32(b: Uint8Array, p: number, v: number): void {
   b[p] = v;
   b[p + 1] = v >>> 8;
   b[p + 2] = v >>> 16;
@@ -235,6 +235,66 @@ function putU32(b: Uint8Array, p: number, v: number): void {
 
 export function getU32(b: Uint8Array, p: number): number {
   return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+/** A float64 at `b[p, p + 8)` (the caller checked the room). */
+export function putF64(b: Uint8Array, p: number, v: number): void {
+  scratchF64[0] = v;
+  const s = scratchU8;
+  b[p] = s[0]!;
+  b[p + 1] = s[1]!;
+  b[p + 2] = s[2]!;
+  b[p + 3] = s[3]!;
+  b[p + 4] = s[4]!;
+  b[p + 5] = s[5]!;
+  b[p + 6] = s[6]!;
+  b[p + 7] = s[7]!;
+}
+
+/** A non-negative safe integer as u64 at `b[p, p + 8)` (the caller validated the range and the room). */
+export function putU53(b: Uint8Array, p: number, v: number): void {
+  putU32(b, p, v >>> 0);
+  putU32(b, p + 4, Math.floor(v / TWO32));
+}
+
+/**
+ * Appends `s` as u8 length + UTF-8 at `b[p]`: the end offset; -1 when it does
+ * not fit in `b`; -2 when it is over `maxBytes` (at most 255) or not well-formed.
+ */
+export function putStr8(b: Uint8Array, p: number, s: string, maxBytes: number): number {
+  const n = s.length;
+  if (n <= maxBytes && p + 1 + n <= b.length) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      b[p + 1 + i] = c;
+    }
+    if (i === n) {
+      b[p] = n;
+      return p + 1 + n;
+    }
+  }
+  return putStr8Slow(b, p, s, maxBytes);
+}
+
+function putStr8Slow(b: Uint8Array, p: number, s: string, maxBytes: number): number {
+  if (!isWellFormed.call(s)) return -2;
+  let len = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) len += 1;
+    else if (c < 0x800) len += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      len += 4; // a pair (well-formed): 4 bytes for 2 units
+      i++;
+    } else len += 3;
+  }
+  if (len > maxBytes) return -2;
+  if (p + 1 + len > b.length) return -1;
+  utf8Encoder.encodeInto(s, b.subarray(p + 1, p + 1 + len));
+  b[p] = len;
+  return p + 1 + len;
 }
 
 function get8(b: Uint8Array, p: number): void {

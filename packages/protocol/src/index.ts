@@ -7,7 +7,9 @@
  *   flags, sequence, event time, 64-bit schema fingerprint, length, payload,
  *   CRC-32C). `readFrame`/`decodeFrame` verify everything before the payload
  *   is looked at.
- * - codecs: trades (`encodeTrade`, `TradeBatchEncoder`, `decodeTradeBatch`),
+ * - codecs: trades (`encodeTrade`, `TradeBatchEncoder`, `decodeTradeBatch`;
+ *   without an allocation per trade: `writeTradeAt` into the caller's buffer,
+ *   `readTradeInto` a reused `TradeSlot`, event time as two 32-bit halves),
  *   output records with deltas (`DeltaBatchEncoder`, `decodeDeltaBatch`),
  *   partition snapshots (`encodeSnapshot`, `decodeSnapshot`), schema
  *   handshakes (`encodeSchemaFrame`). Batch frames are length-prefixed
@@ -253,6 +255,7 @@ export {
   type Trade,
   TradeBatchEncoder,
 } from './trade-codec.ts';
+export { readTradeInto, TradeSlot, writeTradeAt } from './trade-in-place.ts';
 export {
   type OfferResult,
   ReceiveBuffer,

@@ -13,18 +13,7 @@
  * (see batch.ts); both carry `TRADE_SCHEMA`'s fingerprint.
  */
 import { BatchEncoder, forEachRecord } from './batch.ts';
-import {
-  type ByteWriter,
-  getF64,
-  getI64,
-  getU32,
-  getU53,
-  getU64,
-  INT64_MAX,
-  INT64_MIN,
-  SlabWriter,
-  utf8,
-} from './bytes.ts';
+import { type ByteWriter, getI64, getU32, getU64, INT64_MAX, INT64_MIN, SlabWriter } from './bytes.ts';
 import {
   type DecodeFrameOptions,
   decodeFrame,
@@ -41,13 +30,12 @@ import {
   BadLengthError,
   InvalidValueError,
   MalformedPayloadError,
-  TruncatedError,
   UnexpectedMessageError,
   UnknownSchemaError,
-  ValueOutOfRangeError,
 } from './errors.ts';
 import { defineSchema } from './schema.ts';
 import type { Schema } from './schema-types.ts';
+import { checkNames, checkPriceAndSize, readTradeInto, TradeSlot } from './trade-in-place.ts';
 
 export interface Trade {
   readonly symbol: string;
@@ -74,20 +62,17 @@ export const TRADE_SCHEMA: Schema = defineSchema({
 });
 
 const MIN_TRADE_BYTES = 26;
+/** `readTrade` decodes through this slot, then copies it into a fresh `Trade` (one set of checks). */
+const scratchSlot = new TradeSlot();
 
 /** Appends one trade payload. Validates first: on an invalid trade nothing is written. */
 export function writeTrade(w: ByteWriter, t: Trade): void {
   const { price, size, timestampNs, symbol, venue } = t;
-  if (typeof price !== 'number' || !Number.isFinite(price))
-    throw new InvalidValueError('trade.price', 'not a finite number');
-  if (!Number.isSafeInteger(size) || size < 0)
-    throw new InvalidValueError('trade.size', 'not an integer in [0, 2^53-1]');
+  checkPriceAndSize(price, size);
   if (typeof timestampNs !== 'bigint' || timestampNs < INT64_MIN || timestampNs > INT64_MAX) {
     throw new InvalidValueError('trade.timestampNs', 'not an int64 bigint');
   }
-  if (typeof symbol !== 'string' || symbol.length === 0)
-    throw new InvalidValueError('trade.symbol', 'not a non-empty string');
-  if (typeof venue !== 'string') throw new InvalidValueError('trade.venue', 'not a string');
+  checkNames(symbol, venue);
   const start = w.pos;
   w.f64(price);
   w.i64(timestampNs);
@@ -107,28 +92,13 @@ export function writeTrade(w: ByteWriter, t: Trade): void {
  * `base` is added to offsets in errors (the payload's offset in the input).
  */
 export function readTrade(b: Uint8Array, start: number, end: number, base = 0): Trade {
-  if (end - start < MIN_TRADE_BYTES)
-    throw new TruncatedError('trade', MIN_TRADE_BYTES, end - start, base + start);
-  const price = getF64(b, start);
-  if (!Number.isFinite(price)) throw new ValueOutOfRangeError('trade.price', 'not finite', base + start);
-  const size = getU53(b, start + 16);
-  if (size < 0) throw new ValueOutOfRangeError('trade.size', 'above 2^53-1', base + start + 16);
-  const sl = b[start + 24]!;
-  if (sl === 0) throw new ValueOutOfRangeError('trade.symbol', 'empty', base + start + 24);
-  const symStart = start + 25;
-  const venueAt = symStart + sl;
-  if (venueAt + 1 > end) throw new TruncatedError('trade symbol', sl + 1, end - symStart, base + symStart);
-  const vl = b[venueAt]!;
-  const venueEnd = venueAt + 1 + vl;
-  if (venueEnd > end) throw new TruncatedError('trade venue', vl, end - venueAt - 1, base + venueAt + 1);
-  if (venueEnd !== end)
-    throw new MalformedPayloadError(`${end - venueEnd} trailing byte(s) after trade`, base + venueEnd);
+  const s = readTradeInto(b, start, end, scratchSlot, base);
   return {
-    symbol: utf8(b, symStart, venueAt),
-    price,
-    size,
+    symbol: s.symbol,
+    price: s.price,
+    size: s.size,
     timestampNs: getI64(b, start + 8),
-    venue: utf8(b, venueAt + 1, venueEnd),
+    venue: s.venue,
   };
 }
 

@@ -1,0 +1,154 @@
+/**
+ * Trades without an allocation per trade: encode into a buffer the caller
+ * owns, decode into an object the caller owns and reuses, the int64 event time
+ * held exactly as its two 32-bit halves instead of a `bigint`. The payload
+ * bytes are those of trade-codec.ts (same grammar, same checks, same typed
+ * errors), so both sides may mix the two APIs.
+ *
+ * Hazards: a `TradeSlot` filled by `readTradeInto` is overwritten by the next
+ * call (copy what must outlive it: `toTrade()`); its strings come from the
+ * same short-string cache as `decodeTradePayload`'s.
+ */
+import {
+  getF64,
+  getU32,
+  getU53,
+  INT64_MAX,
+  INT64_MIN,
+  putF64,
+  putStr8,
+  putU32,
+  putU53,
+  utf8,
+} from './bytes.ts';
+import { InvalidValueError, MalformedPayloadError, TruncatedError, ValueOutOfRangeError } from './errors.ts';
+import type { Trade } from './trade-codec.ts';
+
+const MIN_TRADE_BYTES = 26;
+const TWO32 = 4294967296;
+
+/** A trade with its event time as the two 32-bit halves of the int64 (exact, no bigint). */
+export class TradeSlot {
+  symbol = '';
+  /** float64, finite */
+  price = 0;
+  /** integer >= 0 */
+  size = 0;
+  /** event time, int64 ns: the high 32 bits, signed (-2^31 .. 2^31-1) */
+  timeHi = 0;
+  /** event time, int64 ns: the low 32 bits, unsigned (0 .. 2^32-1) */
+  timeLo = 0;
+  venue = '';
+
+  /** Copies `t` (its timestamp split once; the range is checked by `writeTradeAt`). */
+  setTrade(t: Trade): this {
+    const ts = t.timestampNs;
+    if (typeof ts !== 'bigint' || ts < INT64_MIN || ts > INT64_MAX) {
+      throw new InvalidValueError('trade.timestampNs', 'not an int64 bigint');
+    }
+    this.symbol = t.symbol;
+    this.price = t.price;
+    this.size = t.size;
+    this.timeHi = Number(BigInt.asIntN(32, ts >> 32n));
+    this.timeLo = Number(BigInt.asUintN(32, ts));
+    this.venue = t.venue;
+    return this;
+  }
+
+  /** The event time as int64 ns (allocates a bigint). */
+  timestampNs(): bigint {
+    return (BigInt(this.timeHi) << 32n) | BigInt(this.timeLo);
+  }
+
+  /** An owned `Trade` with the same fields. */
+  toTrade(): Trade {
+    return {
+      symbol: this.symbol,
+      price: this.price,
+      size: this.size,
+      timestampNs: this.timestampNs(),
+      venue: this.venue,
+    };
+  }
+}
+
+/** The checks of a trade's price and size before it is written (shared with `writeTrade`). */
+export function checkPriceAndSize(price: number, size: number): void {
+  if (typeof price !== 'number' || !Number.isFinite(price))
+    throw new InvalidValueError('trade.price', 'not a finite number');
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new InvalidValueError('trade.size', 'not an integer in [0, 2^53-1]');
+}
+
+/** The type checks of a trade's symbol and venue (their UTF-8 length is checked as they are written). */
+export function checkNames(symbol: string, venue: string): void {
+  if (typeof symbol !== 'string' || symbol.length === 0)
+    throw new InvalidValueError('trade.symbol', 'not a non-empty string');
+  if (typeof venue !== 'string') throw new InvalidValueError('trade.venue', 'not a string');
+}
+
+/**
+ * Writes the trade payload of `t` at `b[at, ...)` and returns its end offset,
+ * or -1 when it does not fit in `b` (then write it elsewhere). An invalid
+ * trade throws `InvalidValueError` like `encodeTradePayload`. On -1 or a
+ * throw, bytes from `at` on may have been written; none before `at`.
+ */
+export function writeTradeAt(b: Uint8Array, at: number, t: TradeSlot): number {
+  const { price, size, timeHi, timeLo, symbol, venue } = t;
+  if (!Number.isSafeInteger(at) || at < 0) throw new InvalidValueError('offset', 'not an integer >= 0');
+  checkPriceAndSize(price, size);
+  if (!Number.isInteger(timeHi) || timeHi < -0x80000000 || timeHi > 0x7fffffff)
+    throw new InvalidValueError('trade.timeHi', 'not an integer in [-2^31, 2^31-1]');
+  if (!Number.isInteger(timeLo) || timeLo < 0 || timeLo >= TWO32)
+    throw new InvalidValueError('trade.timeLo', 'not an integer in [0, 2^32-1]');
+  checkNames(symbol, venue);
+  if (at + MIN_TRADE_BYTES > b.length) return -1;
+  putF64(b, at, price);
+  putU32(b, at + 8, timeLo);
+  putU32(b, at + 12, timeHi);
+  putU53(b, at + 16, size);
+  const venueAt = putStr8(b, at + 24, symbol, 255);
+  if (venueAt === -2)
+    throw new InvalidValueError('trade.symbol', 'longer than 255 UTF-8 bytes or not well-formed');
+  const end = putStr8(b, venueAt < 0 ? at + 24 : venueAt, venue, 255);
+  if (end === -2)
+    throw new InvalidValueError('trade.venue', 'longer than 255 UTF-8 bytes or not well-formed');
+  return venueAt < 0 ? -1 : end;
+}
+
+/**
+ * Decodes the trade payload that must fill exactly `b[start, end)` into
+ * `out` (and returns it); the checks and errors of `decodeTradePayload`,
+ * `base` added to offsets in errors. On a throw `out` may be partly updated.
+ */
+export function readTradeInto(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  out: TradeSlot,
+  base = 0,
+): TradeSlot {
+  if (end - start < MIN_TRADE_BYTES)
+    throw new TruncatedError('trade', MIN_TRADE_BYTES, end - start, base + start);
+  const price = getF64(b, start);
+  if (!Number.isFinite(price)) throw new ValueOutOfRangeError('trade.price', 'not finite', base + start);
+  const size = getU53(b, start + 16);
+  if (size < 0) throw new ValueOutOfRangeError('trade.size', 'above 2^53-1', base + start + 16);
+  const sl = b[start + 24]!;
+  if (sl === 0) throw new ValueOutOfRangeError('trade.symbol', 'empty', base + start + 24);
+  const symStart = start + 25;
+  const venueAt = symStart + sl;
+  if (venueAt + 1 > end) throw new TruncatedError('trade symbol', sl + 1, end - symStart, base + symStart);
+  const vl = b[venueAt]!;
+  const venueEnd = venueAt + 1 + vl;
+  if (venueEnd > end) throw new TruncatedError('trade venue', vl, end - venueAt - 1, base + venueAt + 1);
+  if (venueEnd !== end)
+    throw new MalformedPayloadError(`${end - venueEnd} trailing byte(s) after trade`, base + venueEnd);
+  out.symbol = utf8(b, symStart, venueAt);
+  out.price = price;
+  out.size = size;
+  out.timeLo = getU32(b, start + 8);
+  out.timeHi = getU32(b, start + 12) | 0;
+  out.venue = utf8(b, venueAt + 1, venueEnd);
+  return out;
+}
