@@ -6,6 +6,9 @@
 //                        cycling through 8,192 trades over 10,000 distinct symbols (the string intern
 //                        cache cannot hit every time), every decoded field consumed
 // trade_roundtrip_one_trade_ns  the same for one trade encoded again and again (the earlier figure)
+// trade_roundtrip_in_place_ns  the same trades through the allocation-free API: writeTradeAt into one
+//                        reused buffer, readTradeInto one reused TradeSlot (event time as two 32-bit
+//                        halves, no bigint), every field consumed; same payload bytes
 // batch_ns_per_trade     1,000 trades: TradeBatchEncoder (length-prefixed records, one envelope + CRC-32C)
 //                        then decodeTradeBatch (CRC check, split, decode every trade), per trade
 // delta_diff_ns          `diff` of @ripple/stream on a 4-field record with one field changed
@@ -47,11 +50,14 @@ import {
   fingerprintOf,
   fingerprintOfCanonical,
   type PartitionSnapshot,
+  readTradeInto,
   type SchemaDef,
   type SnapshotLeaf,
   TRADE_SCHEMA,
   type Trade,
   TradeBatchEncoder,
+  TradeSlot,
+  writeTradeAt,
 } from '@ripple/protocol';
 import { diff } from '@ripple/stream';
 import { PARTITION_STATE_SCHEMA, VWAP_OUTPUT_SCHEMA } from '@ripple/worker';
@@ -123,6 +129,20 @@ const nextTrade = (): Trade => varied[vk++ & 8191]!;
 const consume = (t: Trade): number =>
   t.price + t.size + t.symbol.length + t.venue.length + Number(t.timestampNs & 0xffn);
 
+// the in-place API: the same trades as slots (as a producer would fill them), one buffer, one output slot
+const slots = varied.map((t) => new TradeSlot().setTrade(t));
+const slotBuf = new Uint8Array(1024);
+const slotOut = new TradeSlot();
+const consumeSlot = (t: TradeSlot): number =>
+  t.price + t.size + t.symbol.length + t.venue.length + (t.timeLo & 0xff) + (t.timeHi & 1);
+const inPlaceRoundTrip = (s: TradeSlot): number =>
+  consumeSlot(readTradeInto(slotBuf, 0, writeTradeAt(slotBuf, 0, s), slotOut));
+
+const inPlaceTrade = (t: Trade): Trade => {
+  inPlaceRoundTrip(new TradeSlot().setTrade(t));
+  return slotOut.toTrade();
+};
+
 const records = new Packr({ useRecords: true });
 const structured = new Packr({ structures: [] });
 const proto = tradeProtobuf();
@@ -132,6 +152,7 @@ const mp = unpack(pack(trade)) as Trade;
 for (const t of varied.slice(0, 64)) {
   for (const [name, back] of [
     ['ripple', decodeTradePayload(encodeTradePayload(t))],
+    ['ripple in place', inPlaceTrade(t)],
     ['msgpackr', unpack(pack(t)) as Trade],
     ['msgpackr records', records.unpack(records.pack(t)) as Trade],
     ['msgpackr structures', structured.unpack(structured.pack(t)) as Trade],
@@ -257,6 +278,7 @@ const main = run([
     n: 200_000,
     f: () => consume(decodeTradePayload(encodeTradePayload(trade))),
   },
+  { name: 'trade_roundtrip_in_place_ns', n: 200_000, f: () => inPlaceRoundTrip(slots[vk++ & 8191]!) },
   { name: 'msgpackr_roundtrip_ns', n: 100_000, f: () => consume(unpack(pack(nextTrade())) as Trade) },
   {
     name: 'msgpackr_records_roundtrip_ns',
@@ -362,6 +384,7 @@ printResult(
     msgpackr_roundtrip_ns: r1(main.msgpackr_roundtrip_ns!),
     json_roundtrip_ns: r1(main.json_roundtrip_ns!),
     trade_roundtrip_one_trade_ns: r1(main.trade_roundtrip_one_trade_ns!),
+    trade_roundtrip_in_place_ns: r1(main.trade_roundtrip_in_place_ns!),
     msgpackr_records_roundtrip_ns: r1(main.msgpackr_records_roundtrip_ns!),
     msgpackr_structures_roundtrip_ns: r1(main.msgpackr_structures_roundtrip_ns!),
     protobuf_roundtrip_ns: r1(main.protobuf_roundtrip_ns!),
