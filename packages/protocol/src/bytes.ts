@@ -108,18 +108,8 @@ export class ByteWriter {
 
   /** Copies the 8 scratch bytes to the buffer (cheaper than TypedArray#set for 8 bytes). */
   #put8(): void {
-    const b = this.buf;
-    const p = this.pos;
-    const s = scratchU8;
-    b[p] = s[0]!;
-    b[p + 1] = s[1]!;
-    b[p + 2] = s[2]!;
-    b[p + 3] = s[3]!;
-    b[p + 4] = s[4]!;
-    b[p + 5] = s[5]!;
-    b[p + 6] = s[6]!;
-    b[p + 7] = s[7]!;
-    this.pos = p + 8;
+    putScratch8(this.buf, this.pos);
+    this.pos += 8;
   }
 
   /** A non-negative safe integer as u64 (caller validated the range). */
@@ -240,6 +230,10 @@ export function getU32(b: Uint8Array, p: number): number {
 /** A float64 at `b[p, p + 8)` (the caller checked the room). */
 export function putF64(b: Uint8Array, p: number, v: number): void {
   scratchF64[0] = v;
+  putScratch8(b, p);
+}
+
+function putScratch8(b: Uint8Array, p: number): void {
   const s = scratchU8;
   b[p] = s[0]!;
   b[p + 1] = s[1]!;
