@@ -13,7 +13,7 @@
  * (see batch.ts); both carry `TRADE_SCHEMA`'s fingerprint.
  */
 import { BatchEncoder, forEachRecord } from './batch.ts';
-import { type ByteWriter, getI64, getU32, getU64, INT64_MAX, INT64_MIN, SlabWriter } from './bytes.ts';
+import { type ByteWriter, getI64, getU32, getU64, INT64_MAX, INT64_MIN, SlabWriter, utf8 } from './bytes.ts';
 import {
   type DecodeFrameOptions,
   decodeFrame,
@@ -35,7 +35,7 @@ import {
 } from './errors.ts';
 import { defineSchema } from './schema.ts';
 import type { Schema } from './schema-types.ts';
-import { checkNames, checkPriceAndSize, readTradeInto, TradeSlot } from './trade-in-place.ts';
+import { checkNames, checkPriceAndSize, readPriceAt, readSizeAt, tradeVenueAt } from './trade-in-place.ts';
 
 export interface Trade {
   readonly symbol: string;
@@ -62,8 +62,6 @@ export const TRADE_SCHEMA: Schema = defineSchema({
 });
 
 const MIN_TRADE_BYTES = 26;
-/** `readTrade` decodes through this slot, then copies it into a fresh `Trade` (one set of checks). */
-const scratchSlot = new TradeSlot();
 
 /** Appends one trade payload. Validates first: on an invalid trade nothing is written. */
 export function writeTrade(w: ByteWriter, t: Trade): void {
@@ -92,13 +90,15 @@ export function writeTrade(w: ByteWriter, t: Trade): void {
  * `base` is added to offsets in errors (the payload's offset in the input).
  */
 export function readTrade(b: Uint8Array, start: number, end: number, base = 0): Trade {
-  const s = readTradeInto(b, start, end, scratchSlot, base);
+  const price = readPriceAt(b, start, end, base);
+  const size = readSizeAt(b, start, base);
+  const venueAt = tradeVenueAt(b, start, end, base);
   return {
-    symbol: s.symbol,
-    price: s.price,
-    size: s.size,
+    symbol: utf8(b, start + 25, venueAt),
+    price,
+    size,
     timestampNs: getI64(b, start + 8),
-    venue: s.venue,
+    venue: utf8(b, venueAt + 1, end),
   };
 }
 

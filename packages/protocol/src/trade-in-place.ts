@@ -128,12 +128,36 @@ export function readTradeInto(
   out: TradeSlot,
   base = 0,
 ): TradeSlot {
+  const price = readPriceAt(b, start, end, base);
+  const size = readSizeAt(b, start, base);
+  const venueAt = tradeVenueAt(b, start, end, base);
+  out.symbol = utf8(b, start + 25, venueAt);
+  out.price = price;
+  out.size = size;
+  out.timeLo = getU32(b, start + 8);
+  out.timeHi = getU32(b, start + 12) | 0;
+  out.venue = utf8(b, venueAt + 1, end);
+  return out;
+}
+
+/** The price of the trade payload `b[start, end)`, checked (its length first); shared with `readTrade`. */
+export function readPriceAt(b: Uint8Array, start: number, end: number, base: number): number {
   if (end - start < MIN_TRADE_BYTES)
     throw new TruncatedError('trade', MIN_TRADE_BYTES, end - start, base + start);
   const price = getF64(b, start);
   if (!Number.isFinite(price)) throw new ValueOutOfRangeError('trade.price', 'not finite', base + start);
+  return price;
+}
+
+/** Its size, checked (the payload holds the fixed part). */
+export function readSizeAt(b: Uint8Array, start: number, base: number): number {
   const size = getU53(b, start + 16);
   if (size < 0) throw new ValueOutOfRangeError('trade.size', 'above 2^53-1', base + start + 16);
+  return size;
+}
+
+/** The offset of its venue's length byte, after checking that symbol and venue fill `b[start + 24, end)` exactly. */
+export function tradeVenueAt(b: Uint8Array, start: number, end: number, base: number): number {
   const sl = b[start + 24]!;
   if (sl === 0) throw new ValueOutOfRangeError('trade.symbol', 'empty', base + start + 24);
   const symStart = start + 25;
@@ -144,11 +168,5 @@ export function readTradeInto(
   if (venueEnd > end) throw new TruncatedError('trade venue', vl, end - venueAt - 1, base + venueAt + 1);
   if (venueEnd !== end)
     throw new MalformedPayloadError(`${end - venueEnd} trailing byte(s) after trade`, base + venueEnd);
-  out.symbol = utf8(b, symStart, venueAt);
-  out.price = price;
-  out.size = size;
-  out.timeLo = getU32(b, start + 8);
-  out.timeHi = getU32(b, start + 12) | 0;
-  out.venue = utf8(b, venueAt + 1, venueEnd);
-  return out;
+  return venueAt;
 }
