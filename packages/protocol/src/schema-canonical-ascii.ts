@@ -17,6 +17,10 @@ import { primitiveTag } from './schema-types.ts';
 
 /** Longest name taken by the fast path (3 bytes per UTF-16 unit stays below the 16-bit length). */
 const MAX_FAST_NAME = 0x3fff;
+/** Not covered by the fast path: the caller takes the general writer. */
+const DECLINE = -1;
+/** The buffer is too small: grow it and write again from the start. */
+const GROW = -2;
 
 let buf = new Uint8Array(1024);
 let words = new Int32Array(buf.buffer);
@@ -31,89 +35,93 @@ export function asciiCanonicalWords(): Int32Array {
   return words;
 }
 
-/** Canonical bytes of `def` into the shared buffer: their length, or -1 (nothing usable written). */
+/**
+ * Canonical bytes of `def` into the shared buffer: their length, or -1
+ * (nothing usable written). The buffer is passed down as a local, not read
+ * from the module at each store; when it is too small the whole definition
+ * is written again into one twice as large.
+ */
 export function writeCanonicalAscii(def: SchemaDef): number {
-  room(0, 1);
-  buf[0] = 1;
-  let p = putName(1, def.name);
-  if (p < 0) return -1;
-  p = room(p, 4);
+  for (;;) {
+    const n = writeDef(buf, def);
+    if (n !== GROW) return n;
+    buf = new Uint8Array(buf.length * 2);
+    words = new Int32Array(buf.buffer);
+  }
+}
+
+function writeDef(b: Uint8Array, def: SchemaDef): number {
+  b[0] = 1;
+  const p = putName(b, 1, def.name);
+  if (p < 0) return p;
+  if (p + 4 > b.length) return GROW;
   const v = def.version;
-  const b = buf;
   b[p] = v;
   b[p + 1] = v >>> 8;
   b[p + 2] = v >>> 16;
   b[p + 3] = v >>> 24;
-  return putFields(p + 4, def.fields);
+  return putFields(b, p + 4, def.fields);
 }
 
-function putFields(p: number, fields: readonly FieldDef[]): number {
+function putFields(b: Uint8Array, p: number, fields: readonly FieldDef[]): number {
   const n = fields.length;
-  p = room(p, 2);
-  buf[p] = n;
-  buf[p + 1] = n >>> 8;
+  if (p + 2 > b.length) return GROW;
+  b[p] = n;
+  b[p + 1] = n >>> 8;
   p += 2;
   for (let i = 0; i < n; i++) {
     const f = fields[i]!;
-    if (f.default !== undefined) return -1;
-    p = putName(p, f.name);
-    if (p < 0) return -1;
-    p = room(p, 2);
-    buf[p] = f.optional === true ? 1 : 0;
-    p = putType(p + 1, f.type);
-    if (p < 0) return -1;
+    if (f.default !== undefined) return DECLINE;
+    p = putName(b, p, f.name);
+    if (p < 0) return p;
+    const t = f.type;
+    if (typeof t === 'string') {
+      // the common case inline: flags and a primitive tag
+      if (p + 2 > b.length) return GROW;
+      b[p] = f.optional === true ? 1 : 0;
+      b[p + 1] = primitiveTag(t);
+      p += 2;
+    } else {
+      if (p + 1 > b.length) return GROW;
+      b[p] = f.optional === true ? 1 : 0;
+      p = putType(b, p + 1, t);
+      if (p < 0) return p;
+    }
   }
   return p;
 }
 
-function putType(p: number, t: FieldType): number {
+function putType(b: Uint8Array, p: number, t: FieldType): number {
+  if (p + 1 > b.length) return GROW;
   if (typeof t === 'string') {
-    p = room(p, 1);
-    buf[p] = primitiveTag(t);
+    b[p] = primitiveTag(t);
     return p + 1;
   }
-  p = room(p, 1);
   if ('list' in t) {
-    buf[p] = 7;
-    return putType(p + 1, t.list);
+    b[p] = 7;
+    return putType(b, p + 1, t.list);
   }
   if ('map' in t) {
-    buf[p] = 8;
-    return putType(p + 1, t.map);
+    b[p] = 8;
+    return putType(b, p + 1, t.map);
   }
-  buf[p] = 9;
-  return putFields(p + 1, t.record);
+  b[p] = 9;
+  return putFields(b, p + 1, t.record);
 }
 
-/** u16 byte length, then the ASCII bytes; -1 for anything else. */
-function putName(p: number, s: string): number {
-  if (typeof s !== 'string') return -1;
+/** u16 byte length, then the ASCII bytes; DECLINE for anything else. */
+function putName(b: Uint8Array, p: number, s: string): number {
+  if (typeof s !== 'string') return DECLINE;
   const n = s.length;
-  if (n > MAX_FAST_NAME) return -1;
-  p = room(p, n + 2);
-  const b = buf;
+  if (n > MAX_FAST_NAME) return DECLINE;
+  if (p + 2 + n > b.length) return GROW;
   b[p] = n;
   b[p + 1] = n >>> 8;
   p += 2;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) return -1;
+    if (c >= 0x80) return DECLINE;
     b[p + i] = c;
   }
   return p + n;
-}
-
-/** `p`, after growing the buffer (keeping its bytes) so that `n` more bytes fit. */
-function room(p: number, n: number): number {
-  if (p + n > buf.length) grow(p + n);
-  return p;
-}
-
-function grow(need: number): void {
-  let cap = buf.length * 2;
-  while (cap < need) cap *= 2;
-  const next = new Uint8Array(cap);
-  next.set(buf);
-  buf = next;
-  words = new Int32Array(next.buffer);
 }
