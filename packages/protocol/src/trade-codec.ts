@@ -13,7 +13,18 @@
  * (see batch.ts); both carry `TRADE_SCHEMA`'s fingerprint.
  */
 import { BatchEncoder, forEachRecord } from './batch.ts';
-import { type ByteWriter, getI64, getU32, getU64, INT64_MAX, INT64_MIN, SlabWriter, utf8 } from './bytes.ts';
+import {
+  type ByteWriter,
+  getF64,
+  getI64,
+  getU32,
+  getU53,
+  getU64,
+  INT64_MAX,
+  INT64_MIN,
+  SlabWriter,
+  utf8,
+} from './bytes.ts';
 import {
   type DecodeFrameOptions,
   decodeFrame,
@@ -35,7 +46,7 @@ import {
 } from './errors.ts';
 import { defineSchema } from './schema.ts';
 import type { Schema } from './schema-types.ts';
-import { checkNames, checkPriceAndSize, readPriceAt, readSizeAt, tradeVenueAt } from './trade-in-place.ts';
+import { checkNames, checkPriceAndSize, checkTradeAt } from './trade-in-place.ts';
 
 export interface Trade {
   readonly symbol: string;
@@ -90,13 +101,11 @@ export function writeTrade(w: ByteWriter, t: Trade): void {
  * `base` is added to offsets in errors (the payload's offset in the input).
  */
 export function readTrade(b: Uint8Array, start: number, end: number, base = 0): Trade {
-  const price = readPriceAt(b, start, end, base);
-  const size = readSizeAt(b, start, base);
-  const venueAt = tradeVenueAt(b, start, end, base);
+  const venueAt = checkTradeAt(b, start, end, base);
   return {
     symbol: utf8(b, start + 25, venueAt),
-    price,
-    size,
+    price: getF64(b, start),
+    size: getU53(b, start + 16),
     timestampNs: getI64(b, start + 8),
     venue: utf8(b, venueAt + 1, end),
   };

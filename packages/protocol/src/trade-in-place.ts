@@ -119,7 +119,7 @@ export function writeTradeAt(b: Uint8Array, at: number, t: TradeSlot): number {
 /**
  * Decodes the trade payload that must fill exactly `b[start, end)` into
  * `out` (and returns it); the checks and errors of `decodeTradePayload`,
- * `base` added to offsets in errors. On a throw `out` may be partly updated.
+ * `base` added to offsets in errors. On a throw `out` is unchanged.
  */
 export function readTradeInto(
   b: Uint8Array,
@@ -128,45 +128,55 @@ export function readTradeInto(
   out: TradeSlot,
   base = 0,
 ): TradeSlot {
-  const price = readPriceAt(b, start, end, base);
-  const size = readSizeAt(b, start, base);
-  const venueAt = tradeVenueAt(b, start, end, base);
+  const venueAt = checkTradeAt(b, start, end, base);
   out.symbol = utf8(b, start + 25, venueAt);
-  out.price = price;
-  out.size = size;
+  out.price = getF64(b, start);
+  out.size = getU53(b, start + 16);
   out.timeLo = getU32(b, start + 8);
   out.timeHi = getU32(b, start + 12) | 0;
   out.venue = utf8(b, venueAt + 1, end);
   return out;
 }
 
-/** The price of the trade payload `b[start, end)`, checked (its length first); shared with `readTrade`. */
-export function readPriceAt(b: Uint8Array, start: number, end: number, base: number): number {
+/**
+ * Checks the trade payload `b[start, end)` (length, finite price, size below
+ * 2^53, non-empty symbol, symbol and venue filling it exactly) and returns the
+ * offset of its venue's length byte; shared with `readTrade`. The checks are
+ * one condition on bytes (the price's exponent bits, the size's top bytes),
+ * small enough to be inlined; a payload that fails it goes to `tradeError`,
+ * which runs them one by one to throw the first failure's typed error.
+ */
+export function checkTradeAt(b: Uint8Array, start: number, end: number, base: number): number {
+  if (end - start >= MIN_TRADE_BYTES) {
+    const venueAt = start + 25 + b[start + 24]!;
+    if (
+      venueAt > start + 25 &&
+      venueAt < end &&
+      venueAt + 1 + b[venueAt]! === end &&
+      ((b[start + 7]! & 0x7f) !== 0x7f || (b[start + 6]! & 0xf0) !== 0xf0) &&
+      b[start + 23] === 0 &&
+      b[start + 22]! <= 0x1f
+    )
+      return venueAt;
+  }
+  throw tradeError(b, start, end, base);
+}
+
+/** The typed error of the first check that `b[start, end)` fails, in the order of the grammar. */
+function tradeError(b: Uint8Array, start: number, end: number, base: number): Error {
   if (end - start < MIN_TRADE_BYTES)
-    throw new TruncatedError('trade', MIN_TRADE_BYTES, end - start, base + start);
-  const price = getF64(b, start);
-  if (!Number.isFinite(price)) throw new ValueOutOfRangeError('trade.price', 'not finite', base + start);
-  return price;
-}
-
-/** Its size, checked (the payload holds the fixed part). */
-export function readSizeAt(b: Uint8Array, start: number, base: number): number {
-  const size = getU53(b, start + 16);
-  if (size < 0) throw new ValueOutOfRangeError('trade.size', 'above 2^53-1', base + start + 16);
-  return size;
-}
-
-/** The offset of its venue's length byte, after checking that symbol and venue fill `b[start + 24, end)` exactly. */
-export function tradeVenueAt(b: Uint8Array, start: number, end: number, base: number): number {
+    return new TruncatedError('trade', MIN_TRADE_BYTES, end - start, base + start);
+  if (!Number.isFinite(getF64(b, start)))
+    return new ValueOutOfRangeError('trade.price', 'not finite', base + start);
+  if (getU53(b, start + 16) < 0)
+    return new ValueOutOfRangeError('trade.size', 'above 2^53-1', base + start + 16);
   const sl = b[start + 24]!;
-  if (sl === 0) throw new ValueOutOfRangeError('trade.symbol', 'empty', base + start + 24);
+  if (sl === 0) return new ValueOutOfRangeError('trade.symbol', 'empty', base + start + 24);
   const symStart = start + 25;
   const venueAt = symStart + sl;
-  if (venueAt + 1 > end) throw new TruncatedError('trade symbol', sl + 1, end - symStart, base + symStart);
+  if (venueAt + 1 > end) return new TruncatedError('trade symbol', sl + 1, end - symStart, base + symStart);
   const vl = b[venueAt]!;
   const venueEnd = venueAt + 1 + vl;
-  if (venueEnd > end) throw new TruncatedError('trade venue', vl, end - venueAt - 1, base + venueAt + 1);
-  if (venueEnd !== end)
-    throw new MalformedPayloadError(`${end - venueEnd} trailing byte(s) after trade`, base + venueEnd);
-  return venueAt;
+  if (venueEnd > end) return new TruncatedError('trade venue', vl, end - venueAt - 1, base + venueAt + 1);
+  return new MalformedPayloadError(`${end - venueEnd} trailing byte(s) after trade`, base + venueEnd);
 }

@@ -8,10 +8,13 @@ import {
   decodeTradePayload,
   encodeTradePayload,
   InvalidValueError,
+  MalformedPayloadError,
   ProtocolError,
   readTradeInto,
   type Trade,
   TradeSlot,
+  TruncatedError,
+  ValueOutOfRangeError,
   writeTradeAt,
 } from '../src/index.ts';
 
@@ -31,6 +34,39 @@ const arbTrade: fc.Arbitrary<Trade> = fc.record({
   ),
   venue: str(0),
 });
+
+/**
+ * The payload checks written out one by one, in the grammar's order (the
+ * decoder's before it folded them into one condition on bytes): the oracle
+ * for the errors of the fuzz test below.
+ */
+function referenceCheck(b: Uint8Array): void {
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  const end = b.length;
+  if (end < 26) throw new TruncatedError('trade', 26, end, 0);
+  if (!Number.isFinite(dv.getFloat64(0, true)))
+    throw new ValueOutOfRangeError('trade.price', 'not finite', 0);
+  if (dv.getBigUint64(16, true) > 2n ** 53n - 1n)
+    throw new ValueOutOfRangeError('trade.size', 'above 2^53-1', 16);
+  const sl = b[24]!;
+  if (sl === 0) throw new ValueOutOfRangeError('trade.symbol', 'empty', 24);
+  const venueAt = 25 + sl;
+  if (venueAt + 1 > end) throw new TruncatedError('trade symbol', sl + 1, end - 25, 25);
+  const venueEnd = venueAt + 1 + b[venueAt]!;
+  if (venueEnd > end) throw new TruncatedError('trade venue', b[venueAt]!, end - venueAt - 1, venueAt + 1);
+  if (venueEnd !== end)
+    throw new MalformedPayloadError(`${end - venueEnd} trailing byte(s) after trade`, venueEnd);
+  for (const [from, to] of [
+    [25, venueAt],
+    [venueAt + 1, end],
+  ] as const) {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(from, to));
+    } catch {
+      throw new MalformedPayloadError('invalid UTF-8 in string', from);
+    }
+  }
+}
 
 /** What a call threw, as comparable data (class, code, message). */
 function outcome(f: () => unknown): unknown {
@@ -128,16 +164,25 @@ describe('trade in place', () => {
     fc.assert(
       fc.property(
         arbTrade,
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
-        fc.nat(),
-        fc.nat(),
-        (t, flips, cutA, cutB) => {
+        fc.array(
+          fc.oneof(
+            fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })),
+            // the bytes the folded condition reads: price exponent, size's top bytes, symbol length
+            fc.tuple(fc.constantFrom(6, 7, 21, 22, 23, 24), fc.constantFrom(0, 0x1f, 0x20, 0x7f, 0xf0, 0xff)),
+          ),
+          { maxLength: 3 },
+        ),
+        fc.oneof(fc.constant(null), fc.tuple(fc.nat(), fc.nat())),
+        (t, flips, cut) => {
           const bytes = encodeTradePayload(t).slice();
           for (const [i, v] of flips) bytes[i % bytes.length] = v;
-          const a = cutA % (bytes.length + 1);
-          const b = a + (cutB % (bytes.length - a + 1));
+          // half the cases whole (flipped bytes only), half cut anywhere
+          const a = cut === null ? 0 : cut[0] % (bytes.length + 1);
+          const b = cut === null ? bytes.length : a + (cut[1] % (bytes.length - a + 1));
           const window = bytes.subarray(a, b);
           const expected = outcome(() => decodeTradePayload(window));
+          const reference = outcome(() => referenceCheck(window));
+          expect(expected).toEqual(reference);
           expect(outcome(() => readTradeInto(window, 0, window.length, out))).toEqual(expected);
           // inside a larger buffer: the same error class and code (UTF-8 errors name the buffer's offset)
           const inside = outcome(() => readTradeInto(bytes, a, b, out, -a));
