@@ -502,13 +502,15 @@ export class CompiledPipeline<E, O> {
     const g = this.graph;
     const key = k.key;
     const partition = k.partition;
+    // The window key text's prefix, built once per key (not a string per emission).
+    const prefix = `${key}@`;
     const leaf = g.leaf<ValueRecord | null>(null, { equal: recordEqual });
     g.observe(leaf, (old, now) => {
       if (now === null) return;
       const start = now.window_start_ns as bigint;
       const delta: Delta =
         old !== null && old.window_start_ns === start ? diff(old, now) : { kind: 'set', value: now };
-      this.output(partition, key, start, `${key}@${this.startText(start)}`, delta, now as unknown as O);
+      this.output(partition, key, start, prefix + this.startText(start), delta, now as unknown as O);
     });
     const slot: KeySlot = { leaf, pending: 0 };
     k.slot = slot;
