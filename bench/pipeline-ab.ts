@@ -2,7 +2,8 @@
 // pipeline alone (bench/ab.ts also runs the graph), as bench/pipeline.ts measures it: whole runs of
 // N pre-generated synthetic trades (fresh compile, `end()` included), at 2,000 and 10,000 symbols,
 // before and after alternating (A B, then B A, ...), and the minimal loop of bench/_vwap-limit.ts
-// in the same rounds, so each variant's share of the loop is taken under the same load. Time is the
+// and the hand-written loop with the pipeline's semantics (bench/_vwap-watermark-loop.ts) in the same
+// rounds, so each variant's share of either loop is taken under the same load. Time is the
 // process's CPU time (user + system) over the run, not wall time: on a machine loaded 10-20 on 2
 // cores, wall time mostly measures the scheduler. Whichever checkout is imported first may gain a
 // little: run it in both orders. `--rounds=` (default 12), `--events=` (default 2,000,000). Prints one JSON line.
@@ -43,6 +44,7 @@ const stB = (await import(`${beforeDir}/packages/stream/src/index.ts`)) as Strea
 const stA = (await import(`${afterDir}/packages/stream/src/index.ts`)) as StreamLike;
 const tr = await import(`${afterDir}/packages/trades/src/index.ts`);
 const { timeLimit } = await import(`${afterDir}/bench/_vwap-limit.ts`);
+const { timeWatermarkLoop } = await import(`${afterDir}/bench/_vwap-watermark-loop.ts`);
 
 const cpuS = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
 function run(st: StreamLike, batches: readonly Trade[][]): number {
@@ -61,6 +63,11 @@ function run(st: StreamLike, batches: readonly Trade[][]): number {
 function limit(batches: readonly Trade[][]): number {
   const c0 = process.cpuUsage();
   timeLimit(batches, WINDOW_NS);
+  return N / cpuS(process.cpuUsage(c0));
+}
+function watermarkLoop(batches: readonly Trade[][]): number {
+  const c0 = process.cpuUsage();
+  timeWatermarkLoop(batches, WINDOW_NS, 8);
   return N / cpuS(process.cpuUsage(c0));
 }
 const median = (a: number[]) => {
@@ -86,9 +93,11 @@ for (const symbols of [2000, 10000]) {
   run(stB, batches);
   run(stA, batches);
   limit(batches);
+  watermarkLoop(batches);
   const rb: number[] = [];
   const ra: number[] = [];
   const rl: number[] = [];
+  const rw: number[] = [];
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) {
       rb.push(run(stB, batches));
@@ -98,6 +107,7 @@ for (const symbols of [2000, 10000]) {
       rb.push(run(stB, batches));
     }
     rl.push(limit(batches));
+    rw.push(watermarkLoop(batches));
   }
   const ratios = ra.map((x, i) => x / (rb[i] as number));
   out[`pipeline_${symbols}`] = {
@@ -108,6 +118,10 @@ for (const symbols of [2000, 10000]) {
     limit_events_per_cpu_s: Math.round(median(rl)),
     before_share_of_limit: +(median(rb) / median(rl)).toFixed(3),
     after_share_of_limit: +(median(ra) / median(rl)).toFixed(3),
+    watermark_loop_events_per_cpu_s: Math.round(median(rw)),
+    watermark_loop_share_of_limit: +(median(rw) / median(rl)).toFixed(3),
+    before_share_of_watermark_loop: +(median(rb) / median(rw)).toFixed(3),
+    after_share_of_watermark_loop: +(median(ra) / median(rw)).toFixed(3),
   };
 }
 out.load_avg_1m_end = loadavg()[0];

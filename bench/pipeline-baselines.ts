@@ -18,6 +18,7 @@ import { type CompiledPipeline, from, type Value } from '@ripple/stream';
 import { symbolNames, syntheticTrade, type Trade } from '@ripple/trades';
 import { machine, median, printResult } from './_util.ts';
 import { timeLimit } from './_vwap-limit.ts';
+import { timeWatermarkLoop } from './_vwap-watermark-loop.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -26,7 +27,6 @@ const N = quick ? 500_000 : 2_000_000;
 const BATCH = 4096;
 const WINDOW_NS = 60_000_000_000n;
 const PARTITIONS = 8;
-const INF = 2n ** 126n;
 const log = (s: string) => {
   if (!json) console.log(s);
   else process.stderr.write(`${s}\n`);
@@ -67,107 +67,9 @@ function runLimit(batches: readonly Trade[][]): Run {
   return { s: r.s, outputs: r.deltas };
 }
 
-class WmAcc {
-  readonly symbol: string;
-  readonly partition: number;
-  start = 0n;
-  end = -1n;
-  pv = 0;
-  volume = 0;
-  n = 0;
-  constructor(symbol: string, partition: number) {
-    this.symbol = symbol;
-    this.partition = partition;
-  }
-}
-
-class WmPartition {
-  maxTs = -INF;
-  /** Earliest pending window end (INF: none). */
-  due = INF;
-  ends: bigint[] = [];
-  calendar = new Map<bigint, WmAcc[]>();
-  seq = 0;
-}
-
-/** The pipeline's semantics by hand: per-partition watermarks, windows emitted when due, output deltas. */
+/** The pipeline's semantics by hand (bench/_vwap-watermark-loop.ts). */
 function runWatermarkLoop(batches: readonly Trade[][]): Run {
-  const t0 = performance.now();
-  const m = new Map<string, WmAcc>();
-  const parts = Array.from({ length: PARTITIONS }, () => new WmPartition());
-  let out: Value[] = [];
-  let outputs = 0;
-  const fire = (p: WmPartition, wm: bigint) => {
-    while (p.ends.length > 0 && (p.ends[0] as bigint) <= wm) {
-      const end = p.ends.shift() as bigint;
-      const due = p.calendar.get(end) as WmAcc[];
-      p.calendar.delete(end);
-      for (const a of due) {
-        if (a.n === 0 || a.end !== end) continue;
-        const value = {
-          symbol: a.symbol,
-          window_start_ns: a.start,
-          window_end_ns: a.end,
-          vwap: a.pv / a.volume,
-          volume: a.volume,
-          count: a.n,
-        };
-        out.push({
-          key: `${a.symbol}@${a.start}`,
-          partition: a.partition,
-          seq: ++p.seq,
-          delta: { kind: 'set', value },
-          value,
-        });
-        a.n = 0;
-        a.pv = 0;
-        a.volume = 0;
-      }
-    }
-    p.due = p.ends.length > 0 ? (p.ends[0] as bigint) : INF;
-  };
-  for (const b of batches) {
-    out = [];
-    for (let i = 0; i < b.length; i++) {
-      const t = b[i] as Trade;
-      let a = m.get(t.symbol);
-      if (a === undefined) {
-        a = new WmAcc(t.symbol, m.size % PARTITIONS); // any spread over the partitions does the same work
-        m.set(t.symbol, a);
-      }
-      const ts = t.timestampNs;
-      const p = parts[a.partition] as WmPartition;
-      if (ts > p.maxTs) {
-        p.maxTs = ts;
-        if (ts >= p.due) fire(p, ts);
-      }
-      if (ts >= a.end || ts < a.start) {
-        a.start = (ts / WINDOW_NS) * WINDOW_NS;
-        a.end = a.start + WINDOW_NS;
-        a.pv = 0;
-        a.volume = 0;
-        a.n = 0;
-        let list = p.calendar.get(a.end);
-        if (list === undefined) {
-          list = [];
-          p.calendar.set(a.end, list);
-          let j = p.ends.length;
-          while (j > 0 && (p.ends[j - 1] as bigint) > a.end) j--;
-          p.ends.splice(j, 0, a.end);
-          p.due = p.ends[0] as bigint;
-        }
-        list.push(a);
-      }
-      a.pv += t.price * t.size;
-      a.volume += t.size;
-      a.n++;
-    }
-    outputs += out.length;
-  }
-  out = [];
-  for (const p of parts) fire(p, INF - 1n);
-  outputs += out.length;
-  return { s: (performance.now() - t0) / 1000, outputs };
+  return timeWatermarkLoop(batches, WINDOW_NS, PARTITIONS);
 }
 
 const impls = [
