@@ -15,6 +15,7 @@ export type GraphErrorCode =
   | 'GRAPH_NOT_INPUT'
   | 'GRAPH_DUPLICATE_NAME'
   | 'GRAPH_SNAPSHOT_MISMATCH'
+  | 'GRAPH_NUMBER_EXPECTED'
   | 'GRAPH_INVARIANT';
 
 import { RippleError } from '@ripple/core';
@@ -137,6 +138,22 @@ export class SnapshotMismatchError extends GraphError {
     super(message);
     this.name = 'SnapshotMismatchError';
     this.missing = missing;
+  }
+}
+
+/**
+ * An f64 node was given something other than a number: a leaf set (thrown by `f64Set` /
+ * `restore`) or a value returned by an `f64Map`/`f64Map2` function (the cause of that node's
+ * `NodeComputeError`). The node keeps its previous value.
+ */
+export class NumberExpectedError extends GraphError {
+  readonly code = 'GRAPH_NUMBER_EXPECTED';
+  readonly retryable = false;
+  readonly received: string;
+  constructor(where: string, received: unknown) {
+    super(`${where}: expected a number, got ${received === null ? 'null' : typeof received}`);
+    this.name = 'NumberExpectedError';
+    this.received = received === null ? 'null' : typeof received;
   }
 }
 

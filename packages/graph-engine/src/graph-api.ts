@@ -7,6 +7,9 @@
 declare const incrBrand: unique symbol;
 declare const leafBrand: unique symbol;
 declare const foldBrand: unique symbol;
+declare const f64Brand: unique symbol;
+declare const f64LeafBrand: unique symbol;
+declare const f64SumBrand: unique symbol;
 
 /** A node of the graph: read its `value` (the value as of the last stabilization). */
 export interface Incr<T> {
@@ -23,6 +26,29 @@ export interface Leaf<T> extends Incr<T> {
 /** An incremental fold whose inputs can be added and removed while the graph is live. */
 export interface IncrFold<T, A> extends Incr<A> {
   readonly [foldBrand]: T;
+}
+
+/**
+ * A node of the typed numeric path (`Graph.f64Leaf`, `f64Map`, `f64Map2`, `f64Sum`): its value is
+ * a double held in the graph's Float64Array, and updating it allocates nothing. A generic node
+ * can take it as an input like any `Incr<number>`. Its `id` numbers the f64 nodes (a sequence of
+ * their own, apart from the generic nodes' ids).
+ */
+export interface F64 extends Incr<number> {
+  readonly [f64Brand]: true;
+}
+/** A settable f64 input (`Graph.f64Set`). */
+export interface F64Leaf extends F64 {
+  readonly [f64LeafBrand]: true;
+}
+/** An incremental f64 sum whose inputs can be added and removed while the graph is live. */
+export interface F64Sum extends F64 {
+  readonly [f64SumBrand]: true;
+}
+
+export interface F64NodeOptions {
+  /** Shown in errors; for leaves, the key used by snapshots (one namespace with generic leaves). */
+  name?: string;
 }
 
 export interface NodeOptions<T> {

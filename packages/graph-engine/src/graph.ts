@@ -7,10 +7,31 @@ import {
   NodeDisposedError,
   NodeHasDependentsError,
   NotInputError,
+  NumberExpectedError,
   ReentrancyError,
   SnapshotMismatchError,
 } from './errors.ts';
+import {
+  F64_ERRORED,
+  F64_KIND_MASK,
+  F64_LEAF,
+  F64_MAP,
+  F64_MAP2,
+  F64_QUEUED,
+  F64_SUM,
+  F64_VIEWED,
+  type F64Fn1,
+  type F64Fn2,
+  F64Handle,
+  type F64ObserverFn,
+  F64Store,
+} from './f64-store.ts';
+import { F64SumState } from './f64-sum.ts';
 import type {
+  F64,
+  F64Leaf,
+  F64NodeOptions,
+  F64Sum,
   GraphOptions,
   GraphSnapshot,
   GraphStats,
@@ -35,6 +56,7 @@ import {
   FRESH,
   GNode,
   indexOfChild,
+  KIND_F64_VIEW,
   KIND_FOLD,
   KIND_INCR_FOLD,
   KIND_LEAF,
@@ -78,7 +100,7 @@ export class Graph extends GraphKernel {
   leaf<T>(initial: T, options?: NodeOptions<T>): Leaf<T> {
     this.assertNotStabilizing('leaf()');
     const name = options?.name ?? null;
-    if (name !== null && this.byName.has(name)) throw new DuplicateNameError(name);
+    if (name !== null && this.nameTaken(name)) throw new DuplicateNameError(name);
     const n = this.register(KIND_LEAF, 0, initial, options, null);
     if (name !== null) this.byName.set(name, n);
     return n as unknown as Leaf<T>;
@@ -204,6 +226,122 @@ export class Graph extends GraphKernel {
     this.detachIncrInput(f, p);
   }
 
+  // ------------------------------------------------------ the f64 (numeric) path
+
+  /**
+   * A settable f64 input. f64 nodes keep their values in one Float64Array (struct of arrays) and
+   * never call a function that allocates: use them for numeric aggregates on the hot path.
+   * Cutoff is `Object.is` (NaN to NaN is no change, +0 to -0 is one).
+   */
+  f64Leaf(initial: number, options?: F64NodeOptions): F64Leaf {
+    this.assertNotStabilizing('f64Leaf()');
+    if (typeof initial !== 'number') throw new NumberExpectedError('f64Leaf()', initial);
+    const name = options?.name ?? null;
+    if (name !== null && this.nameTaken(name)) throw new DuplicateNameError(name);
+    const f = this.f64Store();
+    return f.handles[f.add(F64_LEAF, 0, initial, name, null)] as unknown as F64Leaf;
+  }
+
+  /** An f64 node `f(a)`; `f` takes and returns a number (a non-number result fails the node). */
+  f64Map(a: F64, f: (x: number) => number, options?: F64NodeOptions): F64 {
+    this.assertNotStabilizing('f64Map()');
+    const s = this.f64Store();
+    const ia = this.f64Id(a, 'f64Map()');
+    const name = options?.name ?? null;
+    const value = this.computeF64(name, () => f(s.val[ia] as number));
+    const id = s.add(F64_MAP, (s.height[ia] as number) + 1, value, name, f as F64Fn1);
+    s.in0[id] = ia;
+    s.link(ia, id, 0);
+    return s.handles[id] as unknown as F64;
+  }
+
+  /** An f64 node `f(a, b)`. */
+  f64Map2(a: F64, b: F64, f: (x: number, y: number) => number, options?: F64NodeOptions): F64 {
+    this.assertNotStabilizing('f64Map2()');
+    const s = this.f64Store();
+    const ia = this.f64Id(a, 'f64Map2()');
+    const ib = this.f64Id(b, 'f64Map2()');
+    const name = options?.name ?? null;
+    const value = this.computeF64(name, () => f(s.val[ia] as number, s.val[ib] as number));
+    const height = Math.max(s.height[ia] as number, s.height[ib] as number) + 1;
+    const id = s.add(F64_MAP2, height, value, name, f as F64Fn2);
+    s.in0[id] = ia;
+    s.in1[id] = ib;
+    s.link(ia, id, 0);
+    s.link(ib, id, 1);
+    return s.handles[id] as unknown as F64;
+  }
+
+  /**
+   * The sum of f64 inputs, kept incrementally: a changed input costs O(1) whatever the fan-in, with
+   * compensated summation and non-finite inputs counted apart (f64-sum.ts: it matches a full
+   * re-sum, it does not drift). Inputs can be added and removed while live (`f64AddInput`,
+   * `f64RemoveInput`); an input listed twice counts twice.
+   */
+  f64Sum(inputs: readonly F64[], options?: F64NodeOptions): F64Sum {
+    this.assertNotStabilizing('f64Sum()');
+    const s = this.f64Store();
+    const ids = inputs.map((x) => this.f64Id(x, 'f64Sum()'));
+    const state = new F64SumState(ids.length);
+    let height = -1;
+    for (const i of ids) {
+      state.push(i, s.val[i] as number);
+      if ((s.height[i] as number) > height) height = s.height[i] as number;
+    }
+    const id = s.add(F64_SUM, height + 1, state.value(), options?.name ?? null, null);
+    s.sums[id] = state;
+    for (let slot = 0; slot < ids.length; slot++) s.link(ids[slot] as number, id, slot);
+    return s.handles[id] as unknown as F64Sum;
+  }
+
+  /** Add an input to an f64 sum; its value counts from the next stabilization. */
+  f64AddInput(sum: F64Sum, input: F64): void {
+    this.assertNotStabilizing('f64AddInput()');
+    const s = this.f64Store();
+    const is = this.f64Id(sum, 'f64AddInput()');
+    const ii = this.f64Id(input, 'f64AddInput()');
+    if (s.kind(is) !== F64_SUM) throw new NotInputError(is, 'an f64Sum');
+    if ((s.height[ii] as number) >= (s.height[is] as number)) this.raiseF64(is, ii);
+    const slot = (s.sums[is] as F64SumState).push(ii, s.val[ii] as number);
+    s.link(ii, is, slot);
+    if (((s.meta[is] as number) & F64_QUEUED) === 0) s.enqueue(is);
+  }
+
+  /** Remove an input from an f64 sum (one occurrence); the sum changes at the next stabilization. */
+  f64RemoveInput(sum: F64Sum, input: F64): void {
+    this.assertNotStabilizing('f64RemoveInput()');
+    const s = this.f64Store();
+    const is = this.f64Id(sum, 'f64RemoveInput()');
+    const ii = this.f64Id(input, 'f64RemoveInput()');
+    if (s.kind(is) !== F64_SUM) throw new NotInputError(is, 'an f64Sum');
+    const state = s.sums[is] as F64SumState;
+    const slot = state.inputs.indexOf(ii);
+    if (slot < 0) throw new NotInputError(ii, `an input of f64 node #${is}`);
+    const last = state.size - 1;
+    const moved = state.removeSlot(slot);
+    s.unlink(ii, is, slot);
+    if (moved >= 0) s.reslot(moved, is, last, slot);
+    if (((s.meta[is] as number) & F64_QUEUED) === 0) s.enqueue(is);
+  }
+
+  /** Record a new value for an f64 leaf; it takes effect at the next `stabilize()`. */
+  f64Set(leaf: F64Leaf, value: number): void {
+    if (this.state === STATE_STABILIZING) throw new ReentrancyError('f64Set()');
+    const h = leaf as unknown as F64Handle;
+    const s = this.f64;
+    if (h.store !== s || s === null) throw new NotInputError(h.id, 'an f64 leaf of this graph');
+    const id = h.id;
+    if (((s.meta[id] as number) & F64_KIND_MASK) !== F64_LEAF) throw new NotInputError(id, 'an f64 leaf');
+    if (typeof value !== 'number') throw new NumberExpectedError(`f64Set(${s.label(id)})`, value);
+    s.set(id, value);
+  }
+
+  /** The f64 leaf with this name, if any. */
+  f64LeafNamed(name: string): F64Leaf | undefined {
+    const id = this.f64?.byName.get(name);
+    return id === undefined ? undefined : (this.f64?.handles[id] as unknown as F64Leaf);
+  }
+
   /** Record a new value for a leaf; it takes effect at the next `stabilize()`. */
   set<T>(leaf: Leaf<T>, value: T): void {
     const n = leaf as unknown as Node;
@@ -222,6 +360,7 @@ export class Graph extends GraphKernel {
    * stabilization) and create or dispose nodes, but not `stabilize`.
    */
   observe<T>(node: Incr<T>, fn: (oldValue: T, newValue: T) => void): Observer {
+    if (node instanceof F64Handle) return this.observeF64(node, fn as unknown as F64ObserverFn);
     const n = this.live(node, 'observe()');
     const cb = fn as ObserverFn;
     const prev = n.observers;
@@ -249,6 +388,8 @@ export class Graph extends GraphKernel {
    */
   dispose(node: Incr<unknown>): void {
     this.assertNotStabilizing('dispose()');
+    if (node instanceof F64Handle)
+      throw new NotInputError(node.id, 'a generic node (f64 nodes are not disposed)');
     const n = node as unknown as Node;
     if ((n.flags & F_DISPOSED) !== 0) return;
     let blocking = 0;
@@ -277,13 +418,14 @@ export class Graph extends GraphKernel {
   // ---------------------------------------------------------- introspection
 
   stats(): GraphStats {
+    const f = this.f64;
     return {
       stabilizations: this.nStabilizations,
       recomputes: this.nRecomputes,
-      cutoffs: this.nCutoffs,
-      nodeCount: this.liveCount,
-      dirtyCount: this.dirtyCount,
-      staleCount: this.nStale,
+      cutoffs: this.nCutoffs + (f?.nCutoffs ?? 0),
+      nodeCount: this.liveCount + (f?.count ?? 0),
+      dirtyCount: this.dirtyCount + (f?.dirtyCount ?? 0),
+      staleCount: this.nStale + (f?.nStale ?? 0),
       lastRecomputes: this.lastRecomputes,
       lastStabilizeNs: this.lastNs,
     };
@@ -291,10 +433,12 @@ export class Graph extends GraphKernel {
 
   /** True when the node's last recompute threw and it holds its previous value. */
   isStale(node: Incr<unknown>): boolean {
+    if (node instanceof F64Handle) return ((node.store.meta[node.id] as number) & F64_ERRORED) !== 0;
     return ((node as unknown as Node).flags & F_ERRORED) !== 0;
   }
 
   isDisposed(node: Incr<unknown>): boolean {
+    if (node instanceof F64Handle) return false;
     return ((node as unknown as Node).flags & F_DISPOSED) !== 0;
   }
 
@@ -320,8 +464,12 @@ export class Graph extends GraphKernel {
 
   /** Values of every named leaf as of the last stabilization (pending sets excluded), in name order. */
   snapshot(): GraphSnapshot {
-    const names = [...this.byName.keys()].sort();
-    const leaves = names.map((name) => [name, (this.byName.get(name) as Node).value] as const);
+    const f = this.f64;
+    const names = [...this.byName.keys(), ...(f?.byName.keys() ?? [])].sort();
+    const leaves = names.map((name) => {
+      const n = this.byName.get(name);
+      return [name, n !== undefined ? n.value : (f as F64Store).val[f?.byName.get(name) as number]] as const;
+    });
     return { format: 1, leaves };
   }
 
@@ -339,7 +487,13 @@ export class Graph extends GraphKernel {
       throw new SnapshotMismatchError(`unsupported graph snapshot format ${String(snapshot.format)}`, []);
     }
     const missing: string[] = [];
-    for (const [name] of snapshot.leaves) if (!this.byName.has(name)) missing.push(name);
+    const f64Names = this.f64?.byName;
+    for (const [name, value] of snapshot.leaves) {
+      if (f64Names?.has(name) === true) {
+        if (typeof value !== 'number')
+          throw new NumberExpectedError(`restore(): f64 leaf ${JSON.stringify(name)}`, value);
+      } else if (!this.byName.has(name)) missing.push(name);
+    }
     if (missing.length > 0 && (options.missing ?? 'error') === 'error') {
       throw new SnapshotMismatchError(
         `snapshot names ${missing.length} leaf(s) this graph does not have, e.g. ${JSON.stringify(missing[0])}`,
@@ -349,8 +503,14 @@ export class Graph extends GraphKernel {
     let restored = 0;
     for (const [name, value] of snapshot.leaves) {
       const n = this.byName.get(name);
-      if (n === undefined) continue;
-      this.set(n as unknown as Leaf<unknown>, value);
+      if (n !== undefined) {
+        this.set(n as unknown as Leaf<unknown>, value);
+        restored++;
+        continue;
+      }
+      const id = f64Names?.get(name);
+      if (id === undefined) continue;
+      (this.f64 as F64Store).set(id, value as number);
       restored++;
     }
     return { restored, missing };
@@ -359,9 +519,132 @@ export class Graph extends GraphKernel {
   // ---------------------------------------------------------------- internals
 
   private live(x: Incr<unknown>, op: string): Node {
+    if (x instanceof F64Handle) return this.viewOf(this.f64Id(x as unknown as F64, op));
     const n = x as unknown as Node;
     if ((n.flags & F_DISPOSED) !== 0) throw new NodeDisposedError(n.id, op);
     return n;
+  }
+
+  private f64Store(): F64Store {
+    if (this.f64 === null) {
+      this.f64 = new F64Store({
+        reportError: (e) => {
+          this.errors.push(e);
+        },
+        enqueueView: (view) => {
+          if ((view.flags & F_QUEUED) === 0) this.enqueue(view);
+        },
+      });
+    }
+    return this.f64;
+  }
+
+  /** The id of an f64 node of this graph. */
+  private f64Id(x: F64, op: string): number {
+    const h = x as unknown as F64Handle;
+    if (!(h instanceof F64Handle) || h.store !== this.f64) {
+      throw new NotInputError((x as { id?: number }).id ?? -1, `an f64 node of this graph (${op})`);
+    }
+    return h.id;
+  }
+
+  private nameTaken(name: string): boolean {
+    return this.byName.has(name) || this.f64?.byName.has(name) === true;
+  }
+
+  private computeF64(name: string | null, compute: () => unknown): number {
+    let r: unknown;
+    try {
+      r = compute();
+    } catch (cause) {
+      throw new NodeComputeError(this.f64Store().count, name ?? 'new f64 node', cause);
+    }
+    if (typeof r !== 'number') {
+      const cause = new NumberExpectedError(`the function of ${name ?? 'a new f64 node'}`, r);
+      throw new NodeComputeError(this.f64Store().count, name ?? 'new f64 node', cause);
+    }
+    return r;
+  }
+
+  /** The generic node showing f64 node `id` to generic dependents (created on first use). */
+  private viewOf(id: number): Node {
+    const f = this.f64 as F64Store;
+    const existing = f.views[id];
+    if (existing !== null && existing !== undefined) return existing;
+    const n = this.register(KIND_F64_VIEW, (f.height[id] as number) + 1, f.val[id], undefined, null);
+    n.in1 = id;
+    f.views[id] = n;
+    f.meta[id] = (f.meta[id] as number) | F64_VIEWED;
+    return n;
+  }
+
+  private observeF64(h: F64Handle, cb: F64ObserverFn): Observer {
+    const f = this.f64Store();
+    this.f64Id(h as unknown as F64, 'observe()');
+    const id = h.id;
+    const prev = f.observers[id] ?? null;
+    if (prev === null) f.observers[id] = cb;
+    else if (typeof prev === 'function') f.observers[id] = [prev, cb];
+    else prev.push(cb);
+    return {
+      dispose: () => {
+        const list = f.observers[id] ?? null;
+        if (list === null) return;
+        if (typeof list === 'function') {
+          if (list === cb) f.observers[id] = null;
+          return;
+        }
+        const i = list.indexOf(cb);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) f.observers[id] = null;
+      },
+    };
+  }
+
+  /** Make f64 sum `sum` higher than `input` (and everything depending on it higher still), refusing cycles. */
+  private raiseF64(sum: number, input: number): void {
+    const f = this.f64 as F64Store;
+    const hInput = f.height[input] as number;
+    // A cycle needs `input` reachable from `sum`; only nodes not higher than `input` can lie on such a path.
+    const stack = [sum];
+    const seen = new Set<number>();
+    while (stack.length > 0) {
+      const x = stack.pop() as number;
+      if (x === input) throw new CycleError(input, sum);
+      if (seen.has(x)) continue;
+      seen.add(x);
+      for (const [c] of f.dependents(x)) if ((f.height[c] as number) <= hInput) stack.push(c);
+    }
+    f.height[sum] = hInput + 1;
+    const work = [sum];
+    while (work.length > 0) {
+      const x = work.pop() as number;
+      const hx = f.height[x] as number;
+      for (const [c] of f.dependents(x)) {
+        if ((f.height[c] as number) <= hx) {
+          f.height[c] = hx + 1;
+          work.push(c);
+        }
+      }
+      const view = f.views[x] ?? null;
+      if (view !== null && view.height <= hx) this.raiseFrom(view, hx + 1);
+    }
+  }
+
+  /** Set generic node `n` to height `h` and raise its dependents above it. */
+  private raiseFrom(n: Node, h: number): void {
+    n.height = h;
+    const work: Node[] = [n];
+    while (work.length > 0) {
+      const x = work.pop() as Node;
+      for (let i = childCount(x) - 1; i >= 0; i--) {
+        const c = childAt(x, i);
+        if (c.height <= x.height) {
+          c.height = x.height + 1;
+          work.push(c);
+        }
+      }
+    }
   }
 
   private extOf(n: Node): NodeExt {
@@ -444,17 +727,6 @@ export class Graph extends GraphKernel {
         if (c.height <= p.height) stack.push(c);
       }
     }
-    f.height = p.height + 1;
-    const work: Node[] = [f];
-    while (work.length > 0) {
-      const x = work.pop() as Node;
-      for (let i = childCount(x) - 1; i >= 0; i--) {
-        const c = childAt(x, i);
-        if (c.height <= x.height) {
-          c.height = x.height + 1;
-          work.push(c);
-        }
-      }
-    }
+    this.raiseFrom(f, p.height + 1);
   }
 }

@@ -21,6 +21,7 @@ export {
   NodeDisposedError,
   NodeHasDependentsError,
   NotInputError,
+  NumberExpectedError,
   ObserverError,
   ReentrancyError,
   SnapshotMismatchError,
@@ -28,6 +29,10 @@ export {
 } from './errors.ts';
 export { Graph } from './graph.ts';
 export type {
+  F64,
+  F64Leaf,
+  F64NodeOptions,
+  F64Sum,
   GraphOptions,
   GraphSnapshot,
   GraphStats,

@@ -9,6 +9,8 @@
 
 import { inputsOf } from './edges.ts';
 import { InvariantError } from './errors.ts';
+import { checkF64Invariants } from './f64-invariants.ts';
+import type { F64Store } from './f64-store.ts';
 import {
   type AnyFn,
   F_DISPOSED,
@@ -17,6 +19,7 @@ import {
   F_QUEUED,
   type GNode,
   indexOfChild,
+  KIND_F64_VIEW,
   KIND_INCR_FOLD,
   KIND_LEAF,
   KIND_MAP,
@@ -33,6 +36,7 @@ export interface GraphInternals {
   readonly bucketLen: readonly number[];
   readonly dirtyCount: number;
   readonly liveCount: number;
+  readonly f64: F64Store | null;
 }
 
 export function checkInvariants(g: GraphInternals): void {
@@ -53,6 +57,17 @@ export function checkInvariants(g: GraphInternals): void {
       if (indexOfChild(p, n, -1) < 0)
         throw new InvariantError(`${p.label()} does not list dependent ${n.label()}`);
     }
+    if (n.kind === KIND_F64_VIEW) {
+      const f = g.f64 as F64Store;
+      const id = n.in1 as number;
+      if (f.views[id] !== n || n.height <= (f.height[id] as number)) {
+        throw new InvariantError(`${n.label()} is not the view of ${f.label(id)} or not above it`);
+      }
+      if (!Object.is(n.value, f.val[id])) {
+        throw new InvariantError(`${n.label()} shows ${preview(n.value)} but ${f.label(id)} is ${f.val[id]}`);
+      }
+      continue;
+    }
     if (n.kind === KIND_LEAF || (n.flags & F_ERRORED) !== 0) continue;
     const expected = recomputeForCheck(n);
     if (!checkEqual(n.value, expected)) {
@@ -62,6 +77,7 @@ export function checkInvariants(g: GraphInternals): void {
     }
   }
   if (live !== g.liveCount) throw new InvariantError(`node count ${g.liveCount} but ${live} live nodes`);
+  if (g.f64 !== null) checkF64Invariants(g.f64);
 }
 
 function recomputeForCheck(n: Node): unknown {
@@ -118,7 +134,7 @@ export function checkEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
-function preview(v: unknown): string {
+export function preview(v: unknown): string {
   try {
     const s = JSON.stringify(v);
     return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;

@@ -5,6 +5,7 @@ import {
   ReentrancyError,
   StabilizeError,
 } from './errors.ts';
+import type { F64Store } from './f64-store.ts';
 import type { GraphOptions } from './graph-api.ts';
 import { commitPending, foldPending, markSlot } from './incr-fold-pending.ts';
 import { checkInvariants } from './invariants.ts';
@@ -16,6 +17,7 @@ import {
   F_PENDING,
   F_QUEUED,
   type GNode,
+  KIND_F64_VIEW,
   KIND_FOLD,
   KIND_INCR_FOLD,
   KIND_LEAF,
@@ -52,6 +54,11 @@ export class GraphKernel {
   protected notifyList: Node[] = [];
   protected notifyCount = 0;
   protected errors: GraphError[] = [];
+  /** The f64 nodes (f64-store.ts), created with the first one. */
+  protected f64: F64Store | null = null;
+  protected readonly onF64ObserverError = (id: number, cause: unknown): void => {
+    this.errors.push(new ObserverError(id, (this.f64 as F64Store).label(id), cause));
+  };
 
   protected nStabilizations = 0;
   protected nRecomputes = 0;
@@ -78,36 +85,20 @@ export class GraphKernel {
   stabilize(): number {
     if (this.state !== STATE_IDLE) throw new ReentrancyError('stabilize()');
     this.nStabilizations++;
-    if (this.dirtyCount === 0) {
+    const f = this.f64;
+    const f64Dirty = f !== null && f.dirtyCount > 0;
+    if (this.dirtyCount === 0 && !f64Dirty) {
       this.lastRecomputes = 0;
       return 0;
     }
     const t0 = this.clock !== null ? this.clock() : 0;
     this.state = STATE_STABILIZING;
     let recomputes = 0;
-    if (this.dirtyCount === 1) recomputes = this.stabilizeChain();
-    const buckets = this.buckets;
-    const bucketLen = this.bucketLen;
-    // Dependents always sit higher than their inputs, so bucket h never grows while it is drained.
-    for (let h = this.minDirty; h <= this.maxDirty; h++) {
-      const len = bucketLen[h] as number;
-      if (len === 0) continue;
-      const bucket = buckets[h] as Array<Node | undefined>;
-      for (let i = 0; i < len; i++) {
-        const n = bucket[i] as Node;
-        bucket[i] = undefined;
-        n.flags &= ~F_QUEUED;
-        if ((n.flags & F_DISPOSED) !== 0) continue;
-        if (n.height !== h) {
-          // Height was raised after the node was queued: requeue at its height.
-          this.enqueue(n);
-          continue;
-        }
-        recomputes++;
-        if (this.recompute(n)) this.propagate(n);
-      }
-      bucketLen[h] = 0;
-      this.dirtyCount -= len;
+    if (f64Dirty) recomputes = this.stabilizeWithF64(f as F64Store);
+    else {
+      if (this.dirtyCount === 1) recomputes = this.stabilizeChain();
+      // Dependents always sit higher than their inputs, so bucket h never grows while it is drained.
+      for (let h = this.minDirty; h <= this.maxDirty; h++) recomputes += this.drainBucket(h);
     }
     this.minDirty = Number.POSITIVE_INFINITY;
     this.maxDirty = -1;
@@ -119,9 +110,11 @@ export class GraphKernel {
         bucketLen: this.bucketLen,
         dirtyCount: this.dirtyCount,
         liveCount: this.liveCount,
+        f64: this.f64,
       });
     }
     this.state = STATE_NOTIFYING;
+    if (f !== null && f.notifyCount > 0) f.notify(this.onF64ObserverError);
     if (this.notifyCount > 0) this.notify();
     this.state = STATE_IDLE;
     if (this.clock !== null) this.lastNs = this.clock() - t0;
@@ -130,6 +123,49 @@ export class GraphKernel {
       this.errors = [];
       throw new StabilizeError(errors);
     }
+    return recomputes;
+  }
+
+  /** Recompute the queued generic nodes of height `h`; returns the number of recomputes. */
+  protected drainBucket(h: number): number {
+    const bucketLen = this.bucketLen;
+    const len = bucketLen[h] as number;
+    if (len === 0) return 0;
+    const bucket = this.buckets[h] as Array<Node | undefined>;
+    let recomputes = 0;
+    for (let i = 0; i < len; i++) {
+      const n = bucket[i] as Node;
+      bucket[i] = undefined;
+      n.flags &= ~F_QUEUED;
+      if ((n.flags & F_DISPOSED) !== 0) continue;
+      if (n.height !== h) {
+        // Height was raised after the node was queued: requeue at its height.
+        this.enqueue(n);
+        continue;
+      }
+      recomputes++;
+      if (this.recompute(n)) this.propagate(n);
+    }
+    bucketLen[h] = 0;
+    this.dirtyCount -= len;
+    return recomputes;
+  }
+
+  /**
+   * Stabilization with f64 nodes dirty: heights in increasing order, at each height the f64 nodes
+   * (whose views are queued one height up) and then the generic ones. Nodes of one height never
+   * depend on each other, so the order inside a height does not matter.
+   */
+  private stabilizeWithF64(f: F64Store): number {
+    let recomputes = 0;
+    const fLen = f.bucketLen;
+    const gLen = this.bucketLen;
+    for (let h = Math.min(this.minDirty, f.minDirty); h <= this.maxDirty || h <= f.maxDirty; h++) {
+      if (h < fLen.length && (fLen[h] as number) > 0) recomputes += f.drain(h);
+      if (h < gLen.length) recomputes += this.drainBucket(h);
+    }
+    f.minDirty = Number.POSITIVE_INFINITY;
+    f.maxDirty = -1;
     return recomputes;
   }
 
@@ -166,6 +202,9 @@ export class GraphKernel {
           nv = acc;
           break;
         }
+        case KIND_F64_VIEW:
+          nv = (this.f64 as F64Store).val[n.in1 as number];
+          break;
         default:
           nv = foldPending(n);
       }

@@ -10,8 +10,10 @@ export const KIND_MAP2 = 2;
 export const KIND_MAPN = 3;
 export const KIND_FOLD = 4;
 export const KIND_INCR_FOLD = 5;
+/** The generic face of an f64 node (f64-store.ts): `in1` holds the f64 node's id. */
+export const KIND_F64_VIEW = 6;
 
-export const KIND_NAMES = ['leaf', 'map', 'map2', 'mapN', 'fold', 'incrFold'] as const;
+export const KIND_NAMES = ['leaf', 'map', 'map2', 'mapN', 'fold', 'incrFold', 'f64View'] as const;
 
 // `flags` holds the kind in its low 3 bits and these flags above them (one field, not two).
 export const KIND_MASK = 7;
@@ -68,8 +70,9 @@ export class GNode {
   fn: AnyFn | null;
   p0: GNode | null = null;
   /**
-   * One field, three uses by kind: map2's second input; the input array of
-   * mapN, fold and incrFold; a leaf's pending value (while F_PENDING is set).
+   * One field, four uses by kind: map2's second input; the input array of
+   * mapN, fold and incrFold; a leaf's pending value (while F_PENDING is set);
+   * the id of the f64 node an f64View shows.
    */
   in1: unknown = null;
   /**
@@ -133,7 +136,8 @@ export class GNode {
 
   /** Inputs of mapN, fold and incrFold; null for other kinds. */
   get parents(): GNode[] | null {
-    return (this.flags & KIND_MASK) >= KIND_MAPN ? (this.in1 as GNode[] | null) : null;
+    const k = this.flags & KIND_MASK;
+    return k >= KIND_MAPN && k <= KIND_INCR_FOLD ? (this.in1 as GNode[] | null) : null;
   }
 
   set parents(ps: GNode[] | null) {

@@ -1,0 +1,415 @@
+/**
+ * The typed numeric path of the graph: f64 nodes (`Graph.f64Leaf`, `f64Map`, `f64Map2`, `f64Sum`)
+ * stored as a struct of arrays indexed by an integer id: values and pending leaf values in
+ * Float64Arrays, heights, kinds/flags, inputs and first dependents in Int32Arrays. A changed node
+ * allocates nothing: no boxed number, no node object touched, user functions take and return
+ * doubles. Scheduling is the generic one (decision 0001): one bucket per height, heights shared
+ * with the generic nodes (the kernel drains, per height, this store's bucket and then its own), a
+ * node recomputed at most once per stabilization, after its inputs.
+ *
+ * Cutoff: a recomputed value equal to the previous one by `Object.is` does not propagate (the
+ * generic default): NaN → NaN is no change, +0 → −0 is a change.
+ *
+ * A generic node reads an f64 node through its *view*: one generic node (kind `f64View`, one
+ * height above the f64 node) holding the value boxed, created the first time a generic node takes
+ * the f64 node as an input and queued whenever the f64 node changes.
+ */
+import { type GraphError, NodeComputeError, NumberExpectedError } from './errors.ts';
+import type { F64SumState } from './f64-sum.ts';
+import type { GNode } from './node.ts';
+
+export const F64_LEAF = 0;
+export const F64_MAP = 1;
+export const F64_MAP2 = 2;
+export const F64_SUM = 3;
+export const F64_KIND_NAMES = ['f64Leaf', 'f64Map', 'f64Map2', 'f64Sum'] as const;
+
+/** `meta[id]`: the kind in the low 2 bits and these flags above. */
+export const F64_KIND_MASK = 3;
+export const F64_QUEUED = 4;
+export const F64_PENDING = 8;
+export const F64_ERRORED = 16;
+export const F64_NOTIFY = 32;
+/** The node has a generic view (`views[id]`). */
+export const F64_VIEWED = 64;
+
+export type F64Fn1 = (x: number) => number;
+export type F64Fn2 = (x: number, y: number) => number;
+export type F64ObserverFn = (oldValue: number, newValue: number) => void;
+
+/** What the store reports to the graph that owns it. */
+export interface F64Host {
+  /** A node's function threw or returned a non-number during a stabilization. */
+  readonly reportError: (error: GraphError) => void;
+  /** An f64 node with a view changed: queue the view (generic queue). */
+  readonly enqueueView: (view: GNode) => void;
+}
+
+/** The handle of an f64 node given to callers: an id into the store, read-only. */
+export class F64Handle {
+  readonly id: number;
+  readonly store: F64Store;
+  constructor(store: F64Store, id: number) {
+    this.store = store;
+    this.id = id;
+  }
+  /** The value as of the last stabilization. */
+  get value(): number {
+    return this.store.val[this.id] as number;
+  }
+  get height(): number {
+    return this.store.height[this.id] as number;
+  }
+  get name(): string | null {
+    return this.store.names[this.id] ?? null;
+  }
+}
+
+const INITIAL_CAPACITY = 64;
+
+export class F64Store {
+  private readonly host: F64Host;
+  count = 0;
+  val: Float64Array;
+  /** A leaf's pending value (while F64_PENDING is set). */
+  pend: Float64Array;
+  height: Int32Array;
+  meta: Int32Array;
+  /** map/map2: first input; map2: second input in `in1`. */
+  in0: Int32Array;
+  in1: Int32Array;
+  /** First f64 dependent + 1 (0: none) and its input slot (a sum's slot; 0 or 1 for map2). */
+  c0: Int32Array;
+  c0s: Int32Array;
+  /** Further f64 dependents, [id, slot, ...]; null while there are at most one. */
+  out: Array<number[] | null> = [];
+  fn: Array<F64Fn1 | F64Fn2 | null> = [];
+  sums: Array<F64SumState | null> = [];
+  views: Array<GNode | null> = [];
+  observers: Array<F64ObserverFn | F64ObserverFn[] | null> = [];
+  names: Array<string | null> = [];
+  handles: F64Handle[] = [];
+  readonly byName = new Map<string, number>();
+
+  /** Dirty queue: one array of ids per height, `bucketLen[h]` of them in use. */
+  buckets: number[][] = [];
+  bucketLen: number[] = [];
+  minDirty = Number.POSITIVE_INFINITY;
+  maxDirty = -1;
+  dirtyCount = 0;
+
+  notifyIds: number[] = [];
+  notifyOld: number[] = [];
+  notifyCount = 0;
+
+  nCutoffs = 0;
+  nStale = 0;
+
+  constructor(host: F64Host, capacity = INITIAL_CAPACITY) {
+    this.host = host;
+    this.val = new Float64Array(capacity);
+    this.pend = new Float64Array(capacity);
+    this.height = new Int32Array(capacity);
+    this.meta = new Int32Array(capacity);
+    this.in0 = new Int32Array(capacity);
+    this.in1 = new Int32Array(capacity);
+    this.c0 = new Int32Array(capacity);
+    this.c0s = new Int32Array(capacity);
+  }
+
+  // ---------------------------------------------------------------- building
+
+  /** A new node with its value already computed; the caller links its inputs. */
+  add(kind: number, height: number, value: number, name: string | null, fn: F64Fn1 | F64Fn2 | null): number {
+    const id = this.count;
+    if (id === this.val.length) this.grow();
+    this.count = id + 1;
+    this.val[id] = value;
+    this.pend[id] = 0;
+    this.height[id] = height;
+    this.meta[id] = kind;
+    this.in0[id] = -1;
+    this.in1[id] = -1;
+    this.c0[id] = 0;
+    this.c0s[id] = 0;
+    this.out.push(null);
+    this.fn.push(fn);
+    this.sums.push(null);
+    this.views.push(null);
+    this.observers.push(null);
+    this.names.push(name);
+    this.handles.push(new F64Handle(this, id));
+    if (name !== null && kind === F64_LEAF) this.byName.set(name, id);
+    return id;
+  }
+
+  link(parent: number, child: number, slot: number): void {
+    if (this.c0[parent] === 0) {
+      this.c0[parent] = child + 1;
+      this.c0s[parent] = slot;
+    } else {
+      const out = this.out[parent];
+      if (out === null || out === undefined) this.out[parent] = [child, slot];
+      else out.push(child, slot);
+    }
+  }
+
+  /** Remove dependent `child` at input slot `slot` of `parent`. */
+  unlink(parent: number, child: number, slot: number): void {
+    const out = this.out[parent] ?? null;
+    if (this.c0[parent] === child + 1 && this.c0s[parent] === slot) {
+      if (out === null) {
+        this.c0[parent] = 0;
+        this.c0s[parent] = 0;
+      } else {
+        this.c0[parent] = (out[out.length - 2] as number) + 1;
+        this.c0s[parent] = out[out.length - 1] as number;
+        out.length -= 2;
+        if (out.length === 0) this.out[parent] = null;
+      }
+      return;
+    }
+    if (out === null) return;
+    for (let k = 0; k < out.length; k += 2) {
+      if (out[k] === child && out[k + 1] === slot) {
+        out[k] = out[out.length - 2] as number;
+        out[k + 1] = out[out.length - 1] as number;
+        out.length -= 2;
+        if (out.length === 0) this.out[parent] = null;
+        return;
+      }
+    }
+  }
+
+  /** Change the slot under which `parent` lists dependent `child` (a sum's slots move on removal). */
+  reslot(parent: number, child: number, from: number, to: number): void {
+    if (this.c0[parent] === child + 1 && this.c0s[parent] === from) {
+      this.c0s[parent] = to;
+      return;
+    }
+    const out = this.out[parent] ?? null;
+    if (out === null) return;
+    for (let k = 0; k < out.length; k += 2) {
+      if (out[k] === child && out[k + 1] === from) {
+        out[k + 1] = to;
+        return;
+      }
+    }
+  }
+
+  /** The f64 dependents of `id` as [child, slot] pairs (building and checking, not the hot path). */
+  dependents(id: number): Array<[number, number]> {
+    const r: Array<[number, number]> = [];
+    if (this.c0[id] !== 0) r.push([(this.c0[id] as number) - 1, this.c0s[id] as number]);
+    const out = this.out[id] ?? null;
+    if (out !== null)
+      for (let k = 0; k < out.length; k += 2) r.push([out[k] as number, out[k + 1] as number]);
+    return r;
+  }
+
+  kind(id: number): number {
+    return (this.meta[id] as number) & F64_KIND_MASK;
+  }
+
+  label(id: number): string {
+    return this.names[id] ?? `${F64_KIND_NAMES[this.kind(id)] ?? 'f64'}#${id}`;
+  }
+
+  // ---------------------------------------------------------------- updating
+
+  /** Record a leaf's new value (the caller checked that `id` is a live f64 leaf). */
+  set(id: number, value: number): void {
+    this.pend[id] = value;
+    const m = this.meta[id] as number;
+    this.meta[id] = m | F64_PENDING;
+    if ((m & F64_QUEUED) === 0) this.enqueue(id);
+  }
+
+  enqueue(id: number): void {
+    this.meta[id] = (this.meta[id] as number) | F64_QUEUED;
+    const h = this.height[id] as number;
+    const bucketLen = this.bucketLen;
+    while (bucketLen.length <= h) {
+      this.buckets.push([]);
+      bucketLen.push(0);
+    }
+    const len = bucketLen[h] as number;
+    (this.buckets[h] as number[])[len] = id;
+    bucketLen[h] = len + 1;
+    if (h < this.minDirty) this.minDirty = h;
+    if (h > this.maxDirty) this.maxDirty = h;
+    this.dirtyCount++;
+  }
+
+  /**
+   * Recompute every queued node of height `h` (none of them depends on another); their changed
+   * dependents are queued higher. Returns the number of recomputes.
+   */
+  drain(h: number): number {
+    const len = this.bucketLen[h] as number;
+    const bucket = this.buckets[h] as number[];
+    const meta = this.meta;
+    const height = this.height;
+    let recomputes = 0;
+    for (let i = 0; i < len; i++) {
+      const id = bucket[i] as number;
+      meta[id] = (meta[id] as number) & ~F64_QUEUED;
+      if ((height[id] as number) !== h) {
+        // Height raised after the node was queued: requeue at its height.
+        this.enqueue(id);
+        continue;
+      }
+      recomputes++;
+      if (this.recompute(id)) this.propagate(id);
+    }
+    this.bucketLen[h] = 0;
+    this.dirtyCount -= len;
+    return recomputes;
+  }
+
+  /** Recompute one node; true when its value changed. */
+  private recompute(id: number): boolean {
+    const meta = this.meta;
+    const m = meta[id] as number;
+    const val = this.val;
+    const old = val[id] as number;
+    let nv: number;
+    switch (m & F64_KIND_MASK) {
+      case F64_LEAF:
+        nv = this.pend[id] as number;
+        meta[id] = m & ~F64_PENDING;
+        break;
+      case F64_MAP: {
+        let r: unknown;
+        try {
+          r = (this.fn[id] as F64Fn1)(val[this.in0[id] as number] as number);
+        } catch (cause) {
+          this.fail(id, cause);
+          return false;
+        }
+        if (typeof r !== 'number') return this.failType(id, r);
+        nv = r;
+        break;
+      }
+      case F64_MAP2: {
+        let r: unknown;
+        try {
+          r = (this.fn[id] as F64Fn2)(
+            val[this.in0[id] as number] as number,
+            val[this.in1[id] as number] as number,
+          );
+        } catch (cause) {
+          this.fail(id, cause);
+          return false;
+        }
+        if (typeof r !== 'number') return this.failType(id, r);
+        nv = r;
+        break;
+      }
+      default:
+        nv = (this.sums[id] as F64SumState).apply(val);
+    }
+    if ((m & F64_ERRORED) !== 0) {
+      meta[id] = (meta[id] as number) & ~F64_ERRORED;
+      this.nStale--;
+    }
+    // Object.is(old, nv), inlined.
+    // biome-ignore lint/suspicious/noSelfCompare: NaN test without a call on the hot path
+    if (nv === old ? nv !== 0 || 1 / nv === 1 / old : nv !== nv && old !== old) {
+      this.nCutoffs++;
+      return false;
+    }
+    val[id] = nv;
+    if (this.observers[id] !== null && ((meta[id] as number) & F64_NOTIFY) === 0) {
+      meta[id] = (meta[id] as number) | F64_NOTIFY;
+      const k = this.notifyCount++;
+      this.notifyIds[k] = id;
+      this.notifyOld[k] = old;
+    }
+    return true;
+  }
+
+  /** Queue the dependents of a changed node (a sum dependent also marks the input's slot). */
+  private propagate(id: number): void {
+    const c = this.c0[id] as number;
+    if (c !== 0) {
+      this.touch(c - 1, this.c0s[id] as number);
+      const out = this.out[id] as number[] | null;
+      if (out !== null)
+        for (let k = 0; k < out.length; k += 2) this.touch(out[k] as number, out[k + 1] as number);
+    }
+    if (((this.meta[id] as number) & F64_VIEWED) !== 0) this.host.enqueueView(this.views[id] as GNode);
+  }
+
+  private touch(d: number, slot: number): void {
+    const m = this.meta[d] as number;
+    if ((m & F64_KIND_MASK) === F64_SUM) (this.sums[d] as F64SumState).markSlot(slot);
+    if ((m & F64_QUEUED) === 0) this.enqueue(d);
+  }
+
+  private fail(id: number, cause: unknown): void {
+    const m = this.meta[id] as number;
+    if ((m & F64_ERRORED) === 0) {
+      this.meta[id] = m | F64_ERRORED;
+      this.nStale++;
+    }
+    this.host.reportError(new NodeComputeError(id, this.label(id), cause));
+  }
+
+  private failType(id: number, r: unknown): false {
+    this.fail(id, new NumberExpectedError(`the function of ${this.label(id)}`, r));
+    return false;
+  }
+
+  /** Call the observers of the nodes that changed in this stabilization. */
+  notify(onError: (id: number, cause: unknown) => void): void {
+    const count = this.notifyCount;
+    this.notifyCount = 0;
+    for (let i = 0; i < count; i++) {
+      const id = this.notifyIds[i] as number;
+      const old = this.notifyOld[i] as number;
+      this.meta[id] = (this.meta[id] as number) & ~F64_NOTIFY;
+      const observers = this.observers[id] ?? null;
+      if (observers === null) continue;
+      // Re-read: an observer may have created nodes (the arrays grow by replacement).
+      const value = this.val[id] as number;
+      if (typeof observers === 'function') {
+        try {
+          observers(old, value);
+        } catch (cause) {
+          onError(id, cause);
+        }
+        continue;
+      }
+      for (let j = 0; j < observers.length; j++) {
+        try {
+          (observers[j] as F64ObserverFn)(old, value);
+        } catch (cause) {
+          onError(id, cause);
+        }
+      }
+    }
+  }
+
+  private grow(): void {
+    const cap = this.val.length * 2;
+    const f64 = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.val = f64(this.val);
+    this.pend = f64(this.pend);
+    this.height = i32(this.height);
+    this.meta = i32(this.meta);
+    this.in0 = i32(this.in0);
+    this.in1 = i32(this.in1);
+    this.c0 = i32(this.c0);
+    this.c0s = i32(this.c0s);
+  }
+}
