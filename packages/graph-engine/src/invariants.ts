@@ -97,7 +97,7 @@ function recomputeForCheck(n: Node): unknown {
           throw new InvariantError(`${n.label()} has unapplied input changes`);
         }
         for (let i = 0; i < ps.length; i++) {
-          if ((ext.state as unknown[])[2 * i] !== (ps[i] as Node).value) {
+          if (!Object.is((ext.state as unknown[])[2 * i], (ps[i] as Node).value)) {
             throw new InvariantError(`${n.label()} input ${i} contribution is stale`);
           }
         }
