@@ -29,11 +29,15 @@ const plus = (s: number, x: number) => s + x;
 // The generic fold counts positive inputs: invertible for every double (s + x - x is not, with NaN or ±Infinity).
 const addPositive = (s: number, x: number) => s + (x > 0 ? 1 : 0);
 const removePositive = (s: number, x: number) => s - (x > 0 ? 1 : 0);
-const isF64 = (s: Spec | undefined) => s === undefined || s.kind === 'map' || s.kind === 'map2' || s.kind === 'sum';
+const isF64 = (s: Spec | undefined) =>
+  s === undefined || s.kind === 'map' || s.kind === 'map2' || s.kind === 'sum';
 
 const arbValue = fc.oneof(
   { weight: 8, arbitrary: fc.integer({ min: -9, max: 9 }) },
-  { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0),
+  },
 );
 
 const arbSpecs = (nLeaves: number) =>
@@ -205,7 +209,9 @@ function run(c: Case, debug: boolean) {
     const now = nodes.map((n) => n.value);
     const expected = oracle();
     now.forEach((v, i) => {
-      expect(Object.is(v, expected[i]), `node ${i}: ${String(v)} vs oracle ${String(expected[i])}`).toBe(true);
+      expect(Object.is(v, expected[i]), `node ${i}: ${String(v)} vs oracle ${String(expected[i])}`).toBe(
+        true,
+      );
     });
     nodes.forEach((_, i) => {
       if (!isF64(c.specs[i - c.nLeaves])) return;

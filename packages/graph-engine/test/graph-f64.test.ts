@@ -180,7 +180,13 @@ describe('graph f64: the incremental sum', () => {
     const sum = g.f64Sum([a]);
     const twice = g.f64Map(sum, (x) => 2 * x);
     const label = g.map(twice, (x) => `total ${x}`);
-    const deep = g.f64Map(g.f64Map(g.f64Map(a, (x) => x + 1), (x) => x + 1), (x) => x + 1);
+    const deep = g.f64Map(
+      g.f64Map(
+        g.f64Map(a, (x) => x + 1),
+        (x) => x + 1,
+      ),
+      (x) => x + 1,
+    );
     g.f64AddInput(sum, deep);
     expect(sum.height).toBe(4);
     expect(twice.height).toBe(5);
