@@ -1,7 +1,8 @@
 // B-01: one leaf change + stabilize on a VWAP-shaped graph, at 1K / 10K / 100K symbols,
 // against alien-signals, preact signals, a naive full recompute, the user functions alone (no
 // graph) and the plain typed-array loop (the machine's limit for this update: no graph, no
-// allocation), all in the same run.
+// allocation), all in the same run. The same VWAP on the engine's typed numeric path (f64 nodes)
+// is measured beside it: keys `stabilize_f64_*`, `f64_*`.
 //
 //   pnpm bench graph [--json]
 //
@@ -9,8 +10,9 @@
 // symbols (total notional, volume) -> map (VWAP), observed. Every update changes one
 // random symbol's trade (deterministic xorshift sequence, same for every contender).
 
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { computed as pComputed, effect as pEffect, signal as pSignal } from '@preact/signals-core';
-import { Graph, type Incr, type Leaf } from '@ripple/graph-engine';
+import { type F64, type F64Leaf, Graph, type Incr, type Leaf } from '@ripple/graph-engine';
 import { computed, effect, signal } from 'alien-signals';
 import { heapUsedAfterGc, machine, median, percentile, printResult, xorshift } from './_util.ts';
 
@@ -72,6 +74,44 @@ function buildRipple(n: number, trades: Trade[]): Contender & { graph: Graph } {
     graph: g,
     update(symbol, trade) {
       g.set(leaves[symbol] as Leaf<Trade>, trade);
+      g.stabilize();
+    },
+    result: () => last,
+  };
+}
+
+/**
+ * The same VWAP on the typed numeric path: per symbol two f64 leaves (price, size) and an f64Map2
+ * (notional); two incremental f64 sums (notional, volume); the VWAP an f64Map2 of the sums,
+ * observed. An update sets the symbol's two leaves and stabilizes. No user function allocates.
+ */
+const notionalOf = (p: number, s: number): number => p * s;
+const vwapOfTotals = (tn: number, tv: number): number => (tv === 0 ? 0 : tn / tv);
+
+function buildRippleF64(n: number, trades: Trade[]): Contender & { graph: Graph } {
+  const g = new Graph();
+  const price: F64Leaf[] = [];
+  const size: F64Leaf[] = [];
+  const notional: F64[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = trades[i % POOL] as Trade;
+    const p = g.f64Leaf(t.price);
+    const s = g.f64Leaf(t.size);
+    price.push(p);
+    size.push(s);
+    notional.push(g.f64Map2(p, s, notionalOf));
+  }
+  const vwap = g.f64Map2(g.f64Sum(notional), g.f64Sum(size), vwapOfTotals);
+  let last = 0;
+  g.observe(vwap, (_old, v) => {
+    last = v;
+  });
+  g.stabilize();
+  return {
+    graph: g,
+    update(symbol, trade) {
+      g.f64Set(price[symbol] as F64Leaf, trade.price);
+      g.f64Set(size[symbol] as F64Leaf, trade.size);
       g.stabilize();
     },
     result: () => last,
@@ -297,10 +337,14 @@ function pairedOverLoop(r: Contender, lp: Contender, n: number, trades: Trade[])
   return median(ratios);
 }
 
-function bytesPerNode(n: number, trades: Trade[]): { bytes: number; nodes: number } {
+function bytesPerNode(
+  n: number,
+  trades: Trade[],
+  build: (n: number, trades: Trade[]) => { graph: Graph } = buildRipple,
+): { bytes: number; nodes: number } {
   // Only the graph is kept alive across the measurement (not the driver's arrays of handles).
   const before = heapUsedAfterGc();
-  const graph = buildRipple(n, trades).graph;
+  const graph = build(n, trades).graph;
   const after = heapUsedAfterGc();
   const nodes = graph.stats().nodeCount;
   return { bytes: (after - before) / nodes, nodes };
@@ -326,7 +370,30 @@ function heapGrowth(trades: Trade[]): number {
   return ((h1 - h0) / h0) * 100;
 }
 
-function main(): void {
+/**
+ * Minor GCs (scavenges) during `updates` updates: the young-generation garbage the update path
+ * leaves. An update that allocates nothing triggers none (read after the loop: the observer
+ * reports asynchronously).
+ */
+async function scavengesDuring(c: Contender, n: number, trades: Trade[], updates: number): Promise<number> {
+  const seq = indexSequence(n, 1 << 16);
+  for (let k = 0; k < 100_000; k++) c.update(seq[k & 0xffff] as number, trades[k % POOL] as Trade);
+  heapUsedAfterGc();
+  let count = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const detail = (e as { detail?: { kind?: number } | null }).detail;
+      if (detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) count++;
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  for (let k = 0; k < updates; k++) c.update(seq[k & 0xffff] as number, trades[k % POOL] as Trade);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  obs.disconnect();
+  return count;
+}
+
+async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const trades = tradePool();
   const out = {
@@ -352,6 +419,17 @@ function main(): void {
     size_scaling_vs_loop: 0,
     bytes_per_node: 0,
     heap_growth_pct_1m: 0,
+    /** The same VWAP on the typed numeric path (f64 nodes; two leaves set per update). */
+    stabilize_f64_ns_p50: {} as Record<string, number>,
+    stabilize_f64_ns_p99: {} as Record<string, number>,
+    /** The f64 path's time over the loop's on the same updates: median of 40 alternated rounds. */
+    f64_over_loop: {} as Record<string, number>,
+    /** f64_over_loop at 100K over that at 1K (target: <= 1.3). */
+    f64_size_scaling_vs_loop: 0,
+    /** Heap after GC per f64 node (3 per symbol + 3), values included. */
+    bytes_per_node_f64: 0,
+    /** Minor GCs during 1M updates at 10K symbols: the garbage each path leaves. */
+    scavenges_per_1m_updates: { generic: 0, f64: 0, loop: 0 },
     machine: machine(),
   };
   // Heap growth first, before other contenders leave garbage behind.
@@ -364,13 +442,15 @@ function main(): void {
     const nv = buildNaive(n, trades);
     const lp = buildLoop(n, trades);
     const uf = buildUserFunctions(n, trades);
-    const all = [r, a, p, nv, lp, uf];
+    const rf = buildRippleF64(n, trades);
+    const all = [r, a, p, nv, lp, uf, rf];
     for (let i = 0; i < 100; i++) {
       const t = trades[(i * 31) % POOL] as Trade;
       for (const c of all) c.update((i * 7919) % n, t);
     }
     const x = r.result();
     for (const [name, c] of [
+      ['ripple f64', rf],
       ['alien', a],
       ['preact', p],
       ['naive', nv],
@@ -388,6 +468,7 @@ function main(): void {
     const pm = measure(p, n, trades, 1_000_000);
     const fm = measure(nv, n, trades, Math.max(2000, Math.floor(2e9 / n / 20)));
     const um = measure(uf, n, trades, 1_000_000);
+    const rfm = measure(rf, n, trades, 1_000_000);
     const lm1 = measure(lp, n, trades, 1_000_000);
     const loopP50 = (lm0.p50 + lm1.p50) / 2;
     out.stabilize_ns_p50[n] = round(rm.p50);
@@ -399,6 +480,9 @@ function main(): void {
     out.user_functions_ns_p50[n] = round(um.p50);
     const overLoop = pairedOverLoop(r, lp, n, trades);
     out.stabilize_over_loop[n] = Math.round(overLoop * 100) / 100;
+    out.stabilize_f64_ns_p50[n] = round(rfm.p50);
+    out.stabilize_f64_ns_p99[n] = round(rfm.p99);
+    out.f64_over_loop[n] = Math.round(pairedOverLoop(rf, lp, n, trades) * 100) / 100;
     if (!json) {
       console.log(
         `${String(n).padStart(7)} symbols: ripple p50 ${round(rm.p50)} ns p99 ${round(rm.p99)} ns | ` +
@@ -406,6 +490,10 @@ function main(): void {
           `full recompute p50 ${round(fm.p50)} ns | plain loop p50 ${round(loopP50)} ns | ` +
           `user functions alone p50 ${round(um.p50)} ns (ripple ${out.stabilize_over_loop[n]}x the loop, ` +
           'alternated rounds)',
+      );
+      console.log(
+        `${' '.repeat(16)}ripple f64 path p50 ${out.stabilize_f64_ns_p50[n]} ns p99 ${out.stabilize_f64_ns_p99[n]} ns ` +
+          `(${out.f64_over_loop[n]}x the loop, alternated rounds)`,
       );
     }
   }
@@ -417,14 +505,27 @@ function main(): void {
     Math.round(
       ((out.stabilize_over_loop[big] as number) / (out.stabilize_over_loop[small] as number)) * 100,
     ) / 100;
+  out.f64_size_scaling_vs_loop =
+    Math.round(((out.f64_over_loop[big] as number) / (out.f64_over_loop[small] as number)) * 100) / 100;
   const b = bytesPerNode(100_000, trades);
   out.bytes_per_node = round(b.bytes);
+  out.bytes_per_node_f64 = round(bytesPerNode(100_000, trades, buildRippleF64).bytes);
+  out.scavenges_per_1m_updates = {
+    generic: await scavengesDuring(buildRipple(10_000, trades), 10_000, trades, 1_000_000),
+    f64: await scavengesDuring(buildRippleF64(10_000, trades), 10_000, trades, 1_000_000),
+    loop: await scavengesDuring(buildLoop(10_000, trades), 10_000, trades, 1_000_000),
+  };
   if (!json) {
     console.log(`bytes per node: ${out.bytes_per_node} (${b.nodes} nodes, values included)`);
     console.log(`heap growth over 1M updates after warm-up: ${out.heap_growth_pct_1m} %`);
     console.log(
       `size scaling ${big}/${small}: ripple ${round(graphScale)}x, loop ${round(loopScale)}x (from the p50s); ` +
-        `from the alternated ratios ${out.size_scaling_vs_loop} (target <= 1.3)`,
+        `from the alternated ratios ${out.size_scaling_vs_loop} (target <= 1.3); f64 path ${out.f64_size_scaling_vs_loop}`,
+    );
+    console.log(
+      `f64 path: ${out.bytes_per_node_f64} bytes per node; minor GCs per 1M updates @10K: ` +
+        `generic ${out.scavenges_per_1m_updates.generic}, f64 ${out.scavenges_per_1m_updates.f64}, ` +
+        `loop ${out.scavenges_per_1m_updates.loop}`,
     );
   }
   printResult(out, json);
@@ -434,4 +535,4 @@ function round(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-main();
+await main();
