@@ -25,12 +25,19 @@ export function checkF64Invariants(f: F64Store): void {
   for (let h = 0; h < f.bucketLen.length; h++) {
     if (f.bucketLen[h] !== 0) throw new InvariantError(`f64 queue bucket ${h} not empty after stabilize`);
   }
+  let live = 0;
   for (let id = 0; id < f.count; id++) {
+    if (f.handles[id] === null) {
+      if (f.c0[id] !== 0 || f.views[id] !== null) throw new InvariantError(`free f64 id ${id} still linked`);
+      continue;
+    }
+    live++;
     const m = f.meta[id] as number;
     if ((m & (F64_QUEUED | F64_PENDING)) !== 0) {
       throw new InvariantError(`${f.label(id)} still queued/pending`);
     }
     for (const p of inputsOf(f, id)) {
+      if (f.handles[p] === null) throw new InvariantError(`${f.label(id)} has a disposed input`);
       if ((f.height[p] as number) >= (f.height[id] as number)) {
         throw new InvariantError(`${f.label(id)} height ${f.height[id]} <= input ${f.label(p)}`);
       }
@@ -72,6 +79,7 @@ export function checkF64Invariants(f: F64Store): void {
       throw new InvariantError(`${f.label(id)} holds ${v} but a re-sum of its inputs gives ${ref}`);
     }
   }
+  if (live !== f.live) throw new InvariantError(`f64 node count ${f.live} but ${live} live nodes`);
 }
 
 /** The f64 inputs of node `id`, by slot. */

@@ -53,9 +53,9 @@ export class F64Handle {
     this.store = store;
     this.id = id;
   }
-  /** The value as of the last stabilization. */
+  /** The value as of the last stabilization (NaN once the node is disposed). */
   get value(): number {
-    return this.store.val[this.id] as number;
+    return this.store.handles[this.id] === this ? (this.store.val[this.id] as number) : Number.NaN;
   }
   get height(): number {
     return this.store.height[this.id] as number;
@@ -69,7 +69,12 @@ const INITIAL_CAPACITY = 64;
 
 export class F64Store {
   private readonly host: F64Host;
+  /** Ids in use or free: the arrays' extent. */
   count = 0;
+  /** Live nodes. */
+  live = 0;
+  /** Ids of disposed nodes, reused by the next nodes (with a new handle: an old handle stays dead). */
+  private readonly freeIds: number[] = [];
   val: Float64Array;
   /** A leaf's pending value (while F64_PENDING is set). */
   pend: Float64Array;
@@ -88,7 +93,8 @@ export class F64Store {
   views: Array<GNode | null> = [];
   observers: Array<F64ObserverFn | F64ObserverFn[] | null> = [];
   names: Array<string | null> = [];
-  handles: F64Handle[] = [];
+  /** The handle of each live node by id; null for a free id (so a disposed node's handle matches nothing). */
+  handles: Array<F64Handle | null> = [];
   readonly byName = new Map<string, number>();
 
   /** Dirty queue: one array of ids per height, `bucketLen[h]` of them in use. */
@@ -121,9 +127,11 @@ export class F64Store {
 
   /** A new node with its value already computed; the caller links its inputs. */
   add(kind: number, height: number, value: number, name: string | null, fn: F64Fn1 | F64Fn2 | null): number {
-    const id = this.count;
+    const reused = this.freeIds.length > 0;
+    const id = reused ? (this.freeIds.pop() as number) : this.count;
     if (id === this.val.length) this.grow();
-    this.count = id + 1;
+    if (!reused) this.count = id + 1;
+    this.live++;
     this.val[id] = value;
     this.pend[id] = 0;
     this.height[id] = height;
@@ -132,15 +140,48 @@ export class F64Store {
     this.in1[id] = -1;
     this.c0[id] = 0;
     this.c0s[id] = 0;
-    this.out.push(null);
-    this.fn.push(fn);
-    this.sums.push(null);
-    this.views.push(null);
-    this.observers.push(null);
-    this.names.push(name);
-    this.handles.push(new F64Handle(this, id));
+    this.out[id] = null;
+    this.fn[id] = fn;
+    this.sums[id] = null;
+    this.views[id] = null;
+    this.observers[id] = null;
+    this.names[id] = name;
+    this.handles[id] = new F64Handle(this, id);
     if (name !== null && kind === F64_LEAF) this.byName.set(name, id);
     return id;
+  }
+
+  /**
+   * Free node `id` (the caller has detached it from every input and dependent): out of the queue,
+   * its handle dead, its id reusable.
+   */
+  free(id: number): void {
+    const m = this.meta[id] as number;
+    if ((m & F64_QUEUED) !== 0) {
+      const h = this.height[id] as number;
+      const bucket = this.buckets[h] as number[];
+      const len = this.bucketLen[h] as number;
+      const at = bucket.indexOf(id);
+      if (at >= 0 && at < len) {
+        bucket[at] = bucket[len - 1] as number;
+        this.bucketLen[h] = len - 1;
+        this.dirtyCount--;
+      }
+    }
+    if ((m & F64_ERRORED) !== 0) this.nStale--;
+    const name = this.names[id] ?? null;
+    if (name !== null && this.byName.get(name) === id) this.byName.delete(name);
+    this.meta[id] = 0;
+    this.c0[id] = 0;
+    this.out[id] = null;
+    this.fn[id] = null;
+    this.sums[id] = null;
+    this.views[id] = null;
+    this.observers[id] = null;
+    this.names[id] = null;
+    this.handles[id] = null;
+    this.freeIds.push(id);
+    this.live--;
   }
 
   link(parent: number, child: number, slot: number): void {
@@ -368,7 +409,9 @@ export class F64Store {
     for (let i = 0; i < count; i++) {
       const id = this.notifyIds[i] as number;
       const old = this.notifyOld[i] as number;
-      this.meta[id] = (this.meta[id] as number) & ~F64_NOTIFY;
+      const m = this.meta[id] as number;
+      if ((m & F64_NOTIFY) === 0) continue; // disposed (its id maybe reused) by an earlier observer
+      this.meta[id] = m & ~F64_NOTIFY;
       const observers = this.observers[id] ?? null;
       if (observers === null) continue;
       // Re-read: an observer may have created nodes (the arrays grow by replacement).

@@ -3,6 +3,8 @@ import { link, maxHeight, unlink } from './edges.ts';
 import {
   CycleError,
   DuplicateNameError,
+  type GraphError,
+  InvariantError,
   NodeComputeError,
   NodeDisposedError,
   NodeHasDependentsError,
@@ -314,14 +316,9 @@ export class Graph extends GraphKernel {
     const is = this.f64Id(sum, 'f64RemoveInput()');
     const ii = this.f64Id(input, 'f64RemoveInput()');
     if (s.kind(is) !== F64_SUM) throw new NotInputError(is, 'an f64Sum');
-    const state = s.sums[is] as F64SumState;
-    const slot = state.inputs.indexOf(ii);
+    const slot = (s.sums[is] as F64SumState).inputs.indexOf(ii);
     if (slot < 0) throw new NotInputError(ii, `an input of f64 node #${is}`);
-    const last = state.size - 1;
-    const moved = state.removeSlot(slot);
-    s.unlink(ii, is, slot);
-    if (moved >= 0) s.reslot(moved, is, last, slot);
-    if (((s.meta[is] as number) & F64_QUEUED) === 0) s.enqueue(is);
+    this.removeSumSlot(is, slot);
   }
 
   /** Record a new value for an f64 leaf; it takes effect at the next `stabilize()`. */
@@ -329,8 +326,8 @@ export class Graph extends GraphKernel {
     if (this.state === STATE_STABILIZING) throw new ReentrancyError('f64Set()');
     const h = leaf as unknown as F64Handle;
     const s = this.f64;
-    if (h.store !== s || s === null) throw new NotInputError(h.id, 'an f64 leaf of this graph');
     const id = h.id;
+    if (s === null || s.handles[id] !== h) throw this.f64HandleError(leaf, 'f64Set()');
     if (((s.meta[id] as number) & F64_KIND_MASK) !== F64_LEAF) throw new NotInputError(id, 'an f64 leaf');
     if (typeof value !== 'number') throw new NumberExpectedError(`f64Set(${s.label(id)})`, value);
     s.set(id, value);
@@ -388,8 +385,10 @@ export class Graph extends GraphKernel {
    */
   dispose(node: Incr<unknown>): void {
     this.assertNotStabilizing('dispose()');
-    if (node instanceof F64Handle)
-      throw new NotInputError(node.id, 'a generic node (f64 nodes are not disposed)');
+    if (node instanceof F64Handle) {
+      this.disposeF64(node);
+      return;
+    }
     const n = node as unknown as Node;
     if ((n.flags & F_DISPOSED) !== 0) return;
     let blocking = 0;
@@ -423,7 +422,7 @@ export class Graph extends GraphKernel {
       stabilizations: this.nStabilizations,
       recomputes: this.nRecomputes,
       cutoffs: this.nCutoffs + (f?.nCutoffs ?? 0),
-      nodeCount: this.liveCount + (f?.count ?? 0),
+      nodeCount: this.liveCount + (f?.live ?? 0),
       dirtyCount: this.dirtyCount + (f?.dirtyCount ?? 0),
       staleCount: this.nStale + (f?.nStale ?? 0),
       lastRecomputes: this.lastRecomputes,
@@ -433,12 +432,16 @@ export class Graph extends GraphKernel {
 
   /** True when the node's last recompute threw and it holds its previous value. */
   isStale(node: Incr<unknown>): boolean {
-    if (node instanceof F64Handle) return ((node.store.meta[node.id] as number) & F64_ERRORED) !== 0;
+    if (node instanceof F64Handle) {
+      return (
+        node.store.handles[node.id] === node && ((node.store.meta[node.id] as number) & F64_ERRORED) !== 0
+      );
+    }
     return ((node as unknown as Node).flags & F_ERRORED) !== 0;
   }
 
   isDisposed(node: Incr<unknown>): boolean {
-    if (node instanceof F64Handle) return false;
+    if (node instanceof F64Handle) return node.store.handles[node.id] !== node;
     return ((node as unknown as Node).flags & F_DISPOSED) !== 0;
   }
 
@@ -542,10 +545,72 @@ export class Graph extends GraphKernel {
   /** The id of an f64 node of this graph. */
   private f64Id(x: F64, op: string): number {
     const h = x as unknown as F64Handle;
-    if (!(h instanceof F64Handle) || h.store !== this.f64) {
-      throw new NotInputError((x as { id?: number }).id ?? -1, `an f64 node of this graph (${op})`);
+    if (!(h instanceof F64Handle) || h.store !== this.f64 || h.store.handles[h.id] !== h) {
+      throw this.f64HandleError(x, op);
     }
     return h.id;
+  }
+
+  /** Why `x` is not a live f64 node of this graph. */
+  private f64HandleError(x: F64, op: string): GraphError {
+    const h = x as unknown as F64Handle;
+    if (h instanceof F64Handle && h.store === this.f64) return new NodeDisposedError(h.id, op);
+    return new NotInputError((x as { id?: number }).id ?? -1, `an f64 node of this graph (${op})`);
+  }
+
+  /** Remove input slot `slot` from f64 sum `sum` (its contribution leaves at the next stabilization). */
+  private removeSumSlot(sum: number, slot: number): void {
+    const s = this.f64 as F64Store;
+    const state = s.sums[sum] as F64SumState;
+    const input = state.inputs[slot] as number;
+    const last = state.size - 1;
+    const moved = state.removeSlot(slot);
+    s.unlink(input, sum, slot);
+    if (moved >= 0) s.reslot(moved, sum, last, slot);
+    if (((s.meta[sum] as number) & F64_QUEUED) === 0) s.enqueue(sum);
+  }
+
+  /**
+   * Dispose an f64 node: like a generic one, it must have no dependents other than sums (f64 sums,
+   * or generic incrFolds through its view), from which it is removed as an input. Its handle is
+   * dead from then on (its value reads NaN), even when its id is reused.
+   */
+  private disposeF64(h: F64Handle): void {
+    const f = this.f64;
+    if (f === null || h.store !== f) throw new NotInputError(h.id, 'an f64 node of this graph (dispose())');
+    if (f.handles[h.id] !== h) return;
+    const id = h.id;
+    let blocking = 0;
+    for (const [c] of f.dependents(id)) if (f.kind(c) !== F64_SUM) blocking++;
+    const view = f.views[id] ?? null;
+    if (view !== null) {
+      for (let i = childCount(view) - 1; i >= 0; i--)
+        if (childAt(view, i).kind !== KIND_INCR_FOLD) blocking++;
+    }
+    if (blocking > 0) throw new NodeHasDependentsError(id, f.label(id), blocking);
+    for (let deps = f.dependents(id); deps.length > 0; ) {
+      const [sum, slot] = deps[0] as [number, number];
+      this.removeSumSlot(sum, slot);
+      const left = f.dependents(id);
+      if (left.length >= deps.length) throw new InvariantError(`${f.label(id)}: sum input ${slot} not removed`);
+      deps = left;
+    }
+    if (view !== null) this.dispose(view as unknown as Incr<unknown>);
+    switch (f.kind(id)) {
+      case F64_MAP:
+        f.unlink(f.in0[id] as number, id, 0);
+        break;
+      case F64_MAP2:
+        f.unlink(f.in0[id] as number, id, 0);
+        f.unlink(f.in1[id] as number, id, 1);
+        break;
+      case F64_SUM: {
+        const inputs = (f.sums[id] as F64SumState).inputs;
+        for (let slot = 0; slot < inputs.length; slot++) f.unlink(inputs[slot] as number, id, slot);
+        break;
+      }
+    }
+    f.free(id);
   }
 
   private nameTaken(name: string): boolean {
@@ -580,8 +645,7 @@ export class Graph extends GraphKernel {
 
   private observeF64(h: F64Handle, cb: F64ObserverFn): Observer {
     const f = this.f64Store();
-    this.f64Id(h as unknown as F64, 'observe()');
-    const id = h.id;
+    const id = this.f64Id(h as unknown as F64, 'observe()');
     const prev = f.observers[id] ?? null;
     if (prev === null) f.observers[id] = cb;
     else if (typeof prev === 'function') f.observers[id] = [prev, cb];

@@ -4,7 +4,7 @@ import { type F64, type F64Leaf, type F64Sum, Graph, type Incr } from '../src/in
 
 // Random DAGs of f64 nodes (leaves, maps, map2s, sums) with generic nodes reading them (map, map2,
 // incrFold), random update sequences (sets of integers and of NaN, ±Infinity, -0; inputs added to
-// and removed from sums), checked after every stabilization against a from-scratch recompute (the
+// and removed from sums; f64 nodes disposed), checked after every stabilization against a from-scratch recompute (the
 // oracle: plain folds), value for value with Object.is, and the observers against the changes.
 
 type Spec =
@@ -18,7 +18,8 @@ type Spec =
 type Action =
   | { t: 'set'; leaf: number; value: number }
   | { t: 'stabilize' }
-  | { t: 'toggle'; sum: number; input: number };
+  | { t: 'toggle'; sum: number; input: number }
+  | { t: 'dispose'; node: number };
 
 // Small integer functions with frequent cutoffs: exact arithmetic, so a sum equals a plain fold.
 const fMap = (k: number) => (x: number) => ((x * k) % 17) + (x > 5 ? 1 : 0);
@@ -113,6 +114,7 @@ const arbCase = fc.integer({ min: 1, max: 5 }).chain((nLeaves) =>
           weight: 1,
           arbitrary: fc.record({ t: fc.constant('toggle' as const), sum: fc.nat(), input: fc.nat() }),
         },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('dispose' as const), node: fc.nat() }) },
       ),
       { maxLength: 60 },
     ),
@@ -156,6 +158,7 @@ function run(c: Case, debug: boolean) {
         break;
       case 'gfold':
         calls[i] = Number.NEGATIVE_INFINITY; // one add per changed input: not counted
+        sumInputs.set(i, [...s.inputs]);
         nodes.push(g.incrFold(s.inputs.map(f64At), 0, addPositive, removePositive));
         break;
     }
@@ -171,6 +174,15 @@ function run(c: Case, debug: boolean) {
   });
 
   const leafValues = [...c.initial];
+  const disposed = new Set<number>();
+  // Nodes read by node i (for sums and folds: their current inputs).
+  const readsOf = (i: number): number[] => {
+    const sp = c.specs[i - c.nLeaves];
+    if (sp === undefined) return [];
+    if (sp.kind === 'sum' || sp.kind === 'gfold') return sumInputs.get(i) as number[];
+    if (sp.kind === 'map' || sp.kind === 'gmap') return [sp.a];
+    return [sp.a, sp.b];
+  };
   const oracle = (): unknown[] => {
     const v: unknown[] = [...leafValues];
     c.specs.forEach((s, j) => {
@@ -193,7 +205,7 @@ function run(c: Case, debug: boolean) {
           v[i] = gMap2(s.k)(v[s.a], v[s.b]);
           break;
         case 'gfold':
-          v[i] = s.inputs.map(num).reduce(addPositive, 0);
+          v[i] = (sumInputs.get(i) as number[]).map(num).reduce(addPositive, 0);
           break;
       }
     });
@@ -209,12 +221,13 @@ function run(c: Case, debug: boolean) {
     const now = nodes.map((n) => n.value);
     const expected = oracle();
     now.forEach((v, i) => {
+      if (disposed.has(i)) return;
       expect(Object.is(v, expected[i]), `node ${i}: ${String(v)} vs oracle ${String(expected[i])}`).toBe(
         true,
       );
     });
     nodes.forEach((_, i) => {
-      if (!isF64(c.specs[i - c.nLeaves])) return;
+      if (!isF64(c.specs[i - c.nLeaves]) || disposed.has(i)) return;
       const changed = !Object.is(before[i], now[i]);
       expect(reported.has(i), `observer of node ${i}`).toBe(changed);
       if (changed) expect(reported.get(i)).toEqual([before[i], now[i]]);
@@ -222,19 +235,39 @@ function run(c: Case, debug: boolean) {
     before = now;
   };
   check();
-  const sums = [...sumInputs.keys()];
+  const sums = [...sumInputs.keys()].filter((i) => c.specs[i - c.nLeaves]?.kind === 'sum');
   for (const a of c.actions) {
     if (a.t === 'set') {
       const k = a.leaf % c.nLeaves;
+      if (disposed.has(k)) continue;
       g.f64Set(leaves[k] as F64Leaf, a.value);
       leafValues[k] = a.value;
     } else if (a.t === 'stabilize') {
       check();
+    } else if (a.t === 'dispose') {
+      // An f64 node read by nothing but sums and generic folds (they drop it), as the engine requires.
+      const i = a.node % nodes.length;
+      if (disposed.has(i) || !isF64(c.specs[i - c.nLeaves])) continue;
+      const blocked = nodes.some((_, j) => {
+        const kind = c.specs[j - c.nLeaves]?.kind;
+        return !disposed.has(j) && kind !== 'sum' && kind !== 'gfold' && readsOf(j).includes(i);
+      });
+      if (blocked) continue;
+      g.dispose(nodes[i] as F64);
+      disposed.add(i);
+      for (const inputs of sumInputs.values()) {
+        for (let k = inputs.indexOf(i); k >= 0; k = inputs.indexOf(i)) inputs.splice(k, 1);
+      }
+      expect(g.isDisposed(nodes[i] as F64)).toBe(true);
     } else if (sums.length > 0) {
       const si = sums[a.sum % sums.length] as number;
+      if (disposed.has(si)) continue;
       const inputs = sumInputs.get(si) as number[];
       // Any earlier f64 node (an earlier node never depends on a later one: no cycle).
-      const earlier = nodes.map((_, i) => i).filter((i) => i < si && isF64(c.specs[i - c.nLeaves]));
+      const earlier = nodes
+        .map((_, i) => i)
+        .filter((i) => i < si && isF64(c.specs[i - c.nLeaves]) && !disposed.has(i));
+      if (earlier.length === 0) continue;
       const candidate = earlier[a.input % earlier.length] as number;
       const sum = nodes[si] as F64Sum;
       const pos = inputs.indexOf(candidate);

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   CycleError,
   DuplicateNameError,
+  type F64,
   Graph,
   NodeComputeError,
+  NodeDisposedError,
+  NodeHasDependentsError,
   NotInputError,
   NumberExpectedError,
   ObserverError,
@@ -260,7 +263,7 @@ describe('graph f64: errors', () => {
     expect(() => g.f64Set(other, 1)).toThrowError(NotInputError);
     const m = g.f64Map(a, (x) => x);
     expect(() => g.f64Set(m as never, 1)).toThrowError(NotInputError);
-    expect(() => g.dispose(a)).toThrowError(NotInputError);
+    expect(() => g.dispose(other)).toThrowError(NotInputError);
   });
 
   it('creating a node whose function throws creates nothing', () => {
@@ -410,5 +413,72 @@ describe('graph f64: mixed with generic nodes', () => {
     expect(g.stats().dirtyCount).toBe(1);
     expect(g.stabilize()).toBe(4);
     expect(g.stats().lastRecomputes).toBe(4);
+  });
+});
+
+describe('graph f64: dispose', () => {
+  it('removes a node from the sums that read it; its handle stays dead when its id is reused', () => {
+    const g = new Graph({ debug: true });
+    const a = g.f64Leaf(1, { name: 'a' });
+    const b = g.f64Leaf(10);
+    const sum = g.f64Sum([a, b, a]);
+    const fold = g.incrFold(
+      [a, b],
+      0,
+      (s, x: number) => s + x,
+      (s, x) => s - x,
+    );
+    expect([sum.value, fold.value]).toEqual([12, 11]);
+    g.f64Set(a, 5); // queued, then disposed before stabilize
+    g.dispose(a);
+    g.dispose(a); // idempotent
+    expect(g.isDisposed(a)).toBe(true);
+    expect(a.value).toBeNaN();
+    expect(g.stats().dirtyCount).toBe(2); // the sum and the fold; the leaf left the queue
+    g.stabilize();
+    expect([sum.value, fold.value]).toEqual([10, 10]);
+    expect(() => g.f64Set(a, 1)).toThrowError(NodeDisposedError);
+    expect(() => g.f64Map(a, (x) => x)).toThrowError(NodeDisposedError);
+    const c = g.f64Leaf(7, { name: 'a' }); // the name is free again, the id reused
+    expect(c.id).toBe(a.id);
+    expect([g.isDisposed(a), g.isDisposed(c), a.value, c.value]).toEqual([true, false, Number.NaN, 7]);
+    g.f64AddInput(sum, c);
+    g.stabilize();
+    expect(sum.value).toBe(17);
+  });
+
+  it('refuses a node with dependents other than sums, on either side', () => {
+    const g = new Graph({ debug: true });
+    const a = g.f64Leaf(1);
+    const m = g.f64Map(a, (x) => x + 1);
+    expect(() => g.dispose(a)).toThrowError(NodeHasDependentsError);
+    const label = g.map(m, (x) => `${x}`);
+    expect(() => g.dispose(m)).toThrowError(NodeHasDependentsError);
+    g.dispose(label);
+    g.dispose(m);
+    g.dispose(a);
+    expect(g.stats().nodeCount).toBe(0);
+    g.stabilize();
+  });
+
+  it('a symbol appears and expires a thousand times without growing the store', () => {
+    const g = new Graph({ debug: true });
+    const total = g.f64Sum([]);
+    const keep = g.f64Leaf(1);
+    g.f64AddInput(total, keep);
+    for (let i = 0; i < 1000; i++) {
+      const p = g.f64Leaf(i);
+      const s = g.f64Leaf(2);
+      const n: F64 = g.f64Map2(p, s, (x, y) => x * y);
+      g.f64AddInput(total, n);
+      g.stabilize();
+      expect(total.value).toBe(1 + 2 * i);
+      g.dispose(n);
+      g.dispose(p);
+      g.dispose(s);
+      g.stabilize();
+      expect(total.value).toBe(1);
+    }
+    expect(g.stats().nodeCount).toBe(2);
   });
 });
