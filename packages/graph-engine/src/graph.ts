@@ -592,7 +592,8 @@ export class Graph extends GraphKernel {
       const [sum, slot] = deps[0] as [number, number];
       this.removeSumSlot(sum, slot);
       const left = f.dependents(id);
-      if (left.length >= deps.length) throw new InvariantError(`${f.label(id)}: sum input ${slot} not removed`);
+      if (left.length >= deps.length)
+        throw new InvariantError(`${f.label(id)}: sum input ${slot} not removed`);
       deps = left;
     }
     if (view !== null) this.dispose(view as unknown as Incr<unknown>);
