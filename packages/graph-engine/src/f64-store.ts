@@ -49,13 +49,15 @@ export interface F64Host {
 export class F64Handle {
   readonly id: number;
   readonly store: F64Store;
+  /** False once the node is disposed (its id may then serve another node, with another handle). */
+  alive = true;
   constructor(store: F64Store, id: number) {
     this.store = store;
     this.id = id;
   }
   /** The value as of the last stabilization (NaN once the node is disposed). */
   get value(): number {
-    return this.store.handles[this.id] === this ? (this.store.val[this.id] as number) : Number.NaN;
+    return this.alive ? (this.store.val[this.id] as number) : Number.NaN;
   }
   get height(): number {
     return this.store.height[this.id] as number;
@@ -179,6 +181,7 @@ export class F64Store {
     this.views[id] = null;
     this.observers[id] = null;
     this.names[id] = null;
+    (this.handles[id] as F64Handle).alive = false;
     this.handles[id] = null;
     this.freeIds.push(id);
     this.live--;

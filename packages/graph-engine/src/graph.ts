@@ -327,7 +327,7 @@ export class Graph extends GraphKernel {
     const h = leaf as unknown as F64Handle;
     const s = this.f64;
     const id = h.id;
-    if (s === null || s.handles[id] !== h) throw this.f64HandleError(leaf, 'f64Set()');
+    if (h.store !== s || !h.alive || s === null) throw this.f64HandleError(leaf, 'f64Set()');
     if (((s.meta[id] as number) & F64_KIND_MASK) !== F64_LEAF) throw new NotInputError(id, 'an f64 leaf');
     if (typeof value !== 'number') throw new NumberExpectedError(`f64Set(${s.label(id)})`, value);
     s.set(id, value);
@@ -433,15 +433,13 @@ export class Graph extends GraphKernel {
   /** True when the node's last recompute threw and it holds its previous value. */
   isStale(node: Incr<unknown>): boolean {
     if (node instanceof F64Handle) {
-      return (
-        node.store.handles[node.id] === node && ((node.store.meta[node.id] as number) & F64_ERRORED) !== 0
-      );
+      return node.alive && ((node.store.meta[node.id] as number) & F64_ERRORED) !== 0;
     }
     return ((node as unknown as Node).flags & F_ERRORED) !== 0;
   }
 
   isDisposed(node: Incr<unknown>): boolean {
-    if (node instanceof F64Handle) return node.store.handles[node.id] !== node;
+    if (node instanceof F64Handle) return !node.alive;
     return ((node as unknown as Node).flags & F_DISPOSED) !== 0;
   }
 
@@ -545,7 +543,7 @@ export class Graph extends GraphKernel {
   /** The id of an f64 node of this graph. */
   private f64Id(x: F64, op: string): number {
     const h = x as unknown as F64Handle;
-    if (!(h instanceof F64Handle) || h.store !== this.f64 || h.store.handles[h.id] !== h) {
+    if (!(h instanceof F64Handle) || h.store !== this.f64 || !h.alive) {
       throw this.f64HandleError(x, op);
     }
     return h.id;
@@ -578,7 +576,7 @@ export class Graph extends GraphKernel {
   private disposeF64(h: F64Handle): void {
     const f = this.f64;
     if (f === null || h.store !== f) throw new NotInputError(h.id, 'an f64 node of this graph (dispose())');
-    if (f.handles[h.id] !== h) return;
+    if (!h.alive) return;
     const id = h.id;
     let blocking = 0;
     for (const [c] of f.dependents(id)) if (f.kind(c) !== F64_SUM) blocking++;
