@@ -32,6 +32,10 @@ export const F64_ERRORED = 16;
 export const F64_NOTIFY = 32;
 /** The node has a generic view (`views[id]`). */
 export const F64_VIEWED = 64;
+/** The node has observers (`observers[id]`): the hot path tests the flag, not the array. */
+export const F64_OBSERVED = 128;
+/** The node has more than one f64 dependent (`out[id]` is an array). */
+export const F64_MANY = 256;
 
 export type F64Fn1 = (x: number) => number;
 export type F64Fn2 = (x: number, y: number) => number;
@@ -193,9 +197,24 @@ export class F64Store {
       this.c0s[parent] = slot;
     } else {
       const out = this.out[parent];
-      if (out === null || out === undefined) this.out[parent] = [child, slot];
-      else out.push(child, slot);
+      if (out === null || out === undefined) {
+        this.out[parent] = [child, slot];
+        this.meta[parent] = (this.meta[parent] as number) | F64_MANY;
+      } else out.push(child, slot);
     }
+  }
+
+  /** `out[parent]` became empty. */
+  private dropOut(parent: number): void {
+    this.out[parent] = null;
+    this.meta[parent] = (this.meta[parent] as number) & ~F64_MANY;
+  }
+
+  /** Set node `id`'s observers (null: none). */
+  setObservers(id: number, observers: F64ObserverFn | F64ObserverFn[] | null): void {
+    this.observers[id] = observers;
+    const m = this.meta[id] as number;
+    this.meta[id] = observers === null ? m & ~F64_OBSERVED : m | F64_OBSERVED;
   }
 
   /** Remove dependent `child` at input slot `slot` of `parent`. */
@@ -209,7 +228,7 @@ export class F64Store {
         this.c0[parent] = (out[out.length - 2] as number) + 1;
         this.c0s[parent] = out[out.length - 1] as number;
         out.length -= 2;
-        if (out.length === 0) this.out[parent] = null;
+        if (out.length === 0) this.dropOut(parent);
       }
       return;
     }
@@ -219,7 +238,7 @@ export class F64Store {
         out[k] = out[out.length - 2] as number;
         out[k + 1] = out[out.length - 1] as number;
         out.length -= 2;
-        if (out.length === 0) this.out[parent] = null;
+        if (out.length === 0) this.dropOut(parent);
         return;
       }
     }
@@ -364,7 +383,7 @@ export class F64Store {
       return false;
     }
     val[id] = nv;
-    if (this.observers[id] !== null && ((meta[id] as number) & F64_NOTIFY) === 0) {
+    if ((m & (F64_OBSERVED | F64_NOTIFY)) === F64_OBSERVED) {
       meta[id] = (meta[id] as number) | F64_NOTIFY;
       const k = this.notifyCount++;
       this.notifyIds[k] = id;
@@ -375,14 +394,16 @@ export class F64Store {
 
   /** Queue the dependents of a changed node (a sum dependent also marks the input's slot). */
   private propagate(id: number): void {
+    const m = this.meta[id] as number;
     const c = this.c0[id] as number;
     if (c !== 0) {
       this.touch(c - 1, this.c0s[id] as number);
-      const out = this.out[id] as number[] | null;
-      if (out !== null)
+      if ((m & F64_MANY) !== 0) {
+        const out = this.out[id] as number[];
         for (let k = 0; k < out.length; k += 2) this.touch(out[k] as number, out[k + 1] as number);
+      }
     }
-    if (((this.meta[id] as number) & F64_VIEWED) !== 0) this.host.enqueueView(this.views[id] as GNode);
+    if ((m & F64_VIEWED) !== 0) this.host.enqueueView(this.views[id] as GNode);
   }
 
   private touch(d: number, slot: number): void {

@@ -646,20 +646,20 @@ export class Graph extends GraphKernel {
     const f = this.f64Store();
     const id = this.f64Id(h as unknown as F64, 'observe()');
     const prev = f.observers[id] ?? null;
-    if (prev === null) f.observers[id] = cb;
-    else if (typeof prev === 'function') f.observers[id] = [prev, cb];
-    else prev.push(cb);
+    f.setObservers(id, prev === null ? cb : typeof prev === 'function' ? [prev, cb] : [...prev, cb]);
     return {
       dispose: () => {
+        if (!h.alive) return; // the node is gone (its id may serve another node now)
         const list = f.observers[id] ?? null;
         if (list === null) return;
         if (typeof list === 'function') {
-          if (list === cb) f.observers[id] = null;
+          if (list === cb) f.setObservers(id, null);
           return;
         }
         const i = list.indexOf(cb);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0) f.observers[id] = null;
+        if (i < 0) return;
+        const rest = list.filter((_, j) => j !== i);
+        f.setObservers(id, rest.length === 0 ? null : rest);
       },
     };
   }

@@ -447,6 +447,21 @@ describe('graph f64: dispose', () => {
     expect(sum.value).toBe(17);
   });
 
+  it("an observer disposed after its node was disposed leaves the id's next node alone", () => {
+    const g = new Graph({ debug: true });
+    const a = g.f64Leaf(1);
+    const stale = g.observe(a, () => {});
+    g.dispose(a);
+    const b = g.f64Leaf(2);
+    expect(b.id).toBe(a.id);
+    const seen: number[] = [];
+    g.observe(b, (_o, v) => seen.push(v));
+    stale.dispose();
+    g.f64Set(b, 3);
+    g.stabilize();
+    expect(seen).toEqual([3]);
+  });
+
   it('refuses a node with dependents other than sums, on either side', () => {
     const g = new Graph({ debug: true });
     const a = g.f64Leaf(1);
