@@ -28,18 +28,19 @@ export function checkF64Invariants(f: F64Store): void {
   let live = 0;
   for (let id = 0; id < f.count; id++) {
     if (f.handles[id] === null) {
-      if (f.c0[id] !== 0 || f.views[id] !== null) throw new InvariantError(`free f64 id ${id} still linked`);
+      if (f.firstDependent(id) !== 0 || f.views[id] !== null)
+        throw new InvariantError(`free f64 id ${id} still linked`);
       continue;
     }
     live++;
-    const m = f.meta[id] as number;
+    const m = f.metaOf(id);
     if ((m & (F64_QUEUED | F64_PENDING)) !== 0) {
       throw new InvariantError(`${f.label(id)} still queued/pending`);
     }
     for (const p of inputsOf(f, id)) {
       if (f.handles[p] === null) throw new InvariantError(`${f.label(id)} has a disposed input`);
-      if ((f.height[p] as number) >= (f.height[id] as number)) {
-        throw new InvariantError(`${f.label(id)} height ${f.height[id]} <= input ${f.label(p)}`);
+      if (f.heightOf(p) >= f.heightOf(id)) {
+        throw new InvariantError(`${f.label(id)} height ${f.heightOf(id)} <= input ${f.label(p)}`);
       }
       if (!f.dependents(p).some(([c]) => c === id)) {
         throw new InvariantError(`${f.label(p)} does not list dependent ${f.label(id)}`);
@@ -53,11 +54,9 @@ export function checkF64Invariants(f: F64Store): void {
     if (kind === F64_LEAF || (m & F64_ERRORED) !== 0) continue;
     const v = f.val[id] as number;
     if (kind === F64_MAP || kind === F64_MAP2) {
-      const x = f.val[f.in0[id] as number] as number;
+      const x = f.val[f.input0(id)] as number;
       const expected =
-        kind === F64_MAP
-          ? (f.fn[id] as F64Fn1)(x)
-          : (f.fn[id] as F64Fn2)(x, f.val[f.in1[id] as number] as number);
+        kind === F64_MAP ? (f.fn[id] as F64Fn1)(x) : (f.fn[id] as F64Fn2)(x, f.val[f.input1(id)] as number);
       if (!Object.is(v, expected)) {
         throw new InvariantError(
           `${f.label(id)} holds ${v} but its inputs give ${expected} (stale or impure)`,
@@ -84,9 +83,9 @@ export function checkF64Invariants(f: F64Store): void {
 
 /** The f64 inputs of node `id`, by slot. */
 export function inputsOf(f: F64Store, id: number): number[] {
-  const kind = (f.meta[id] as number) & F64_KIND_MASK;
+  const kind = f.metaOf(id) & F64_KIND_MASK;
   if (kind === F64_LEAF) return [];
-  if (kind === F64_MAP) return [f.in0[id] as number];
-  if (kind === F64_MAP2) return [f.in0[id] as number, f.in1[id] as number];
+  if (kind === F64_MAP) return [f.input0(id)];
+  if (kind === F64_MAP2) return [f.input0(id), f.input1(id)];
   return [...(f.sums[id] as F64SumState).inputs];
 }

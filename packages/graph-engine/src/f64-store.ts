@@ -24,7 +24,7 @@ export const F64_MAP2 = 2;
 export const F64_SUM = 3;
 export const F64_KIND_NAMES = ['f64Leaf', 'f64Map', 'f64Map2', 'f64Sum'] as const;
 
-/** `meta[id]`: the kind in the low 2 bits and these flags above. */
+/** `ints[id * 8]`: the kind in the low 2 bits and these flags above. */
 export const F64_KIND_MASK = 3;
 export const F64_QUEUED = 4;
 export const F64_PENDING = 8;
@@ -64,7 +64,7 @@ export class F64Handle {
     return this.alive ? (this.store.val[this.id] as number) : Number.NaN;
   }
   get height(): number {
-    return this.store.height[this.id] as number;
+    return this.store.ints[this.id * 8 + 1] as number;
   }
   get name(): string | null {
     return this.store.names[this.id] ?? null;
@@ -84,14 +84,13 @@ export class F64Store {
   val: Float64Array;
   /** A leaf's pending value (while F64_PENDING is set). */
   pend: Float64Array;
-  height: Int32Array;
-  meta: Int32Array;
-  /** map/map2: first input; map2: second input in `in1`. */
-  in0: Int32Array;
-  in1: Int32Array;
-  /** First f64 dependent + 1 (0: none) and its input slot (a sum's slot; 0 or 1 for map2). */
-  c0: Int32Array;
-  c0s: Int32Array;
+  /**
+   * The integer fields of node id, interleaved (one 32-byte record per node, so that a node's
+   * fields share a cache line): ints[8 id] kind and flags, [8 id + 1] height, [+2] first input,
+   * [+3] second input (map2), [+4] first f64 dependent + 1 (0: none), [+5] its input slot (a
+   * sum's slot; 0 or 1 for map2).
+   */
+  ints: Int32Array;
   /** Further f64 dependents, [id, slot, ...]; null while there are at most one. */
   out: Array<number[] | null> = [];
   fn: Array<F64Fn1 | F64Fn2 | null> = [];
@@ -121,12 +120,7 @@ export class F64Store {
     this.host = host;
     this.val = new Float64Array(capacity);
     this.pend = new Float64Array(capacity);
-    this.height = new Int32Array(capacity);
-    this.meta = new Int32Array(capacity);
-    this.in0 = new Int32Array(capacity);
-    this.in1 = new Int32Array(capacity);
-    this.c0 = new Int32Array(capacity);
-    this.c0s = new Int32Array(capacity);
+    this.ints = new Int32Array(capacity * 8);
   }
 
   // ---------------------------------------------------------------- building
@@ -140,12 +134,12 @@ export class F64Store {
     this.live++;
     this.val[id] = value;
     this.pend[id] = 0;
-    this.height[id] = height;
-    this.meta[id] = kind;
-    this.in0[id] = -1;
-    this.in1[id] = -1;
-    this.c0[id] = 0;
-    this.c0s[id] = 0;
+    this.ints[id * 8 + 1] = height;
+    this.ints[id * 8] = kind;
+    this.ints[id * 8 + 2] = -1;
+    this.ints[id * 8 + 3] = -1;
+    this.ints[id * 8 + 4] = 0;
+    this.ints[id * 8 + 5] = 0;
     this.out[id] = null;
     this.fn[id] = fn;
     this.sums[id] = null;
@@ -162,9 +156,9 @@ export class F64Store {
    * its handle dead, its id reusable.
    */
   free(id: number): void {
-    const m = this.meta[id] as number;
+    const m = this.ints[id * 8] as number;
     if ((m & F64_QUEUED) !== 0) {
-      const h = this.height[id] as number;
+      const h = this.ints[id * 8 + 1] as number;
       const bucket = this.buckets[h] as number[];
       const len = this.bucketLen[h] as number;
       const at = bucket.indexOf(id);
@@ -177,8 +171,8 @@ export class F64Store {
     if ((m & F64_ERRORED) !== 0) this.nStale--;
     const name = this.names[id] ?? null;
     if (name !== null && this.byName.get(name) === id) this.byName.delete(name);
-    this.meta[id] = 0;
-    this.c0[id] = 0;
+    this.ints[id * 8] = 0;
+    this.ints[id * 8 + 4] = 0;
     this.out[id] = null;
     this.fn[id] = null;
     this.sums[id] = null;
@@ -192,14 +186,14 @@ export class F64Store {
   }
 
   link(parent: number, child: number, slot: number): void {
-    if (this.c0[parent] === 0) {
-      this.c0[parent] = child + 1;
-      this.c0s[parent] = slot;
+    if (this.ints[parent * 8 + 4] === 0) {
+      this.ints[parent * 8 + 4] = child + 1;
+      this.ints[parent * 8 + 5] = slot;
     } else {
       const out = this.out[parent];
       if (out === null || out === undefined) {
         this.out[parent] = [child, slot];
-        this.meta[parent] = (this.meta[parent] as number) | F64_MANY;
+        this.ints[parent * 8] = (this.ints[parent * 8] as number) | F64_MANY;
       } else out.push(child, slot);
     }
   }
@@ -207,26 +201,26 @@ export class F64Store {
   /** `out[parent]` became empty. */
   private dropOut(parent: number): void {
     this.out[parent] = null;
-    this.meta[parent] = (this.meta[parent] as number) & ~F64_MANY;
+    this.ints[parent * 8] = (this.ints[parent * 8] as number) & ~F64_MANY;
   }
 
   /** Set node `id`'s observers (null: none). */
   setObservers(id: number, observers: F64ObserverFn | F64ObserverFn[] | null): void {
     this.observers[id] = observers;
-    const m = this.meta[id] as number;
-    this.meta[id] = observers === null ? m & ~F64_OBSERVED : m | F64_OBSERVED;
+    const m = this.ints[id * 8] as number;
+    this.ints[id * 8] = observers === null ? m & ~F64_OBSERVED : m | F64_OBSERVED;
   }
 
   /** Remove dependent `child` at input slot `slot` of `parent`. */
   unlink(parent: number, child: number, slot: number): void {
     const out = this.out[parent] ?? null;
-    if (this.c0[parent] === child + 1 && this.c0s[parent] === slot) {
+    if (this.ints[parent * 8 + 4] === child + 1 && this.ints[parent * 8 + 5] === slot) {
       if (out === null) {
-        this.c0[parent] = 0;
-        this.c0s[parent] = 0;
+        this.ints[parent * 8 + 4] = 0;
+        this.ints[parent * 8 + 5] = 0;
       } else {
-        this.c0[parent] = (out[out.length - 2] as number) + 1;
-        this.c0s[parent] = out[out.length - 1] as number;
+        this.ints[parent * 8 + 4] = (out[out.length - 2] as number) + 1;
+        this.ints[parent * 8 + 5] = out[out.length - 1] as number;
         out.length -= 2;
         if (out.length === 0) this.dropOut(parent);
       }
@@ -246,8 +240,8 @@ export class F64Store {
 
   /** Change the slot under which `parent` lists dependent `child` (a sum's slots move on removal). */
   reslot(parent: number, child: number, from: number, to: number): void {
-    if (this.c0[parent] === child + 1 && this.c0s[parent] === from) {
-      this.c0s[parent] = to;
+    if (this.ints[parent * 8 + 4] === child + 1 && this.ints[parent * 8 + 5] === from) {
+      this.ints[parent * 8 + 5] = to;
       return;
     }
     const out = this.out[parent] ?? null;
@@ -263,15 +257,47 @@ export class F64Store {
   /** The f64 dependents of `id` as [child, slot] pairs (building and checking, not the hot path). */
   dependents(id: number): Array<[number, number]> {
     const r: Array<[number, number]> = [];
-    if (this.c0[id] !== 0) r.push([(this.c0[id] as number) - 1, this.c0s[id] as number]);
+    if (this.ints[id * 8 + 4] !== 0)
+      r.push([(this.ints[id * 8 + 4] as number) - 1, this.ints[id * 8 + 5] as number]);
     const out = this.out[id] ?? null;
     if (out !== null)
       for (let k = 0; k < out.length; k += 2) r.push([out[k] as number, out[k + 1] as number]);
     return r;
   }
 
+  // Named accessors of the interleaved integer fields, for building and checking (the hot path
+  // indexes `ints` directly).
+  metaOf(id: number): number {
+    return this.ints[id * 8] as number;
+  }
+  setMeta(id: number, m: number): void {
+    this.ints[id * 8] = m;
+  }
+  heightOf(id: number): number {
+    return this.ints[id * 8 + 1] as number;
+  }
+  setHeight(id: number, h: number): void {
+    this.ints[id * 8 + 1] = h;
+  }
+  /** The first input of a map/map2 (-1 otherwise). */
+  input0(id: number): number {
+    return this.ints[id * 8 + 2] as number;
+  }
+  /** The second input of a map2 (-1 otherwise). */
+  input1(id: number): number {
+    return this.ints[id * 8 + 3] as number;
+  }
+  setInputs(id: number, a: number, b: number): void {
+    this.ints[id * 8 + 2] = a;
+    this.ints[id * 8 + 3] = b;
+  }
+  /** The first f64 dependent + 1 (0: none). */
+  firstDependent(id: number): number {
+    return this.ints[id * 8 + 4] as number;
+  }
+
   kind(id: number): number {
-    return (this.meta[id] as number) & F64_KIND_MASK;
+    return (this.ints[id * 8] as number) & F64_KIND_MASK;
   }
 
   label(id: number): string {
@@ -283,14 +309,14 @@ export class F64Store {
   /** Record a leaf's new value (the caller checked that `id` is a live f64 leaf). */
   set(id: number, value: number): void {
     this.pend[id] = value;
-    const m = this.meta[id] as number;
-    this.meta[id] = m | F64_PENDING;
+    const m = this.ints[id * 8] as number;
+    this.ints[id * 8] = m | F64_PENDING;
     if ((m & F64_QUEUED) === 0) this.enqueue(id);
   }
 
   enqueue(id: number): void {
-    this.meta[id] = (this.meta[id] as number) | F64_QUEUED;
-    const h = this.height[id] as number;
+    this.ints[id * 8] = (this.ints[id * 8] as number) | F64_QUEUED;
+    const h = this.ints[id * 8 + 1] as number;
     const bucketLen = this.bucketLen;
     while (bucketLen.length <= h) {
       this.buckets.push([]);
@@ -311,13 +337,12 @@ export class F64Store {
   drain(h: number): number {
     const len = this.bucketLen[h] as number;
     const bucket = this.buckets[h] as number[];
-    const meta = this.meta;
-    const height = this.height;
+    const ints = this.ints;
     let recomputes = 0;
     for (let i = 0; i < len; i++) {
       const id = bucket[i] as number;
-      meta[id] = (meta[id] as number) & ~F64_QUEUED;
-      if ((height[id] as number) !== h) {
+      ints[id * 8] = (ints[id * 8] as number) & ~F64_QUEUED;
+      if ((ints[id * 8 + 1] as number) !== h) {
         // Height raised after the node was queued: requeue at its height.
         this.enqueue(id);
         continue;
@@ -332,20 +357,20 @@ export class F64Store {
 
   /** Recompute one node; true when its value changed. */
   private recompute(id: number): boolean {
-    const meta = this.meta;
-    const m = meta[id] as number;
+    const ints = this.ints;
+    const m = ints[id * 8] as number;
     const val = this.val;
     const old = val[id] as number;
     let nv: number;
     switch (m & F64_KIND_MASK) {
       case F64_LEAF:
         nv = this.pend[id] as number;
-        meta[id] = m & ~F64_PENDING;
+        ints[id * 8] = m & ~F64_PENDING;
         break;
       case F64_MAP: {
         let r: unknown;
         try {
-          r = (this.fn[id] as F64Fn1)(val[this.in0[id] as number] as number);
+          r = (this.fn[id] as F64Fn1)(val[this.ints[id * 8 + 2] as number] as number);
         } catch (cause) {
           this.fail(id, cause);
           return false;
@@ -358,8 +383,8 @@ export class F64Store {
         let r: unknown;
         try {
           r = (this.fn[id] as F64Fn2)(
-            val[this.in0[id] as number] as number,
-            val[this.in1[id] as number] as number,
+            val[this.ints[id * 8 + 2] as number] as number,
+            val[this.ints[id * 8 + 3] as number] as number,
           );
         } catch (cause) {
           this.fail(id, cause);
@@ -373,7 +398,7 @@ export class F64Store {
         nv = (this.sums[id] as F64SumState).apply(val);
     }
     if ((m & F64_ERRORED) !== 0) {
-      meta[id] = (meta[id] as number) & ~F64_ERRORED;
+      ints[id * 8] = (ints[id * 8] as number) & ~F64_ERRORED;
       this.nStale--;
     }
     // Object.is(old, nv), inlined.
@@ -384,7 +409,7 @@ export class F64Store {
     }
     val[id] = nv;
     if ((m & (F64_OBSERVED | F64_NOTIFY)) === F64_OBSERVED) {
-      meta[id] = (meta[id] as number) | F64_NOTIFY;
+      ints[id * 8] = (ints[id * 8] as number) | F64_NOTIFY;
       const k = this.notifyCount++;
       this.notifyIds[k] = id;
       this.notifyOld[k] = old;
@@ -394,10 +419,10 @@ export class F64Store {
 
   /** Queue the dependents of a changed node (a sum dependent also marks the input's slot). */
   private propagate(id: number): void {
-    const m = this.meta[id] as number;
-    const c = this.c0[id] as number;
+    const m = this.ints[id * 8] as number;
+    const c = this.ints[id * 8 + 4] as number;
     if (c !== 0) {
-      this.touch(c - 1, this.c0s[id] as number);
+      this.touch(c - 1, this.ints[id * 8 + 5] as number);
       if ((m & F64_MANY) !== 0) {
         const out = this.out[id] as number[];
         for (let k = 0; k < out.length; k += 2) this.touch(out[k] as number, out[k + 1] as number);
@@ -407,15 +432,15 @@ export class F64Store {
   }
 
   private touch(d: number, slot: number): void {
-    const m = this.meta[d] as number;
+    const m = this.ints[d * 8] as number;
     if ((m & F64_KIND_MASK) === F64_SUM) (this.sums[d] as F64SumState).markSlot(slot);
     if ((m & F64_QUEUED) === 0) this.enqueue(d);
   }
 
   private fail(id: number, cause: unknown): void {
-    const m = this.meta[id] as number;
+    const m = this.ints[id * 8] as number;
     if ((m & F64_ERRORED) === 0) {
-      this.meta[id] = m | F64_ERRORED;
+      this.ints[id * 8] = m | F64_ERRORED;
       this.nStale++;
     }
     this.host.reportError(new NodeComputeError(id, this.label(id), cause));
@@ -433,9 +458,9 @@ export class F64Store {
     for (let i = 0; i < count; i++) {
       const id = this.notifyIds[i] as number;
       const old = this.notifyOld[i] as number;
-      const m = this.meta[id] as number;
+      const m = this.ints[id * 8] as number;
       if ((m & F64_NOTIFY) === 0) continue; // disposed (its id maybe reused) by an earlier observer
-      this.meta[id] = m & ~F64_NOTIFY;
+      this.ints[id * 8] = m & ~F64_NOTIFY;
       const observers = this.observers[id] ?? null;
       if (observers === null) continue;
       // Re-read: an observer may have created nodes (the arrays grow by replacement).
@@ -465,18 +490,10 @@ export class F64Store {
       b.set(a);
       return b;
     };
-    const i32 = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
     this.val = f64(this.val);
     this.pend = f64(this.pend);
-    this.height = i32(this.height);
-    this.meta = i32(this.meta);
-    this.in0 = i32(this.in0);
-    this.in1 = i32(this.in1);
-    this.c0 = i32(this.c0);
-    this.c0s = i32(this.c0s);
+    const ints = new Int32Array(cap * 8);
+    ints.set(this.ints);
+    this.ints = ints;
   }
 }

@@ -251,8 +251,8 @@ export class Graph extends GraphKernel {
     const ia = this.f64Id(a, 'f64Map()');
     const name = options?.name ?? null;
     const value = this.computeF64(name, () => f(s.val[ia] as number));
-    const id = s.add(F64_MAP, (s.height[ia] as number) + 1, value, name, f as F64Fn1);
-    s.in0[id] = ia;
+    const id = s.add(F64_MAP, s.heightOf(ia) + 1, value, name, f as F64Fn1);
+    s.setInputs(id, ia, -1);
     s.link(ia, id, 0);
     return s.handles[id] as unknown as F64;
   }
@@ -265,10 +265,9 @@ export class Graph extends GraphKernel {
     const ib = this.f64Id(b, 'f64Map2()');
     const name = options?.name ?? null;
     const value = this.computeF64(name, () => f(s.val[ia] as number, s.val[ib] as number));
-    const height = Math.max(s.height[ia] as number, s.height[ib] as number) + 1;
+    const height = Math.max(s.heightOf(ia), s.heightOf(ib)) + 1;
     const id = s.add(F64_MAP2, height, value, name, f as F64Fn2);
-    s.in0[id] = ia;
-    s.in1[id] = ib;
+    s.setInputs(id, ia, ib);
     s.link(ia, id, 0);
     s.link(ib, id, 1);
     return s.handles[id] as unknown as F64;
@@ -288,7 +287,7 @@ export class Graph extends GraphKernel {
     let height = -1;
     for (const i of ids) {
       state.push(i, s.val[i] as number);
-      if ((s.height[i] as number) > height) height = s.height[i] as number;
+      if (s.heightOf(i) > height) height = s.heightOf(i);
     }
     const id = s.add(F64_SUM, height + 1, state.value(), options?.name ?? null, null);
     s.sums[id] = state;
@@ -303,10 +302,10 @@ export class Graph extends GraphKernel {
     const is = this.f64Id(sum, 'f64AddInput()');
     const ii = this.f64Id(input, 'f64AddInput()');
     if (s.kind(is) !== F64_SUM) throw new NotInputError(is, 'an f64Sum');
-    if ((s.height[ii] as number) >= (s.height[is] as number)) this.raiseF64(is, ii);
+    if (s.heightOf(ii) >= s.heightOf(is)) this.raiseF64(is, ii);
     const slot = (s.sums[is] as F64SumState).push(ii, s.val[ii] as number);
     s.link(ii, is, slot);
-    if (((s.meta[is] as number) & F64_QUEUED) === 0) s.enqueue(is);
+    if ((s.metaOf(is) & F64_QUEUED) === 0) s.enqueue(is);
   }
 
   /** Remove an input from an f64 sum (one occurrence); the sum changes at the next stabilization. */
@@ -328,7 +327,7 @@ export class Graph extends GraphKernel {
     const s = this.f64;
     const id = h.id;
     if (h.store !== s || !h.alive || s === null) throw this.f64HandleError(leaf, 'f64Set()');
-    if (((s.meta[id] as number) & F64_KIND_MASK) !== F64_LEAF) throw new NotInputError(id, 'an f64 leaf');
+    if ((s.metaOf(id) & F64_KIND_MASK) !== F64_LEAF) throw new NotInputError(id, 'an f64 leaf');
     if (typeof value !== 'number') throw new NumberExpectedError(`f64Set(${s.label(id)})`, value);
     s.set(id, value);
   }
@@ -433,7 +432,7 @@ export class Graph extends GraphKernel {
   /** True when the node's last recompute threw and it holds its previous value. */
   isStale(node: Incr<unknown>): boolean {
     if (node instanceof F64Handle) {
-      return node.alive && ((node.store.meta[node.id] as number) & F64_ERRORED) !== 0;
+      return node.alive && (node.store.metaOf(node.id) & F64_ERRORED) !== 0;
     }
     return ((node as unknown as Node).flags & F_ERRORED) !== 0;
   }
@@ -565,7 +564,7 @@ export class Graph extends GraphKernel {
     const moved = state.removeSlot(slot);
     s.unlink(input, sum, slot);
     if (moved >= 0) s.reslot(moved, sum, last, slot);
-    if (((s.meta[sum] as number) & F64_QUEUED) === 0) s.enqueue(sum);
+    if ((s.metaOf(sum) & F64_QUEUED) === 0) s.enqueue(sum);
   }
 
   /**
@@ -597,11 +596,11 @@ export class Graph extends GraphKernel {
     if (view !== null) this.dispose(view as unknown as Incr<unknown>);
     switch (f.kind(id)) {
       case F64_MAP:
-        f.unlink(f.in0[id] as number, id, 0);
+        f.unlink(f.input0(id), id, 0);
         break;
       case F64_MAP2:
-        f.unlink(f.in0[id] as number, id, 0);
-        f.unlink(f.in1[id] as number, id, 1);
+        f.unlink(f.input0(id), id, 0);
+        f.unlink(f.input1(id), id, 1);
         break;
       case F64_SUM: {
         const inputs = (f.sums[id] as F64SumState).inputs;
@@ -635,10 +634,10 @@ export class Graph extends GraphKernel {
     const f = this.f64 as F64Store;
     const existing = f.views[id];
     if (existing !== null && existing !== undefined) return existing;
-    const n = this.register(KIND_F64_VIEW, (f.height[id] as number) + 1, f.val[id], undefined, null);
+    const n = this.register(KIND_F64_VIEW, f.heightOf(id) + 1, f.val[id], undefined, null);
     n.in1 = id;
     f.views[id] = n;
-    f.meta[id] = (f.meta[id] as number) | F64_VIEWED;
+    f.setMeta(id, f.metaOf(id) | F64_VIEWED);
     return n;
   }
 
@@ -667,7 +666,7 @@ export class Graph extends GraphKernel {
   /** Make f64 sum `sum` higher than `input` (and everything depending on it higher still), refusing cycles. */
   private raiseF64(sum: number, input: number): void {
     const f = this.f64 as F64Store;
-    const hInput = f.height[input] as number;
+    const hInput = f.heightOf(input);
     // A cycle needs `input` reachable from `sum`; only nodes not higher than `input` can lie on such a path.
     const stack = [sum];
     const seen = new Set<number>();
@@ -676,16 +675,16 @@ export class Graph extends GraphKernel {
       if (x === input) throw new CycleError(input, sum);
       if (seen.has(x)) continue;
       seen.add(x);
-      for (const [c] of f.dependents(x)) if ((f.height[c] as number) <= hInput) stack.push(c);
+      for (const [c] of f.dependents(x)) if (f.heightOf(c) <= hInput) stack.push(c);
     }
-    f.height[sum] = hInput + 1;
+    f.setHeight(sum, hInput + 1);
     const work = [sum];
     while (work.length > 0) {
       const x = work.pop() as number;
-      const hx = f.height[x] as number;
+      const hx = f.heightOf(x);
       for (const [c] of f.dependents(x)) {
-        if ((f.height[c] as number) <= hx) {
-          f.height[c] = hx + 1;
+        if (f.heightOf(c) <= hx) {
+          f.setHeight(c, hx + 1);
           work.push(c);
         }
       }

@@ -60,7 +60,7 @@ export function checkInvariants(g: GraphInternals): void {
     if (n.kind === KIND_F64_VIEW) {
       const f = g.f64 as F64Store;
       const id = n.in1 as number;
-      if (f.views[id] !== n || n.height <= (f.height[id] as number)) {
+      if (f.views[id] !== n || n.height <= f.heightOf(id)) {
         throw new InvariantError(`${n.label()} is not the view of ${f.label(id)} or not above it`);
       }
       if (!Object.is(n.value, f.val[id])) {
