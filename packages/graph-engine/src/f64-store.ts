@@ -158,14 +158,18 @@ export class F64Store {
   free(id: number): void {
     const m = this.ints[id * 8] as number;
     if ((m & F64_QUEUED) !== 0) {
-      const h = this.ints[id * 8 + 1] as number;
-      const bucket = this.buckets[h] as number[];
-      const len = this.bucketLen[h] as number;
-      const at = bucket.indexOf(id);
-      if (at >= 0 && at < len) {
-        bucket[at] = bucket[len - 1] as number;
-        this.bucketLen[h] = len - 1;
-        this.dirtyCount--;
+      // Out of the queue. Not necessarily in the bucket of its height: a height raised after the
+      // node was queued leaves it in the old one.
+      for (let h = 0; h < this.buckets.length; h++) {
+        const bucket = this.buckets[h] as number[];
+        const len = this.bucketLen[h] as number;
+        const at = bucket.indexOf(id);
+        if (at >= 0 && at < len) {
+          bucket[at] = bucket[len - 1] as number;
+          this.bucketLen[h] = len - 1;
+          this.dirtyCount--;
+          break;
+        }
       }
     }
     if ((m & F64_ERRORED) !== 0) this.nStale--;
@@ -422,18 +426,19 @@ export class F64Store {
     const m = this.ints[id * 8] as number;
     const c = this.ints[id * 8 + 4] as number;
     if (c !== 0) {
-      this.touch(c - 1, this.ints[id * 8 + 5] as number);
+      this.touch(c - 1, this.ints[id * 8 + 5] as number, id);
       if ((m & F64_MANY) !== 0) {
         const out = this.out[id] as number[];
-        for (let k = 0; k < out.length; k += 2) this.touch(out[k] as number, out[k + 1] as number);
+        for (let k = 0; k < out.length; k += 2) this.touch(out[k] as number, out[k + 1] as number, id);
       }
     }
     if ((m & F64_VIEWED) !== 0) this.host.enqueueView(this.views[id] as GNode);
   }
 
-  private touch(d: number, slot: number): void {
+  /** Queue dependent `d` of changed node `input` (reading it at input slot `slot`). */
+  private touch(d: number, slot: number, input: number): void {
     const m = this.ints[d * 8] as number;
-    if ((m & F64_KIND_MASK) === F64_SUM) (this.sums[d] as F64SumState).markSlot(slot);
+    if ((m & F64_KIND_MASK) === F64_SUM) (this.sums[d] as F64SumState).markSlot(slot, input);
     if ((m & F64_QUEUED) === 0) this.enqueue(d);
   }
 

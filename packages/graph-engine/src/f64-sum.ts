@@ -25,9 +25,12 @@ export class F64SumState {
   inputs: number[] = [];
   /** Contribution folded in per slot (the input's value at the last stabilization). */
   contrib: Float64Array;
-  /** 1 when the slot is in `pending`. */
-  mark: Uint8Array;
-  /** Slots changed since the last stabilization, `pendingCount` of them. */
+  /**
+   * Inputs changed in this stabilization, as [slot, input id] pairs, `pendingCount` of them. Each
+   * slot is marked at most once per stabilization (its input changes at most once, and only the
+   * stabilization marks slots), and the sum applies them in the same stabilization: outside one,
+   * the list is empty.
+   */
   pending: Int32Array;
   pendingCount = 0;
   acc = 0;
@@ -39,8 +42,7 @@ export class F64SumState {
   constructor(capacity = INITIAL_CAPACITY) {
     const cap = Math.max(INITIAL_CAPACITY, capacity);
     this.contrib = new Float64Array(cap);
-    this.mark = new Uint8Array(cap);
-    this.pending = new Int32Array(cap);
+    this.pending = new Int32Array(2 * cap);
   }
 
   get size(): number {
@@ -53,7 +55,6 @@ export class F64SumState {
     if (slot === this.contrib.length) this.grow();
     this.inputs.push(input);
     this.contrib[slot] = x;
-    this.mark[slot] = 0;
     this.add(x);
     return slot;
   }
@@ -64,44 +65,32 @@ export class F64SumState {
    */
   removeSlot(slot: number): number {
     this.sub(this.contrib[slot] as number);
-    if (this.mark[slot] === 1) this.unpend(slot);
     const last = this.inputs.length - 1;
     let moved = -1;
     if (slot !== last) {
       moved = this.inputs[last] as number;
       this.inputs[slot] = moved;
       this.contrib[slot] = this.contrib[last] as number;
-      if (this.mark[last] === 1) {
-        this.unpend(last);
-        this.mark[slot] = 1;
-        this.pending[this.pendingCount++] = slot;
-      } else {
-        this.mark[slot] = 0;
-      }
     }
     this.inputs.pop();
-    this.mark[last] = 0;
     return moved;
   }
 
-  markSlot(slot: number): void {
-    if (this.mark[slot] === 0) {
-      this.mark[slot] = 1;
-      this.pending[this.pendingCount++] = slot;
-    }
+  /** Input `input` of slot `slot` changed (called by the stabilization, once per slot at most). */
+  markSlot(slot: number, input: number): void {
+    const k = 2 * this.pendingCount++;
+    this.pending[k] = slot;
+    this.pending[k + 1] = input;
   }
 
   /** Fold the changed slots' current values (read from `val`) in; returns the new total. */
   apply(val: Float64Array): number {
     const pending = this.pending;
-    const mark = this.mark;
     const contrib = this.contrib;
-    const inputs = this.inputs;
-    const end = this.pendingCount;
-    for (let k = 0; k < end; k++) {
+    const end = 2 * this.pendingCount;
+    for (let k = 0; k < end; k += 2) {
       const slot = pending[k] as number;
-      mark[slot] = 0;
-      const x = val[inputs[slot] as number] as number;
+      const x = val[pending[k + 1] as number] as number;
       const old = contrib[slot] as number;
       contrib[slot] = x;
       this.sub(old);
@@ -177,29 +166,13 @@ export class F64SumState {
     this.acc = t;
   }
 
-  private unpend(slot: number): void {
-    const pending = this.pending;
-    const end = this.pendingCount;
-    for (let k = 0; k < end; k++) {
-      if (pending[k] === slot) {
-        pending[k] = pending[end - 1] as number;
-        this.pendingCount = end - 1;
-        this.mark[slot] = 0;
-        return;
-      }
-    }
-  }
-
   private grow(): void {
     const cap = this.contrib.length * 2;
     const contrib = new Float64Array(cap);
     contrib.set(this.contrib);
-    const mark = new Uint8Array(cap);
-    mark.set(this.mark);
-    const pending = new Int32Array(cap);
+    const pending = new Int32Array(2 * cap);
     pending.set(this.pending);
     this.contrib = contrib;
-    this.mark = mark;
     this.pending = pending;
   }
 }

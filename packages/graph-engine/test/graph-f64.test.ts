@@ -447,6 +447,18 @@ describe('graph f64: dispose', () => {
     expect(sum.value).toBe(17);
   });
 
+  it('a queued sum whose height was raised leaves the queue when disposed', () => {
+    const g = new Graph({ debug: true });
+    const a = g.f64Leaf(1);
+    const sum = g.f64Sum([a]);
+    const deep = g.f64Map(g.f64Map(a, (x) => x + 1), (x) => x + 1);
+    g.f64AddInput(sum, a); // queues the sum at height 1
+    g.f64AddInput(sum, deep); // raises it to 3: it stays queued in the bucket of height 1
+    g.dispose(sum);
+    expect(g.stats().dirtyCount).toBe(0);
+    expect(g.stabilize()).toBe(0);
+  });
+
   it("an observer disposed after its node was disposed leaves the id's next node alone", () => {
     const g = new Graph({ debug: true });
     const a = g.f64Leaf(1);
