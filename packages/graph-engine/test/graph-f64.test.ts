@@ -451,7 +451,10 @@ describe('graph f64: dispose', () => {
     const g = new Graph({ debug: true });
     const a = g.f64Leaf(1);
     const sum = g.f64Sum([a]);
-    const deep = g.f64Map(g.f64Map(a, (x) => x + 1), (x) => x + 1);
+    const deep = g.f64Map(
+      g.f64Map(a, (x) => x + 1),
+      (x) => x + 1,
+    );
     g.f64AddInput(sum, a); // queues the sum at height 1
     g.f64AddInput(sum, deep); // raises it to 3: it stays queued in the bucket of height 1
     g.dispose(sum);
