@@ -34,7 +34,7 @@ export const F64_NOTIFY = 32;
 export const F64_VIEWED = 64;
 /** The node has observers (`observers[id]`): the hot path tests the flag, not the array. */
 export const F64_OBSERVED = 128;
-/** The node has more than one f64 dependent (`out[id]` is an array). */
+/** The node has more than two f64 dependents (the others in `out[id]`). */
 export const F64_MANY = 256;
 
 export type F64Fn1 = (x: number) => number;
@@ -88,10 +88,10 @@ export class F64Store {
    * The integer fields of node id, interleaved (one 32-byte record per node, so that a node's
    * fields share a cache line): ints[8 id] kind and flags, [8 id + 1] height, [+2] first input,
    * [+3] second input (map2), [+4] first f64 dependent + 1 (0: none), [+5] its input slot (a
-   * sum's slot; 0 or 1 for map2).
+   * sum's slot; 0 or 1 for map2), [+6] and [+7] the same for the second dependent.
    */
   ints: Int32Array;
-  /** Further f64 dependents, [id, slot, ...]; null while there are at most one. */
+  /** Further f64 dependents, [id, slot, ...]; null while there are at most two. */
   out: Array<number[] | null> = [];
   fn: Array<F64Fn1 | F64Fn2 | null> = [];
   sums: Array<F64SumState | null> = [];
@@ -140,6 +140,8 @@ export class F64Store {
     this.ints[id * 8 + 3] = -1;
     this.ints[id * 8 + 4] = 0;
     this.ints[id * 8 + 5] = 0;
+    this.ints[id * 8 + 6] = 0;
+    this.ints[id * 8 + 7] = 0;
     this.out[id] = null;
     this.fn[id] = fn;
     this.sums[id] = null;
@@ -177,6 +179,7 @@ export class F64Store {
     if (name !== null && this.byName.get(name) === id) this.byName.delete(name);
     this.ints[id * 8] = 0;
     this.ints[id * 8 + 4] = 0;
+    this.ints[id * 8 + 6] = 0;
     this.out[id] = null;
     this.fn[id] = null;
     this.sums[id] = null;
@@ -189,23 +192,72 @@ export class F64Store {
     this.live--;
   }
 
+  /** Add dependent `child`, reading `parent` at its input slot `slot`. */
   link(parent: number, child: number, slot: number): void {
-    if (this.ints[parent * 8 + 4] === 0) {
-      this.ints[parent * 8 + 4] = child + 1;
-      this.ints[parent * 8 + 5] = slot;
+    const ints = this.ints;
+    const at = parent * 8;
+    if (ints[at + 4] === 0) {
+      ints[at + 4] = child + 1;
+      ints[at + 5] = slot;
+    } else if (ints[at + 6] === 0) {
+      ints[at + 6] = child + 1;
+      ints[at + 7] = slot;
     } else {
-      const out = this.out[parent];
-      if (out === null || out === undefined) {
-        this.out[parent] = [child, slot];
-        this.ints[parent * 8] = (this.ints[parent * 8] as number) | F64_MANY;
-      } else out.push(child, slot);
+      const out = this.out[parent] ?? null;
+      if (out === null) this.out[parent] = [child, slot];
+      else out.push(child, slot);
+      ints[at] = (ints[at] as number) | F64_MANY;
     }
   }
 
-  /** `out[parent]` became empty. */
-  private dropOut(parent: number): void {
-    this.out[parent] = null;
-    this.ints[parent * 8] = (this.ints[parent * 8] as number) & ~F64_MANY;
+  /** Remove dependent `child` at input slot `slot` of `parent` (the last one takes its place). */
+  unlink(parent: number, child: number, slot: number): void {
+    const deps = this.dependents(parent);
+    const at = deps.findIndex(([c, s]) => c === child && s === slot);
+    if (at < 0) return;
+    deps[at] = deps[deps.length - 1] as [number, number];
+    deps.pop();
+    this.setDependents(parent, deps);
+  }
+
+  /** Change the slot under which `parent` lists dependent `child` (a sum's slots move on removal). */
+  reslot(parent: number, child: number, from: number, to: number): void {
+    const deps = this.dependents(parent);
+    const at = deps.findIndex(([c, s]) => c === child && s === from);
+    if (at < 0) return;
+    deps[at] = [child, to];
+    this.setDependents(parent, deps);
+  }
+
+  /** The f64 dependents of `id` as [child, slot] pairs (building and checking, not the hot path). */
+  dependents(id: number): Array<[number, number]> {
+    const ints = this.ints;
+    const r: Array<[number, number]> = [];
+    if (ints[id * 8 + 4] !== 0) r.push([(ints[id * 8 + 4] as number) - 1, ints[id * 8 + 5] as number]);
+    if (ints[id * 8 + 6] !== 0) r.push([(ints[id * 8 + 6] as number) - 1, ints[id * 8 + 7] as number]);
+    const out = this.out[id] ?? null;
+    if (out !== null)
+      for (let k = 0; k < out.length; k += 2) r.push([out[k] as number, out[k + 1] as number]);
+    return r;
+  }
+
+  /** Store `deps` as the dependents of `id`: the first two inline, the others in `out[id]`. */
+  private setDependents(id: number, deps: ReadonlyArray<readonly [number, number]>): void {
+    const ints = this.ints;
+    const d0 = deps[0];
+    const d1 = deps[1];
+    ints[id * 8 + 4] = d0 === undefined ? 0 : d0[0] + 1;
+    ints[id * 8 + 5] = d0 === undefined ? 0 : d0[1];
+    ints[id * 8 + 6] = d1 === undefined ? 0 : d1[0] + 1;
+    ints[id * 8 + 7] = d1 === undefined ? 0 : d1[1];
+    const m = ints[id * 8] as number;
+    if (deps.length > 2) {
+      this.out[id] = deps.slice(2).flat();
+      ints[id * 8] = m | F64_MANY;
+    } else {
+      this.out[id] = null;
+      ints[id * 8] = m & ~F64_MANY;
+    }
   }
 
   /** Set node `id`'s observers (null: none). */
@@ -213,60 +265,6 @@ export class F64Store {
     this.observers[id] = observers;
     const m = this.ints[id * 8] as number;
     this.ints[id * 8] = observers === null ? m & ~F64_OBSERVED : m | F64_OBSERVED;
-  }
-
-  /** Remove dependent `child` at input slot `slot` of `parent`. */
-  unlink(parent: number, child: number, slot: number): void {
-    const out = this.out[parent] ?? null;
-    if (this.ints[parent * 8 + 4] === child + 1 && this.ints[parent * 8 + 5] === slot) {
-      if (out === null) {
-        this.ints[parent * 8 + 4] = 0;
-        this.ints[parent * 8 + 5] = 0;
-      } else {
-        this.ints[parent * 8 + 4] = (out[out.length - 2] as number) + 1;
-        this.ints[parent * 8 + 5] = out[out.length - 1] as number;
-        out.length -= 2;
-        if (out.length === 0) this.dropOut(parent);
-      }
-      return;
-    }
-    if (out === null) return;
-    for (let k = 0; k < out.length; k += 2) {
-      if (out[k] === child && out[k + 1] === slot) {
-        out[k] = out[out.length - 2] as number;
-        out[k + 1] = out[out.length - 1] as number;
-        out.length -= 2;
-        if (out.length === 0) this.dropOut(parent);
-        return;
-      }
-    }
-  }
-
-  /** Change the slot under which `parent` lists dependent `child` (a sum's slots move on removal). */
-  reslot(parent: number, child: number, from: number, to: number): void {
-    if (this.ints[parent * 8 + 4] === child + 1 && this.ints[parent * 8 + 5] === from) {
-      this.ints[parent * 8 + 5] = to;
-      return;
-    }
-    const out = this.out[parent] ?? null;
-    if (out === null) return;
-    for (let k = 0; k < out.length; k += 2) {
-      if (out[k] === child && out[k + 1] === from) {
-        out[k + 1] = to;
-        return;
-      }
-    }
-  }
-
-  /** The f64 dependents of `id` as [child, slot] pairs (building and checking, not the hot path). */
-  dependents(id: number): Array<[number, number]> {
-    const r: Array<[number, number]> = [];
-    if (this.ints[id * 8 + 4] !== 0)
-      r.push([(this.ints[id * 8 + 4] as number) - 1, this.ints[id * 8 + 5] as number]);
-    const out = this.out[id] ?? null;
-    if (out !== null)
-      for (let k = 0; k < out.length; k += 2) r.push([out[k] as number, out[k + 1] as number]);
-    return r;
   }
 
   // Named accessors of the interleaved integer fields, for building and checking (the hot path
@@ -424,9 +422,12 @@ export class F64Store {
   /** Queue the dependents of a changed node (a sum dependent also marks the input's slot). */
   private propagate(id: number): void {
     const m = this.ints[id * 8] as number;
-    const c = this.ints[id * 8 + 4] as number;
+    const ints = this.ints;
+    const c = ints[id * 8 + 4] as number;
     if (c !== 0) {
-      this.touch(c - 1, this.ints[id * 8 + 5] as number, id);
+      this.touch(c - 1, ints[id * 8 + 5] as number, id);
+      const c1 = ints[id * 8 + 6] as number;
+      if (c1 !== 0) this.touch(c1 - 1, ints[id * 8 + 7] as number, id);
       if ((m & F64_MANY) !== 0) {
         const out = this.out[id] as number[];
         for (let k = 0; k < out.length; k += 2) this.touch(out[k] as number, out[k + 1] as number, id);
