@@ -13,6 +13,10 @@
 // the checkpointer running alternate (ABBA) with segments where it is paused (SIGSTOP: no trigger;
 // an "off" segment starts once the worker has no checkpoint in progress). Run twice: a checkpoint
 // every second (3 s segments), then every 10 s, the checkpointer's default interval (10 s segments).
+// throughput_drop_pct_pairs: the same pair by pair (each "on" segment against the adjacent "off" one,
+// so a drift of the machine between pairs does not enter), median and [min, max] of the pairs; the
+// range says how far one figure can be trusted on this machine (pnpm bench checkpoint-cpu measures
+// one checkpoint's CPU alone, with the worker idle).
 // throughput_drop_pct = 1 - median(events per CPU-second with) / median(without), in %, per
 // CPU-second of the worker process (the machine is shared: wall-clock rates swing 2-4x between
 // segments; the wall-clock figure is printed beside it). That share still depends on how much CPU
@@ -32,7 +36,9 @@ import { checkpointLayout, decodeManifest } from '@ripple/protocol';
 import {
   CheckpointParticipant,
   loadConfig,
+  MemorySink,
   MemorySnapshotStore,
+  MemoryTopic,
   silentLogger,
   systemClock,
   vwapJob,
@@ -91,19 +97,14 @@ const cfg = loadConfig({
 });
 const metrics = new WorkerMetrics(cfg.workerId);
 const source = new TradeGenerator(KEYS);
-let outputRecords = 0;
+const topics = new Map(
+  [cfg.outputTopic, cfg.dlqTopic, `${cfg.inputTopic}-late`].map((t) => [t, new MemoryTopic(t, PARTITIONS)]),
+);
 const worker = new Worker({
   config: cfg,
   job: vwapJob,
   source,
-  // Output is counted, not kept (a MemorySink keeps every record: the heap grew through the run and
-  // with it the cost of each major GC, a drift the ABBA order only partly cancels).
-  sink: {
-    send: async (records) => {
-      outputRecords += records.length;
-    },
-    close: async () => {},
-  },
+  sink: new MemorySink(topics),
   store: new MemorySnapshotStore(),
   metrics,
   // cluster checkpoints only: nothing to restore in a fresh bench cluster, no checkpoint of its own
@@ -336,7 +337,6 @@ try {
     events_per_cpu_s_without: dflt.eventsPerCpuSecOff,
     events_per_cpu_s_with_checkpoints_interval_1s: fast.eventsPerCpuSecOn,
     events_per_cpu_s_without_interval_1s: fast.eventsPerCpuSecOff,
-    output_records: outputRecords,
     partitions: PARTITIONS,
     keys_per_partition: KEYS,
     snapshot_format: 'engine (packages/stream snapshotChanges, RIPP snapshot frames)',
