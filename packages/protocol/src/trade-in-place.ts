@@ -40,7 +40,7 @@ export class TradeSlot {
   timeLo = 0;
   venue = '';
 
-  /** Copies `t` (its timestamp split once; the range is checked by `writeTradeAt`). */
+  /** Copies `t`: its timestamp checked (int64) and split once; the other fields are checked by `writeTradeAt`. */
   setTrade(t: Trade): this {
     const ts = t.timestampNs;
     if (typeof ts !== 'bigint' || ts < INT64_MIN || ts > INT64_MAX) {
@@ -129,12 +129,15 @@ export function readTradeInto(
   base = 0,
 ): TradeSlot {
   const venueAt = checkTradeAt(b, start, end, base);
-  out.symbol = utf8(b, start + 25, venueAt);
+  // both strings first: invalid UTF-8 throws before `out` is touched
+  const symbol = utf8(b, start + 25, venueAt);
+  const venue = utf8(b, venueAt + 1, end);
+  out.symbol = symbol;
   out.price = getF64(b, start);
   out.size = getU53(b, start + 16);
   out.timeLo = getU32(b, start + 8);
   out.timeHi = getU32(b, start + 12) | 0;
-  out.venue = utf8(b, venueAt + 1, end);
+  out.venue = venue;
   return out;
 }
 

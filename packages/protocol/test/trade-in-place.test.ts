@@ -183,7 +183,9 @@ describe('trade in place', () => {
           const expected = outcome(() => decodeTradePayload(window));
           const reference = outcome(() => referenceCheck(window));
           expect(expected).toEqual(reference);
+          const before = out.toTrade();
           expect(outcome(() => readTradeInto(window, 0, window.length, out))).toEqual(expected);
+          if (expected !== 'ok') expect(out.toTrade()).toEqual(before); // a refused payload leaves the slot as it was
           // inside a larger buffer: the same error class and code (UTF-8 errors name the buffer's offset)
           const inside = outcome(() => readTradeInto(bytes, a, b, out, -a));
           if (expected === 'ok') expect(inside).toBe('ok');
