@@ -1,5 +1,5 @@
-// `pnpm bench checkpoint [--json] [--checkpoints N] [--segments N]` (needs `pnpm infra:up` and
-// `source infra/.run/env`): the checkpointer process on the real S3 (Ceph RGW) and NATS, and one
+// `pnpm bench checkpoint [--json] [--checkpoints N] [--segments N] [--long-segment-sec S]` (needs
+// `pnpm infra:up` and `source infra/.run/env`): the checkpointer process on the real S3 (Ceph RGW) and NATS, and one
 // in-process worker (the real runtime, VWAP job and checkpoint participant) owning 8 partitions x
 // 2,000 keys, fed by an in-process trade generator (no Kafka: the figures are the checkpoint's).
 //
@@ -58,6 +58,8 @@ const opt = (name: string, dflt: number) => {
 const want = opt('--checkpoints', 20);
 const segments = opt('--segments', 8);
 const SEGMENT_MS = 3000;
+// the segments of the 10 s phase: 10 s holds one checkpoint; 20 or 30 s hold two or three
+const LONG_SEGMENT_MS = opt('--long-segment-sec', 10) * 1000;
 const DEFAULT_INTERVAL_SEC = 10; // the checkpointer's default RIPPLE_CHECKPOINT_INTERVAL_SEC
 const PARTITIONS = 8;
 const KEYS = 2000;
@@ -299,7 +301,7 @@ try {
   await stopCheckpointer(child);
   await until('the last checkpoint settled', () => !participant.busy, 10_000);
   child = spawnCheckpointer(DEFAULT_INTERVAL_SEC);
-  const dflt = await throughput(segments, DEFAULT_INTERVAL_SEC * 1000);
+  const dflt = await throughput(segments, LONG_SEGMENT_MS);
   result = {
     suite: 'checkpoint',
     commit_ms_p50: percentile(
@@ -315,6 +317,7 @@ try {
     throughput_drop_pct: dflt.dropPct,
     throughput_drop_wall_pct: dflt.dropWallPct,
     checkpoint_interval_sec: DEFAULT_INTERVAL_SEC,
+    segment_sec: LONG_SEGMENT_MS / 1000,
     checkpoints_in_on_segments: dflt.checkpointsOn,
     // the same, "on" segment against the adjacent "off" one (ABBA pairs): median and [min, max]
     throughput_drop_pct_pairs: dflt.pairDropPct,
