@@ -83,7 +83,7 @@ function buildRipple(n: number, trades: Trade[]): Contender & { graph: Graph } {
 /**
  * The same VWAP on the typed numeric path: per symbol two f64 leaves (price, size) and an f64Map2
  * (notional); two incremental f64 sums (notional, volume); the VWAP an f64Map2 of the sums,
- * observed. An update sets the symbol's two leaves and stabilizes. No user function allocates.
+ * observed. An update sets the symbol's two leaves and stabilizes. No user function creates an object.
  */
 const notionalOf = (p: number, s: number): number => p * s;
 const vwapOfTotals = (tn: number, tv: number): number => (tv === 0 ? 0 : tn / tv);

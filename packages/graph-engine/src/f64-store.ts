@@ -1,8 +1,9 @@
 /**
  * The typed numeric path of the graph: f64 nodes (`Graph.f64Leaf`, `f64Map`, `f64Map2`, `f64Sum`)
- * stored as a struct of arrays indexed by an integer id: values and pending leaf values in
- * Float64Arrays, heights, kinds/flags, inputs and first dependents in Int32Arrays. A changed node
- * allocates nothing: no boxed number, no node object touched, user functions take and return
+ * stored in typed arrays indexed by an integer id: values and pending leaf values in
+ * Float64Arrays, a node's integer fields (kind/flags, height, inputs, first two dependents)
+ * interleaved in one Int32Array. A changed node
+ * creates no object: no node object touched, no boxed value stored, user functions take and return
  * doubles. Scheduling is the generic one (decision 0001): one bucket per height, heights shared
  * with the generic nodes (the kernel drains, per height, this store's bucket and then its own), a
  * node recomputed at most once per stabilization, after its inputs.

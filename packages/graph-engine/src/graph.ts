@@ -232,7 +232,7 @@ export class Graph extends GraphKernel {
 
   /**
    * A settable f64 input. f64 nodes keep their values in one Float64Array (struct of arrays) and
-   * never call a function that allocates: use them for numeric aggregates on the hot path.
+   * store no boxed value: use them for numeric aggregates on the hot path.
    * Cutoff is `Object.is` (NaN to NaN is no change, +0 to -0 is one).
    */
   f64Leaf(initial: number, options?: F64NodeOptions): F64Leaf {
