@@ -328,12 +328,14 @@ export function getU53(b: Uint8Array, p: number): number {
 /**
  * Interned short ASCII strings: symbols and venues repeat, so a direct-mapped
  * cache turns most short string decodes into a hash and a byte compare, with
- * no allocation. A miss decodes and replaces the entry.
+ * no allocation. A miss decodes and replaces the entry. Each entry keeps the
+ * full 32-bit hash of its bytes: most misses are told by one compare.
  */
 const INTERN_SLOTS = 4096;
 const INTERN_MAX = 16;
 const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX);
 const internLen = new Uint8Array(INTERN_SLOTS);
+const internHash = new Int32Array(INTERN_SLOTS);
 const internStr: string[] = new Array<string>(INTERN_SLOTS).fill('');
 
 /** Decodes UTF-8 `b[start, end)`, ASCII fast path; throws on invalid UTF-8. */
@@ -344,7 +346,7 @@ export function utf8(b: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
   const base = slot * INTERN_MAX;
-  if (internLen[slot] === n) {
+  if (internHash[slot] === h && internLen[slot] === n) {
     let i = 0;
     while (i < n && internBytes[base + i] === b[start + i]) i++;
     if (i === n) return internStr[slot]!;
@@ -354,6 +356,7 @@ export function utf8(b: Uint8Array, start: number, end: number): string {
     // cache ASCII only: any non-ASCII UTF-8 string has fewer UTF-16 units than bytes
     for (let i = 0; i < n; i++) internBytes[base + i] = b[start + i]!;
     internLen[slot] = n;
+    internHash[slot] = h;
     internStr[slot] = s;
   }
   return s;
