@@ -128,7 +128,7 @@ export class Recovery {
   }
 
   private async attempt(partition: number): Promise<JobPartition | null> {
-    const { job, metrics, logger } = this.o;
+    const { metrics, logger } = this.o;
     const candidates: Candidate[] = [];
     if (this.o.cache !== null) {
       // The cache is an optimisation: unreadable, it is skipped (the store is authoritative).

@@ -54,7 +54,6 @@ import {
   type PartitionStart,
   type RecordSink,
   type RecordSource,
-  type SinkRecord,
   type SnapshotStore,
   type SourceRecord,
   silentLogger,

@@ -760,6 +760,7 @@ export class WindowOperator<E, A, R extends ValueRecord> {
     const k = this.keys.get(key);
     if (k === undefined) return [];
     const p = this.parts[k.partition] as Partition;
+    // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max throws on them)
     const wm = p.maxTs - this.ooo > p.wm ? p.maxTs - this.ooo : p.wm;
     const agg = this.agg;
     const out: Array<{ startNs: bigint; endNs: bigint; closed: boolean; result: R }> = [];
