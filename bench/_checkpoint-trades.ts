@@ -109,3 +109,21 @@ export class TradeGenerator implements RecordSource {
   }
   async close(): Promise<void> {}
 }
+
+/**
+ * The worker of the checkpoint benches: every partition on one worker, the in-memory source (this
+ * file's generator), 1 h windows (no window closes during a run: the state only grows), room for
+ * twice the keys per partition.
+ */
+export function benchWorkerEnv(partitions: number, keys: number): Record<string, string> {
+  return {
+    RIPPLE_WORKER_ID: 'bench-w',
+    RIPPLE_SOURCE: 'memory',
+    RIPPLE_SNAPSHOT_STORE: 'memory',
+    RIPPLE_NUM_PARTITIONS: String(partitions),
+    RIPPLE_PARTITIONS: `0-${partitions - 1}`,
+    RIPPLE_WINDOW: '1h',
+    RIPPLE_MAX_BATCH_RECORDS: '500',
+    RIPPLE_MAX_KEYS_PER_PARTITION: String(keys * 2),
+  };
+}

@@ -10,7 +10,7 @@
 // is not), the bus in memory. `--root DIR` loads the worker, protocol, bus and store packages from
 // another checkout of this repository (an A/B: run it alternately from two checkouts).
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { TradeGenerator } from './_checkpoint-trades.ts';
+import { benchWorkerEnv, TradeGenerator } from './_checkpoint-trades.ts';
 import { machine, percentile, printResult } from './_util.ts';
 
 const args = process.argv.slice(2);
@@ -42,16 +42,7 @@ const store = s3
     })
   : new O.MemoryObjectStore();
 const bus = new C.MemoryBus();
-const cfg = W.loadConfig({
-  RIPPLE_WORKER_ID: 'bench-w',
-  RIPPLE_SOURCE: 'memory',
-  RIPPLE_SNAPSHOT_STORE: 'memory',
-  RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-  RIPPLE_PARTITIONS: `0-${PARTITIONS - 1}`,
-  RIPPLE_WINDOW: '1h',
-  RIPPLE_MAX_BATCH_RECORDS: '500',
-  RIPPLE_MAX_KEYS_PER_PARTITION: String(KEYS * 2),
-});
+const cfg = W.loadConfig(benchWorkerEnv(PARTITIONS, KEYS));
 const metrics = new W.WorkerMetrics(cfg.workerId);
 const source = new TradeGenerator(KEYS);
 const topics = new Map(

@@ -46,7 +46,7 @@ import {
   WorkerMetrics,
 } from '@ripple/worker';
 import { requireEnv, uniqueId } from '../tests/integration/helpers.ts';
-import { TradeGenerator } from './_checkpoint-trades.ts';
+import { benchWorkerEnv, TradeGenerator } from './_checkpoint-trades.ts';
 import { machine, percentile, printResult } from './_util.ts';
 
 const args = process.argv.slice(2);
@@ -87,16 +87,7 @@ const store = new S3ObjectStore({
 });
 const nc = await connect({ servers: env.NATS_URL.split(','), name: `ripple-bench-${cluster}` });
 const bus = new NatsBus(nc);
-const cfg = loadConfig({
-  RIPPLE_WORKER_ID: 'bench-w',
-  RIPPLE_SOURCE: 'memory',
-  RIPPLE_SNAPSHOT_STORE: 'memory',
-  RIPPLE_NUM_PARTITIONS: String(PARTITIONS),
-  RIPPLE_PARTITIONS: `0-${PARTITIONS - 1}`,
-  RIPPLE_WINDOW: '1h',
-  RIPPLE_MAX_BATCH_RECORDS: '500',
-  RIPPLE_MAX_KEYS_PER_PARTITION: String(KEYS * 2),
-});
+const cfg = loadConfig(benchWorkerEnv(PARTITIONS, KEYS));
 const metrics = new WorkerMetrics(cfg.workerId);
 const source = new TradeGenerator(KEYS);
 const topics = new Map(

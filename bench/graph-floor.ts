@@ -5,17 +5,9 @@
 // a plain running sum, the observer an assignment): the cost of a height-ordered queue on this 6-node
 // update whatever the engine. 30 alternated rounds of 20,000 updates per size; medians of per-round ratios.
 import { loadavg } from 'node:os';
-import { type F64, type F64Leaf, Graph, type Incr, type Leaf } from '@ripple/graph-engine';
 import { machine, median, printResult, xorshift } from './_util.ts';
+import { buildRipple, buildRippleF64, type Trade } from './_vwap-graph.ts';
 
-interface Trade {
-  price: number;
-  size: number;
-}
-interface Contrib {
-  n: number;
-  v: number;
-}
 type Update = (symbol: number, t: Trade) => void;
 /** An update and the VWAP it last produced (cross-checked between contenders). */
 type Contender = [Update, () => number];
@@ -27,64 +19,15 @@ const pool: Trade[] = Array.from({ length: POOL }, () => ({
   size: 1 + (rnd0() % 500),
 }));
 
-function generic(n: number): Contender {
-  const g = new Graph();
-  const leaves: Leaf<Trade>[] = [];
-  const per: Incr<Contrib>[] = [];
-  const contribution = (t: Trade): Contrib => ({ n: t.price * t.size, v: t.size });
-  for (let i = 0; i < n; i++) {
-    const l = g.leaf(pool[i % POOL] as Trade);
-    leaves.push(l);
-    per.push(g.map(l, contribution));
-  }
-  const total = g.incrFold(
-    per,
-    { n: 0, v: 0 },
-    (a, x) => ({ n: a.n + x.n, v: a.v + x.v }),
-    (a, x) => ({ n: a.n - x.n, v: a.v - x.v }),
-    { replace: (a, o, x) => ({ n: a.n - o.n + x.n, v: a.v - o.v + x.v }) },
-  );
-  const vwap = g.map(total, (t) => (t.v === 0 ? 0 : t.n / t.v));
-  let last = 0;
-  g.observe(vwap, (_o, v) => {
-    last = v;
-  });
-  g.stabilize();
-  return [
-    (s, t) => {
-      g.set(leaves[s] as Leaf<Trade>, t);
-      g.stabilize();
-    },
-    () => last,
-  ];
-}
-
-function f64(n: number): Contender {
-  const g = new Graph();
-  const price: F64Leaf[] = [];
-  const size: F64Leaf[] = [];
-  const notional: F64[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = pool[i % POOL] as Trade;
-    price.push(g.f64Leaf(t.price));
-    size.push(g.f64Leaf(t.size));
-    notional.push(g.f64Map2(price[i] as F64Leaf, size[i] as F64Leaf, (x, y) => x * y));
-  }
-  const vwap = g.f64Map2(g.f64Sum(notional), g.f64Sum(size), (a, b) => (b === 0 ? 0 : a / b));
-  let last = 0;
-  g.observe(vwap, (_o, v) => {
-    last = v;
-  });
-  g.stabilize();
-  return [
-    (s, t) => {
-      g.f64Set(price[s] as F64Leaf, t.price);
-      g.f64Set(size[s] as F64Leaf, t.size);
-      g.stabilize();
-    },
-    () => last,
-  ];
-}
+/** The graphs of bench/graph.ts, as this file's contenders. */
+const generic = (n: number): Contender => {
+  const c = buildRipple(n, pool);
+  return [c.update, c.result];
+};
+const f64 = (n: number): Contender => {
+  const c = buildRippleF64(n, pool);
+  return [c.update, c.result];
+};
 
 function loop(n: number): Contender {
   const cn = new Float64Array(n);

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, type Incr } from '../src/index.ts';
-
-/** Wraps a function so the test can count how often the engine calls it. */
-function counted<A extends unknown[], R>(f: (...a: A) => R): ((...a: A) => R) & { calls: number } {
-  const g = ((...a: A) => {
-    g.calls++;
-    return f(...a);
-  }) as ((...a: A) => R) & { calls: number };
-  g.calls = 0;
-  return g;
-}
+import { counted } from './helpers.ts';
 
 describe('graph: stabilization', () => {
   it('computes new nodes at once and propagates a leaf change', () => {

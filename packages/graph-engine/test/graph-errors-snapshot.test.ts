@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  Graph,
-  type Incr,
-  InvariantError,
-  NodeComputeError,
-  SnapshotMismatchError,
-  StabilizeError,
-} from '../src/index.ts';
-
-function stabilizeErrors(g: Graph): StabilizeError {
-  try {
-    g.stabilize();
-  } catch (e) {
-    if (e instanceof StabilizeError) return e;
-    throw e;
-  }
-  throw new Error('expected stabilize to throw');
-}
+import { Graph, type Incr, InvariantError, NodeComputeError, SnapshotMismatchError } from '../src/index.ts';
+import { stabilizeErrors } from './helpers.ts';
 
 describe('graph: a user function that throws', () => {
   it('fails only its node, names it, and leaves the graph consistent', () => {

@@ -11,28 +11,8 @@ import {
   NumberExpectedError,
   ObserverError,
   ReentrancyError,
-  StabilizeError,
 } from '../src/index.ts';
-
-function stabilizeErrors(g: Graph): StabilizeError {
-  try {
-    g.stabilize();
-  } catch (e) {
-    if (e instanceof StabilizeError) return e;
-    throw e;
-  }
-  throw new Error('expected stabilize to throw');
-}
-
-/** Wraps a numeric function so the test can count how often the engine calls it. */
-function counted<A extends number[]>(f: (...a: A) => number): ((...a: A) => number) & { calls: number } {
-  const g = ((...a: A) => {
-    g.calls++;
-    return f(...a);
-  }) as ((...a: A) => number) & { calls: number };
-  g.calls = 0;
-  return g;
-}
+import { counted, stabilizeErrors } from './helpers.ts';
 
 describe('graph f64: the VWAP shape on the numeric path', () => {
   it('recomputes only the changed symbol, its sums and the VWAP, in height order', () => {
