@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { clusterSubjects } from '@ripple/protocol';
 import { afterAll, describe, expect, test } from 'vitest';
-import { dropClusterState, outputAgainstOracle, producePaced } from './cluster-harness.ts';
+import { dropClusterState, outputAgainstOracle, producePaced, waitAllProcessed } from './cluster-harness.ts';
 import { eventually, requireEnv, sleep, uniqueId } from './helpers.ts';
 import {
   createTopics,
   deleteTopics,
   makeStream,
   PARTITIONS,
+  progress,
   type Topics,
   type WorkerProcess,
 } from './worker-harness.ts';
@@ -85,27 +86,9 @@ const devWorkers = (run: DevRun): WorkerProcess[] =>
 
 async function owned(run: DevRun): Promise<number> {
   let n = 0;
-  for (const w of devWorkers(run)) {
-    try {
-      const r = (await (await fetch(`http://127.0.0.1:${w.healthPort}/ready`)).json()) as {
-        details?: unknown[] | null;
-      };
-      n += r.details?.length ?? 0;
-    } catch {
-      // not up yet
-    }
-  }
+  for (const w of devWorkers(run)) n += (await progress(w))?.details?.length ?? 0;
   return n;
 }
-
-const groupAlive = (pgid: number): boolean => {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Ctrl-C: SIGINT to the process group. pnpm, on top, exits at once on SIGINT (as any program
@@ -119,8 +102,8 @@ async function ctrlC(
   const pgid = run.child.pid as number;
   process.kill(-pgid, 'SIGINT');
   const end = await run.exited;
-  while (groupAlive(pgid) && Date.now() - t0 < 40_000) await sleep(100);
-  if (groupAlive(pgid)) {
+  while (alive(-pgid) && Date.now() - t0 < 40_000) await sleep(100);
+  if (alive(-pgid)) {
     process.kill(-pgid, 'SIGKILL');
     throw new Error(
       `pnpm turbo dev's processes still ran 40 s after Ctrl-C; log:\n${run.log().slice(-4000)}`,
@@ -133,6 +116,7 @@ async function ctrlC(
 const appPids = (log: string): number[] =>
   [...log.matchAll(/started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
 
+/** Whether a process (pid) or a process group (-pgid) still exists. */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -184,24 +168,7 @@ describe('pnpm turbo dev on the real services', () => {
     );
     await producePaced(brokers, topics.input, half, 4, 300);
     // processed, and a checkpoint committed after it (the checkpointer's log line says so)
-    await eventually('first run: a checkpoint committed after the input', 60_000, async () => {
-      const progress = await Promise.all(
-        devWorkers(first).map(async (w) => {
-          try {
-            return (await (await fetch(`http://127.0.0.1:${w.healthPort}/ready`)).json()) as {
-              details?: Array<{ partition: number; nextOffset: string | null }> | null;
-            };
-          } catch {
-            return undefined;
-          }
-        }),
-      );
-      const at = new Map<number, bigint>();
-      for (const p of progress)
-        for (const d of p?.details ?? []) at.set(d.partition, BigInt(d.nextOffset ?? '-1'));
-      const done = half.records.every((r, p) => (at.get(p) ?? -1n) >= BigInt(r.length));
-      return done ? true : undefined;
-    });
+    await waitAllProcessed(devWorkers(first), half, 60_000);
     const committedBefore = (first.log().match(/checkpoint committed/g) ?? []).length;
     await eventually('first run: one more checkpoint committed', 30_000, async () =>
       (first.log().match(/checkpoint committed/g) ?? []).length > committedBefore ? true : undefined,
